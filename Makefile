@@ -1,0 +1,36 @@
+# Two commands on a fresh clone:
+#   make demo   set up .venv and open the bot in the local chat (SQLite, no token needed)
+#   make test   set up .venv and run the whole test suite (PostgreSQL tests too when
+#               CASEBOT_TEST_DATABASE_URL is set, e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo run test lint typecheck corpus bench clean
+
+$(BIN)/casebot: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: $(BIN)/casebot
+	$(BIN)/casebot run
+
+run: demo
+
+lint: $(BIN)/casebot
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+corpus: $(BIN)/casebot
+	$(BIN)/casebot parse --corpus ../shared/corpus/messages.jsonl
+
+test: $(BIN)/casebot lint
+	$(BIN)/pytest -q
+
+bench: $(BIN)/casebot
+	$(BIN)/python benchmarks/bench_parse.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

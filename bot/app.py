@@ -1,0 +1,118 @@
+"""The application factory and the ways to run it (polling, webhook).
+
+Owns wiring: PTB Application with our context type, defaults, rate limiter, per-chat ordered
+concurrency, handlers, and start/stop hooks. Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, SystemClock
+from bot.concurrency import PerChatUpdateProcessor
+from bot.config import Config
+from bot.context import CasebotApplication, CaseContext, Services
+from bot.logsetup import install_redaction
+from handlers import register_all
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+BOT_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("help", "What I understand, with examples"),
+    ("patient", "A patient's card: /patient name"),
+    ("contact", "Log a contact step by step"),
+    ("appt", "Log an appointment"),
+    ("discharge", "Log a discharge (transition of care)"),
+    ("medrec", "Log a medication reconciliation"),
+    ("note", "Add a note to a patient"),
+    ("settings", "Time zone, digest time, privacy"),
+    ("cancel", "Leave what we're doing"),
+)
+
+Hook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
+
+
+def build_application(
+    config: Config,
+    *,
+    db: Database,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limiter: bool = True,
+    process_id: str | None = None,
+    extra_post_init: Hook | None = None,
+) -> CasebotApplication:
+    """The PTB Application for `config`, talking to the Bot API at config.telegram.base_url."""
+    tg = config.telegram
+    if not tg.token:
+        raise ValueError("a Telegram token is needed (telegram.token or CASEBOT_TELEGRAM_TOKEN)")
+    install_redaction(tg.token, tg.secret_token)
+    services = Services(
+        config=config,
+        db=db,
+        clock=clock or SystemClock(),
+        process_id=process_id or f"{os.uname().nodename}:{os.getpid()}",
+    )
+
+    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in BOT_COMMANDS])
+        if extra_post_init is not None:
+            await extra_post_init(app)
+
+    builder = (
+        ApplicationBuilder()
+        .application_class(CasebotApplication, kwargs={"services": services})
+        .token(tg.token)
+        .base_url(tg.base_url)
+        .base_file_url(tg.base_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=config.zone,
+                protect_content=config.privacy.protect_content,
+                link_preview_options=None,
+            )
+        )
+        .context_types(ContextTypes(context=CaseContext))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(post_init)
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    if request is not None:
+        builder = builder.request(request)
+        builder = builder.get_updates_request(get_updates_request or request)
+    app = builder.build()
+    assert isinstance(app, CasebotApplication)
+    register_all(app)
+    return app
+
+
+def run_blocking(app: CasebotApplication) -> None:
+    """Serve Telegram until SIGINT/SIGTERM, by polling or webhook as configured."""
+    tg = app.services.config.telegram
+    if tg.mode == "webhook":
+        path = "telegram"
+        app.run_webhook(
+            listen=tg.listen,
+            port=tg.port,
+            url_path=path,
+            webhook_url=tg.webhook_url.rstrip("/") + "/" + path
+            if not tg.webhook_url.rstrip("/").endswith(path)
+            else tg.webhook_url,
+            secret_token=tg.secret_token,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

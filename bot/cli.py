@@ -1,0 +1,419 @@
+"""The `casebot` command: run, chat, db, invite, revoke, nurses, parse, audit.
+
+The entry point is the only place configuration is loaded and logging is set up. Problems the
+operator can fix (bad config, unreachable database) end with one clear line and status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import fcntl
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.engine import make_url
+
+from bot.clock import SystemClock
+from bot.config import Config, ConfigError, load_config
+from bot.logsetup import configure_logging
+from storage.db import Database, DatabaseUnavailable, is_sqlite
+from storage.models import Role
+
+EXIT_CONFIG = 2
+DEFAULT_CONFIG = Path("config.toml")
+log = logging.getLogger("casebot")
+
+
+class CliError(Exception):
+    """An operator-fixable problem: printed as one line, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="casebot",
+        description="A Telegram assistant for nurse case managers.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="TOML configuration file (default: ./config.toml if present; see config.example.toml)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser(
+        "run",
+        help="serve Telegram (polling or webhook); without a token, open the local chat demo",
+    )
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal as a demo nurse")
+    chat.add_argument("--fresh", action="store_true", help="start from an empty demo database")
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
+    db_sub.add_parser("current", help="print the schema revision of the database")
+
+    invite = sub.add_parser("invite", help="print a one-time enrollment code and link")
+    invite.add_argument("--role", choices=[r.value for r in Role], default="nurse")
+    invite.add_argument("--team", default=None, help="team name (created if new)")
+    invite.add_argument("--name", default=None, help="the nurse's display name")
+    invite.add_argument("--hours", type=int, default=None, help="valid for (default 72)")
+
+    revoke = sub.add_parser("revoke", help="revoke a nurse's access (takes effect at once)")
+    revoke.add_argument("telegram_user_id", type=int)
+
+    sub.add_parser("nurses", help="list enrolled nurses")
+
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    audit_sub.add_parser("verify", help="check the hash chain of every audit event")
+    export = audit_sub.add_parser("export", help="write audit events as CSV")
+    export.add_argument("--since", default=None, help="YYYY-MM-DD (UTC)")
+    export.add_argument("--out", type=Path, default=None, help="file (default: stdout)")
+
+    _add_parse(sub)
+    return parser
+
+
+def _add_parse(sub: Any) -> None:
+    try:
+        from bot.parsing.cli import add_parse_command
+    except ImportError:  # the parser package is optional for the foundation
+        return
+    add_parse_command(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "parse":
+            from bot.parsing.cli import run_parse
+
+            return int(run_parse(args))
+        config = _load(args.config)
+        quiet = args.command == "chat" or (args.command == "run" and not config.telegram.token)
+        configure_logging(
+            logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
+            config.telegram.token,
+            config.telegram.secret_token,
+        )
+        return _dispatch(args, config)
+    except (ConfigError, CliError) as exc:
+        print(f"casebot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _load(path: Path | None) -> Config:
+    if path is None and DEFAULT_CONFIG.exists():
+        path = DEFAULT_CONFIG
+    return load_config(path)
+
+
+def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    command: str = args.command
+    if command == "run":
+        if not config.telegram.token:
+            print(
+                "No Telegram token configured (telegram.token or CASEBOT_TELEGRAM_TOKEN): "
+                "opening the local chat with a demo caseload instead.",
+                file=sys.stderr,
+            )
+            return _run_async(_chat(config, fresh=False))
+        return _serve(config)
+    handlers: dict[str, Callable[[], Coroutine[Any, Any, int]]] = {
+        "chat": lambda: _chat(config, fresh=args.fresh),
+        "db": lambda: _db(config, args.db_command),
+        "invite": lambda: _invite(config, args),
+        "revoke": lambda: _revoke(config, args.telegram_user_id),
+        "nurses": lambda: _nurses(config),
+        "audit": lambda: _audit(config, args),
+    }
+    return _run_async(handlers[command]())
+
+
+def _run_async(coro: Coroutine[Any, Any, int]) -> int:
+    return asyncio.run(coro)
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def open_database(config: Config, *, upgrade: bool | None = None) -> Database:
+    """Connect, check the connection, and migrate if configured: or raise CliError."""
+    db = Database(config.database.url, echo=config.database.echo)
+    try:
+        await db.ping()
+        if config.database.upgrade_on_start if upgrade is None else upgrade:
+            from storage.migrate import upgrade as do_upgrade
+
+            await do_upgrade(db)
+    except (DatabaseUnavailable, OSError) as exc:
+        await db.dispose()
+        raise CliError(
+            f"{config.source}: database.url: cannot connect to {_safe_url(config.database.url)} "
+            f"({type(exc.__cause__ or exc).__name__}); expected a reachable database"
+        ) from None
+    return db
+
+
+async def _db(config: Config, action: str) -> int:
+    from storage.migrate import current_revision, head_revision
+
+    db = await open_database(config, upgrade=action == "upgrade")
+    try:
+        current = await current_revision(db)
+        print(f"database at revision {current} (newest: {head_revision()})")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def _invite(config: Config, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.enrollment import create_invite
+
+    db = await open_database(config)
+    try:
+        invite = await create_invite(
+            db,
+            config,
+            SystemClock(),
+            role=Role(args.role),
+            team=args.team,
+            display_name=args.name,
+            ttl=timedelta(hours=args.hours) if args.hours else None,
+        )
+    finally:
+        await db.dispose()
+    print(f"code:    {invite.code}")
+    print(f"link:    {invite.deep_link(config.telegram.bot_username)}")
+    print(f"or send: /start {invite.code}")
+    print(f"expires: {invite.expires_at.astimezone(config.zone):%a %d %b %Y %H:%M %Z}")
+    print("single use; give it to one person over a trusted channel")
+    return 0
+
+
+async def _revoke(config: Config, telegram_user_id: int) -> int:
+    from bot.enrollment import revoke
+
+    db = await open_database(config)
+    try:
+        done = await revoke(db, SystemClock(), telegram_user_id=telegram_user_id)
+    finally:
+        await db.dispose()
+    print("revoked" if done else "no active nurse with that Telegram id")
+    return 0 if done else 1
+
+
+async def _nurses(config: Config) -> int:
+    from storage.people import list_nurses
+
+    db = await open_database(config)
+    try:
+        async with db.uow(read_only=True) as session:
+            rows = await list_nurses(session)
+            for n in rows:
+                state = "active" if n.active else "revoked"
+                print(f"{n.telegram_user_id}\t{n.role.value}\t{state}\t{n.display_name}")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def _audit(config: Config, args: argparse.Namespace) -> int:
+    from storage.audit import iter_events, verify_chain
+
+    db = await open_database(config)
+    try:
+        async with db.uow(read_only=True) as session:
+            if args.audit_command == "verify":
+                report = await verify_chain(session)
+                if report.ok:
+                    print(f"audit chain ok: {report.checked} events")
+                    return 0
+                print(
+                    f"audit chain BROKEN at event id {report.first_bad_id} "
+                    f"({report.checked} events before it are intact)"
+                )
+                return 1
+            since = datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
+            out: IO[str] = args.out.open("w", newline="") if args.out else sys.stdout
+            writer = csv.writer(out)
+            writer.writerow(
+                [
+                    "id",
+                    "at",
+                    "actor_nurse_id",
+                    "actor_telegram_id",
+                    "action",
+                    "command",
+                    "patient_id",
+                    "entity",
+                    "entity_id",
+                    "hash",
+                ]
+            )
+            async for e in iter_events(session, since=since):
+                writer.writerow(
+                    [
+                        e.id,
+                        e.at.isoformat(),
+                        e.actor_nurse_id,
+                        e.actor_telegram_id,
+                        e.action,
+                        e.command,
+                        e.patient_id,
+                        e.entity,
+                        e.entity_id,
+                        e.hash,
+                    ]
+                )
+            if args.out:
+                out.close()
+    finally:
+        await db.dispose()
+    return 0
+
+
+def _remove_sqlite_files(url: str) -> None:
+    path = Path(make_url(url).database or "")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+async def _enroll_demo_nurse(app: Any, api: Any, user: Any, code: str) -> None:
+    """Enroll the demo nurse through the real /start flow, quietly: Central time, 07:30."""
+    import io
+
+    from telegram import Update
+
+    shown, api.out = api.out, io.StringIO()
+    try:
+        for update in (user.text_update(f"/start {code}"),):
+            await app.process_update(Update.de_json(update, app.bot))
+        for wanted in ("Central", "07:30"):
+            message_id, _, data = next(b for b in api.buttons if b[1] == wanted)
+            press = user.press_update(message_id, data, api.messages[message_id])
+            await app.process_update(Update.de_json(press, app.bot))
+    finally:
+        api.out = shown
+
+
+class SingleProcessLock:
+    """An exclusive lock beside a SQLite file: SQLite deployments run one bot process."""
+
+    def __init__(self, database_url: str) -> None:
+        database = make_url(database_url).database or "casebot.db"
+        self.path = Path(database + ".lock")
+        self._fh: IO[str] | None = None
+
+    def acquire(self) -> None:
+        fh = self.path.open("a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise CliError(
+                f"database.url: another casebot process is already running on this SQLite "
+                f"file ({self.path.name} is locked); SQLite deployments run one process, use "
+                "PostgreSQL for several"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def _serve(config: Config) -> int:
+    from bot.app import build_application, run_blocking
+
+    lock = SingleProcessLock(config.database.url) if is_sqlite(config.database.url) else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        db = asyncio.run(_open_and_release(config))
+        app = build_application(config, db=db)
+
+        async def close_db(_: Any) -> None:
+            await db.dispose()
+
+        app.post_shutdown = close_db
+        log.info("casebot starting (%s mode)", config.telegram.mode)
+        run_blocking(app)
+    finally:
+        if lock is not None:
+            lock.release()
+    return 0
+
+
+async def _open_and_release(config: Config) -> Database:
+    db = await open_database(config)
+    # The engine's pool is bound to this loop; PTB runs its own, so start afresh there.
+    await db.dispose()
+    return Database(config.database.url, echo=config.database.echo)
+
+
+async def _chat(config: Config, *, fresh: bool) -> int:
+    from bot import demo
+    from bot.app import build_application
+    from bot.config import with_database
+    from bot.localchat import LocalBotAPI, LocalUser, chat_loop
+
+    if fresh and is_sqlite(config.database.url):
+        _remove_sqlite_files(config.database.url)
+    lock = SingleProcessLock(config.database.url) if is_sqlite(config.database.url) else None
+    if lock is not None:
+        lock.acquire()
+    config = with_database(config, config.database.url)
+    if not config.telegram.token:
+        from dataclasses import replace
+
+        config = replace(config, telegram=replace(config.telegram, token="local:chat-demo"))
+    db = await open_database(config)
+    clock = SystemClock()
+    api = LocalBotAPI()
+    app = build_application(config, db=db, clock=clock, request=api, rate_limiter=False)
+    user = LocalUser(id=demo.DEMO_TELEGRAM_ID, first_name="Demo")
+    interactive = sys.stdin.isatty()
+    try:
+        await app.initialize()
+        await app.start()
+        code = await demo.demo_invite(db, config, clock)
+        if code is not None:
+            await _enroll_demo_nurse(app, api, user, code)
+            await demo.seed_demo_caseload(db, clock)
+        api.out.write(
+            "\n-- casebot local chat: you are the demo nurse. Type messages as on your phone; "
+            "a number presses a button; /quit leaves. --\n"
+        )
+        await chat_loop(app, api, user, stdin=sys.stdin, interactive=interactive)
+    finally:
+        await app.stop()
+        await app.shutdown()
+        await db.dispose()
+        if lock is not None:
+            lock.release()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

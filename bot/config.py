@@ -1,0 +1,307 @@
+"""Configuration: a TOML file and CASEBOT_* environment variables -> a frozen, validated Config.
+
+Owns the shape of the configuration and its validation. Nothing is read at import time:
+`load_config` is called by the entry point. Must not import telegram, storage or handlers.
+
+Errors are `ConfigError`, whose message is one line naming the file, the key and what is
+expected; the CLI prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+Mode = Literal["polling", "webhook"]
+DateOrder = Literal["MDY", "DMY"]
+PrivacyMode = Literal["full", "initials", "code"]
+
+ENV_PREFIX = "CASEBOT_"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///casebot.db"
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line for the person running the bot."""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = field(default="", repr=False)
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: Mode = "polling"
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    webhook_url: str = ""
+    secret_token: str = field(default="", repr=False)
+    bot_username: str = ""
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = DEFAULT_DATABASE_URL
+    upgrade_on_start: bool = True
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class DefaultsConfig:
+    timezone: str = "America/Chicago"
+    digest_time: time = time(7, 30)
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(7, 0)
+    date_order: DateOrder = "MDY"
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    push_names: PrivacyMode = "initials"
+    protect_content: bool = True
+    idle_lock_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class CareConfig:
+    tcm_contact_business_days: int = 2
+    tcm_visit_days_moderate: int = 14
+    tcm_visit_days_high: int = 7
+    mrp_days: int = 30
+    cadence_high_days: int = 7
+    cadence_medium_days: int = 14
+    cadence_low_days: int = 30
+    holiday_country: str = "US"
+    holiday_subdivision: str = ""
+    extra_holidays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EnrollmentConfig:
+    invite_ttl_hours: int = 72
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    defaults: DefaultsConfig = field(default_factory=DefaultsConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    care: CareConfig = field(default_factory=CareConfig)
+    enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
+    source: str = "<defaults>"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.defaults.timezone)
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "telegram": TelegramConfig,
+    "database": DatabaseConfig,
+    "defaults": DefaultsConfig,
+    "privacy": PrivacyConfig,
+    "care": CareConfig,
+    "enrollment": EnrollmentConfig,
+}
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Read `path` (if given and present), apply CASEBOT_<SECTION>_<KEY> overrides, validate."""
+    env = os.environ if environ is None else environ
+    source = str(path) if path is not None else "<defaults>"
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with path.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in _SECTIONS:
+            known = ", ".join(_SECTIONS)
+            raise ConfigError(f"{source}: unknown section [{name}]; expected one of {known}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {name} must be a table ([{name}])")
+        sections[name] = dict(value)
+    _apply_env(sections, env)
+    built = {
+        name: _build_section(source, name, cls, sections.get(name, {}))
+        for name, cls in _SECTIONS.items()
+    }
+    config = Config(**built, source=source)
+    _check_cross_field(config)
+    return config
+
+
+def _apply_env(sections: dict[str, Any], env: Mapping[str, str]) -> None:
+    for var, value in env.items():
+        if not var.startswith(ENV_PREFIX):
+            continue
+        rest = var[len(ENV_PREFIX) :].lower()
+        for name, cls in _SECTIONS.items():
+            prefix = name + "_"
+            if rest.startswith(prefix):
+                key = rest[len(prefix) :]
+                if key in {f.name for f in fields(cls)}:
+                    sections.setdefault(name, {})[key] = _EnvValue(value, var)
+                break
+
+
+@dataclass(frozen=True)
+class _EnvValue:
+    """A string from the environment, converted to the field's type on validation."""
+
+    text: str
+    var: str
+
+
+def _build_section(source: str, name: str, cls: type[Any], values: dict[str, Any]) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(
+                f"{source}: unknown key {name}.{key}; expected one of {', '.join(known)}"
+            )
+        where = value.var if isinstance(value, _EnvValue) else f"{source}: {name}.{key}"
+        kwargs[key] = _convert(where, known[key].type, value)
+    return cls(**kwargs)
+
+
+def _convert(where: str, annotation: Any, value: Any) -> Any:
+    from_env = isinstance(value, _EnvValue)
+    text = value.text if isinstance(value, _EnvValue) else None
+    kind = str(annotation)
+    if kind == "bool":
+        if from_env:
+            assert text is not None
+            if text.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if text.lower() in {"0", "false", "no", "off"}:
+                return False
+        elif isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true or false, got {_show(value)}")
+    if kind == "int":
+        if from_env:
+            assert text is not None
+            try:
+                return int(text)
+            except ValueError:
+                pass
+        elif isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected a whole number, got {_show(value)}")
+    if kind == "time":
+        raw = text if from_env else value
+        if isinstance(raw, time):
+            return raw
+        if isinstance(raw, str) and (m := _HHMM.match(raw.strip())):
+            return time(int(m.group(1)), int(m.group(2)))
+        raise ConfigError(f'{where}: expected a time as "HH:MM" (24-hour), got {_show(value)}')
+    if kind.startswith("tuple"):
+        if from_env:
+            assert text is not None
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise ConfigError(f"{where}: expected a list of strings, got {_show(value)}")
+    choices = _literal_choices(kind)
+    raw = text if from_env else value
+    if not isinstance(raw, str):
+        raise ConfigError(f"{where}: expected a string, got {_show(value)}")
+    if choices and raw not in choices:
+        raise ConfigError(f"{where}: expected one of {' | '.join(choices)}, got {raw!r}")
+    return raw
+
+
+_LITERALS: dict[str, tuple[str, ...]] = {
+    "Mode": get_args(Mode),
+    "DateOrder": get_args(DateOrder),
+    "PrivacyMode": get_args(PrivacyMode),
+}
+
+
+def _literal_choices(kind: str) -> tuple[str, ...]:
+    return _LITERALS.get(kind, ())
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, _EnvValue):
+        return repr(value.text)
+    return f"{type(value).__name__} {value!r}"
+
+
+def _check_cross_field(config: Config) -> None:
+    src = config.source
+    try:
+        ZoneInfo(config.defaults.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{src}: defaults.timezone: unknown time zone {config.defaults.timezone!r}; "
+            'expected an IANA name such as "America/Chicago"'
+        ) from None
+    tg = config.telegram
+    if tg.mode == "webhook":
+        if not tg.webhook_url.startswith("https://"):
+            raise ConfigError(
+                f"{src}: telegram.webhook_url: webhook mode needs the public https:// URL"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", tg.secret_token):
+            raise ConfigError(
+                f"{src}: telegram.secret_token: webhook mode needs a secret of 16-256 "
+                "characters A-Z a-z 0-9 _ -"
+            )
+    if not 1 <= tg.port <= 65535:
+        raise ConfigError(f"{src}: telegram.port: expected 1-65535, got {tg.port}")
+    if not tg.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{src}: telegram.base_url: expected an http(s):// URL")
+    if not config.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            f"{src}: database.url: expected sqlite+aiosqlite:///FILE or "
+            "postgresql+asyncpg://USER@HOST/DB"
+        )
+    care = config.care
+    for name in (
+        "tcm_contact_business_days",
+        "tcm_visit_days_moderate",
+        "tcm_visit_days_high",
+        "mrp_days",
+        "cadence_high_days",
+        "cadence_medium_days",
+        "cadence_low_days",
+    ):
+        if getattr(care, name) <= 0:
+            raise ConfigError(f"{src}: care.{name}: expected a positive number of days")
+    try:
+        import holidays
+
+        holidays.country_holidays(care.holiday_country, subdiv=care.holiday_subdivision or None)
+    except (NotImplementedError, KeyError, ValueError):
+        raise ConfigError(
+            f"{src}: care.holiday_country/holiday_subdivision: unknown holiday calendar "
+            f'{care.holiday_country!r}/{care.holiday_subdivision!r}; expected e.g. "US"'
+        ) from None
+    for day in care.extra_holidays:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+            raise ConfigError(
+                f'{src}: care.extra_holidays: expected dates as "YYYY-MM-DD", got {day!r}'
+            )
+    if config.enrollment.invite_ttl_hours <= 0:
+        raise ConfigError(f"{src}: enrollment.invite_ttl_hours: expected a positive number")
+
+
+def with_database(config: Config, url: str) -> Config:
+    """The same configuration pointed at another database (tests, the CLI's --database)."""
+    return replace(config, database=replace(config.database, url=url))

@@ -1,0 +1,92 @@
+"""What every handler and job can reach: services on bot_data, the nurse on the context.
+
+Owns the typed CallbackContext (style: no string keys in bot_data). Must not import storage
+models beyond the Database type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.config import Config
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    """Dependencies that travel with the Application (bot_data), never module globals."""
+
+    config: Config
+    db: Database
+    clock: Clock
+    process_id: str = "main"
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NurseView:
+    """The enrolled nurse behind the current update, as loaded by the access gate."""
+
+    id: int
+    telegram_user_id: int
+    chat_id: int | None
+    display_name: str
+    role: str
+    team_id: int | None
+    timezone: str
+    digest_time: time
+    date_order: str
+    privacy_mode: str
+    settings_done: bool
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in {"supervisor", "admin"}
+
+
+class CasebotApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application carrying our Services as a typed attribute."""
+
+    def __init__(self, *, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+
+
+class CaseContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The context every casebot callback receives."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.nurse: NurseView | None = None
+
+    @property
+    def services(self) -> Services:
+        app = self.application
+        assert isinstance(app, CasebotApplication)
+        return app.services
+
+    @property
+    def me(self) -> NurseView:
+        """The enrolled nurse; the access gate guarantees it for every handler after it."""
+        if self.nurse is None:
+            raise RuntimeError("handler reached without an enrolled nurse")
+        return self.nurse

@@ -1,0 +1,224 @@
+"""Enrollment use cases: invite, redeem, revoke, settings. One transaction each, audited.
+
+Spans invites, nurses and the audit trail. Must not import telegram or handlers.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.context import NurseView
+from storage import audit, people
+from storage.db import Database
+from storage.models import Nurse, Role
+
+
+@dataclass(frozen=True)
+class NewInvite:
+    code: str
+    expires_at: datetime
+
+    def deep_link(self, bot_username: str) -> str:
+        username = bot_username or "<your_bot_username>"
+        return f"https://t.me/{username}?start={self.code}"
+
+
+def new_invite_code() -> str:
+    """32 characters of [A-Za-z0-9_-]: 192 random bits, valid as a deep-link payload."""
+    return secrets.token_urlsafe(24)
+
+
+async def create_invite(
+    db: Database,
+    config: Config,
+    clock: Clock,
+    *,
+    role: Role,
+    team: str | None = None,
+    display_name: str | None = None,
+    created_by_id: int | None = None,
+    ttl: timedelta | None = None,
+) -> NewInvite:
+    now = clock.now()
+    code = new_invite_code()
+    expires_at = now + (ttl or timedelta(hours=config.enrollment.invite_ttl_hours))
+    async with db.uow() as session:
+        team_id = None
+        if team:
+            team_id = (await people.get_or_create_team(session, name=team, now=now)).id
+        invite = await people.create_invite(
+            session,
+            code=code,
+            role=role,
+            now=now,
+            expires_at=expires_at,
+            team_id=team_id,
+            display_name=display_name,
+            created_by_id=created_by_id,
+        )
+        await audit.record_audit(
+            session,
+            at=now,
+            action="invite.created",
+            actor_nurse_id=created_by_id,
+            command="invite",
+            entity="invite",
+            entity_id=invite.id,
+            detail={"role": role.value, "team_id": team_id},
+        )
+    return NewInvite(code=code, expires_at=expires_at)
+
+
+def view_of(nurse: Nurse, config: Config) -> NurseView:
+    return NurseView(
+        id=nurse.id,
+        telegram_user_id=nurse.telegram_user_id,
+        chat_id=nurse.chat_id,
+        display_name=nurse.display_name,
+        role=nurse.role.value,
+        team_id=nurse.team_id,
+        timezone=nurse.timezone,
+        digest_time=nurse.digest_time,
+        date_order=nurse.date_order,
+        privacy_mode=nurse.privacy_mode or config.privacy.push_names,
+        settings_done=nurse.settings_done,
+    )
+
+
+async def redeem_invite(
+    db: Database,
+    config: Config,
+    clock: Clock,
+    *,
+    code: str,
+    telegram_user_id: int,
+    chat_id: int,
+    fallback_name: str,
+) -> NurseView | people.RedeemFailure:
+    """Enroll the sender if the code is good; otherwise say why, and audit either way."""
+    now = clock.now()
+    defaults = config.defaults
+    async with db.uow() as session:
+        claimed = await people.claim_invite(session, code=code, now=now)
+        if isinstance(claimed, people.RedeemFailure):
+            await audit.record_audit(
+                session,
+                at=now,
+                action="enroll.refused",
+                actor_telegram_id=telegram_user_id,
+                command="start",
+                detail={"reason": claimed.value},
+            )
+            return claimed
+        nurse = await people.enroll_nurse(
+            session,
+            invite=claimed.invite,
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            fallback_name=fallback_name,
+            timezone=defaults.timezone,
+            digest_time=defaults.digest_time,
+            quiet_start=defaults.quiet_start,
+            quiet_end=defaults.quiet_end,
+            date_order=defaults.date_order,
+            now=now,
+        )
+        await audit.record_audit(
+            session,
+            at=now,
+            action="enroll.enrolled",
+            actor_nurse_id=nurse.id,
+            actor_telegram_id=telegram_user_id,
+            command="start",
+            entity="invite",
+            entity_id=claimed.invite.id,
+            detail={"role": nurse.role.value},
+        )
+        return view_of(nurse, config)
+
+
+async def revoke(db: Database, clock: Clock, *, telegram_user_id: int, by: str = "cli") -> bool:
+    now = clock.now()
+    async with db.uow() as session:
+        nurse = await people.revoke_nurse(session, telegram_user_id=telegram_user_id, now=now)
+        if nurse is None:
+            return False
+        await audit.record_audit(
+            session,
+            at=now,
+            action="enroll.revoked",
+            actor_telegram_id=None,
+            command=by,
+            entity="nurse",
+            entity_id=nurse.id,
+        )
+        return True
+
+
+async def load_nurse(db: Database, config: Config, telegram_user_id: int) -> NurseView | None:
+    """The active nurse with this Telegram id, or None (revoked or never enrolled)."""
+    async with db.uow(read_only=True) as session:
+        nurse = await people.nurse_by_telegram_id(session, telegram_user_id)
+        if nurse is None or not nurse.active:
+            return None
+        return view_of(nurse, config)
+
+
+async def record_refusal(
+    db: Database, clock: Clock, *, telegram_user_id: int | None, kind: str
+) -> None:
+    async with db.uow() as session:
+        await audit.record_audit(
+            session,
+            at=clock.now(),
+            action="access.refused",
+            actor_telegram_id=telegram_user_id,
+            command=kind,
+        )
+
+
+async def update_settings(
+    db: Database,
+    config: Config,
+    clock: Clock,
+    *,
+    nurse_id: int,
+    timezone: str | None = None,
+    digest_time: time | None = None,
+    privacy_mode: str | None = None,
+    settings_done: bool | None = None,
+) -> NurseView:
+    now = clock.now()
+    async with db.uow() as session:
+        nurse = await session.get(Nurse, nurse_id)
+        if nurse is None:
+            raise LookupError("nurse not found")
+        before = {
+            "timezone": nurse.timezone,
+            "digest_time": nurse.digest_time.isoformat(),
+            "privacy_mode": nurse.privacy_mode,
+        }
+        if timezone is not None:
+            nurse.timezone = timezone
+        if digest_time is not None:
+            nurse.digest_time = digest_time
+        if privacy_mode is not None:
+            nurse.privacy_mode = privacy_mode
+        if settings_done is not None:
+            nurse.settings_done = settings_done
+        await session.flush()
+        await audit.record_audit(
+            session,
+            at=now,
+            action="settings.changed",
+            actor_nurse_id=nurse.id,
+            command="settings",
+            entity="nurse",
+            entity_id=nurse.id,
+            detail={"before": before},
+        )
+        return view_of(nurse, config)

@@ -1,0 +1,192 @@
+"""`casebot chat`: talk to the real Application in a terminal, no Telegram needed.
+
+The same Application and handlers run in-process; a small Bot API stand-in (a PTB request
+class) turns the bot's API calls into printed lines, and typed lines into updates. Inline
+buttons are shown as numbered choices: type the number to press one. Works with a terminal or
+with another program on stdin (one line in, replies out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from telegram import Update
+from telegram.request import BaseRequest, RequestData
+
+BOT_ID = 7_000_000_001
+BOT_USERNAME = "casebot_local_bot"
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_to_text(text: str) -> str:
+    return html.unescape(_TAG.sub("", text))
+
+
+@dataclass
+class LocalBotAPI(BaseRequest):
+    """Answers the Bot API methods the bot uses, printing what a phone would show."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    buttons: list[tuple[int, str, str]] = field(default_factory=list)  # (message, label, data)
+    _message_ids: Any = field(default_factory=lambda: itertools.count(1))
+    messages: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params = request_data.parameters if request_data is not None else {}
+        result = self._answer(api_method, params)
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "casebot",
+                "username": BOT_USERNAME,
+                "can_join_groups": False,
+            }
+        if method in {"sendMessage", "sendDocument", "sendPhoto"}:
+            message_id = next(self._message_ids)
+            text = params.get("text") or params.get("caption") or f"[{method[4:].lower()}]"
+            self._show(message_id, str(text), params.get("reply_markup"))
+            return self._message(message_id, params, str(text))
+        if method in {"editMessageText", "editMessageReplyMarkup"}:
+            message_id = int(params.get("message_id", 0))
+            text = str(params.get("text", self.messages.get(message_id, "")))
+            self._show(message_id, text, params.get("reply_markup"), edited=True)
+            return self._message(message_id, params, text)
+        if method == "answerCallbackQuery":
+            if params.get("text"):
+                self.out.write(f"  ({params['text']})\n")
+            return True
+        if method == "deleteMessage":
+            self.out.write("  (message deleted)\n")
+            return True
+        if method == "getUpdates":
+            return []
+        return True
+
+    def _message(self, message_id: int, params: dict[str, Any], text: str) -> dict[str, Any]:
+        chat_id = int(params.get("chat_id", 0))
+        return {
+            "message_id": message_id,
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "casebot"},
+            "text": text,
+        }
+
+    def _show(self, message_id: int, text: str, markup: Any, *, edited: bool = False) -> None:
+        self.messages[message_id] = text
+        prefix = "bot (edited)> " if edited else "bot> "
+        body = html_to_text(text).strip()
+        self.out.write(prefix + body.replace("\n", "\n     ") + "\n")
+        rows = (json.loads(markup) if isinstance(markup, str) else markup or {}).get(
+            "inline_keyboard", []
+        )
+        if rows:
+            self.buttons = [
+                (message_id, b["text"], b.get("callback_data", "")) for row in rows for b in row
+            ]
+            choices = "  ".join(f"[{i}] {label}" for i, (_, label, _) in enumerate(self.buttons, 1))
+            self.out.write(f"     {choices}\n")
+        elif not edited:
+            self.buttons = []
+        self.out.flush()
+
+
+@dataclass
+class LocalUser:
+    id: int
+    first_name: str
+    _update_ids: Any = field(default_factory=lambda: itertools.count(1))
+    _message_ids: Any = field(default_factory=lambda: itertools.count(100_000))
+
+    def _base(self) -> dict[str, Any]:
+        return {"id": self.id, "is_bot": False, "first_name": self.first_name}
+
+    def text_update(self, text: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
+            "from": self._base(),
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def press_update(self, message_id: int, data: str, text: str) -> dict[str, Any]:
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._message_ids)),
+                "from": self._base(),
+                "chat_instance": "local",
+                "data": data,
+                "message": {
+                    "message_id": message_id,
+                    "date": int(datetime.now(UTC).timestamp()),
+                    "chat": {"id": self.id, "type": "private"},
+                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "casebot"},
+                    "text": html_to_text(text),
+                },
+            },
+        }
+
+
+async def _read_line(stream: TextIO) -> str | None:
+    line = await asyncio.get_running_loop().run_in_executor(None, stream.readline)
+    return None if line == "" else line.rstrip("\n")
+
+
+async def chat_loop(
+    app: Any, api: LocalBotAPI, user: LocalUser, *, stdin: TextIO, interactive: bool
+) -> None:
+    """Read lines until EOF or /quit; each line becomes an update processed in order."""
+    while True:
+        if interactive:
+            api.out.write("you> ")
+            api.out.flush()
+        line = await _read_line(stdin)
+        if line is None or line.strip() in {"/quit", "/exit"}:
+            return
+        if not line.strip():
+            continue
+        stripped = line.strip()
+        if stripped.isdigit() and 1 <= int(stripped) <= len(api.buttons):
+            message_id, _, data = api.buttons[int(stripped) - 1]
+            update = user.press_update(message_id, data, api.messages.get(message_id, ""))
+        else:
+            update = user.text_update(line)
+        await app.process_update(Update.de_json(update, app.bot))

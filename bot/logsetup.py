@@ -1,0 +1,74 @@
+"""Logging that keeps secrets and patient data out of log records.
+
+Owns: the token redaction applied to every record created in the process, and the levels of
+third-party loggers that would otherwise print message contents (python-telegram-bot at DEBUG
+logs every update and every API call's parameters; httpx logs request URLs, which contain the
+bot token, at INFO; SQLAlchemy echo prints statement parameters). Must not import storage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+# Loggers whose records can carry message text, patient names or the token.
+QUIET_LOGGERS: dict[str, int] = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "sqlalchemy.engine": logging.WARNING,
+    "aiosqlite": logging.INFO,
+    "asyncio": logging.INFO,
+    "tornado.access": logging.WARNING,
+    "apscheduler": logging.WARNING,
+}
+
+_secrets: set[str] = set()
+_lock = threading.Lock()
+_installed = False
+
+
+def redact(text: str) -> str:
+    for secret in _secrets:
+        if secret and secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def install_redaction(*secrets: str) -> None:
+    """Make every log record created from now on carry REDACTED instead of these strings."""
+    global _installed
+    with _lock:
+        _secrets.update(s for s in secrets if len(s) >= 8)
+        if _installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            if _secrets:
+                message = record.getMessage()
+                cleaned = redact(message)
+                if cleaned != message:
+                    record.msg, record.args = cleaned, None
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _installed = True
+
+
+def quiet_third_party_loggers(floor: int = logging.NOTSET) -> None:
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(level, floor))
+
+
+def configure_logging(level: int = logging.INFO, *secrets: str) -> None:
+    """Entry-point logging: plain lines on stderr, secrets redacted, noisy libraries quiet."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    quiet_third_party_loggers(level)
+    install_redaction(*secrets)

@@ -1,0 +1,59 @@
+"""Fixed replies: refusals, help, apologies. Pure text, HTML-safe.
+
+Must not import telegram or storage.
+"""
+
+from __future__ import annotations
+
+import html
+
+REFUSAL = (
+    "Sorry, this is a private assistant for enrolled nurse case managers, so I can't help "
+    "here. If you should have access, ask your team's admin for an invite link."
+)
+INVITE_INVALID = (
+    "Sorry, that invite link is not valid any more (it may have been used or have expired). "
+    "Ask your team's admin for a new one."
+)
+GROUP_REFUSAL = "I only work in private chats with enrolled nurses, so I'm leaving this group."
+ERROR_APOLOGY = (
+    "Sorry, something went wrong on my side and I could not finish that. "
+    "Nothing from that message was saved. Please try again."
+)
+DB_UNAVAILABLE = (
+    "I can't reach the records right now, so that was <b>NOT saved</b>. "
+    "Please send it again in a minute."
+)
+CANCELLED = "Cancelled. Nothing was changed."
+NOTHING_TO_CANCEL = "Nothing to cancel."
+
+HELP = """<b>What I understand</b>
+
+<b>Log in one message</b>, in your own words:
+• <i>Called Maria Lopez re insulin, f/u Fri</i>
+• <i>LVM for John Smith, try again tomorrow</i>
+• <i>Robert King cardiology appt Dec 3 10:30am</i>
+• <i>John Smith d/c from Mercy today</i>
+• <i>med rec done for Dorothy Chen, 1 discrepancy</i>
+• <i>new patient Ana Ruiz MRN 12345 high risk CHF</i>
+
+<b>Ask</b>: <i>who is overdue?</i> · <i>what's on today</i> · <i>show Maria</i>
+
+<b>Commands</b>
+/patient name – a patient's card
+/contact /appt /discharge /medrec /note – log step by step
+/settings – time zone, morning digest time, how pushes name patients
+/cancel – leave whatever we're doing
+/help – this list"""
+
+
+def welcome(name: str, role: str) -> str:
+    return (
+        f"Welcome, {html.escape(name)}! You're enrolled as {html.escape(role)}.\n\n"
+        "Two quick settings first. <b>Which time zone do you work in?</b> "
+        "Tap one, or type a city (e.g. <i>Denver</i>)."
+    )
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)

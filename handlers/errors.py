@@ -1,0 +1,61 @@
+"""The one error handler: logs ids and code locations only, apologises to the nurse.
+
+Exception messages can carry patient data (SQL parameters, message text), so the log line has
+the exception type and the stack's file:line:function, never str(exc) or the update.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.context import CaseContext
+from bot.render import messages
+from storage.db import DatabaseUnavailable
+
+log = logging.getLogger("casebot.errors")
+
+
+def describe(error: BaseException) -> str:
+    """Type and where it happened, without the message: safe for logs."""
+    frames = traceback.extract_tb(error.__traceback__)[-6:]
+    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in frames)
+    return f"{type(error).__name__} at {where or '?'}"
+
+
+async def on_error(update: object, context: CaseContext) -> None:
+    """Log the fault by ids and tell the nurse plainly that nothing was saved."""
+    error = context.error
+    if error is None:
+        return
+    ids = {}
+    if isinstance(update, Update):
+        ids = {
+            "update_id": update.update_id,
+            "chat_id": update.effective_chat.id if update.effective_chat else None,
+            "user_id": update.effective_user.id if update.effective_user else None,
+        }
+    log.error("handler failed: %s ids=%s", describe(error), ids)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    text = (
+        messages.DB_UNAVAILABLE
+        if isinstance(error, DatabaseUnavailable)
+        else messages.ERROR_APOLOGY
+    )
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer("Sorry, that did not work. Please try again.")
+        await context.bot.send_message(update.effective_chat.id, text)
+    except TelegramError as exc:
+        log.warning("could not apologise: %s", type(exc).__name__)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_error_handler(on_error)

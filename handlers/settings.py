@@ -1,0 +1,332 @@
+"""/start <code> (enrollment) and /settings: time zone, digest time, how pushes name patients.
+
+One ConversationHandler: enrolling leads straight into the time-zone and digest-time steps,
+and /settings reopens them. Buttons carry only short opaque choices, never patient data.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import time
+from enum import IntEnum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import enrollment
+from bot.context import CaseContext
+from bot.render import messages
+from bot.zones import COMMON_ZONES, parse_clock_time, resolve_zone, zone_label
+from handlers.common import quiet_conversation
+from storage.people import RedeemFailure
+
+DIGEST_CHOICES = (time(6, 30), time(7, 0), time(7, 30), time(8, 0), time(8, 30), time(9, 0))
+PRIVACY_CHOICES = (
+    ("full", "Full names"),
+    ("initials", "Initials only"),
+    ("code", "Patient code only"),
+)
+
+
+class Step(IntEnum):
+    MENU = 1
+    ZONE = 2
+    DIGEST = 3
+    PRIVACY = 4
+
+
+def zone_keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(label, callback_data=f"tz:{i}")
+        for i, (label, _) in enumerate(COMMON_ZONES)
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def digest_keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(t.strftime("%H:%M"), callback_data=f"dg:{t.strftime('%H%M')}")
+        for t in DIGEST_CHOICES
+    ]
+    return InlineKeyboardMarkup([buttons[0:3], buttons[3:6]])
+
+
+def menu_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("Time zone", callback_data="set:zone")],
+            [InlineKeyboardButton("Morning digest time", callback_data="set:digest")],
+            [InlineKeyboardButton("Patient names in pushes", callback_data="set:privacy")],
+            [InlineKeyboardButton("Done", callback_data="set:done")],
+        ]
+    )
+
+
+def privacy_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=f"pv:{key}")] for key, label in PRIVACY_CHOICES]
+    )
+
+
+DIGEST_QUESTION = (
+    "<b>When should your morning digest arrive?</b> Tap a time or type one (e.g. <i>6:45</i>)."
+)
+
+
+async def start(update: Update, context: CaseContext) -> int:
+    """Enroll with an invite code, or greet an enrolled nurse."""
+    assert update.effective_user is not None
+    assert update.effective_chat is not None
+    message = update.effective_message
+    assert message is not None
+    if context.nurse is not None:
+        await message.reply_text(
+            f"Hello again, {html.escape(context.nurse.display_name)}. "
+            "Send /help to see what I can do."
+        )
+        return ConversationHandler.END
+    code = (context.args or [""])[0][:64]
+    user = update.effective_user
+    services = context.services
+    result = await enrollment.redeem_invite(
+        services.db,
+        services.config,
+        services.clock,
+        code=code,
+        telegram_user_id=user.id,
+        chat_id=update.effective_chat.id,
+        fallback_name=user.full_name[:120] or "Nurse",
+    )
+    if isinstance(result, RedeemFailure):
+        await message.reply_text(messages.INVITE_INVALID)
+        return ConversationHandler.END
+    context.nurse = result
+    await message.reply_text(
+        messages.welcome(result.display_name, result.role), reply_markup=zone_keyboard()
+    )
+    return Step.ZONE
+
+
+async def open_settings(update: Update, context: CaseContext) -> int:
+    """Show the settings menu with the current values."""
+    nurse = context.me
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _summary(nurse.timezone, nurse.digest_time, nurse.privacy_mode),
+        reply_markup=menu_keyboard(),
+    )
+    return Step.MENU
+
+
+def _summary(zone: str, digest: time, privacy: str) -> str:
+    names = dict(PRIVACY_CHOICES).get(privacy, privacy)
+    return (
+        "<b>Your settings</b>\n"
+        f"Time zone: {html.escape(zone_label(zone))}\n"
+        f"Morning digest: {digest.strftime('%H:%M')}\n"
+        f"Patients in pushes: {names}"
+    )
+
+
+async def menu_choice(update: Update, context: CaseContext) -> int:
+    """Open the step the nurse picked from the settings menu."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    choice = query.data.removeprefix("set:")
+    if choice == "zone":
+        await query.edit_message_text(
+            "Which time zone do you work in? Tap one or type a city.", reply_markup=zone_keyboard()
+        )
+        return Step.ZONE
+    if choice == "digest":
+        await query.edit_message_text(DIGEST_QUESTION, reply_markup=digest_keyboard())
+        return Step.DIGEST
+    if choice == "privacy":
+        await query.edit_message_text(
+            "<b>How should reminders and digests name patients?</b> Telegram is not a "
+            "HIPAA-covered channel, so initials or a code are safer.",
+            reply_markup=privacy_keyboard(),
+        )
+        return Step.PRIVACY
+    nurse = context.me
+    await query.edit_message_text(_summary(nurse.timezone, nurse.digest_time, nurse.privacy_mode))
+    return ConversationHandler.END
+
+
+async def zone_button(update: Update, context: CaseContext) -> int:
+    """Save a time zone picked from the buttons."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    try:
+        zone = COMMON_ZONES[int(query.data.removeprefix("tz:"))][1]
+    except (ValueError, IndexError):
+        await query.edit_message_text(
+            "That button is out of date. Tap one of these:", reply_markup=zone_keyboard()
+        )
+        return Step.ZONE
+    return await _save_zone(update, context, zone)
+
+
+async def zone_text(update: Update, context: CaseContext) -> int:
+    """Save a time zone typed as a city or zone name, or ask again kindly."""
+    message = update.effective_message
+    assert message is not None
+    assert message.text is not None
+    zone = resolve_zone(message.text)
+    if zone is None:
+        await message.reply_text(
+            f"I don't know the time zone “{html.escape(message.text[:40])}”. "
+            "Try a nearby big city (e.g. <i>Denver</i>) or tap one:",
+            reply_markup=zone_keyboard(),
+        )
+        return Step.ZONE
+    return await _save_zone(update, context, zone)
+
+
+async def _save_zone(update: Update, context: CaseContext, zone: str) -> int:
+    services = context.services
+    nurse = await enrollment.update_settings(
+        services.db, services.config, services.clock, nurse_id=context.me.id, timezone=zone
+    )
+    context.nurse = nurse
+    text = f"Time zone: <b>{html.escape(zone_label(zone))}</b>."
+    assert update.effective_chat is not None
+    if nurse.settings_done:
+        await context.bot.send_message(update.effective_chat.id, text + " Saved.")
+        return ConversationHandler.END
+    await context.bot.send_message(
+        update.effective_chat.id, f"{text}\n\n{DIGEST_QUESTION}", reply_markup=digest_keyboard()
+    )
+    return Step.DIGEST
+
+
+async def digest_button(update: Update, context: CaseContext) -> int:
+    """Save a digest time picked from the buttons."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    raw = query.data.removeprefix("dg:")
+    chosen = parse_clock_time(f"{raw[:2]}:{raw[2:]}") if len(raw) == 4 else None
+    if chosen is None:
+        await query.edit_message_text(DIGEST_QUESTION, reply_markup=digest_keyboard())
+        return Step.DIGEST
+    return await _save_digest(update, context, chosen)
+
+
+async def digest_text(update: Update, context: CaseContext) -> int:
+    """Save a typed digest time, or ask again kindly."""
+    message = update.effective_message
+    assert message is not None
+    assert message.text is not None
+    chosen = parse_clock_time(message.text)
+    if chosen is None:
+        await message.reply_text(
+            "I couldn't read that as a time. Please type it like <i>7:30</i> or <i>7am</i>, "
+            "or tap one:",
+            reply_markup=digest_keyboard(),
+        )
+        return Step.DIGEST
+    return await _save_digest(update, context, chosen)
+
+
+async def _save_digest(update: Update, context: CaseContext, chosen: time) -> int:
+    services = context.services
+    first_time = not context.me.settings_done
+    nurse = await enrollment.update_settings(
+        services.db,
+        services.config,
+        services.clock,
+        nurse_id=context.me.id,
+        digest_time=chosen,
+        settings_done=True,
+    )
+    context.nurse = nurse
+    assert update.effective_chat is not None
+    text = f"Morning digest at <b>{chosen.strftime('%H:%M')}</b> ({html.escape(nurse.timezone)})."
+    if first_time:
+        text += " You're all set.\n\n" + messages.HELP
+    else:
+        text += " Saved."
+    await context.bot.send_message(update.effective_chat.id, text)
+    return ConversationHandler.END
+
+
+async def privacy_button(update: Update, context: CaseContext) -> int:
+    """Save how pushes name patients."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    choice = query.data.removeprefix("pv:")
+    if choice not in dict(PRIVACY_CHOICES):
+        await query.edit_message_text("Please pick one:", reply_markup=privacy_keyboard())
+        return Step.PRIVACY
+    services = context.services
+    nurse = await enrollment.update_settings(
+        services.db, services.config, services.clock, nurse_id=context.me.id, privacy_mode=choice
+    )
+    context.nurse = nurse
+    await query.edit_message_text(
+        f"Pushes will show: <b>{dict(PRIVACY_CHOICES)[choice]}</b>. Saved."
+    )
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: CaseContext) -> int:
+    """Leave the settings conversation without changing anything."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(messages.CANCELLED)
+    return ConversationHandler.END
+
+
+async def timed_out(update: Update, context: CaseContext) -> None:
+    """Tell the nurse the settings conversation closed."""
+    if update.effective_chat is not None:
+        await context.bot.send_message(
+            update.effective_chat.id,
+            "Settings closed after a quiet while; nothing else was changed. /settings reopens.",
+        )
+
+
+def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    text = filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
+    return quiet_conversation(
+        entry_points=[
+            CommandHandler("start", start, filters=filters.UpdateType.MESSAGE),
+            CommandHandler("settings", open_settings, filters=filters.UpdateType.MESSAGE),
+        ],
+        states={
+            Step.MENU: [CallbackQueryHandler(menu_choice, pattern=r"^set:")],
+            Step.ZONE: [
+                CallbackQueryHandler(zone_button, pattern=r"^tz:"),
+                MessageHandler(text, zone_text),
+            ],
+            Step.DIGEST: [
+                CallbackQueryHandler(digest_button, pattern=r"^dg:"),
+                MessageHandler(text, digest_text),
+            ],
+            Step.PRIVACY: [CallbackQueryHandler(privacy_button, pattern=r"^pv:")],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+        conversation_timeout=15 * 60,
+        name="settings",
+        allow_reentry=True,
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(conversation())

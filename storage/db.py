@@ -1,0 +1,122 @@
+"""Engine, session factory and unit of work.
+
+Owns how connections are made and how transactions begin and end. SQLite runs in WAL with
+foreign keys on and a busy timeout, and write transactions begin IMMEDIATE so that concurrent
+read-modify-write never loses an update. Repository functions never commit: `uow()` does.
+Must not import telegram, handlers or bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or refused the transaction; nothing was saved."""
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+class Database:
+    """One engine and its session factory; `uow()` is the only way to get a session."""
+
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, schema: str | None = None
+    ) -> None:
+        self.url = url
+        # Statement parameters are patient data: never in logs or exception messages.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        if is_sqlite(url):
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
+                raise ValueError("use a file for SQLite: in-memory databases are per connection")
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            if schema is not None:  # PostgreSQL schema (search_path), e.g. one per test
+                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if is_sqlite(url):
+            _configure_sqlite(self.engine)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # Reads need no write lock: on SQLite they begin DEFERRED and see a WAL snapshot.
+        self.read_sessions = async_sessionmaker(
+            self.engine.execution_options(casebot_begin="DEFERRED"), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def uow(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction: commits when the block ends, rolls back if it raises.
+
+        Database faults surface as DatabaseUnavailable so callers can tell the nurse plainly
+        that nothing was saved.
+        """
+        try:
+            factory = self.read_sessions if read_only else self.sessions
+            async with factory() as session, session.begin():
+                yield session
+        except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
+            if isinstance(exc, DBAPIError) and not _is_connectivity_error(exc):
+                raise
+            raise DatabaseUnavailable(type(exc).__name__) from exc
+
+    async def ping(self) -> None:
+        """Raise DatabaseUnavailable unless a trivial query succeeds."""
+        from sqlalchemy import text
+
+        async with self.uow(read_only=True) as session:
+            await session.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _is_connectivity_error(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        return True
+    name = type(exc.orig).__name__ if exc.orig is not None else ""
+    return any(
+        part in name
+        for part in ("Connection", "CannotConnectNow", "AdminShutdown", "TooManyConnections")
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL, foreign keys, busy timeout; BEGIN IMMEDIATE for write transactions."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite (which begins lazily and deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("casebot_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,374 @@
+"""The core model of design.md as typed SQLAlchemy 2 tables.
+
+Owns table and column definitions only: no queries, no commits. Times are aware UTC
+(`UTCDateTime`), Telegram ids are 64-bit. Must not import telegram, handlers or bot.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import BigIntPK, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column: VARCHAR plus a CHECK constraint, values as stored strings."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Role(enum.StrEnum):
+    NURSE = "nurse"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Risk(enum.StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class PatientStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISCHARGED = "discharged"  # discharged from the program
+    CLOSED = "closed"
+
+
+class Channel(enum.StrEnum):
+    PHONE = "phone"
+    VISIT = "visit"
+    CLINIC = "clinic"
+    VIDEO = "video"
+    TEXT = "text"
+    VOICEMAIL = "voicemail"
+    EMAIL = "email"
+
+
+class Outcome(enum.StrEnum):
+    REACHED = "reached"
+    ATTEMPTED = "attempted"
+
+
+class Party(enum.StrEnum):
+    PATIENT = "patient"
+    CAREGIVER = "caregiver"
+    PROVIDER = "provider"
+    INSURER = "insurer"
+
+
+class AppointmentStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+
+
+class Complexity(enum.StrEnum):
+    MODERATE = "moderate"
+    HIGH = "high"
+
+
+class TaskKind(enum.StrEnum):
+    FOLLOW_UP = "follow_up"
+    APPOINTMENT_REMINDER = "appointment_reminder"
+    ATTENDANCE_CHECK = "attendance_check"
+    TCM_CONTACT = "tcm_contact"
+    TCM_VISIT = "tcm_visit"
+    MED_REC = "med_rec"
+    CADENCE = "cadence"
+    REFERRAL = "referral"
+    CUSTOM = "custom"
+
+
+class TaskStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class DeliveryKind(enum.StrEnum):
+    REMINDER = "reminder"
+    DIGEST = "digest"
+    ESCALATION = "escalation"
+    NOTICE = "notice"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up (e.g. the nurse blocked the bot); reason in last_error
+    CANCELLED = "cancelled"
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime]
+
+
+class Nurse(Base):
+    __tablename__ = "nurses"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.NURSE)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("nurses.id"))
+    timezone: Mapped[str] = mapped_column(String(64))
+    digest_time: Mapped[time] = mapped_column(Time)
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    date_order: Mapped[str] = mapped_column(String(3), default="MDY")
+    privacy_mode: Mapped[str | None] = mapped_column(String(16))
+    days_off: Mapped[str] = mapped_column(String(32), default="")  # ISO weekdays, "6,7"
+    settings_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    enrolled_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("nurses.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("nurses.id"))
+    revoked_at: Mapped[datetime | None]
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    __table_args__ = (Index(None, "nurse_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    initials: Mapped[str] = mapped_column(String(8))
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # opaque, for privacy "code"
+    mrn: Mapped[str | None] = mapped_column(String(40))
+    risk: Mapped[Risk] = mapped_column(_enum(Risk, "risk"), default=Risk.MEDIUM)
+    conditions: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[PatientStatus] = mapped_column(
+        _enum(PatientStatus, "patient_status"), default=PatientStatus.ACTIVE
+    )
+    last_reached_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class InboundMessage(Base):
+    """One row per nurse message that changed data: an update delivered twice is logged once."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    received_at: Mapped[datetime]
+    record_kind: Mapped[str | None] = mapped_column(String(24))
+    record_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index(None, "patient_id", "occurred_at"),
+        Index(None, "nurse_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    occurred_at: Mapped[datetime]
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome, "outcome"))
+    with_whom: Mapped[Party] = mapped_column(_enum(Party, "party"), default=Party.PATIENT)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (Index(None, "nurse_id", "at"), Index(None, "patient_id", "at"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    at: Mapped[datetime]
+    with_whom: Mapped[str] = mapped_column(String(120), default="")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[AppointmentStatus] = mapped_column(
+        _enum(AppointmentStatus, "appointment_status"), default=AppointmentStatus.SCHEDULED
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
+
+
+class Episode(Base):
+    """A transition of care: a discharge that generates TCM and MRP tasks."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (Index(None, "patient_id", "discharged_on"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    facility: Mapped[str] = mapped_column(String(200), default="")
+    admitted_on: Mapped[date | None] = mapped_column(Date)
+    discharged_on: Mapped[date] = mapped_column(Date)
+    complexity: Mapped[Complexity | None] = mapped_column(_enum(Complexity, "complexity"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
+
+
+class MedicationReconciliation(Base):
+    __tablename__ = "medication_reconciliations"
+    __table_args__ = (Index(None, "patient_id", "performed_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
+    performed_at: Mapped[datetime]
+    discrepancies: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
+
+
+class Task(Base):
+    """Something that is due: the unit that reminders, digests and caseload views read."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index(None, "nurse_id", "status", "due_at"),
+        Index(None, "patient_id", "status"),
+        Index(None, "origin_kind", "origin_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
+    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind, "task_kind"))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    due_at: Mapped[datetime]
+    window_start: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None]
+    status: Mapped[TaskStatus] = mapped_column(
+        _enum(TaskStatus, "task_status"), default=TaskStatus.OPEN
+    )
+    snoozed_until: Mapped[datetime | None]
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts_documented: Mapped[bool] = mapped_column(Boolean, default=False)
+    origin_kind: Mapped[str | None] = mapped_column(String(24))
+    origin_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """The outbox: one row per push, claimed before sending, marked sent with the message id."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index(None, "status", "due_at"), Index(None, "nurse_id", "status"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind, "delivery_kind"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    due_at: Mapped[datetime]
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    next_try_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Append-only: who read or changed what, when, through which command."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index(None, "patient_id", "at"), Index(None, "at"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    at: Mapped[datetime]
+    actor_nurse_id: Mapped[int | None] = mapped_column(ForeignKey("nurses.id"))
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(40))
+    command: Mapped[str] = mapped_column(String(40), default="")
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    entity: Mapped[str] = mapped_column(String(40), default="")
+    entity_id: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")

@@ -1,0 +1,103 @@
+"""Shared fixtures: configuration, clock, databases (SQLite always, PostgreSQL when set up)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application
+from bot.clock import ManualClock
+from bot.config import Config, load_config
+from bot.context import CasebotApplication
+from storage.db import Database
+from tests.dbutil import PG_SKIP_REASON, fresh_database, pg_url
+from tests.fakes.telegram import FakeTelegram
+from tests.harness import Harness
+
+TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
+# Mon 23 Nov 2026, 10:15 in America/Chicago.
+START = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
+
+
+def test_config(tmp_path: Path, **overrides: str) -> Config:
+    env = {
+        "CASEBOT_TELEGRAM_TOKEN": TOKEN,
+        "CASEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'casebot.db'}",
+        **overrides,
+    }
+    return load_config(None, environ=env)
+
+
+test_config.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
+def db_kind(request: pytest.FixtureRequest) -> str:
+    kind: str = request.param
+    if kind == "postgres" and pg_url() is None:
+        pytest.skip(PG_SKIP_REASON)
+    return kind
+
+
+@pytest.fixture
+async def db(db_kind: str, tmp_path: Path) -> AsyncIterator[Database]:
+    async with fresh_database(db_kind, tmp_path) as database:
+        yield database
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with fresh_database("sqlite", tmp_path) as database:
+        yield database
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return test_config(tmp_path)
+
+
+# --------------------------------------------------------------------------- the bot, end to end
+
+
+@pytest.fixture
+def fake() -> FakeTelegram:
+    return FakeTelegram()
+
+
+@pytest.fixture
+async def app(
+    fake: FakeTelegram, db: Database, clock: ManualClock, tmp_path: Path
+) -> AsyncIterator[CasebotApplication]:
+    config = test_config(tmp_path, CASEBOT_TELEGRAM_TOKEN=fake.token)
+    application = build_application(
+        config, db=db, clock=clock, request=fake.request(), get_updates_request=fake.request()
+    )
+    await application.initialize()
+    if application.post_init is not None:  # as run_polling/run_webhook do
+        await application.post_init(application)
+    await application.start()
+    try:
+        yield application
+    finally:
+        await application.stop()
+        await application.shutdown()
+
+
+@pytest.fixture
+def harness(
+    fake: FakeTelegram, app: CasebotApplication, db: Database, clock: ManualClock
+) -> Harness:
+    return Harness(fake=fake, app=app, db=db, clock=clock)
