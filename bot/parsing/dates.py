@@ -1,0 +1,601 @@
+"""Find and read the dates and times in a nurse's message.
+
+Owns: scanning a message for short date/time fragments with regexes, reading each fragment
+(relative ones like "tomorrow", "Wed", "in 2 wks", "EOM" by exact calendar arithmetic; calendar
+dates like "Dec 3rd" or "12/3" through dateparser with explicit formats), validating the result,
+composing date + time in the nurse's zone and converting to aware UTC.
+Must not import: telegram, storage, sqlalchemy, or anything doing I/O.
+
+Why not ``dateparser.search_dates`` on the whole text: it is slow (tens of ms, seconds on long
+input) and reads "99" as 2099, "on friday at 10" as October, swaps day/month silently and accepts
+times that do not exist on a DST change. Here the input is capped, fragments are <= 64 chars and
+at most ``MAX_FRAGMENTS``, the day/month order is the nurse's, and gap times are shifted and
+flagged.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from dateparser.date import DateDataParser
+
+from bot.parsing.intents import When
+
+Prefer = Literal["future", "past"]
+DateOrder = Literal["MDY", "DMY"]
+
+MAX_DATE_CHARS = 1000
+"""Characters of a message scanned for dates: nurse notes are short, garbage must stay cheap."""
+
+MAX_FRAGMENTS = 8
+"""Date fragments read per message at most."""
+
+MAX_FRAGMENT_LEN = 64
+MAX_YEARS_AHEAD = 2
+MAX_YEARS_BACK = 2
+
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
+_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+
+_NUM = r"\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_UNIT = r"days?|d|wks?|weeks?|w|months?|mos?|mths?|hrs?|hours?|h"
+_WD = (
+    r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:s|nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
+    r"|sat(?:urday)?|sun(?:day)?"
+)
+_MON = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_FOLLOW_UP_CUE = (
+    r"f/u|fu|follow[- ]?up|recheck|re-check|revisit|rtc|return|check(?:\s+in)?"
+    r"|see\s+(?:him|her|them|pt)|next\s+(?:visit|hv|call|appt|check)|call\s+back|callback"
+    r"|try\s+again|reassess"
+)
+
+_DAY_RE = re.compile(
+    rf"""
+    (?P<iso>\b(?P<iso_y>\d{{4}})-(?P<iso_m>\d{{1,2}})-(?P<iso_d>\d{{1,2}})\b)
+  | (?P<ago>\b(?P<ago_n>{_NUM})\s*(?P<ago_u>{_UNIT})\s+ago\b)
+  | (?P<in>\bin\s+(?P<in_n>{_NUM})\s*(?P<in_u>{_UNIT})\b)
+  | (?:\b(?:{_FOLLOW_UP_CUE})\s*:?\s*
+        (?P<span>(?P<span_n>\d{{1,3}}|{_NUM})\s*-?\s*(?P<span_u>{_UNIT})\b))
+  | (?P<mdate>\b(?:(?:{_WD})\.?,?\s+)?(?P<md_mon>{_MON})\.?\s+(?P<md_d>\d{{1,2}})(?:st|nd|rd|th)?\b
+        (?:,?\s+(?P<md_y>\d{{4}})\b)?)
+  | (?P<dmdate>\b(?P<dm_d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_mon>{_MON})\b\.?
+        (?:,?\s+(?P<dm_y>\d{{4}})\b)?)
+  | (?P<numeric>(?<![\d/.,])(?P<n_a>\d{{1,2}})(?:/(?P<n_b>\d{{1,2}})(?:/(?P<n_y>\d{{4}}|\d{{2}}))?
+        |[.-](?P<n_b2>\d{{1,2}})[.-](?P<n_y2>\d{{4}}|\d{{2}}))(?![\d/.]\d?))
+  | (?P<eow>\b(?:eow|end\s+of\s+(?:the\s+)?week)\b)
+  | (?P<eom>\b(?:eom|end\s+of\s+(?:the\s+)?month)\b)
+  | (?P<nextspan>\bnext\s+(?P<ns_u>week|wk|month)\b)
+  | (?P<weekday>\b(?:(?P<wd_q>next|this|last|coming|on)\s+)?(?P<wd>{_WD})\b\.?)
+  | (?P<ampm>\bin\s+the\s+(?P<ampm_p>am|morning|pm|afternoon|evening)\b)
+  | (?P<tomorrow>\b(?:tomorrow|tomorow|tmrw|tmw|tmr|2morrow)\b)
+  | (?P<yesterday>\b(?:yesterday|yday|yest)\b)
+  | (?P<tonight>\b(?:tonight|tonite|this\s+evening)\b)
+  | (?P<today>\b(?:today|this\s+(?:morning|afternoon)|earlier\s+today)\b)
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+_TIME_RE = re.compile(
+    r"""
+    (?P<noon>\b(?:noon|midday)\b)
+  | (?P<midnight>\bmidnight\b)
+  | (?:(?P<mil_at>@|\bat)\s*(?P<mil>(?:[01]\d|2[0-3])[0-5]\d)\b(?!\s*(?:mg|ml|units?)\b))
+  | (?:(?P<at>@|\bat)\s*(?P<at_h>\d{1,2})(?::(?P<at_m>[0-5]\d))?
+        (?:\s*(?P<at_ap>[ap]\.?m\.?)\b|(?P<at_ap1>[ap])\b)?(?![\d/:]))
+  | (?:\b(?P<ap_h>\d{1,2})(?::(?P<ap_m>[0-5]\d))?(?:\s*(?P<ap>[ap]\.?m\.?)(?!\w)|(?P<ap1>[ap])\b))
+  | (?:\b(?P<c_h>[01]?\d|2[0-3]):(?P<c_m>[0-5]\d)\b(?!/))
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# A numeric "a/b" right after these words is a reading (pain 4/10, BP 90/60), not a date.
+_MEASURE_BEFORE_RE = re.compile(
+    r"(?:pain|bp|b/p|score|scale|rated?|rating|level|sats?|spo2|o2|hr|rr|bs|fsbs|glucose|a1c"
+    r"|temp|wt|weight|ratio|phq|gad)\W{0,3}$",
+    re.IGNORECASE,
+)
+_MEASURE_AFTER_RE = re.compile(r"^\s*(?:tabs?|tablets?|pills?|mg|ml|cups?|units?|doses?)\b", re.I)
+
+
+class DayForm(enum.Enum):
+    """How a fragment names its day."""
+
+    ISO = "iso"
+    AGO = "ago"
+    IN = "in"
+    SPAN = "span"
+    MONTH_NAME = "month_name"
+    NUMERIC = "numeric"
+    END_OF_WEEK = "eow"
+    END_OF_MONTH = "eom"
+    NEXT_SPAN = "next_span"
+    WEEKDAY = "weekday"
+    PART_OF_DAY = "part_of_day"
+    TOMORROW = "tomorrow"
+    YESTERDAY = "yesterday"
+    TONIGHT = "tonight"
+    TODAY = "today"
+    TIME_ONLY = "time_only"
+
+
+FUTURE_FORMS = frozenset(
+    {DayForm.IN, DayForm.SPAN, DayForm.END_OF_WEEK, DayForm.END_OF_MONTH, DayForm.NEXT_SPAN,
+     DayForm.PART_OF_DAY, DayForm.TOMORROW}
+)  # fmt: skip
+"""Forms that can only mean a day ahead: in a contact note they are the follow-up."""
+
+PAST_FORMS = frozenset({DayForm.AGO, DayForm.YESTERDAY})
+"""Forms that can only mean a day behind."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClockTime:
+    """A time of day as written, with whether am/pm was given."""
+
+    hour: int
+    minute: int
+    meridiem_given: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DateFragment:
+    """One date/time expression found in a message, not yet resolved to a day."""
+
+    form: DayForm
+    start: int
+    end: int
+    text: str
+    parts: tuple[str, ...] = ()
+    clock: ClockTime | None = None
+
+    def with_clock(self, clock: ClockTime, start: int, end: int, text: str) -> DateFragment:
+        """This fragment widened to include a time of day written next to it."""
+        return DateFragment(self.form, start, end, text, self.parts, clock)
+
+
+@lru_cache(maxsize=16)
+def _calendar_parser(base: datetime, prefer: Prefer, order: DateOrder) -> DateDataParser:
+    """A DateDataParser for one (relative base, preference, date order); built once each."""
+    return DateDataParser(
+        languages=["en"],
+        settings={
+            "RELATIVE_BASE": base,
+            "PREFER_DATES_FROM": prefer,
+            "DATE_ORDER": order,
+            "RETURN_AS_TIMEZONE_AWARE": False,
+            "PREFER_DAY_OF_MONTH": "first",
+        },
+    )
+
+
+class DateReader:
+    """Reads date fragments relative to one moment in one zone with one day/month order."""
+
+    def __init__(self, *, now: datetime, zone: ZoneInfo, date_order: DateOrder = "MDY") -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        self.zone = zone
+        self.now_local = now.astimezone(zone)
+        self.today = self.now_local.date()
+        self.date_order = date_order
+
+    # -- scanning ------------------------------------------------------------------------
+
+    def fragments(self, text: str) -> list[DateFragment]:
+        """Date/time fragments in reading order, times attached to the day next to them."""
+        scanned = text[:MAX_DATE_CHARS]
+        days = list(_limit(self._day_fragments(scanned)))
+        times = list(_limit(_time_fragments(scanned, days)))
+        return _attach_times(scanned, days, times)
+
+    def _day_fragments(self, text: str) -> Iterator[DateFragment]:
+        for match in _DAY_RE.finditer(text):
+            fragment = _day_fragment(match, text)
+            if fragment is not None and len(fragment.text) <= MAX_FRAGMENT_LEN:
+                yield fragment
+
+    # -- resolving -----------------------------------------------------------------------
+
+    def resolve(self, fragment: DateFragment, prefer: Prefer) -> When | None:
+        """The fragment as an aware UTC moment, or None if it is not a valid, plausible date."""
+        if fragment.form is DayForm.IN and fragment.parts[1].startswith("h"):
+            return self._in_hours(int(fragment.parts[0]))
+        day = self._resolve_day(fragment, prefer)
+        if day is None or not self._plausible(day):
+            return None
+        if fragment.clock is None:
+            return When(at=self._local_midnight(day), has_time=False)
+        hour = _hour_24(fragment.clock, evening=fragment.form is DayForm.TONIGHT)
+        moment, shifted = _localise(
+            datetime.combine(day, time(hour, fragment.clock.minute)), self.zone
+        )
+        return When(at=moment.astimezone(UTC), has_time=True, dst_shifted=shifted)
+
+    def resolve_day(self, fragment: DateFragment, prefer: Prefer) -> date | None:
+        """Just the local calendar day of the fragment."""
+        when = self.resolve(fragment, prefer)
+        return when.local_date(self.zone) if when is not None else None
+
+    def _resolve_day(self, fragment: DateFragment, prefer: Prefer) -> date | None:
+        form, parts = fragment.form, fragment.parts
+        if form in (DayForm.MONTH_NAME, DayForm.NUMERIC, DayForm.ISO):
+            return self._calendar_day(fragment, prefer)
+        if form is DayForm.WEEKDAY:
+            return self._weekday(_WEEKDAYS[parts[0]], parts[1], prefer)
+        if form is DayForm.TIME_ONLY:
+            return self._time_only_day(fragment, prefer)
+        return self._relative_day(form, parts)
+
+    def _relative_day(self, form: DayForm, parts: tuple[str, ...]) -> date | None:
+        today = self.today
+        if form in (DayForm.IN, DayForm.SPAN, DayForm.AGO):
+            sign = -1 if form is DayForm.AGO else 1
+            return _add_span(today, sign * int(parts[0]), parts[1])
+        simple = {
+            DayForm.TODAY: today,
+            DayForm.TONIGHT: today,
+            DayForm.TOMORROW: today + timedelta(days=1),
+            DayForm.YESTERDAY: today - timedelta(days=1),
+            DayForm.END_OF_WEEK: _end_of_week(today),
+            DayForm.END_OF_MONTH: _end_of_month(today),
+        }
+        if form in simple:
+            return simple[form]
+        if form is DayForm.NEXT_SPAN:
+            return _add_span(today, 1, parts[0])
+        if form is DayForm.PART_OF_DAY:
+            return self._part_of_day(parts[0])
+        return None
+
+    def _part_of_day(self, part: str) -> date:
+        """'in the AM' means tomorrow morning (unless it is still early); 'in the PM' today."""
+        hour = self.now_local.hour
+        if part in ("am", "morning"):
+            return self.today if hour < 6 else self.today + timedelta(days=1)
+        return self.today if hour < 17 else self.today + timedelta(days=1)
+
+    def _weekday(self, weekday: int, qualifier: str, prefer: Prefer) -> date:
+        today = self.today
+        if qualifier == "last" or (
+            prefer == "past" and qualifier not in ("next", "this", "coming")
+        ):
+            back = (today.weekday() - weekday) % 7 or 7
+            return today - timedelta(days=back)
+        ahead = (weekday - today.weekday()) % 7 or 7
+        if qualifier == "next":
+            # "next Friday" is Friday of next week; the coming one is "Friday" / "this Friday".
+            start_of_next_week = today + timedelta(days=7 - today.weekday())
+            return start_of_next_week + timedelta(days=weekday)
+        return today + timedelta(days=ahead)
+
+    def _time_only_day(self, fragment: DateFragment, prefer: Prefer) -> date:
+        """A bare time ('f/u 3pm') is the nearest such moment ahead (or behind, for the past)."""
+        assert fragment.clock is not None
+        hour = _hour_24(fragment.clock, evening=False)
+        later_today = (hour, fragment.clock.minute) > (self.now_local.hour, self.now_local.minute)
+        if prefer == "future":
+            return self.today if later_today else self.today + timedelta(days=1)
+        return self.today - timedelta(days=1) if later_today else self.today
+
+    def _calendar_day(self, fragment: DateFragment, prefer: Prefer) -> date | None:
+        """Month/day (and maybe year) through dateparser with explicit formats, then the year.
+
+        dateparser's format path fills a missing year from RELATIVE_BASE without applying
+        PREFER_DATES_FROM, so the year is chosen here: the nearest one in the wanted direction.
+        """
+        canonical, formats, year_given = self._canonical(fragment)
+        if canonical is None:
+            return None
+        base = self.now_local.replace(tzinfo=None, second=0, microsecond=0)
+        parsed = _calendar_parser(base, prefer, self.date_order).get_date_data(
+            canonical, date_formats=formats
+        )
+        if parsed.date_obj is None:
+            return None
+        found: date = parsed.date_obj.date()
+        if (found.month, found.day) != self._written_month_day(fragment):
+            return None  # dateparser fell back to another reading (e.g. swapped day/month)
+        if year_given:
+            return found
+        return _nearest_year(found.month, found.day, self.today, prefer)
+
+    def _written_month_day(self, fragment: DateFragment) -> tuple[int, int]:
+        """Month and day exactly as the nurse wrote them, in her day/month order."""
+        parts = fragment.parts
+        if fragment.form is DayForm.ISO:
+            return int(parts[1]), int(parts[2])
+        if fragment.form is DayForm.MONTH_NAME:
+            return _MONTHS[parts[0]], int(parts[1])
+        first, second = int(parts[0]), int(parts[1])
+        return (first, second) if self.date_order == "MDY" else (second, first)
+
+    def _canonical(self, fragment: DateFragment) -> tuple[str | None, list[str], bool]:
+        """The fragment rewritten as 'Dec 3 [2026]' / '12/3[/26]' / ISO, with its formats."""
+        parts = fragment.parts
+        if fragment.form is DayForm.ISO:
+            return "-".join(parts), ["%Y-%m-%d"], True
+        if fragment.form is DayForm.MONTH_NAME:
+            month, day, year = parts
+            text = f"{month.capitalize()} {day} {year}".strip()
+            return text, ["%b %d %Y" if year else "%b %d"], bool(year)
+        first, second, year = parts
+        month_first = self.date_order == "MDY"
+        fmt = "%m/%d" if month_first else "%d/%m"
+        if not year:
+            return f"{first}/{second}", [fmt], False
+        return f"{first}/{second}/{year}", [f"{fmt}/%Y" if len(year) == 4 else f"{fmt}/%y"], True
+
+    def _in_hours(self, hours: int) -> When | None:
+        """'in 2 hrs' is a moment; 'in 72 hrs' is a day (nobody means 10:15 three days on)."""
+        moment = self.now_local + timedelta(hours=hours)
+        if hours >= 24:
+            return When(at=self._local_midnight(moment.date()), has_time=False)
+        return When(at=moment.astimezone(UTC), has_time=True)
+
+    def _plausible(self, day: date) -> bool:
+        earliest = self.today.replace(year=self.today.year - MAX_YEARS_BACK, day=1)
+        latest = self.today.replace(year=self.today.year + MAX_YEARS_AHEAD, day=1)
+        return earliest <= day <= latest
+
+    def _local_midnight(self, day: date) -> datetime:
+        moment, _ = _localise(datetime.combine(day, time(0, 0)), self.zone)
+        return moment.astimezone(UTC)
+
+
+# -- fragment construction ---------------------------------------------------------------
+
+
+def _limit(fragments: Iterator[DateFragment]) -> Iterator[DateFragment]:
+    for count, fragment in enumerate(fragments):
+        if count >= MAX_FRAGMENTS:
+            return
+        yield fragment
+
+
+def _number(word: str) -> int:
+    word = word.lower()
+    return _NUMBER_WORDS[word] if word in _NUMBER_WORDS else int(word)
+
+
+def _unit(word: str) -> str:
+    """Normalised span unit: 'd', 'w', 'm' (months) or 'h'."""
+    word = word.lower()
+    if word.startswith("h"):
+        return "h"
+    if word.startswith("w"):
+        return "w"
+    if word.startswith("m"):
+        return "m"
+    return "d"
+
+
+def _day_fragment(match: re.Match[str], text: str) -> DateFragment | None:
+    kind = match.lastgroup
+    groups = match.groupdict()
+    if kind is None and groups.get("span"):
+        kind = "span"
+    start, end = match.span(kind) if kind else match.span()
+    raw = text[start:end]
+    builder = _BUILDERS.get(kind or "")
+    if builder is None:
+        return None
+    built = builder(groups, raw, text, start, end)
+    if built is None:
+        return None
+    form, parts = built
+    return DateFragment(form, start, end, raw, parts)
+
+
+_Built = tuple[DayForm, tuple[str, ...]] | None
+
+
+def _build_span(form: DayForm, n: str, unit: str) -> _Built:
+    return form, (str(_number(n)), _unit(unit))
+
+
+def _build_numeric(
+    groups: dict[str, str | None], raw: str, text: str, start: int, end: int
+) -> _Built:
+    if _MEASURE_BEFORE_RE.search(text[max(0, start - 16) : start]):
+        return None
+    if _MEASURE_AFTER_RE.match(text[end : end + 12]):
+        return None
+    second = groups["n_b"] or groups["n_b2"] or ""
+    return DayForm.NUMERIC, (groups["n_a"] or "", second, groups["n_y"] or groups["n_y2"] or "")
+
+
+def _build_weekday(
+    groups: dict[str, str | None], raw: str, text: str, start: int, end: int
+) -> _Built:
+    word = groups["wd"] or ""
+    qualifier = (groups["wd_q"] or "").lower()
+    if word in ("sat", "sun") and not qualifier:
+        return None  # "sat up in chair", "sun exposure": lowercase bare words are not days
+    return DayForm.WEEKDAY, (word[:3].lower(), qualifier)
+
+
+def _month_key(word: str | None) -> str:
+    return (word or "")[:3].lower()
+
+
+_BUILDERS = {
+    "iso": lambda g, *_: (DayForm.ISO, (g["iso_y"] or "", g["iso_m"] or "", g["iso_d"] or "")),
+    "ago": lambda g, *_: _build_span(DayForm.AGO, g["ago_n"] or "", g["ago_u"] or ""),
+    "in": lambda g, *_: _build_span(DayForm.IN, g["in_n"] or "", g["in_u"] or ""),
+    "span": lambda g, *_: _build_span(DayForm.SPAN, g["span_n"] or "", g["span_u"] or ""),
+    "mdate": lambda g, *_: (
+        DayForm.MONTH_NAME,
+        (_month_key(g["md_mon"]), g["md_d"] or "", g["md_y"] or ""),
+    ),
+    "dmdate": lambda g, *_: (
+        DayForm.MONTH_NAME,
+        (_month_key(g["dm_mon"]), g["dm_d"] or "", g["dm_y"] or ""),
+    ),
+    "numeric": _build_numeric,
+    "eow": lambda *_: (DayForm.END_OF_WEEK, ()),
+    "eom": lambda *_: (DayForm.END_OF_MONTH, ()),
+    "nextspan": lambda g, *_: (DayForm.NEXT_SPAN, (_unit(g["ns_u"] or "w"),)),
+    "weekday": _build_weekday,
+    "ampm": lambda g, *_: (DayForm.PART_OF_DAY, ((g["ampm_p"] or "am").lower(),)),
+    "tomorrow": lambda *_: (DayForm.TOMORROW, ()),
+    "yesterday": lambda *_: (DayForm.YESTERDAY, ()),
+    "tonight": lambda *_: (DayForm.TONIGHT, ()),
+    "today": lambda *_: (DayForm.TODAY, ()),
+}
+
+
+def _time_fragments(text: str, days: list[DateFragment]) -> Iterator[DateFragment]:
+    """Times of day not inside a day fragment ('12/3' is not '12' o'clock)."""
+    taken = [(d.start, d.end) for d in days]
+    for match in _TIME_RE.finditer(text):
+        start, end = match.span()
+        if any(s < end and start < e for s, e in taken):
+            continue
+        clock = _clock(match)
+        if clock is not None:
+            yield DateFragment(DayForm.TIME_ONLY, start, end, text[start:end], (), clock)
+
+
+def _clock(match: re.Match[str]) -> ClockTime | None:
+    g = match.groupdict()
+    if g["noon"]:
+        return ClockTime(12, 0, True)
+    if g["midnight"]:
+        return ClockTime(0, 0, True)
+    if g["mil"]:
+        return ClockTime(int(g["mil"][:2]), int(g["mil"][2:]), True)
+    hour_text = g["at_h"] or g["ap_h"] or g["c_h"]
+    if hour_text is None:
+        return None
+    minute = int(g["at_m"] or g["ap_m"] or g["c_m"] or 0)
+    meridiem = (g["at_ap"] or g["at_ap1"] or g["ap"] or g["ap1"] or "").lower()[:1]
+    hour = int(hour_text)
+    if meridiem:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if meridiem == "p" else 0)
+        return ClockTime(hour, minute, True)
+    if hour > 23:
+        return None
+    return ClockTime(hour, minute, hour > 12 or hour == 0)
+
+
+def _hour_24(clock: ClockTime, *, evening: bool) -> int:
+    """Business-hours reading of a bare hour: 1-6 -> afternoon, 7-11 -> morning."""
+    if clock.meridiem_given:
+        return clock.hour
+    if evening and clock.hour < 12:
+        return clock.hour + 12
+    if 1 <= clock.hour <= 6:
+        return clock.hour + 12
+    return clock.hour
+
+
+_ATTACH_GAP = re.compile(r"^[\s,]*(?:at|@|by|around|@\s*)?[\s,]*$", re.IGNORECASE)
+
+
+def _attach_times(
+    text: str, days: list[DateFragment], times: list[DateFragment]
+) -> list[DateFragment]:
+    """Join each time to the day written right before (or right after) it."""
+    result = list(days)
+    for fragment in times:
+        index = _neighbour_day(text, result, fragment)
+        if index is None:
+            result.append(fragment)
+            continue
+        day = result[index]
+        start, end = min(day.start, fragment.start), max(day.end, fragment.end)
+        assert fragment.clock is not None
+        result[index] = day.with_clock(fragment.clock, start, end, text[start:end])
+    return sorted(result, key=lambda f: f.start)
+
+
+def _neighbour_day(text: str, days: list[DateFragment], moment: DateFragment) -> int | None:
+    for index, day in enumerate(days):
+        if day.clock is not None or day.form in PAST_FORMS and day.form is not DayForm.YESTERDAY:
+            continue
+        if day.end <= moment.start and _ATTACH_GAP.match(text[day.end : moment.start]):
+            return index
+        if moment.end <= day.start and _ATTACH_GAP.match(text[moment.end : day.start]):
+            return index
+    return None
+
+
+# -- calendar arithmetic -----------------------------------------------------------------
+
+
+def _add_span(day: date, amount: int, unit: str) -> date | None:
+    if unit == "w":
+        return day + timedelta(weeks=amount)
+    if unit == "m":
+        return _add_months(day, amount)
+    if unit == "h":
+        return day + timedelta(days=amount // 24)
+    if abs(amount) > 3 * 366:
+        return None
+    return day + timedelta(days=amount)
+
+
+def _add_months(day: date, months: int) -> date | None:
+    if abs(months) > 36:
+        return None
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def _end_of_week(today: date) -> date:
+    """The coming Friday (today if it is Friday); at the weekend, next week's Friday."""
+    return today + timedelta(days=(4 - today.weekday()) % 7)
+
+
+def _end_of_month(today: date) -> date:
+    return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+
+
+def _nearest_year(month: int, day: int, today: date, prefer: Prefer) -> date | None:
+    """The month/day on or after today (future) or on or before today (past)."""
+    years = range(today.year - 4, today.year + 5)
+    dates = [d for d in (_safe_date(y, month, day) for y in years) if d is not None]
+    if prefer == "future":
+        ahead = [d for d in dates if d >= today]
+        return ahead[0] if ahead else None
+    behind = [d for d in dates if d <= today]
+    return behind[-1] if behind else None
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _localise(naive: datetime, zone: ZoneInfo) -> tuple[datetime, bool]:
+    """Attach the zone; a wall time inside a DST gap is moved forward and flagged."""
+    aware = naive.replace(tzinfo=zone)
+    round_trip = aware.astimezone(UTC).astimezone(zone)
+    if round_trip.replace(tzinfo=None) != naive:
+        return round_trip, True
+    return aware, False

@@ -1,0 +1,326 @@
+"""Find which caseload patient a message names.
+
+Owns: name normalisation (case, accents, apostrophes, possessives, titles), the per-caseload
+index (``Caseload``, built once and reused for every message) and fuzzy matching with rapidfuzz.
+Must not import: telegram, storage, sqlalchemy, or anything doing I/O.
+
+Matching order: whole names (two or three tokens, exact then fuzzy), then single first or last
+names (exact, then fuzzy for longer tokens). Ordinary words never match on their own: single
+tokens pass a stop list, fuzzy matches need a high score, and a fuzzy full name needs one exact
+name token or capitalised words. Two or more equally good patients give ``candidates``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.parsing.intents import PatientMention, PatientRef
+
+MAX_NAME_TOKENS = 80
+"""Tokens of a message examined for names: names come early; garbage must stay cheap."""
+
+FULL_NAME_CUTOFF = 88.0
+"""rapidfuzz ratio a two- or three-word span needs to match a full name ("maria lopes")."""
+
+TOKEN_CUTOFF = 88.0
+"""rapidfuzz ratio a single word needs to match one first or last name ("dorthy")."""
+
+MIN_FUZZY_TOKEN_LEN = 5
+"""Shorter single words only match exactly: short words are too easily near a name."""
+
+
+def word_set(words: str) -> frozenset[str]:
+    """A set of whitespace-separated words (keeps long word lists readable)."""
+    return frozenset(words.split())
+
+
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx"})
+_PROVIDER_TITLES = frozenset({"dr", "doctor", "np", "pa", "rn"})
+
+# Words that are never read as a patient name on their own (they may still be part of a full
+# name: "Mercy Adams" matches as two words). Keep it to words a nurse really writes.
+COMMON_WORDS = word_set(
+    """
+    a an and or but the of to for from with without w in on at by as is was be been are am
+    he she him her his hers they them their i me my we us our you your it its this that these
+    those who whom what when where which why how not no yes ok okay hi hello hey thanks thank
+    please will would can could should may might must shall did do does done had has have
+    called call calls calling phoned phone spoke speak talked talk texted text txt emailed email
+    left message msg voicemail vm lvm hv visit visited visits seen saw see clinic home tele
+    telehealth video zoom virtual office pt pts patient patients re cc co c o f u fu d dc
+    appt appts appointment appointments discharged discharge admitted admit readmitted
+    med meds medication medications rec reconciliation reconciled pcp snf ed er icu ltac
+    rehab hospital general memorial regional medical center mercy st saint sts county
+    today tomorrow tmrw tonight yesterday morning afternoon evening night noon am pm week
+    weeks wk wks month months day days hrs hours hour next last new high low medium moderate
+    risk complexity mon monday tue tues tuesday wed weds wednesday thu thur thurs thursday
+    fri friday sat saturday sun sunday jan feb mar apr jun jul aug sep sept oct nov dec
+    answer try tried again back check recheck follow up reached unable reach attempt attempts
+    son daughter wife husband mother father mom dad caregiver family sister brother niece
+    nephew dr doctor nurse np rn md cardiology cardio endo ortho derm neuro nephro pulm onc
+    gi labs lab bp pain wound doing well better worse stable ok fine good bad show pull open
+    list my caseload overdue due who today's pending eow eom asap bid tid qd prn sob cp cva
+    chf copd dm htn ckd afib mi uti insulin dose refill refills bring brought sent send
+    """
+)
+
+# Names that are also ordinary words: alone, they count only when written with a capital
+# ("called Grace" yes, "grace period" no; "Mr King" yes, "king size" no).
+WORDS_THAT_ARE_NAMES = word_set(
+    """
+    grace hope faith joy rose may june april august autumn summer will bill pat mark art sue
+    rich king brown white black green young long hall wood stone rivers price love bell
+    frank earl rusty sandy dawn crystal amber ruby pearl olive iris ivy daisy lily holly
+    """
+)
+
+_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and unify apostrophes: 'Martínez' -> 'martinez'."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def _normalise_token(word: str) -> str:
+    """One word as the index stores it: folded, possessive and apostrophes dropped."""
+    folded = fold(word)
+    if folded.endswith("'s"):
+        folded = folded[:-2]
+    return folded.replace("'", "")
+
+
+def normalise_name(name: str) -> str:
+    """A whole name as the index stores it: "James O'Brien" -> 'james obrien'."""
+    return " ".join(_normalise_token(w) for w in _TOKEN_RE.findall(name))
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    """A word of the message: normalised form, span of the name part, and how it was written."""
+
+    norm: str
+    start: int
+    end: int
+    capitalised: bool
+
+
+def _tokenise(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    for match in _TOKEN_RE.finditer(text):
+        word = match.group()
+        end = match.end()
+        if fold(word).endswith("'s"):
+            end -= 2
+        norm = _normalise_token(word)
+        if norm:
+            tokens.append(_Token(norm, match.start(), end, word[:1].isupper()))
+        if len(tokens) >= MAX_NAME_TOKENS:
+            break
+    return tokens
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """What the matcher found and where (span of the name as written, for the parser)."""
+
+    mention: PatientMention
+    span: tuple[int, int] | None
+
+
+_NO_MATCH = NameMatch(PatientMention(), None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    refs: tuple[PatientRef, ...]
+    first: int
+    last: int
+
+
+class Caseload:
+    """A normalised index of one nurse's patients, built once and reused for every message."""
+
+    def __init__(self, refs: Iterable[PatientRef]) -> None:
+        self.refs: tuple[PatientRef, ...] = tuple(refs)
+        self._by_full: dict[str, list[PatientRef]] = {}
+        self._by_first: dict[str, list[PatientRef]] = {}
+        self._by_last: dict[str, list[PatientRef]] = {}
+        for ref in self.refs:
+            self._index(ref)
+        self._full_keys: list[str] = list(self._by_full)
+        self._name_tokens: list[str] = sorted(set(self._by_first) | set(self._by_last))
+        self._name_token_set = frozenset(self._name_tokens)
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> Caseload:
+        """An index over bare names (ids unknown): handy for tests and the CLI."""
+        return cls(PatientRef(id=None, name=name) for name in names)
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def _index(self, ref: PatientRef) -> None:
+        parts = normalise_name(ref.name).split()
+        if not parts:
+            return
+        keys = {" ".join(parts), f"{parts[0]} {parts[-1]}"} if len(parts) > 1 else set()
+        for key in keys:
+            self._by_full.setdefault(key, []).append(ref)
+        self._by_first.setdefault(parts[0], []).append(ref)
+        if len(parts) > 1:
+            self._by_last.setdefault(parts[-1], []).append(ref)
+
+    def find(self, text: str) -> NameMatch:
+        """The patient the text names, the candidates if ambiguous, or the name as written."""
+        tokens = _tokenise(text)
+        hit = self._full_name_hit(tokens) or self._single_name_hit(tokens)
+        if hit is None:
+            guess = guess_name_text(text, tokens)
+            return NameMatch(PatientMention(patient_text=guess), None)
+        start, end = tokens[hit.first].start, tokens[hit.last].end
+        written = text[start:end]
+        if len(hit.refs) == 1:
+            mention = PatientMention(patient=hit.refs[0], patient_text=written)
+        else:
+            mention = PatientMention(candidates=hit.refs, patient_text=written)
+        return NameMatch(mention, (start, end))
+
+    # -- whole names ---------------------------------------------------------------------
+
+    def _full_name_hit(self, tokens: Sequence[_Token]) -> _Hit | None:
+        if not self._full_keys:
+            return None
+        for size in (3, 2):
+            for i in range(len(tokens) - size + 1):
+                key = " ".join(t.norm for t in tokens[i : i + size])
+                refs = self._by_full.get(key)
+                if refs and not _after_provider_title(tokens, i):
+                    return _Hit(_unique(refs), i, i + size - 1)
+        return self._fuzzy_full_name_hit(tokens)
+
+    def _fuzzy_full_name_hit(self, tokens: Sequence[_Token]) -> _Hit | None:
+        best: tuple[float, _Hit] | None = None
+        for i in range(len(tokens) - 1):
+            pair = tokens[i : i + 2]
+            if not self._name_shaped_pair(pair) or _after_provider_title(tokens, i):
+                continue
+            query = f"{pair[0].norm} {pair[1].norm}"
+            found = process.extract(
+                query, self._full_keys, scorer=fuzz.ratio, score_cutoff=FULL_NAME_CUTOFF, limit=4
+            )
+            if not found:
+                continue
+            top = found[0][1]
+            refs = _unique(r for key, score, _ in found if score == top for r in self._by_full[key])
+            if best is None or top > best[0]:
+                best = (top, _Hit(refs, i, i + 1))
+        return best[1] if best else None
+
+    def _name_shaped_pair(self, pair: Sequence[_Token]) -> bool:
+        if any(t.norm in COMMON_WORDS or len(t.norm) < 2 for t in pair):
+            return False
+        known = any(t.norm in self._name_token_set for t in pair)
+        return known or all(t.capitalised for t in pair)
+
+    # -- first or last name alone --------------------------------------------------------
+
+    def _single_name_hit(self, tokens: Sequence[_Token]) -> _Hit | None:
+        for i, token in enumerate(tokens):
+            if not _may_be_lone_name(token) or _after_provider_title(tokens, i):
+                continue
+            refs = self._exact_single(token.norm, titled=_after_title(tokens, i))
+            if refs:
+                return _Hit(refs, i, i)
+        for i, token in enumerate(tokens):
+            if not self._fuzzy_single_allowed(tokens, i):
+                continue
+            refs = self._fuzzy_single(token.norm, titled=_after_title(tokens, i))
+            if refs:
+                return _Hit(refs, i, i)
+        return None
+
+    def _exact_single(self, norm: str, *, titled: bool) -> tuple[PatientRef, ...]:
+        by_last = self._by_last.get(norm, [])
+        if titled:
+            return _unique(by_last)
+        return _unique([*self._by_first.get(norm, []), *by_last])
+
+    def _fuzzy_single_allowed(self, tokens: Sequence[_Token], i: int) -> bool:
+        token = tokens[i]
+        return (
+            len(token.norm) >= MIN_FUZZY_TOKEN_LEN
+            and _may_be_lone_name(token)
+            and not _after_provider_title(tokens, i)
+        )
+
+    def _fuzzy_single(self, norm: str, *, titled: bool) -> tuple[PatientRef, ...]:
+        choices = list(self._by_last) if titled else self._name_tokens
+        found = process.extract(
+            norm, choices, scorer=fuzz.ratio, score_cutoff=TOKEN_CUTOFF, limit=4
+        )
+        if not found:
+            return ()
+        top = found[0][1]
+        refs: list[PatientRef] = []
+        for key, score, _ in found:
+            if score == top:
+                refs.extend(self._exact_single(key, titled=titled))
+        return _unique(refs)
+
+
+def _may_be_lone_name(token: _Token) -> bool:
+    if token.norm in COMMON_WORDS:
+        return False
+    return token.capitalised or token.norm not in WORDS_THAT_ARE_NAMES
+
+
+def _unique(refs: Iterable[PatientRef]) -> tuple[PatientRef, ...]:
+    """Refs in first-seen order without repeats."""
+    return tuple(dict.fromkeys(refs))
+
+
+def _after_title(tokens: Sequence[_Token], i: int) -> bool:
+    return i > 0 and tokens[i - 1].norm in _TITLES
+
+
+def _after_provider_title(tokens: Sequence[_Token], i: int) -> bool:
+    """'Dr Kim' names a provider, not the patient Grace Kim."""
+    return i > 0 and tokens[i - 1].norm in _PROVIDER_TITLES
+
+
+_PLACE_WORDS = frozenset({"from", "at", "to", "in", "via"})
+
+
+def guess_name_text(text: str, tokens: Sequence[_Token] | None = None) -> str | None:
+    """The first run of capitalised, non-common words (1-3), e.g. 'Bob Jones': a name the
+    caseload does not know, offered back as "add this patient?". None if nothing looks like one.
+    """
+    words = list(tokens) if tokens is not None else _tokenise(text)
+    run: list[_Token] = []
+    for i, token in enumerate(words):
+        name_like = (
+            token.capitalised
+            and token.norm not in COMMON_WORDS
+            and not _is_abbreviation(text[token.start : token.end])
+            and not (i > 0 and words[i - 1].norm in _PLACE_WORDS | _PROVIDER_TITLES and not run)
+        )
+        if name_like and len(run) < 3:
+            run.append(token)
+            continue
+        if run:
+            break
+    if not run:
+        return None
+    return text[run[0].start : run[-1].end]
+
+
+def _is_abbreviation(word: str) -> bool:
+    return len(word) <= 4 and word.isupper()
