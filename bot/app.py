@@ -20,7 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Config
 from bot.context import CasebotApplication, CaseContext, Services
-from bot.logsetup import install_redaction
+from bot.logsetup import install_redaction, quiet_third_party_loggers
 from handlers import register_all
 from storage.db import Database
 
@@ -57,6 +57,7 @@ def build_application(
     if not tg.token:
         raise ValueError("a Telegram token is needed (telegram.token or CASEBOT_TELEGRAM_TOKEN)")
     install_redaction(tg.token, tg.secret_token)
+    quiet_third_party_loggers()  # PTB at DEBUG logs message contents: patient data
     services = Services(
         config=config,
         db=db,

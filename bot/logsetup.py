@@ -24,6 +24,7 @@ QUIET_LOGGERS: dict[str, int] = {
     "asyncio": logging.INFO,
     "tornado.access": logging.WARNING,
     "apscheduler": logging.WARNING,
+    "alembic": logging.WARNING,
 }
 
 _secrets: set[str] = set()
@@ -67,8 +68,7 @@ def quiet_third_party_loggers(floor: int = logging.NOTSET) -> None:
 
 def configure_logging(level: int = logging.INFO, *secrets: str) -> None:
     """Entry-point logging: plain lines on stderr, secrets redacted, noisy libraries quiet."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
     quiet_third_party_loggers(level)
     install_redaction(*secrets)
