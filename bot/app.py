@@ -20,6 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Config
 from bot.context import CasebotApplication, CaseContext, Services
+from bot.dispatch import Dispatcher
 from bot.logsetup import install_redaction, quiet_third_party_loggers
 from handlers import register_all
 from storage.db import Database
@@ -29,11 +30,13 @@ log = logging.getLogger(__name__)
 BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "What I understand, with examples"),
     ("patient", "A patient's card: /patient name"),
+    ("newpatient", "Add a patient"),
     ("contact", "Log a contact step by step"),
     ("appt", "Log an appointment"),
     ("discharge", "Log a discharge (transition of care)"),
     ("medrec", "Log a medication reconciliation"),
     ("note", "Add a note to a patient"),
+    ("reminders", "Upcoming reminders"),
     ("settings", "Time zone, digest time, privacy"),
     ("cancel", "Leave what we're doing"),
 )
@@ -51,6 +54,7 @@ def build_application(
     rate_limiter: bool = True,
     process_id: str | None = None,
     extra_post_init: Hook | None = None,
+    dispatch: bool = True,
 ) -> CasebotApplication:
     """The PTB Application for `config`, talking to the Bot API at config.telegram.base_url."""
     tg = config.telegram
@@ -67,6 +71,15 @@ def build_application(
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in BOT_COMMANDS])
+        services.dispatcher = Dispatcher(
+            db=db,
+            bot=app.bot,
+            config=config,
+            clock=services.clock,
+            worker_id=services.process_id,
+        )
+        if dispatch:
+            services.dispatcher.start(app.job_queue)
         if extra_post_init is not None:
             await extra_post_init(app)
 

@@ -58,6 +58,7 @@ class DefaultsConfig:
     quiet_start: time = time(21, 0)
     quiet_end: time = time(7, 0)
     date_order: DateOrder = "MDY"
+    days_off: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,17 @@ class CareConfig:
 
 
 @dataclass(frozen=True)
+class RemindersConfig:
+    follow_up_time: time = time(9, 0)
+    appointment_lead_hours: int = 2
+    escalation_hours: int = 4
+    urgent_in_quiet_hours: bool = True
+    lease_seconds: int = 120
+    poll_seconds: int = 30
+    max_attempts: int = 12
+
+
+@dataclass(frozen=True)
 class EnrollmentConfig:
     invite_ttl_hours: int = 72
 
@@ -93,6 +105,7 @@ class Config:
     defaults: DefaultsConfig = field(default_factory=DefaultsConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     care: CareConfig = field(default_factory=CareConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     source: str = "<defaults>"
 
@@ -107,6 +120,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "defaults": DefaultsConfig,
     "privacy": PrivacyConfig,
     "care": CareConfig,
+    "reminders": RemindersConfig,
     "enrollment": EnrollmentConfig,
 }
 
@@ -298,6 +312,22 @@ def _check_cross_field(config: Config) -> None:
             raise ConfigError(
                 f'{src}: care.extra_holidays: expected dates as "YYYY-MM-DD", got {day!r}'
             )
+    weekdays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+    for day in config.defaults.days_off:
+        if day.lower()[:3] not in weekdays:
+            raise ConfigError(
+                f'{src}: defaults.days_off: expected weekday names like "sat", got {day!r}'
+            )
+    rem = config.reminders
+    for name in (
+        "appointment_lead_hours",
+        "escalation_hours",
+        "lease_seconds",
+        "poll_seconds",
+        "max_attempts",
+    ):
+        if getattr(rem, name) <= 0:
+            raise ConfigError(f"{src}: reminders.{name}: expected a positive number")
     if config.enrollment.invite_ttl_hours <= 0:
         raise ConfigError(f"{src}: enrollment.invite_ttl_hours: expected a positive number")
 

@@ -26,6 +26,8 @@ class Services:
     db: Database
     clock: Clock
     process_id: str = "main"
+    # The outbox dispatcher of this process (bot.dispatch.Dispatcher), set at start.
+    dispatcher: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -44,6 +46,7 @@ class NurseView:
     date_order: str
     privacy_mode: str
     settings_done: bool
+    unreachable: bool = False
 
     @property
     def zone(self) -> ZoneInfo:

@@ -86,6 +86,7 @@ def view_of(nurse: Nurse, config: Config) -> NurseView:
         date_order=nurse.date_order,
         privacy_mode=nurse.privacy_mode or config.privacy.push_names,
         settings_done=nurse.settings_done,
+        unreachable=nurse.unreachable,
     )
 
 
@@ -166,6 +167,22 @@ async def load_nurse(db: Database, config: Config, telegram_user_id: int) -> Nur
         if nurse is None or not nurse.active:
             return None
         return view_of(nurse, config)
+
+
+async def mark_reachable(db: Database, clock: Clock, *, nurse_id: int) -> None:
+    """She wrote to the bot again after blocking it: pushes may resume."""
+    async with db.uow() as session:
+        nurse = await session.get(Nurse, nurse_id)
+        if nurse is not None and nurse.unreachable:
+            nurse.unreachable = False
+            await audit.record_audit(
+                session,
+                at=clock.now(),
+                action="nurse.reachable",
+                actor_nurse_id=nurse.id,
+                entity="nurse",
+                entity_id=nurse.id,
+            )
 
 
 async def record_refusal(

@@ -65,6 +65,8 @@ async def gate(update: object, context: CaseContext) -> None:
         raise ApplicationHandlerStop
     nurse = await enrollment.load_nurse(services.db, services.config, user.id)
     if nurse is not None:
+        if nurse.unreachable:
+            await enrollment.mark_reachable(services.db, services.clock, nurse_id=nurse.id)
         context.nurse = nurse
         return
     if _is_invite_start(update):

@@ -11,7 +11,7 @@ import traceback
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, ApplicationHandlerStop
 
 from bot.context import CaseContext
 from bot.render import messages
@@ -55,6 +55,8 @@ async def on_error(update: object, context: CaseContext) -> None:
         await context.bot.send_message(update.effective_chat.id, text)
     except TelegramError as exc:
         log.warning("could not apologise: %s", type(exc).__name__)
+    # One update, one answer: after a fault, no later handler group replies as well.
+    raise ApplicationHandlerStop
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -83,7 +83,12 @@ async def app(
 ) -> AsyncIterator[CasebotApplication]:
     config = test_config(tmp_path, CASEBOT_TELEGRAM_TOKEN=fake.token)
     application = build_application(
-        config, db=db, clock=clock, request=fake.request(), get_updates_request=fake.request()
+        config,
+        db=db,
+        clock=clock,
+        request=fake.request(),
+        get_updates_request=fake.request(),
+        dispatch=False,  # tests run dispatcher passes themselves, at the clock they set
     )
     await application.initialize()
     if application.post_init is not None:  # as run_polling/run_webhook do

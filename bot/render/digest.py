@@ -1,0 +1,163 @@
+"""The morning digest as text: today, overdue, deadlines with countdowns, cadence, yesterday.
+
+Pure: no telegram, no storage imports at run time (the row types are plain dataclasses).
+A digest is one message of at most 4,096 characters; what does not fit is counted and offered
+behind [Show all].
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.render.reminders import KIND_LABELS, day_label, patient_label, time_label
+
+MAX_MESSAGE = 4096
+# Room kept for the "… and N more" line and the closing summary.
+_RESERVE = 300
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    initials: str
+    code: str
+
+
+@dataclass(frozen=True)
+class DigestData:
+    local_day: date
+    zone: ZoneInfo
+    privacy: str
+    appointments: Sequence[tuple[datetime, Person, str]]
+    due_today: Sequence[tuple[str, str, datetime, Person | None]]  # kind, title, due, who
+    overdue: Sequence[tuple[str, str, datetime, Person | None]]
+    deadlines: Sequence[tuple[str, datetime, Person | None, int, bool]]  # + countdown, attempts
+    cadence: Sequence[tuple[Person, str, datetime | None, int]]  # who, risk, last, cadence days
+    yesterday_done: int
+    yesterday_total: int
+
+
+def _who(person: Person | None, privacy: str) -> str:
+    if person is None:
+        return ""
+    return html.escape(
+        patient_label(privacy=privacy, name=person.name, initials=person.initials, code=person.code)
+    )
+
+
+def _countdown(days: int) -> str:
+    if days < 0:
+        return "<b>lapsed</b>"
+    if days == 0:
+        return "<b>due today</b>"
+    return f"due in {days} business day{'s' if days != 1 else ''}"
+
+
+def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
+    """The digest as (heading, lines) sections, in the order a nurse works them."""
+    zone, privacy = data.zone, data.privacy
+    sections: list[tuple[str, list[str]]] = []
+    if data.appointments:
+        sections.append(
+            (
+                "📅 Appointments today",
+                [
+                    f"• {time_label(at, zone)} {_who(p, privacy)}"
+                    + (f" – {html.escape(w)}" if w else "")
+                    for at, p, w in data.appointments
+                ],
+            )
+        )
+    if data.deadlines:
+        lines = []
+        for kind, due, person, days, attempts in data.deadlines:
+            extra = " (2 attempts documented)" if attempts else ""
+            lines.append(
+                f"• {KIND_LABELS.get(kind, kind)} {_who(person, privacy)}: {_countdown(days)}"
+                f" – by {day_label(due, zone)}{extra}"
+            )
+        sections.append(("🏥 Transition-of-care deadlines", lines))
+    if data.due_today:
+        sections.append(
+            (
+                "✅ Due today",
+                [
+                    f"• {KIND_LABELS.get(kind, kind)} {_who(p, privacy)}"
+                    for kind, _title, _due, p in data.due_today
+                ],
+            )
+        )
+    if data.overdue:
+        sections.append(
+            (
+                "⏳ Overdue (oldest first)",
+                [
+                    f"• {KIND_LABELS.get(kind, kind)} {_who(p, privacy)}"
+                    f" – since {day_label(due, zone)}"
+                    for kind, _title, due, p in data.overdue
+                ],
+            )
+        )
+    if data.cadence:
+        lines = []
+        for person, risk, last, days in data.cadence:
+            since = f"last reached {day_label(last, zone)}" if last else "never reached"
+            lines.append(f"• {_who(person, privacy)} ({risk} risk, every {days} d): {since}")
+        sections.append(("📞 Past their contact cadence", lines))
+    return sections
+
+
+def render_digest(data: DigestData, *, limit: int = MAX_MESSAGE) -> tuple[str, bool]:
+    """The digest message and whether it was cut (then the caller offers [Show all])."""
+    day = data.local_day
+    header = f"☀️ <b>Good morning — {day:%a} {day.day} {day:%b}</b> ({data.zone.key})"
+    footer = _yesterday(data)
+    parts = [header]
+    cut = False
+    budget = limit - len(header) - len(footer) - _RESERVE
+    for heading, lines in digest_sections(data):
+        block = [f"\n<b>{heading}</b>"]
+        shown = 0
+        for line in lines:
+            if sum(len(x) + 1 for x in block) + len(line) + 1 > budget:
+                break
+            block.append(line)
+            shown += 1
+        if shown < len(lines):
+            block.append(f"… and {len(lines) - shown} more")
+            cut = True
+        text = "\n".join(block)
+        budget -= len(text) + 1
+        parts.append(text)
+        if budget <= 0:
+            cut = True
+            break
+    if len(parts) == 1:
+        parts.append("\nNothing due today. 🎉")
+    parts.append(footer)
+    return "\n".join(parts), cut
+
+
+def render_digest_pages(data: DigestData, *, limit: int = MAX_MESSAGE) -> list[str]:
+    """Everything in the digest, split into messages of at most `limit` characters."""
+    pages: list[str] = []
+    current = ""
+    for heading, lines in digest_sections(data):
+        for line in [f"<b>{heading}</b>", *lines]:
+            if len(current) + len(line) + 1 > limit:
+                pages.append(current)
+                current = ""
+            current = f"{current}\n{line}" if current else line
+    if current:
+        pages.append(current)
+    return pages or ["Nothing due today."]
+
+
+def _yesterday(data: DigestData) -> str:
+    if not data.yesterday_total:
+        return ""
+    return f"\n📈 Yesterday: {data.yesterday_done} of {data.yesterday_total} tasks done on time"

@@ -1,0 +1,186 @@
+"""Task actions: done, snooze, move to tomorrow; and the list of upcoming pushes.
+
+One transaction each, audited, checked against the acting nurse's ownership. Must not import
+telegram or handlers.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.care import local_time_on
+from bot.clock import Clock
+from storage import deliveries as outbox
+from storage.audit import record_audit
+from storage.db import Database
+from storage.models import Patient, Task, TaskStatus
+
+
+class TaskOutcome(enum.StrEnum):
+    DONE = "done"
+    SNOOZED = "snoozed"
+    ALREADY_DONE = "already_done"
+    CANCELLED = "cancelled"
+    NOT_YOURS = "not_yours"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    outcome: TaskOutcome
+    until: datetime | None = None
+    patient_id: int | None = None
+
+
+async def _load_owned(session: object, task_id: int, nurse_id: int) -> Task | TaskOutcome:
+    task = await session.get(Task, task_id)  # type: ignore[attr-defined]
+    if task is None:
+        return TaskOutcome.MISSING
+    if task.nurse_id != nurse_id:
+        return TaskOutcome.NOT_YOURS
+    if task.status == TaskStatus.DONE:
+        return TaskOutcome.ALREADY_DONE
+    if task.status == TaskStatus.CANCELLED:
+        return TaskOutcome.CANCELLED
+    return task  # type: ignore[no-any-return]
+
+
+async def complete_task(
+    db: Database, clock: Clock, *, nurse_id: int, task_id: int, command: str = "done"
+) -> TaskResult:
+    now = clock.now()
+    async with db.uow() as session:
+        task = await _load_owned(session, task_id, nurse_id)
+        if isinstance(task, TaskOutcome):
+            await _audit_refusal(session, now, nurse_id, task_id, task, command)
+            return TaskResult(task)
+        task.status = TaskStatus.DONE
+        task.completed_at = now
+        await outbox.cancel_pending_for_task(session, task_id=task.id)
+        await record_audit(
+            session,
+            at=now,
+            action="task.done",
+            actor_nurse_id=nurse_id,
+            command=command,
+            patient_id=task.patient_id,
+            entity="task",
+            entity_id=task.id,
+            detail={"before": {"status": "open"}},
+        )
+        return TaskResult(TaskOutcome.DONE, patient_id=task.patient_id)
+
+
+async def snooze_task(
+    db: Database,
+    clock: Clock,
+    *,
+    nurse_id: int,
+    task_id: int,
+    until: datetime | None = None,
+    tomorrow_at: time | None = None,
+    zone: ZoneInfo | None = None,
+    command: str = "snooze",
+) -> TaskResult:
+    """Push the reminder to `until`, or to tomorrow at `tomorrow_at` in `zone`."""
+    now = clock.now()
+    if until is None:
+        if tomorrow_at is None or zone is None:
+            raise ValueError("give until, or tomorrow_at and zone")
+        tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+        until = local_time_on(tomorrow, tomorrow_at, zone)
+    async with db.uow() as session:
+        task = await _load_owned(session, task_id, nurse_id)
+        if isinstance(task, TaskOutcome):
+            await _audit_refusal(session, now, nurse_id, task_id, task, command)
+            return TaskResult(task)
+        before = task.remind_at.isoformat() if task.remind_at else None
+        task.snoozed_until = until
+        task.remind_at = until
+        await outbox.cancel_pending_for_task(session, task_id=task.id)
+        await record_audit(
+            session,
+            at=now,
+            action="task.snoozed",
+            actor_nurse_id=nurse_id,
+            command=command,
+            patient_id=task.patient_id,
+            entity="task",
+            entity_id=task.id,
+            detail={"before": {"remind_at": before}, "after": {"remind_at": until.isoformat()}},
+        )
+        return TaskResult(TaskOutcome.SNOOZED, until=until, patient_id=task.patient_id)
+
+
+async def task_patient(db: Database, *, nurse_id: int, task_id: int) -> int | None:
+    """The patient of one of her open tasks (for "Log contact"), or None."""
+    async with db.uow(read_only=True) as session:
+        task = await session.get(Task, task_id)
+        if task is None or task.nurse_id != nurse_id:
+            return None
+        return task.patient_id
+
+
+async def _audit_refusal(
+    session: object,
+    now: datetime,
+    nurse_id: int,
+    task_id: int,
+    outcome: TaskOutcome,
+    command: str,
+) -> None:
+    if outcome == TaskOutcome.NOT_YOURS:
+        await record_audit(
+            session,  # type: ignore[arg-type]
+            at=now,
+            action="task.refused",
+            actor_nurse_id=nurse_id,
+            command=command,
+            entity="task",
+            entity_id=task_id,
+        )
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    task_id: int
+    kind: str
+    remind_at: datetime
+    due_at: datetime
+    patient_name: str | None
+
+
+async def upcoming_reminders(
+    db: Database, clock: Clock, *, nurse_id: int, limit: int = 20
+) -> list[Upcoming]:
+    """Her open tasks with a reminder still to come, soonest first (an audited read)."""
+    now = clock.now()
+    async with db.uow() as session:
+        rows = (
+            await session.execute(
+                select(Task.id, Task.kind, Task.remind_at, Task.due_at, Patient.display_name)
+                .outerjoin(Patient, Patient.id == Task.patient_id)
+                .where(
+                    Task.nurse_id == nurse_id,
+                    Task.status == TaskStatus.OPEN,
+                    Task.remind_at.is_not(None),
+                    Task.remind_at >= now - timedelta(minutes=5),
+                )
+                .order_by(Task.remind_at)
+                .limit(limit)
+            )
+        ).all()
+        await record_audit(
+            session,
+            at=now,
+            action="reminders.viewed",
+            actor_nurse_id=nurse_id,
+            command="reminders",
+            detail={"count": len(rows)},
+        )
+    return [Upcoming(r.id, r.kind.value, r.remind_at, r.due_at, r.display_name) for r in rows]

@@ -1,0 +1,50 @@
+"""[Show all] under a digest that was cut, and a wake-up for the dispatcher after updates."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, TypeHandler
+
+from bot.context import CaseContext
+from bot.digests import digest_pages_for
+
+CALLBACK = re.compile(r"^dga:(\d{1,18})$")
+AFTER_HANDLERS = 100
+
+
+async def show_all(update: Update, context: CaseContext) -> None:
+    """Send the whole digest a [Show all] button belongs to, in as many messages as needed."""
+    query = update.callback_query
+    assert query is not None
+    match = CALLBACK.match(query.data or "")
+    services = context.services
+    pages = None
+    if match is not None:
+        pages = await digest_pages_for(
+            services.db,
+            services.config,
+            services.clock,
+            nurse_id=context.me.id,
+            delivery_id=int(match[1]),
+        )
+    if pages is None:
+        await query.answer("That digest has expired.", show_alert=True)
+        return
+    await query.answer()
+    assert update.effective_chat is not None
+    for page in pages:
+        await context.bot.send_message(update.effective_chat.id, page)
+
+
+async def wake_dispatcher(update: object, context: CaseContext) -> None:
+    """After any update (it may have created a task), let the dispatcher look again soon."""
+    dispatcher = context.services.dispatcher
+    if dispatcher is not None:
+        dispatcher.wake_soon()
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CallbackQueryHandler(show_all, pattern=r"^dga:"))
+    app.add_handler(TypeHandler(Update, wake_dispatcher), group=AFTER_HANDLERS)

@@ -1,0 +1,185 @@
+"""Reminder buttons ([Done] [Snooze 1h] [Tomorrow] [Log contact]), /reminders, /done, /snooze.
+
+Buttons carry "tk:<action>:<task id>" only; every press is checked against the pressing nurse's
+ownership, and a stale button answers kindly instead of failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import tasks
+from bot.context import CaseContext
+from bot.render.reminders import KIND_LABELS, day_label, task_callback, time_label
+
+CALLBACK = re.compile(r"^tk:(d|s|t|l):(\d{1,18})$")
+STALE = {
+    tasks.TaskOutcome.ALREADY_DONE: "Already done.",
+    tasks.TaskOutcome.CANCELLED: "That task was cancelled; nothing to do.",
+    tasks.TaskOutcome.NOT_YOURS: "That isn't one of your tasks.",
+    tasks.TaskOutcome.MISSING: "That reminder has expired.",
+}
+
+
+async def task_button(update: Update, context: CaseContext) -> None:
+    """Done / Snooze 1h / Tomorrow / Log contact, pressed on a reminder or a list."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    match = CALLBACK.match(query.data)
+    if match is None:
+        await query.answer("That button has expired.")
+        return
+    action, task_id = match[1], int(match[2])
+    nurse, services = context.me, context.services
+    if action == "l":
+        await _log_contact(update, context, task_id)
+        return
+    if action == "d":
+        result = await tasks.complete_task(
+            services.db, services.clock, nurse_id=nurse.id, task_id=task_id, command="button"
+        )
+    else:
+        until = services.clock.now() + timedelta(hours=1) if action == "s" else None
+        result = await tasks.snooze_task(
+            services.db,
+            services.clock,
+            nurse_id=nurse.id,
+            task_id=task_id,
+            until=until,
+            tomorrow_at=services.config.reminders.follow_up_time,
+            zone=nurse.zone,
+            command="button",
+        )
+    if result.outcome in STALE:
+        await query.answer(STALE[result.outcome], show_alert=True)
+        return
+    if result.outcome == tasks.TaskOutcome.DONE:
+        note = "✅ <b>Done</b>"
+        await query.answer("Done.")
+    else:
+        assert result.until is not None
+        note = (
+            f"💤 Snoozed until {day_label(result.until, nurse.zone)}, "
+            f"{time_label(result.until, nurse.zone)}"
+        )
+        await query.answer("Snoozed.")
+    await _annotate(update, note)
+
+
+async def _annotate(update: Update, note: str) -> None:
+    """Edit the pressed message to show what happened, without its buttons."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    if not isinstance(message, Message) or message.text is None:
+        return  # inaccessible (too old) or not a text message
+    # Unchanged or too old to edit: the answer to the press already told her.
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_text(f"{message.text_html}\n{note}")
+
+
+async def _log_contact(update: Update, context: CaseContext, task_id: int) -> None:
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    patient_id = await tasks.task_patient(services.db, nurse_id=context.me.id, task_id=task_id)
+    if patient_id is None:
+        await query.answer(STALE[tasks.TaskOutcome.MISSING], show_alert=True)
+        return
+    await query.answer()
+    from handlers import records
+
+    await records.start_contact_for_patient(update, context, patient_id)
+
+
+async def list_reminders(update: Update, context: CaseContext) -> None:
+    """/reminders: her upcoming pushes, numbered, with buttons to act on each."""
+    message = update.effective_message
+    assert message is not None
+    nurse, services = context.me, context.services
+    upcoming = await tasks.upcoming_reminders(services.db, services.clock, nurse_id=nurse.id)
+    if not upcoming:
+        await message.reply_text(
+            "No reminders coming up. Log a contact with a follow-up to add one."
+        )
+        return
+    context.chat_data["reminder_list"] = [u.task_id for u in upcoming]  # type: ignore[index]
+    lines = ["<b>Upcoming reminders</b>"]
+    rows = []
+    for i, item in enumerate(upcoming, 1):
+        who = html.escape(item.patient_name) if item.patient_name else ""
+        lines.append(
+            f"{i}. {day_label(item.remind_at, nurse.zone)} {time_label(item.remind_at, nurse.zone)}"
+            f" – {KIND_LABELS.get(item.kind, item.kind)} {who}"
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(f"{i}: Done", callback_data=task_callback("d", item.task_id)),
+                InlineKeyboardButton(
+                    f"{i}: Snooze 1h", callback_data=task_callback("s", item.task_id)
+                ),
+            ]
+        )
+    lines.append("\nOr send /done N or /snooze N.")
+    await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows[:10]))
+
+
+async def done_command(update: Update, context: CaseContext) -> None:
+    """/done N: mark item N of the last /reminders list done."""
+    await _by_number(update, context, done=True)
+
+
+async def snooze_command(update: Update, context: CaseContext) -> None:
+    """/snooze N: snooze item N of the last /reminders list by an hour."""
+    await _by_number(update, context, done=False)
+
+
+async def _by_number(update: Update, context: CaseContext, *, done: bool) -> None:
+    message = update.effective_message
+    assert message is not None
+    listed: list[int] = context.chat_data.get("reminder_list", [])  # type: ignore[union-attr]
+    args = context.args or []
+    if not args or not args[0].isdigit() or not 1 <= int(args[0]) <= len(listed):
+        await message.reply_text(
+            "Which one? Send /reminders, then /done N or /snooze N with its number."
+        )
+        return
+    task_id = listed[int(args[0]) - 1]
+    services, nurse = context.services, context.me
+    if done:
+        result = await tasks.complete_task(
+            services.db, services.clock, nurse_id=nurse.id, task_id=task_id, command="done"
+        )
+    else:
+        result = await tasks.snooze_task(
+            services.db,
+            services.clock,
+            nurse_id=nurse.id,
+            task_id=task_id,
+            until=services.clock.now() + timedelta(hours=1),
+            command="snooze",
+        )
+    if result.outcome in STALE:
+        await message.reply_text(STALE[result.outcome])
+    elif result.outcome == tasks.TaskOutcome.DONE:
+        await message.reply_text(f"✅ Item {args[0]} done.")
+    else:
+        assert result.until is not None
+        await message.reply_text(
+            f"💤 Item {args[0]} snoozed until {time_label(result.until, nurse.zone)}."
+        )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CallbackQueryHandler(task_button, pattern=r"^tk:"))
+    app.add_handler(CommandHandler("reminders", list_reminders))
+    app.add_handler(CommandHandler("done", done_command))
+    app.add_handler(CommandHandler("snooze", snooze_command))

@@ -1,0 +1,249 @@
+"""The outbox: planning, claiming and settling deliveries (one row per push).
+
+A delivery is claimed (status 'sending', a lease, the claimer's id) before it is sent and marked
+sent with the Telegram message id after. Claims use SELECT ... FOR UPDATE SKIP LOCKED on
+PostgreSQL, so several processes never claim the same row; on SQLite the write transaction is
+BEGIN IMMEDIATE, which serialises claimers. A row left in 'sending' past its lease (its claimer
+died) is claimed again and marked `repeat`. Repository functions take the session first and
+never commit. Must not import telegram, handlers or bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Nurse,
+    Task,
+    TaskStatus,
+)
+
+
+@dataclass(frozen=True)
+class PlannedDelivery:
+    key: str
+    kind: DeliveryKind
+    nurse_id: int
+    due_at: datetime
+    task_id: int | None = None
+    next_try_at: datetime | None = None
+    urgent: bool = False
+
+
+async def insert_deliveries(
+    session: AsyncSession, planned: Sequence[PlannedDelivery], *, now: datetime
+) -> int:
+    """Insert the deliveries whose key is new; existing keys are left alone. Returns inserted."""
+    if not planned:
+        return 0
+    rows: list[dict[str, Any]] = [
+        {
+            "key": p.key,
+            "kind": p.kind,
+            "nurse_id": p.nurse_id,
+            "task_id": p.task_id,
+            "due_at": p.due_at,
+            "next_try_at": p.next_try_at,
+            "urgent": p.urgent,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "repeat": False,
+            "created_at": now,
+        }
+        for p in planned
+    ]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Delivery).on_conflict_do_nothing(index_elements=["key"])
+    result = await session.execute(statement.returning(Delivery.id), rows)
+    return len(result.all())
+
+
+@dataclass(frozen=True)
+class TaskToRemind:
+    task_id: int
+    nurse_id: int
+    remind_at: datetime
+    due_at: datetime
+    kind: str
+    urgent: bool
+
+
+async def tasks_needing_reminders(
+    session: AsyncSession, *, until: datetime, limit: int = 2000
+) -> list[TaskToRemind]:
+    """Open tasks whose reminder time has come (or comes before `until`) with no delivery yet."""
+    has_delivery = (
+        select(Delivery.id)
+        .where(
+            Delivery.task_id == Task.id,
+            Delivery.kind == DeliveryKind.REMINDER,
+            Delivery.due_at == Task.remind_at,
+        )
+        .exists()
+    )
+    query = (
+        select(Task.id, Task.nurse_id, Task.remind_at, Task.due_at, Task.kind, Task.urgent)
+        .join(Nurse, Nurse.id == Task.nurse_id)
+        .where(
+            Task.status == TaskStatus.OPEN,
+            Task.remind_at.is_not(None),
+            Task.remind_at <= until,
+            Nurse.active.is_(True),
+            Nurse.unreachable.is_(False),
+            ~has_delivery,
+        )
+        .order_by(Task.remind_at)
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [
+        TaskToRemind(
+            task_id=r.id,
+            nurse_id=r.nurse_id,
+            remind_at=r.remind_at,
+            due_at=r.due_at,
+            kind=r.kind.value,
+            urgent=bool(r.urgent),
+        )
+        for r in rows
+    ]
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    limit: int,
+) -> list[Delivery]:
+    """Claim up to `limit` due deliveries for `worker`; expired leases come back as repeats."""
+    due = and_(
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.due_at <= now,
+        or_(Delivery.next_try_at.is_(None), Delivery.next_try_at <= now),
+    )
+    abandoned = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+    query = (
+        select(Delivery)
+        .where(or_(due, abandoned))
+        .order_by(Delivery.due_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = list((await session.scalars(query)).all())
+    for delivery in claimed:
+        if delivery.status == DeliveryStatus.SENDING:
+            delivery.repeat = True  # its first claimer may have sent it before dying
+        delivery.status = DeliveryStatus.SENDING
+        delivery.claimed_by = worker
+        delivery.lease_until = now + lease
+        delivery.attempts += 1
+    await session.flush()
+    return claimed
+
+
+async def mark_sent(
+    session: AsyncSession, *, delivery_id: int, message_id: int | None, now: datetime
+) -> None:
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(
+            status=DeliveryStatus.SENT,
+            sent_at=now,
+            telegram_message_id=message_id,
+            lease_until=None,
+            last_error=None,
+        )
+    )
+
+
+async def retry_later(
+    session: AsyncSession,
+    *,
+    delivery_id: int,
+    at: datetime,
+    error: str,
+    maybe_delivered: bool = False,
+) -> None:
+    """Back to pending, not before `at`. `maybe_delivered`: the next send says "(repeat)"."""
+    values: dict[str, Any] = {
+        "status": DeliveryStatus.PENDING,
+        "next_try_at": at,
+        "lease_until": None,
+        "last_error": error[:200],
+    }
+    if maybe_delivered:
+        values["repeat"] = True
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+async def settle(
+    session: AsyncSession, *, delivery_id: int, status: DeliveryStatus, error: str | None
+) -> None:
+    """End a delivery without sending: cancelled (obsolete) or failed (gave up)."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(status=status, lease_until=None, last_error=error[:200] if error else None)
+    )
+
+
+async def cancel_pending_for_task(session: AsyncSession, *, task_id: int) -> int:
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.task_id == task_id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.CANCELLED)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def next_wake(session: AsyncSession, *, now: datetime) -> datetime | None:
+    """The earliest moment something may become sendable: a pending push or a task reminder."""
+    pending = await session.scalar(
+        select(func.min(func.coalesce(Delivery.next_try_at, Delivery.due_at))).where(
+            Delivery.status == DeliveryStatus.PENDING
+        )
+    )
+    lease = await session.scalar(
+        select(func.min(Delivery.lease_until)).where(Delivery.status == DeliveryStatus.SENDING)
+    )
+    has_delivery = (
+        select(Delivery.id)
+        .where(Delivery.task_id == Task.id, Delivery.due_at == Task.remind_at)
+        .exists()
+    )
+    reminder = await session.scalar(
+        select(func.min(Task.remind_at)).where(
+            Task.status == TaskStatus.OPEN,
+            Task.remind_at.is_not(None),
+            Task.remind_at > now,
+            ~has_delivery,
+        )
+    )
+    candidates = [t for t in (pending, lease, reminder) if t is not None]
+    return min(candidates) if candidates else None
+
+
+async def deliveries_for_nurse(
+    session: AsyncSession, *, nurse_id: int, statuses: Sequence[DeliveryStatus], limit: int = 50
+) -> list[Delivery]:
+    query = (
+        select(Delivery)
+        .where(Delivery.nurse_id == nurse_id, Delivery.status.in_(statuses))
+        .order_by(Delivery.due_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())

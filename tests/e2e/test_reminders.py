@@ -1,0 +1,255 @@
+"""Reminders end to end: due at the right local time, buttons, snooze, done, late, repeat,
+quiet hours, blocked nurses, and Telegram faults — with the real dispatcher and fake Telegram."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from bot.dispatch import Dispatcher
+from storage.models import DeliveryStatus, Nurse, TaskKind
+from tests.harness import Harness
+from tests.reminder_support import (
+    CHICAGO,
+    add_follow_up,
+    add_patient,
+    deliveries,
+    dispatcher,
+    nurse_row,
+    run_pass,
+)
+
+FRIDAY_9 = datetime(2026, 11, 27, 9, 0, tzinfo=CHICAGO)
+
+
+def _pushes(h: Harness, user_id: int) -> list[str]:
+    return [m.text or "" for m in h.fake.sent_messages(user_id) if "⏰" in (m.text or "")]
+
+
+async def test_reminder_arrives_at_its_local_time_with_buttons_and_only_once(
+    harness: Harness,
+) -> None:
+    ana = await harness.enroll("Ana")
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    await add_follow_up(harness, ana, maria, day=FRIDAY_9)
+
+    harness.clock.set(FRIDAY_9 - timedelta(minutes=1))
+    await run_pass(harness)
+    assert _pushes(harness, ana.id) == []
+
+    harness.clock.set(FRIDAY_9)
+    report = await run_pass(harness)
+    assert report.sent == 1
+    pushes = _pushes(harness, ana.id)
+    assert len(pushes) == 1
+    text = pushes[0]
+    assert "Follow-up: M.L." in text  # privacy default: initials
+    assert "Maria" not in text
+    assert "From your call on Mon 23 Nov." in text
+    assert "Due: Fri 27 Nov (America/Chicago)" in text
+    assert "sent late" not in text
+    last = harness.fake.last_message(ana.id)
+    assert last.button_labels == ["Done", "Snooze 1h", "Tomorrow", "Log contact"]
+    assert all(b.callback_data and b.callback_data.startswith("tk:") for b in last.buttons)
+    assert last.protect_content
+
+    harness.clock.advance(timedelta(minutes=5))
+    await run_pass(harness)
+    assert len(_pushes(harness, ana.id)) == 1
+
+
+async def test_snooze_pushes_again_an_hour_later_and_done_stops_pushes(harness: Harness) -> None:
+    ana = await harness.enroll("Ana")
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    await add_follow_up(harness, ana, maria, day=FRIDAY_9)
+    harness.clock.set(FRIDAY_9)
+    await run_pass(harness)
+
+    await harness.press(ana, "Snooze 1h")
+    assert "Snoozed until Fri 27 Nov, 10:00" in harness.last_text(ana)
+    harness.clock.advance(timedelta(minutes=59))
+    await run_pass(harness)
+    assert len(_pushes(harness, ana.id)) == 1
+    harness.clock.advance(timedelta(minutes=1))
+    await run_pass(harness)
+    assert len(_pushes(harness, ana.id)) == 2
+
+    second = harness.fake.last_message(ana.id)
+    tap = harness.fake.callback_press(ana, second.message_id, "Done")
+    double_tap = harness.fake.callback_press(ana, second.message_id, "Done")
+    await harness.fake._feed_and_collect(harness.app, tap)
+    assert harness.fake.message(ana.id, second.message_id).text.endswith("Done")
+    harness.clock.advance(timedelta(days=2))
+    await run_pass(harness)
+    assert len(_pushes(harness, ana.id)) == 2
+    assert "task.done" in await harness.audit_actions()
+
+    # A second tap on the same (now stale) button answers kindly.
+    calls = await harness.fake._feed_and_collect(harness.app, double_tap)
+    answers = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert answers[0].params["text"] == "Already done."
+
+
+async def test_tomorrow_moves_the_reminder_to_the_follow_up_time_next_day(
+    harness: Harness,
+) -> None:
+    ana = await harness.enroll("Ana")
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    await add_follow_up(harness, ana, maria, day=FRIDAY_9)
+    harness.clock.set(FRIDAY_9)
+    await run_pass(harness)
+    await harness.press(ana, "Tomorrow")
+    assert "Snoozed until Sat 28 Nov, 09:00" in harness.last_text(ana)
+    harness.clock.set(datetime(2026, 11, 28, 9, 0, tzinfo=CHICAGO))
+    await run_pass(harness)
+    assert len(_pushes(harness, ana.id)) == 2
+
+
+async def test_another_nurses_button_is_refused_and_audited(harness: Harness) -> None:
+    ana = await harness.enroll("Ana")
+    bea = await harness.enroll("Bea")
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    await add_follow_up(harness, ana, maria, day=FRIDAY_9)
+    harness.clock.set(FRIDAY_9)
+    await run_pass(harness)
+    pushed = harness.fake.last_message(ana.id)
+    update = harness.fake.callback_press(ana, pushed.message_id, "Done")
+    update["callback_query"]["from"] = bea.to_api()
+    calls = await harness.fake._feed_and_collect(harness.app, update)
+    answer = next(c for c in calls if c.method == "answerCallbackQuery")
+    assert answer.params["text"] == "That isn't one of your tasks."
+    assert "task.refused" in await harness.audit_actions()
+    rows = await deliveries(harness)
+    assert rows[-1].status == DeliveryStatus.SENT
+
+
+async def test_after_downtime_the_missed_reminder_is_sent_once_and_marked_late(
+    harness: Harness,
+) -> None:
+    ana = await harness.enroll("Ana")
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    await add_follow_up(harness, ana, maria, day=FRIDAY_9)
+    harness.clock.set(FRIDAY_9 + timedelta(hours=3))  # the bot was down at 09:00
+
+    restarted = Dispatcher(
+        db=harness.db,
+        bot=harness.app.bot,
+        config=harness.app.services.config,
+        clock=harness.clock,
+        worker_id="restarted",
+    )
+    restarted.per_chat_gap = 0.0
+    await restarted.run_once()
+    await restarted.run_once()
+    pushes = _pushes(harness, ana.id)
+    assert len(pushes) == 1
+    assert "(due 09:00, sent late)" in pushes[0]
+
+
+async def test_a_claim_left_by_a_dead_process_is_sent_after_its_lease_marked_repeat(
+    harness: Harness,
+) -> None:
+    from storage import deliveries as outbox
+
+    ana = await harness.enroll("Ana")
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    await add_follow_up(harness, ana, maria, day=FRIDAY_9)
+    harness.clock.set(FRIDAY_9)
+    await dispatcher(harness).plan(harness.clock.now())
+    async with harness.db.uow() as session:  # a process claims it, then dies before sending
+        claimed = await outbox.claim_due(
+            session, now=harness.clock.now(), worker="dead", lease=timedelta(minutes=2), limit=10
+        )
+    assert sorted(d.kind.value for d in claimed) == ["digest", "reminder"]
+    await run_pass(harness)
+    assert _pushes(harness, ana.id) == []  # the lease still holds
+    harness.clock.advance(timedelta(minutes=3))
+    await run_pass(harness)
+    pushes = _pushes(harness, ana.id)
+    assert len(pushes) == 1
+    assert "repeat" in pushes[0]
+
+
+async def test_routine_reminders_wait_for_quiet_hours_to_end_urgent_ones_do_not(
+    harness: Harness,
+) -> None:
+    ana = await harness.enroll("Ana")  # quiet hours 21:00-07:00 by default
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    john = await add_patient(harness, ana, "John Smith")
+    night = datetime(2026, 11, 27, 22, 0, tzinfo=CHICAGO)
+    await add_follow_up(harness, ana, maria, day=night, at=time(22, 0))
+    await add_follow_up(
+        harness, ana, john, day=night, at=time(22, 0), kind=TaskKind.TCM_CONTACT, with_contact=False
+    )
+    harness.clock.set(night)
+    await run_pass(harness)
+    pushes = _pushes(harness, ana.id)
+    assert len(pushes) == 1
+    assert "TCM interactive contact" in pushes[0]
+    harness.clock.set(datetime(2026, 11, 28, 7, 0, tzinfo=CHICAGO))
+    await run_pass(harness)
+    pushes = _pushes(harness, ana.id)
+    assert len(pushes) == 2
+    assert "Follow-up" in pushes[1]
+
+
+async def test_a_nurse_who_blocked_the_bot_is_marked_unreachable_and_her_supervisor_told(
+    harness: Harness,
+) -> None:
+    from storage.models import Role
+
+    sup = await harness.enroll("Sue", role=Role.SUPERVISOR)
+    ana = await harness.enroll("Ana")
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    await add_follow_up(harness, ana, maria, day=FRIDAY_9)
+    harness.fake.block(ana)
+    harness.clock.set(FRIDAY_9)
+    report = await run_pass(harness)
+    assert report.errors["403"] >= 1  # her reminder (and her digest, due at 07:30)
+    async with harness.db.uow(read_only=True) as session:
+        nurse = await session.get(Nurse, (await nurse_row(harness, ana)).id)
+    assert nurse is not None
+    assert nurse.unreachable
+    await run_pass(harness)
+    notice = harness.fake.last_message(sup.id).text or ""
+    assert "Ana RN can no longer receive casebot messages" in notice
+    assert "Maria" not in notice
+
+    # Once she unblocks the bot and writes again, she is reachable again.
+    harness.fake.unblock(ana)
+    await harness.send(ana, "/help")
+    async with harness.db.uow(read_only=True) as session:
+        again = await session.get(Nurse, (await nurse_row(harness, ana)).id)
+    assert again is not None
+    assert not again.unreachable
+
+
+async def test_every_reminder_is_sent_despite_20_percent_telegram_faults(
+    harness: Harness,
+) -> None:
+    ana = await harness.enroll("Ana")
+    bea = await harness.enroll("Bea")
+    for user in (ana, bea):
+        for i in range(15):
+            pid = await add_patient(harness, user, f"Patient {i} {user.first_name}")
+            await add_follow_up(harness, user, pid, day=FRIDAY_9, with_contact=False)
+    harness.fake.fail_randomly(rate=0.2, kinds=("429", "5xx", "timeout"), seed=7)
+    harness.clock.set(FRIDAY_9)
+    for _ in range(60):
+        await run_pass(harness)
+        rows = await deliveries(harness)
+        if all(r.status == DeliveryStatus.SENT for r in rows):
+            break
+        harness.clock.advance(timedelta(seconds=30))
+    rows = [r for r in await deliveries(harness) if r.kind.value == "reminder"]
+    assert len(rows) == 30
+    assert all(r.status == DeliveryStatus.SENT for r in rows), [r.status for r in rows]
+    faults = harness.fake.fault_counts
+    assert sum(faults.values()) > 0
+    # Every task reached the nurse; a duplicate only where the outcome was unknown (timeout),
+    # and then the second copy says "(repeat)".
+    for user in (ana, bea):
+        texts = _pushes(harness, user.id)
+        assert len(texts) >= 15
+        assert len(texts) - sum("repeat" in t for t in texts) <= 15
+    assert max(r.attempts for r in rows) >= 2
+    _ = UTC
