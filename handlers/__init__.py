@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import access, errors, help, settings
+from handlers import access, digest, errors, help, patients, records, settings, tasks
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
@@ -13,6 +13,16 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     access.register(app)
     # 2. Conversations before plain commands, so a conversation's /cancel wins.
     settings.register(app)
+    # Reminder buttons ("tk:" callbacks) before any conversation, so an open conversation's
+    # button handlers never swallow a press on a reminder.
+    tasks.register(app)
+    # [Show all] under a cut digest; and, in a late group, waking the dispatcher after updates.
+    digest.register(app)
+    # Patients (engineer P): /patient, /newpatient, the card's edit conversation and buttons.
+    patients.register(app)
+    # Logging (engineer L): after every other conversation (their typed answers win) and
+    # before help's plain /cancel; its free-text entry point is the catch-all for plain text.
+    records.register(app)
     # 3. Plain commands and the catch-alls.
     help.register(app)
     # 4. The single error handler.

@@ -255,6 +255,7 @@ class Appointment(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
     at: Mapped[datetime]
+    has_time: Mapped[bool] = mapped_column(Boolean, default=True)  # False: a date, no time
     with_whom: Mapped[str] = mapped_column(String(120), default="")
     location: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[AppointmentStatus] = mapped_column(
@@ -306,6 +307,7 @@ class Task(Base):
         Index(None, "nurse_id", "status", "due_at"),
         Index(None, "patient_id", "status"),
         Index(None, "origin_kind", "origin_id"),
+        Index(None, "status", "remind_at"),  # the reminder planner's scan
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -315,6 +317,8 @@ class Task(Base):
     kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind, "task_kind"))
     title: Mapped[str] = mapped_column(String(200), default="")
     due_at: Mapped[datetime]
+    # False: due on a day (due_at is the end of that local day); True: due at a time.
+    has_time: Mapped[bool] = mapped_column(Boolean, default=False)
     window_start: Mapped[datetime | None]
     remind_at: Mapped[datetime | None]
     status: Mapped[TaskStatus] = mapped_column(
@@ -327,13 +331,36 @@ class Task(Base):
     origin_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    # The record whose logging closed the task (a contact, a med rec): undoing it reopens.
+    closed_by_kind: Mapped[str | None] = mapped_column(String(24))
+    closed_by_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Note(Base):
+    """A free note on a patient, optionally attached to a logged record (kind + id)."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index(None, "patient_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    record_kind: Mapped[str | None] = mapped_column(String(24))
+    record_id: Mapped[int | None] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
 
 
 class Delivery(Base):
     """The outbox: one row per push, claimed before sending, marked sent with the message id."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index(None, "status", "due_at"), Index(None, "nurse_id", "status"))
+    __table_args__ = (
+        Index(None, "status", "due_at"),
+        Index(None, "nurse_id", "status"),
+        Index(None, "task_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -351,6 +378,11 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # Set when a delivery is sent again after a lost outcome (lease expired, timeout): the
+    # message says "(repeat)" so a possible duplicate is visible.
+    repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Urgent pushes (a TCM deadline today) go out in quiet hours too.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
 

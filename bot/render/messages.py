@@ -26,6 +26,7 @@ DB_UNAVAILABLE = (
 )
 CANCELLED = "Cancelled. Nothing was changed."
 NOTHING_TO_CANCEL = "Nothing to cancel."
+UNKNOWN_COMMAND = "I don't know that command. /help lists what I understand, with examples."
 
 HELP = """<b>What I understand</b>
 
@@ -40,8 +41,9 @@ HELP = """<b>What I understand</b>
 <b>Ask</b>: <i>who is overdue?</i> · <i>what's on today</i> · <i>show Maria</i>
 
 <b>Commands</b>
-/patient name – a patient's card
+/patient name – a patient's card · /newpatient – add one
 /contact /appt /discharge /medrec /note – log step by step
+/reminders – upcoming reminders; /done N, /snooze N
 /settings – time zone, morning digest time, how pushes name patients
 /cancel – leave whatever we're doing
 /help – this list"""

@@ -1,0 +1,335 @@
+"""Replies of the logging flows: summaries with absolute dates, questions, button labels.
+
+Pure: text in, HTML-safe text out. Every piece of nurse or patient text is escaped here.
+Dates are shown with weekday and zone ("Fri 27 Nov, America/Chicago"), and the year when it is
+not the current one. Must not import telegram or storage (types from bot.records are used for
+annotations only, so nothing is imported at run time).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from bot.records import (
+        AttendanceCheck,
+        AttendanceSet,
+        ComplexitySet,
+        FollowUpChanged,
+        Logged,
+        TaskLine,
+        Undone,
+    )
+
+# -- button labels ---------------------------------------------------------------------------------
+
+UNDO = "Undo"
+CHANGE_FOLLOW_UP = "Change follow-up"
+ADD_NOTE = "Add note"
+MODERATE = "Moderate"
+HIGH = "High"
+ATTENDED = "Attended"
+NO_SHOW = "No-show"
+RESCHEDULED = "Rescheduled"
+TOMORROW = "Tomorrow"
+IN_ONE_WEEK = "In 1 week"
+NO_FOLLOW_UP = "No follow-up"
+
+MAX_NAME = 60
+MAX_SNIPPET = 80
+
+_TASK_NAMES = {
+    "follow_up": "Follow-up",
+    "appointment_reminder": "Reminder",
+    "attendance_check": "Attended? check",
+    "tcm_contact": "TCM contact",
+    "tcm_visit": "TCM visit",
+    "med_rec": "Med rec",
+}
+_RECORD_NAMES = {
+    "contact": "contact",
+    "appointment": "appointment",
+    "episode": "discharge",
+    "med_rec": "med rec",
+    "note": "note",
+}
+_CHANNEL_VERBS = {
+    "phone": "Call",
+    "visit": "Home visit",
+    "clinic": "Clinic visit",
+    "video": "Video call",
+    "text": "Text message",
+    "voicemail": "Voicemail",
+    "email": "Email",
+}
+
+
+def esc(text: str, limit: int = MAX_NAME) -> str:
+    """Escape nurse or patient text for HTML, shortened to `limit` characters."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+# -- dates -----------------------------------------------------------------------------------------
+
+
+def when_text(at: datetime, zone: ZoneInfo, *, has_time: bool, now: datetime | None = None) -> str:
+    """'Fri 27 Nov, America/Chicago' or 'Thu 3 Dec 10:30, America/Chicago' (+ year if not
+    this year)."""
+    local = at.astimezone(zone)
+    return _day(local.date(), zone, now, local.strftime("%H:%M") if has_time else None)
+
+
+def day_text(day: date, zone: ZoneInfo, *, now: datetime | None = None) -> str:
+    """'Tue 24 Nov, America/Chicago' for a local calendar date."""
+    return _day(day, zone, now, None)
+
+
+def _day(day: date, zone: ZoneInfo, now: datetime | None, clock: str | None) -> str:
+    text = f"{day.strftime('%a')} {day.day} {day.strftime('%b')}"
+    if now is not None and now.astimezone(zone).year != day.year:
+        text += f" {day.year}"
+    if clock is not None:
+        text += f" {clock}"
+    return f"{text}, {zone.key}"
+
+
+def _due(line: TaskLine, zone: ZoneInfo, now: datetime | None) -> str:
+    if line.has_time:
+        return when_text(line.due_at, zone, has_time=True, now=now)
+    local = line.due_at.astimezone(zone)
+    if line.kind != "follow_up" and (local.hour, local.minute) == (23, 59):
+        return f"by {when_text(line.due_at, zone, has_time=True, now=now)}"
+    return when_text(line.due_at, zone, has_time=False, now=now)
+
+
+# -- summaries -------------------------------------------------------------------------------------
+
+
+def summary(logged: Logged, zone: ZoneInfo, now: datetime) -> str:
+    """The reply after a record is saved: what was understood, each date absolute."""
+    name = esc(logged.patient_name)
+    lines: list[str] = []
+    if logged.kind == "contact":
+        verb = _CHANNEL_VERBS.get(logged.channel or "", "Contact")
+        outcome = "reached" if logged.outcome == "reached" else "not reached (attempt)"
+        who = "" if logged.with_whom in (None, "patient") else f" ({esc(logged.with_whom or '')})"
+        lines.append(f"✅ <b>Saved</b>: {verb} with <b>{name}</b>{who}, {outcome}.")
+        if logged.at is not None:
+            lines.append(f"When: {when_text(logged.at, zone, has_time=True, now=now)}")
+        follow = [t for t in logged.created if t.kind == "follow_up"]
+        if follow:
+            lines.append(f"Follow-up: {_due(follow[0], zone, now)}")
+        else:
+            lines.append("Follow-up: none")
+    elif logged.kind == "appointment":
+        lines.append(f"✅ <b>Saved</b>: appointment for <b>{name}</b>.")
+        if logged.at is not None:
+            lines.append(f"When: {when_text(logged.at, zone, has_time=logged.has_time, now=now)}")
+        if logged.with_whom:
+            lines.append(f"With: {esc(logged.with_whom)}")
+        if logged.place:
+            lines.append(f"Where: {esc(logged.place)}")
+        for task in logged.created:
+            lines.append(f"{_TASK_NAMES.get(task.kind, task.kind)}: {_due(task, zone, now)}")
+    elif logged.kind == "episode":
+        lines.append(f"✅ <b>Saved</b>: discharge of <b>{name}</b>.")
+        if logged.day is not None:
+            lines.append(f"Discharged: {day_text(logged.day, zone, now=now)}")
+        if logged.place:
+            lines.append(f"From: {esc(logged.place)}")
+        for task in logged.created:
+            lines.append(f"{_TASK_NAMES.get(task.kind, task.kind)}: {_due(task, zone, now)}")
+        if logged.complexity is None:
+            lines.append(
+                "\nComplexity not stated, so the visit is due on the 7-day (high) rule. "
+                "Which is it?"
+            )
+        else:
+            lines.append(f"Complexity: {esc(logged.complexity)}")
+    elif logged.kind == "med_rec":
+        lines.append(f"✅ <b>Saved</b>: medication reconciliation for <b>{name}</b>.")
+        if logged.day is not None:
+            lines.append(f"Done: {day_text(logged.day, zone, now=now)}")
+        if logged.discrepancies is not None:
+            lines.append(f"Discrepancies: {logged.discrepancies}")
+    for task in logged.closed:
+        lines.append(f"Closed: {_TASK_NAMES.get(task.kind, task.kind)} task ✔")
+    for task in logged.flagged:
+        lines.append(
+            f"{_TASK_NAMES.get(task.kind, task.kind)}: two attempts documented in the window"
+        )
+    return "\n".join(lines)
+
+
+def duplicate() -> str:
+    return "That message was already saved; nothing new was logged."
+
+
+def undone(result: Undone) -> str:
+    what = _RECORD_NAMES.get(result.kind, "record")
+    extra = []
+    if result.cancelled:
+        extra.append(f"{result.cancelled} task(s) cancelled")
+    if result.reopened:
+        extra.append(f"{result.reopened} task(s) reopened")
+    tail = f" ({', '.join(extra)})" if extra else ""
+    return f"↩️ Undone: the {what} for <b>{esc(result.patient_name)}</b>{tail}."
+
+
+def follow_up_changed(result: FollowUpChanged, zone: ZoneInfo, now: datetime) -> str:
+    name = esc(result.patient_name)
+    if result.follow_up is None:
+        return f"Follow-up for <b>{name}</b>: none. Saved."
+    return f"Follow-up for <b>{name}</b>: {_due(result.follow_up, zone, now)}. Saved."
+
+
+def note_added(patient_name: str) -> str:
+    return f"📝 Note added for <b>{esc(patient_name)}</b>. Saved."
+
+
+def complexity_set(result: ComplexitySet, zone: ZoneInfo, now: datetime) -> str:
+    lines = [f"Complexity for <b>{esc(result.patient_name)}</b>: {result.complexity}. Saved."]
+    for task in result.redated:
+        lines.append(f"{_TASK_NAMES.get(task.kind, task.kind)}: {_due(task, zone, now)}")
+    return "\n".join(lines)
+
+
+def attendance_set(result: AttendanceSet, zone: ZoneInfo, now: datetime) -> str:
+    name = esc(result.patient_name)
+    if result.status == "attended":
+        return f"Marked attended: <b>{name}</b>. Saved."
+    if result.status == "no_show":
+        text = f"Marked no-show: <b>{name}</b>. Saved."
+        if result.follow_up is not None:
+            text += f"\nFollow-up: {_due(result.follow_up, zone, now)}"
+        return text
+    return (
+        f"Marked rescheduled: <b>{name}</b>. Saved.\n"
+        "Send the new date as a message, e.g. <i>appt Fri 10am cardiology</i>."
+    )
+
+
+def render_attendance_check(check: AttendanceCheck, now: datetime | None = None) -> str:
+    """The attended? push: who (as the nurse's privacy setting allows), when, with whom."""
+    zone = ZoneInfo(check.zone)
+    with_whom = f" ({esc(check.with_whom)})" if check.with_whom else ""
+    return (
+        f"Did <b>{esc(check.patient_label)}</b> attend the appointment{with_whom} on "
+        f"{when_text(check.at, zone, has_time=check.has_time, now=now)}?"
+    )
+
+
+# -- refusals for stale buttons ------------------------------------------------------------------
+
+REFUSALS = {
+    "duplicate": "That message was already saved; nothing new was logged.",
+    "no_patient": "That patient is not in your active caseload any more. Nothing was saved.",
+    "not_found": "That record isn't there any more (or isn't yours). Nothing was changed.",
+    "already_undone": "That was already undone. Nothing was changed.",
+    "expired": (
+        "Those buttons have expired (they work for 48 hours). Nothing was changed; "
+        "log a correction as a new message."
+    ),
+    "already_answered": "That was already answered. Nothing was changed.",
+}
+
+
+def refusal(reason: str) -> str:
+    return REFUSALS.get(reason, "Nothing was changed.")
+
+
+# -- questions -------------------------------------------------------------------------------------
+
+
+def which_patient(written: str | None) -> str:
+    if written:
+        return f"Which patient did you mean by “{esc(written)}”? Tap one, or type the full name."
+    return "Which patient? Type the name (or /cancel)."
+
+
+def patient_not_found(written: str) -> str:
+    return (
+        f"I couldn't find “{esc(written)}” in your caseload. Type the name again, "
+        "or /cancel. (Nothing is saved yet.)"
+    )
+
+
+def ask_when() -> str:
+    return "When is the appointment? Type a date and time, e.g. <i>Dec 3 10:30am</i> or /cancel."
+
+
+def ask_when_again() -> str:
+    return (
+        "I couldn't read a date in that. Please type it like <i>Fri 2pm</i> or "
+        "<i>12/3 10:30</i>, or /cancel."
+    )
+
+
+def ask_follow_up(patient_name: str | None) -> str:
+    who = f" with <b>{esc(patient_name)}</b>" if patient_name else ""
+    return f"Follow-up{who}? Tap one or type a date (e.g. <i>Fri</i>, <i>in 2 weeks</i>)."
+
+
+def ask_follow_up_again() -> str:
+    return (
+        "I couldn't read a date in that. Tap one, or type it like <i>Fri</i>, <i>12/3</i> "
+        "or <i>in 2 weeks</i>."
+    )
+
+
+def ask_note(patient_name: str | None) -> str:
+    who = f" for <b>{esc(patient_name)}</b>" if patient_name else ""
+    return f"Type the note{who} (or /cancel)."
+
+
+ASK_ONE_LINE = {
+    "contact": "Tell me in one line, e.g. <i>called Maria Lopez, LVM, f/u Fri</i>.",
+    "appointment": "Tell me in one line, e.g. <i>Maria Lopez cardiology appt Dec 3 10:30am</i>.",
+    "discharge": "Tell me in one line, e.g. <i>John Smith d/c from Mercy yesterday</i>.",
+    "med_rec": "Tell me in one line, e.g. <i>med rec done for John Smith, 1 discrepancy</i>.",
+}
+
+
+def not_understood_as(kind: str) -> str:
+    return "I couldn't read that. " + ASK_ONE_LINE.get(kind, "") + " Or /cancel."
+
+
+CANCELLED = "Cancelled. Nothing was saved."
+TIMED_OUT = "I closed that after a quiet while. Nothing was saved; send it again when ready."
+EDITED = (
+    "I saw you edited a message. Edits don't change what I saved, and nothing was changed. "
+    "To correct a record use the buttons under my reply (<b>Undo</b>, then send it again; "
+    "<b>Change follow-up</b>; <b>Add note</b>)."
+)
+FORWARDED = (
+    "I don't log forwarded messages, so nothing was saved. Type what happened in your own "
+    "words, e.g. <i>called Maria Lopez re insulin, f/u Fri</i>."
+)
+MEDIA = (
+    "I can't log photos, voice notes or files, so nothing was saved. Please type a short note "
+    "instead, e.g. <i>home visit John Smith, wound healing, f/u Mon</i>."
+)
+QUERY_NOT_YET = (
+    "Caseload lists (today, overdue, this week) are coming with the caseload views. "
+    "For one patient, send /patient <i>name</i>."
+)
+UNKNOWN = """I didn't catch a record in that. Try one of these:
+• <i>Called Maria Lopez re insulin, f/u Fri</i>
+• <i>LVM for John Smith, try again tomorrow</i>
+• <i>Robert King cardiology appt Dec 3 10:30am</i>
+• <i>John Smith d/c from Mercy today</i>
+• <i>med rec done for Dorothy Chen, 1 discrepancy</i>
+/help lists more."""
+NEW_PATIENT_LATER = (
+    "Adding patients comes with the patient commands. Nothing was saved. Send /help for more."
+)
+
+
+def candidate_labels(names: Sequence[str]) -> list[str]:
+    """Button labels for candidate patients (names are fine in labels, never in data)."""
+    return [n if len(n) <= MAX_NAME else n[: MAX_NAME - 1] + "…" for n in names]

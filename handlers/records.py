@@ -1,0 +1,889 @@
+"""Logging from chat: the free-text router, the missing-piece conversation, /contact /appt
+/discharge /medrec /note, and the buttons under a saved record and the attended? check.
+
+A message that parses completely is saved at once and answered with its summary and
+[Undo] [Change follow-up] [Add note]; what is missing (which patient, how, when, follow-up) is
+asked in one ConversationHandler. Edited, forwarded and media messages are never logged.
+Callback data carries opaque ids only. New patients and patient lookups are handed to
+handlers.patients.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import IntEnum
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import care
+from bot import records as service
+from bot.config import Config
+from bot.context import CaseContext
+from bot.parsing import (
+    AppointmentIntent,
+    Caseload,
+    ContactIntent,
+    DateOrder,
+    DateReader,
+    DischargeIntent,
+    Intent,
+    MedRecIntent,
+    NewPatientIntent,
+    PatientRef,
+    QueryIntent,
+    QueryKind,
+    When,
+    parse,
+)
+from bot.parsing import (
+    Party as ParsedParty,
+)
+from bot.render import records as render
+from handlers import patients
+from handlers.common import quiet_conversation
+from storage.db import Database
+from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party
+
+RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
+DRAFT_KEY = "records.draft"
+CONVERSATION_TIMEOUT = 15 * 60
+
+_KIND_CODES = {
+    service.RecordKind.CONTACT: "c",
+    service.RecordKind.APPOINTMENT: "a",
+    service.RecordKind.EPISODE: "e",
+    service.RecordKind.MED_REC: "m",
+}
+_CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
+_KIND_PREFIX = {
+    "contact": "called ",
+    "appointment": "appt ",
+    "discharge": "d/c ",
+    "med_rec": "med rec ",
+}
+_INTENT_KIND = {
+    ContactIntent: "contact",
+    AppointmentIntent: "appointment",
+    DischargeIntent: "discharge",
+    MedRecIntent: "med_rec",
+}
+NO_ANSWER = "na"
+_CHANNEL_CHOICES = (
+    ("Phone call", Channel.PHONE),
+    ("Call, no answer", NO_ANSWER),
+    ("Home visit", Channel.VISIT),
+    ("Video", Channel.VIDEO),
+    ("Voicemail", Channel.VOICEMAIL),
+    ("Text", Channel.TEXT),
+    ("Email", Channel.EMAIL),
+)
+_ATTENDANCE = {
+    "a": (render.ATTENDED, AppointmentStatus.ATTENDED),
+    "n": (render.NO_SHOW, AppointmentStatus.NO_SHOW),
+    "r": (render.RESCHEDULED, AppointmentStatus.RESCHEDULED),
+}
+
+
+class Step(IntEnum):
+    """Where the logging conversation is."""
+
+    PATIENT = 1
+    CHANNEL = 2
+    WHEN = 3
+    FOLLOW_UP = 4
+    NOTE = 5
+    WHAT = 6
+
+
+@dataclass
+class Draft:
+    """What is being logged while pieces are missing (kept in this nurse's user_data)."""
+
+    kind: str  # contact, appointment, discharge, med_rec, note, change_follow_up, add_note
+    intent: RecordIntent | None = None
+    source: service.Source | None = None
+    patient: PatientRef | None = None
+    channel: Channel | None = None
+    outcome: Outcome | None = None
+    follow_up_answered: bool = False
+    target: tuple[service.RecordKind, int] | None = None
+    target_name: str | None = None
+
+
+# -- small helpers ---------------------------------------------------------------------------------
+
+
+def _draft(context: CaseContext) -> Draft | None:
+    data = context.user_data
+    found = data.get(DRAFT_KEY) if data is not None else None
+    return found if isinstance(found, Draft) else None
+
+
+def _keep(context: CaseContext, draft: Draft | None) -> None:
+    data = context.user_data
+    if data is None:
+        return
+    if draft is None:
+        data.pop(DRAFT_KEY, None)
+    else:
+        data[DRAFT_KEY] = draft
+
+
+def _source(message: Message) -> service.Source:
+    return service.Source(chat_id=message.chat_id, message_id=message.message_id)
+
+
+async def _say(update: Update, context: CaseContext, text: str, markup: Any = None) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def _caseload(context: CaseContext) -> Caseload:
+    refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
+    return Caseload(refs)
+
+
+def _parse(context: CaseContext, text: str, caseload: Caseload) -> Intent:
+    nurse = context.me
+    order: DateOrder = "DMY" if nurse.date_order == "DMY" else "MDY"
+    return parse(
+        text, now=context.services.clock.now(), zone=nurse.zone, caseload=caseload, date_order=order
+    )
+
+
+def _read_date(context: CaseContext, text: str) -> When | None:
+    """The first future date (and time) in a short typed answer."""
+    nurse = context.me
+    reader = DateReader(
+        now=context.services.clock.now(),
+        zone=nurse.zone,
+        date_order="DMY" if nurse.date_order == "DMY" else "MDY",
+    )
+    for fragment in reader.fragments(text[:200]):
+        when = reader.resolve(fragment, "future")
+        if when is not None:
+            return when
+    return None
+
+
+def saved_keyboard(logged: service.Logged) -> InlineKeyboardMarkup:
+    """[Undo] [Change follow-up] [Add note], plus [Moderate] [High] for an unknown complexity."""
+    code = f"{_KIND_CODES[logged.kind]}:{logged.record_id}"
+    rows = [
+        [
+            InlineKeyboardButton(render.UNDO, callback_data=f"rc:u:{code}"),
+            InlineKeyboardButton(render.CHANGE_FOLLOW_UP, callback_data=f"rc:f:{code}"),
+            InlineKeyboardButton(render.ADD_NOTE, callback_data=f"rc:n:{code}"),
+        ]
+    ]
+    if logged.kind == service.RecordKind.EPISODE and logged.complexity is None:
+        rows.append(
+            [
+                InlineKeyboardButton(render.MODERATE, callback_data=f"rc:x:{logged.record_id}:m"),
+                InlineKeyboardButton(render.HIGH, callback_data=f"rc:x:{logged.record_id}:h"),
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def follow_up_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(render.TOMORROW, callback_data="fu:1d"),
+                InlineKeyboardButton(render.IN_ONE_WEEK, callback_data="fu:1w"),
+                InlineKeyboardButton(render.NO_FOLLOW_UP, callback_data="fu:none"),
+            ]
+        ]
+    )
+
+
+def attendance_keyboard(task_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=f"at:{task_id}:{code}")
+                for code, (label, _status) in _ATTENDANCE.items()
+            ]
+        ]
+    )
+
+
+def _candidate_keyboard(refs: tuple[PatientRef, ...]) -> InlineKeyboardMarkup:
+    labels = render.candidate_labels([r.name for r in refs])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=f"pk:{ref.id}")]
+            for label, ref in zip(labels, refs, strict=True)
+            if ref.id is not None
+        ]
+    )
+
+
+def _channel_keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(label, callback_data=f"ch:{choice}")
+        for label, choice in _CHANNEL_CHOICES
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+
+
+def _record_ref(data: str) -> tuple[service.RecordKind, int] | None:
+    """'rc:u:c:12' -> (contact, 12); None for anything malformed."""
+    parts = data.split(":")
+    if len(parts) != 4 or parts[2] not in _CODE_KINDS or not parts[3].isdigit():
+        return None
+    return _CODE_KINDS[parts[2]], int(parts[3])
+
+
+# -- the free-text router --------------------------------------------------------------------------
+
+
+async def on_text(update: Update, context: CaseContext) -> int:
+    """Read a plain message and log it, ask for what is missing, or answer what it asks."""
+    message = update.effective_message
+    assert message is not None
+    text = message.text or ""
+    intent = _parse(context, text, await _caseload(context))
+    return await _route(update, context, intent, _source(message))
+
+
+async def _route(
+    update: Update, context: CaseContext, intent: Intent, source: service.Source
+) -> int:
+    _keep(context, None)
+    if isinstance(intent, NewPatientIntent):
+        await patients.register_from_intent(update, context, intent)
+        return ConversationHandler.END
+    if isinstance(intent, QueryIntent):
+        await _answer_query(update, context, intent)
+        return ConversationHandler.END
+    if isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent):
+        draft = Draft(
+            kind=_INTENT_KIND[type(intent)],
+            intent=intent,
+            source=source,
+            patient=intent.patient,
+        )
+        if isinstance(intent, ContactIntent) and intent.channel is not None:
+            draft.channel = Channel(intent.channel.value)
+        return await _advance(update, context, draft)
+    await _say(update, context, render.UNKNOWN)
+    return ConversationHandler.END
+
+
+async def _answer_query(update: Update, context: CaseContext, intent: QueryIntent) -> None:
+    if intent.query == QueryKind.PATIENT or intent.patient is not None:
+        if intent.patient is not None and intent.patient.id is not None:
+            await patients.reply_patient_card(update, context, intent.patient.id)
+            return
+        if not intent.candidates and intent.patient_text:
+            await patients.offer_new_patient(update, context, intent.patient_text)
+            return
+    await _say(update, context, render.QUERY_NOT_YET)
+
+
+async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
+    """Ask for the next missing piece, or save when nothing is missing."""
+    intent = draft.intent
+    if draft.patient is None:
+        if intent is not None and intent.candidates:
+            _keep(context, draft)
+            await _say(
+                update,
+                context,
+                render.which_patient(intent.patient_text),
+                _candidate_keyboard(intent.candidates),
+            )
+            return Step.PATIENT
+        if intent is not None and intent.patient_text:
+            await patients.offer_new_patient(update, context, intent.patient_text)
+            return ConversationHandler.END
+        _keep(context, draft)
+        await _say(update, context, render.which_patient(None))
+        return Step.PATIENT
+    name = draft.patient.name
+    if isinstance(intent, ContactIntent) and draft.channel is None:
+        _keep(context, draft)
+        await _say(
+            update,
+            context,
+            f"How was the contact with <b>{render.esc(name)}</b>?",
+            _channel_keyboard(),
+        )
+        return Step.CHANNEL
+    if isinstance(intent, AppointmentIntent) and intent.at is None:
+        _keep(context, draft)
+        await _say(update, context, render.ask_when())
+        return Step.WHEN
+    if (
+        isinstance(intent, ContactIntent)
+        and intent.follow_up is None
+        and not draft.follow_up_answered
+    ):
+        _keep(context, draft)
+        await _say(update, context, render.ask_follow_up(name), follow_up_keyboard())
+        return Step.FOLLOW_UP
+    if draft.kind == "note":
+        _keep(context, draft)
+        await _say(update, context, render.ask_note(name))
+        return Step.NOTE
+    _keep(context, None)
+    await _save(update, context, draft)
+    return ConversationHandler.END
+
+
+async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
+    services = context.services
+    nurse = context.me
+    intent = draft.intent
+    assert draft.patient is not None
+    assert draft.patient.id is not None
+    patient_id = draft.patient.id
+    db, config, clock = services.db, services.config, services.clock
+    command = "text" if draft.kind in _KIND_PREFIX else draft.kind
+    result: service.Logged | service.Refusal
+    if isinstance(intent, ContactIntent):
+        channel = draft.channel or Channel.PHONE
+        outcome = draft.outcome or (
+            Outcome(intent.outcome.value)
+            if intent.outcome is not None
+            else Outcome.ATTEMPTED
+            if channel == Channel.VOICEMAIL
+            else Outcome.REACHED
+        )
+        result = await service.log_contact(
+            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
+            channel=channel, outcome=outcome, with_whom=Party(intent.with_whom.value),
+            occurred_at=intent.occurred_at.at, follow_up=intent.follow_up, note=intent.note,
+            command=command,
+        )  # fmt: skip
+    elif isinstance(intent, AppointmentIntent):
+        assert intent.at is not None
+        result = await service.log_appointment(
+            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
+            at=intent.at, with_whom=intent.with_whom or "", location=intent.where or "",
+            note=intent.note, command=command,
+        )  # fmt: skip
+    elif isinstance(intent, DischargeIntent):
+        result = await service.log_discharge(
+            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
+            discharged_on=intent.discharged, facility=intent.facility or "",
+            complexity=None if intent.complexity is None else Complexity(intent.complexity.value),
+            note=intent.note, command=command,
+        )  # fmt: skip
+    elif isinstance(intent, MedRecIntent):
+        result = await service.log_med_rec(
+            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
+            reconciled_on=intent.reconciled_on, discrepancies=intent.discrepancies,
+            note=intent.note, command=command,
+        )  # fmt: skip
+    else:
+        raise AssertionError(f"nothing to save for a {draft.kind} draft")
+    if isinstance(result, service.Refusal):
+        await _say(update, context, render.refusal(result))
+        return
+    await _say(
+        update,
+        context,
+        render.summary(result, nurse.zone, clock.now()),
+        saved_keyboard(result),
+    )
+
+
+# -- conversation steps ----------------------------------------------------------------------------
+
+
+async def pick_patient(update: Update, context: CaseContext) -> int:
+    """Take the patient the nurse tapped among the candidates."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    draft = _draft(context)
+    raw = query.data.removeprefix("pk:")
+    if draft is None or not raw.isdigit():
+        await _say(update, context, render.TIMED_OUT)
+        return ConversationHandler.END
+    chosen = next(
+        (r for r in (draft.intent.candidates if draft.intent else ()) if r.id == int(raw)), None
+    )
+    if chosen is None:
+        refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
+        chosen = next((r for r in refs if r.id == int(raw)), None)
+    if chosen is None:
+        await _say(update, context, render.refusal(service.Refusal.NO_PATIENT))
+        return ConversationHandler.END
+    draft.patient = chosen
+    return await _advance(update, context, draft)
+
+
+async def patient_text(update: Update, context: CaseContext) -> int:
+    """Match a typed patient name against the caseload."""
+    message = update.effective_message
+    assert message is not None
+    text = (message.text or "")[:200]
+    draft = _draft(context)
+    if draft is None:
+        return await on_text(update, context)
+    mention = (await _caseload(context)).find(text).mention
+    if mention.patient is not None:
+        draft.patient = mention.patient
+        return await _advance(update, context, draft)
+    if mention.candidates:
+        await _say(
+            update,
+            context,
+            render.which_patient(mention.patient_text),
+            _candidate_keyboard(mention.candidates),
+        )
+        return Step.PATIENT
+    await _say(update, context, render.patient_not_found(text))
+    return Step.PATIENT
+
+
+async def pick_channel(update: Update, context: CaseContext) -> int:
+    """Take how the contact happened."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    draft = _draft(context)
+    choice = query.data.removeprefix("ch:")
+    channel = next((c for _label, c in _CHANNEL_CHOICES if c == choice), None)
+    if draft is None or channel is None or not isinstance(draft.intent, ContactIntent):
+        await _say(update, context, render.TIMED_OUT)
+        return ConversationHandler.END
+    if channel == NO_ANSWER:
+        draft.channel, draft.outcome = Channel.PHONE, Outcome.ATTEMPTED
+    else:
+        draft.channel = Channel(channel)
+    return await _advance(update, context, draft)
+
+
+async def start_contact_for_patient(update: Update, context: CaseContext, patient_id: int) -> None:
+    """Begin logging a contact with a known patient (e.g. from a reminder's button): ask how
+    it went; the answer's button enters the logging conversation."""
+    refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
+    patient = next((r for r in refs if r.id == patient_id), None)
+    if patient is None:
+        await _say(update, context, render.refusal(service.Refusal.NO_PATIENT))
+        return
+    now = context.services.clock.now()
+    intent = ContactIntent(
+        patient=patient, candidates=(), patient_text=patient.name, channel=None, outcome=None,
+        with_whom=ParsedParty.PATIENT, occurred_at=When(now, has_time=True), follow_up=None,
+        attempts=1, note="",
+    )  # fmt: skip
+    _keep(context, Draft(kind="contact", intent=intent, patient=patient))
+    await _say(
+        update,
+        context,
+        f"How was the contact with <b>{render.esc(patient.name)}</b>?",
+        _channel_keyboard(),
+    )
+
+
+async def channel_text(update: Update, context: CaseContext) -> int:
+    """Ask again with the buttons when the nurse types instead of tapping."""
+    await _say(update, context, "Please tap how the contact happened:", _channel_keyboard())
+    return Step.CHANNEL
+
+
+async def when_text(update: Update, context: CaseContext) -> int:
+    """Read the appointment's date and time."""
+    message = update.effective_message
+    assert message is not None
+    draft = _draft(context)
+    if draft is None or not isinstance(draft.intent, AppointmentIntent):
+        return await on_text(update, context)
+    when = _read_date(context, message.text or "")
+    if when is None:
+        await _say(update, context, render.ask_when_again())
+        return Step.WHEN
+    draft.intent = dataclasses.replace(draft.intent, at=when)
+    return await _advance(update, context, draft)
+
+
+async def follow_up_button(update: Update, context: CaseContext) -> int:
+    """Take [Tomorrow] [In 1 week] [No follow-up]."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    draft = _draft(context)
+    if draft is None:
+        await _say(update, context, render.TIMED_OUT)
+        return ConversationHandler.END
+    choice = query.data.removeprefix("fu:")
+    days = {"1d": 1, "1w": 7}.get(choice)
+    when = None
+    if days is not None:
+        zone = context.me.zone
+        day = care.local_date(context.services.clock.now(), zone) + timedelta(days=days)
+        when = When(care.start_of_local_day(day, zone), has_time=False)
+    return await _follow_up_chosen(update, context, draft, when)
+
+
+async def follow_up_text(update: Update, context: CaseContext) -> int:
+    """Read a typed follow-up date ('no' means none)."""
+    message = update.effective_message
+    assert message is not None
+    draft = _draft(context)
+    if draft is None:
+        return await on_text(update, context)
+    text = (message.text or "").strip()
+    if text.lower().rstrip(".!") in {"no", "none", "no follow-up", "no f/u", "n/a"}:
+        return await _follow_up_chosen(update, context, draft, None)
+    when = _read_date(context, text)
+    if when is None:
+        await _say(update, context, render.ask_follow_up_again(), follow_up_keyboard())
+        return Step.FOLLOW_UP
+    return await _follow_up_chosen(update, context, draft, when)
+
+
+async def _follow_up_chosen(
+    update: Update, context: CaseContext, draft: Draft, when: When | None
+) -> int:
+    if draft.target is not None:
+        _keep(context, None)
+        services = context.services
+        kind, record_id = draft.target
+        result = await service.change_follow_up(
+            services.db, services.clock, nurse=context.me, kind=kind, record_id=record_id,
+            follow_up=when,
+        )  # fmt: skip
+        if isinstance(result, service.Refusal):
+            await _say(update, context, render.refusal(result))
+        else:
+            now = services.clock.now()
+            await _say(update, context, render.follow_up_changed(result, context.me.zone, now))
+        return ConversationHandler.END
+    if isinstance(draft.intent, ContactIntent):
+        draft.intent = dataclasses.replace(draft.intent, follow_up=when)
+    draft.follow_up_answered = True
+    return await _advance(update, context, draft)
+
+
+async def note_text(update: Update, context: CaseContext) -> int:
+    """Save the typed note on the record or patient."""
+    message = update.effective_message
+    assert message is not None
+    draft = _draft(context)
+    _keep(context, None)
+    if draft is None:
+        return await on_text(update, context)
+    services = context.services
+    text = (message.text or "").strip()[:4000]
+    result: service.NoteAdded | service.Refusal
+    if draft.target is not None:
+        kind, record_id = draft.target
+        result = await service.add_note(
+            services.db, services.clock, nurse=context.me, kind=kind, record_id=record_id,
+            text=text, source=_source(message),
+        )  # fmt: skip
+    else:
+        assert draft.patient is not None
+        assert draft.patient.id is not None
+        result = await service.log_note(
+            services.db, services.clock, nurse=context.me, source=_source(message),
+            patient_id=draft.patient.id, text=text,
+        )  # fmt: skip
+    if isinstance(result, service.Refusal):
+        await _say(update, context, render.refusal(result))
+    else:
+        await _say(update, context, render.note_added(result.patient_name))
+    return ConversationHandler.END
+
+
+async def what_text(update: Update, context: CaseContext) -> int:
+    """Read the one-line description a command asked for, as that kind of record."""
+    message = update.effective_message
+    assert message is not None
+    draft = _draft(context)
+    if draft is None:
+        return await on_text(update, context)
+    return await _forced(update, context, draft.kind, message.text or "", _source(message))
+
+
+async def _forced(
+    update: Update, context: CaseContext, kind: str, text: str, source: service.Source
+) -> int:
+    caseload = await _caseload(context)
+    intent = _parse(context, text, caseload)
+    if _INTENT_KIND.get(type(intent)) != kind:
+        intent = _parse(context, _KIND_PREFIX[kind] + text, caseload)
+    if _INTENT_KIND.get(type(intent)) != kind:
+        _keep(context, Draft(kind=kind))
+        await _say(update, context, render.not_understood_as(kind))
+        return Step.WHAT
+    return await _route(update, context, intent, source)
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
+async def record_command(update: Update, context: CaseContext) -> int:
+    """/contact /appt /discharge /medrec [text]: log that kind of record, asking what is missing."""
+    message = update.effective_message
+    assert message is not None
+    assert message.text is not None
+    command = message.text.split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
+    kind = {"contact": "contact", "appt": "appointment", "discharge": "discharge"}.get(
+        command, "med_rec"
+    )
+    rest = " ".join(context.args or [])
+    if rest.strip():
+        return await _forced(update, context, kind, rest, _source(message))
+    _keep(context, Draft(kind=kind))
+    await _say(update, context, render.ASK_ONE_LINE[kind] + " Or /cancel.")
+    return Step.WHAT
+
+
+async def note_command(update: Update, context: CaseContext) -> int:
+    """/note [name]: add a free note to a patient."""
+    draft = Draft(kind="note")
+    rest = " ".join(context.args or [])
+    if rest.strip():
+        mention = (await _caseload(context)).find(rest[:200]).mention
+        draft.patient = mention.patient
+    _keep(context, draft)
+    if draft.patient is None:
+        await _say(update, context, render.which_patient(None))
+        return Step.PATIENT
+    return await _advance(update, context, draft)
+
+
+async def cancel(update: Update, context: CaseContext) -> int:
+    """Leave the logging conversation; nothing is saved."""
+    _keep(context, None)
+    await _say(update, context, render.CANCELLED)
+    return ConversationHandler.END
+
+
+async def timed_out(update: Update, context: CaseContext) -> None:
+    """Tell the nurse the open question closed and nothing was saved."""
+    _keep(context, None)
+    if update.effective_chat is not None:
+        await context.bot.send_message(update.effective_chat.id, render.TIMED_OUT)
+
+
+# -- buttons under a saved record --------------------------------------------------------------
+
+
+async def undo_button(update: Update, context: CaseContext) -> None:
+    """Undo a logged record (its tasks are cancelled, tasks it closed reopen)."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    ref = _record_ref(query.data)
+    if ref is None:
+        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
+        return
+    services = context.services
+    result = await service.undo_record(
+        services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
+    )
+    if isinstance(result, service.Refusal):
+        await query.answer(render.refusal(result))
+        await _say(update, context, render.refusal(result))
+        return
+    await query.answer("Undone")
+    await _say(update, context, render.undone(result))
+
+
+async def change_button(update: Update, context: CaseContext) -> int:
+    """[Change follow-up] or [Add note]: check the record still takes changes, then ask."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    ref = _record_ref(query.data)
+    services = context.services
+    found: service.Refusal | str = service.Refusal.NOT_FOUND
+    if ref is not None:
+        found = await service.check_changeable(
+            services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
+        )
+    if isinstance(found, service.Refusal) or ref is None:
+        reason = found if isinstance(found, service.Refusal) else service.Refusal.NOT_FOUND
+        await query.answer(render.refusal(reason))
+        await _say(update, context, render.refusal(reason))
+        _keep(context, None)
+        return ConversationHandler.END
+    await query.answer()
+    if query.data.startswith("rc:f:"):
+        _keep(context, Draft(kind="change_follow_up", target=ref, target_name=found))
+        await _say(update, context, render.ask_follow_up(found), follow_up_keyboard())
+        return Step.FOLLOW_UP
+    _keep(context, Draft(kind="add_note", target=ref, target_name=found))
+    await _say(update, context, render.ask_note(found))
+    return Step.NOTE
+
+
+async def complexity_button(update: Update, context: CaseContext) -> None:
+    """[Moderate] [High]: set a discharge's complexity and re-date its visit task."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    parts = query.data.split(":")
+    if len(parts) != 4 or not parts[2].isdigit() or parts[3] not in {"m", "h"}:
+        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
+        return
+    services = context.services
+    result = await service.set_complexity(
+        services.db,
+        services.config,
+        services.clock,
+        nurse=context.me,
+        episode_id=int(parts[2]),
+        complexity=Complexity.MODERATE if parts[3] == "m" else Complexity.HIGH,
+    )
+    if isinstance(result, service.Refusal):
+        await query.answer(render.refusal(result))
+        await _say(update, context, render.refusal(result))
+        return
+    await query.answer()
+    now = services.clock.now()
+    await _say(update, context, render.complexity_set(result, context.me.zone, now))
+
+
+async def attendance_button(update: Update, context: CaseContext) -> None:
+    """[Attended] [No-show] [Rescheduled] under an attended? check."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    parts = query.data.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in _ATTENDANCE:
+        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
+        return
+    services = context.services
+    result = await service.set_attendance(
+        services.db,
+        services.clock,
+        nurse=context.me,
+        task_id=int(parts[1]),
+        status=_ATTENDANCE[parts[2]][1],
+    )
+    if isinstance(result, service.Refusal):
+        await query.answer(render.refusal(result))
+        await _say(update, context, render.refusal(result))
+        return
+    await query.answer()
+    now = services.clock.now()
+    await _say(update, context, render.attendance_set(result, context.me.zone, now))
+
+
+async def stale_question(update: Update, context: CaseContext) -> None:
+    """A button of a question that already closed."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer("That question has closed; nothing was saved.", show_alert=True)
+
+
+async def send_attendance_check(
+    bot: Bot, db: Database, task_id: int, config: Config | None = None
+) -> int | None:
+    """Push the attended? check for an attendance_check task; the message id, or None."""
+    check = await service.attendance_check(db, config or Config(), task_id=task_id)
+    if check is None or check.chat_id is None or not check.open:
+        return None
+    sent = await bot.send_message(
+        check.chat_id,
+        render.render_attendance_check(check),
+        reply_markup=attendance_keyboard(check.task_id),
+    )
+    return int(sent.message_id)
+
+
+# -- what is never logged --------------------------------------------------------------------------
+
+
+async def on_edited(update: Update, context: CaseContext) -> None:
+    """An edited message changes nothing: say how to change a record instead."""
+    await _say(update, context, render.EDITED)
+
+
+async def on_forwarded(update: Update, context: CaseContext) -> None:
+    """Forwarded messages are not logged."""
+    _keep(context, None)
+    await _say(update, context, render.FORWARDED)
+
+
+async def on_media(update: Update, context: CaseContext) -> None:
+    """Photos, voice notes and files are not logged."""
+    await _say(update, context, render.MEDIA)
+
+
+# -- registration ----------------------------------------------------------------------------------
+
+
+def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    text = filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
+    commands = [
+        CommandHandler(
+            ["contact", "appt", "discharge", "medrec"],
+            record_command,
+            filters=filters.UpdateType.MESSAGE,
+        ),
+        CommandHandler("note", note_command, filters=filters.UpdateType.MESSAGE),
+    ]
+    change = CallbackQueryHandler(change_button, pattern=r"^rc:[fn]:")
+    # How a contact went: also an entry, for contacts begun outside (start_contact_for_patient).
+    channel = CallbackQueryHandler(pick_channel, pattern=r"^ch:")
+    return quiet_conversation(
+        entry_points=[*commands, change, channel, MessageHandler(text, on_text)],
+        states={
+            Step.PATIENT: [
+                CallbackQueryHandler(pick_patient, pattern=r"^pk:"),
+                MessageHandler(text, patient_text),
+            ],
+            Step.CHANNEL: [channel, MessageHandler(text, channel_text)],
+            Step.WHEN: [MessageHandler(text, when_text)],
+            Step.FOLLOW_UP: [
+                CallbackQueryHandler(follow_up_button, pattern=r"^fu:"),
+                MessageHandler(text, follow_up_text),
+            ],
+            Step.NOTE: [MessageHandler(text, note_text)],
+            Step.WHAT: [MessageHandler(text, what_text)],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+        },
+        # Commands and the record buttons also restart from inside a question.
+        fallbacks=[CommandHandler("cancel", cancel), *commands, change, channel],
+        conversation_timeout=CONVERSATION_TIMEOUT,
+        name="records",
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Add the logging handlers. Must come after every other conversation (their typed answers
+    win) and before help's plain /cancel (so /cancel here says nothing was saved)."""
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edited))
+    app.add_handler(MessageHandler(filters.FORWARDED & filters.UpdateType.MESSAGE, on_forwarded))
+    media = (
+        filters.PHOTO
+        | filters.VOICE
+        | filters.AUDIO
+        | filters.VIDEO
+        | filters.VIDEO_NOTE
+        | filters.Document.ALL
+        | filters.Sticker.ALL
+    )
+    app.add_handler(MessageHandler(media & filters.UpdateType.MESSAGE, on_media))
+    app.add_handler(conversation())
+    app.add_handler(CallbackQueryHandler(undo_button, pattern=r"^rc:u:"))
+    app.add_handler(CallbackQueryHandler(complexity_button, pattern=r"^rc:x:"))
+    app.add_handler(CallbackQueryHandler(attendance_button, pattern=r"^at:"))
+    app.add_handler(CallbackQueryHandler(stale_question, pattern=r"^(?:pk|ch|fu|rc):"))
