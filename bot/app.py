@@ -11,7 +11,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
@@ -78,6 +78,7 @@ def build_application(
             clock=services.clock,
             worker_id=services.process_id,
         )
+        services.dispatcher.per_chat_gap = tg.chat_message_gap_ms / 1000
         if dispatch:
             services.dispatcher.start(app.job_queue)
         if extra_post_init is not None:
@@ -102,7 +103,13 @@ def build_application(
         .post_init(post_init)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # A leaky bucket of one: an even pace below the cap, never a burst over it.
+        limiter = AIORateLimiter(
+            overall_max_rate=1,
+            overall_time_period=1 / tg.max_messages_per_second,
+            max_retries=3,
+        )
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request)
         builder = builder.get_updates_request(get_updates_request or request)
@@ -110,23 +117,3 @@ def build_application(
     assert isinstance(app, CasebotApplication)
     register_all(app)
     return app
-
-
-def run_blocking(app: CasebotApplication) -> None:
-    """Serve Telegram until SIGINT/SIGTERM, by polling or webhook as configured."""
-    tg = app.services.config.telegram
-    if tg.mode == "webhook":
-        path = "telegram"
-        app.run_webhook(
-            listen=tg.listen,
-            port=tg.port,
-            url_path=path,
-            webhook_url=tg.webhook_url.rstrip("/") + "/" + path
-            if not tg.webhook_url.rstrip("/").endswith(path)
-            else tg.webhook_url,
-            secret_token=tg.secret_token,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-        )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -344,32 +344,29 @@ class SingleProcessLock:
 
 
 def _serve(config: Config) -> int:
-    from bot.app import build_application, run_blocking
-
     lock = SingleProcessLock(config.database.url) if is_sqlite(config.database.url) else None
     if lock is not None:
         lock.acquire()
     try:
-        db = asyncio.run(_open_and_release(config))
-        app = build_application(config, db=db)
-
-        async def close_db(_: Any) -> None:
-            await db.dispose()
-
-        app.post_shutdown = close_db
-        log.info("casebot starting (%s mode)", config.telegram.mode)
-        run_blocking(app)
+        return _run_async(_serve_async(config))
     finally:
         if lock is not None:
             lock.release()
-    return 0
 
 
-async def _open_and_release(config: Config) -> Database:
+async def _serve_async(config: Config) -> int:
+    from bot.app import build_application
+    from bot.runner import serve
+
     db = await open_database(config)
-    # The engine's pool is bound to this loop; PTB runs its own, so start afresh there.
-    await db.dispose()
-    return Database(config.database.url, echo=config.database.echo)
+    app = build_application(config, db=db)
+    log.info("casebot starting (%s mode, process %s)", config.telegram.mode,
+             app.services.process_id)
+    try:
+        await serve(app)
+    finally:
+        await db.dispose()
+    return 0
 
 
 async def _chat(config: Config, *, fresh: bool) -> int:

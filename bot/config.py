@@ -42,6 +42,8 @@ class TelegramConfig:
     webhook_url: str = ""
     secret_token: str = field(default="", repr=False)
     bot_username: str = ""
+    max_messages_per_second: int = 29
+    chat_message_gap_ms: int = 1050
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class CareConfig:
     holiday_country: str = "US"
     holiday_subdivision: str = ""
     extra_holidays: tuple[str, ...] = ()
+    referral_follow_up_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,13 @@ class EnrollmentConfig:
 
 
 @dataclass(frozen=True)
+class LimitsConfig:
+    flood_messages: int = 20
+    flood_window_seconds: int = 10
+    flood_max_delay_seconds: int = 60
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -107,6 +117,7 @@ class Config:
     care: CareConfig = field(default_factory=CareConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     source: str = "<defaults>"
 
     @property
@@ -122,6 +133,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "care": CareConfig,
     "reminders": RemindersConfig,
     "enrollment": EnrollmentConfig,
+    "limits": LimitsConfig,
 }
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -277,6 +289,11 @@ def _check_cross_field(config: Config) -> None:
                 f"{src}: telegram.secret_token: webhook mode needs a secret of 16-256 "
                 "characters A-Z a-z 0-9 _ -"
             )
+    if tg.max_messages_per_second <= 0 or tg.chat_message_gap_ms < 0:
+        raise ConfigError(
+            f"{src}: telegram.max_messages_per_second / chat_message_gap_ms: expected positive "
+            "numbers"
+        )
     if not 1 <= tg.port <= 65535:
         raise ConfigError(f"{src}: telegram.port: expected 1-65535, got {tg.port}")
     if not tg.base_url.startswith(("http://", "https://")):
@@ -295,6 +312,7 @@ def _check_cross_field(config: Config) -> None:
         "cadence_high_days",
         "cadence_medium_days",
         "cadence_low_days",
+        "referral_follow_up_days",
     ):
         if getattr(care, name) <= 0:
             raise ConfigError(f"{src}: care.{name}: expected a positive number of days")
@@ -330,6 +348,11 @@ def _check_cross_field(config: Config) -> None:
             raise ConfigError(f"{src}: reminders.{name}: expected a positive number")
     if config.enrollment.invite_ttl_hours <= 0:
         raise ConfigError(f"{src}: enrollment.invite_ttl_hours: expected a positive number")
+    for name in ("flood_messages", "flood_window_seconds", "flood_max_delay_seconds"):
+        if getattr(config.limits, name) <= 0:
+            raise ConfigError(f"{src}: limits.{name}: expected a positive number")
+    if config.privacy.idle_lock_minutes < 0:
+        raise ConfigError(f"{src}: privacy.idle_lock_minutes: expected 0 (off) or more minutes")
 
 
 def with_database(config: Config, url: str) -> Config:

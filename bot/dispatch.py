@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 URGENT_KINDS = {TaskKind.TCM_CONTACT.value, TaskKind.TCM_VISIT.value, TaskKind.MED_REC.value}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PER_CHAT_GAP = 1.05  # seconds between two pushes to one chat (Telegram: about 1 a second)
+SETTLE_EVERY = 25  # sends marked sent per write transaction
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class Dispatcher:
         self._job: Any = None
         self._poll_job: Any = None
         self._job_queue: Any = None
+        self._running: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ scheduling
 
@@ -162,6 +164,8 @@ class Dispatcher:
             if job is not None:
                 job.schedule_removal()
         self._job = self._poll_job = None
+        if self._running is not None:
+            self._running.cancel()
 
     def wake_soon(self, delay: float = 0.2) -> None:
         """Run a pass shortly (after a handler created tasks, say)."""
@@ -175,10 +179,20 @@ class Dispatcher:
         self._job = self._job_queue.run_once(self._tick, when=max(delay, 0.01), name="dispatch")
 
     async def _tick(self, _context: Any) -> None:
+        """Start a pass in the background unless one is running (the job returns at once)."""
+        if self._running is not None and not self._running.done():
+            return
+        self._running = asyncio.create_task(self._pass_and_reschedule())
+
+    async def _pass_and_reschedule(self) -> None:
         try:
             report = await self.run_once()
         except DatabaseUnavailable:
             log.warning("dispatch pass skipped: database unavailable")
+            self._schedule(5.0)
+            return
+        except Exception as exc:  # noqa: BLE001 - the next poll retries; never die silently
+            log.error("dispatch pass failed: %s", type(exc).__name__)
             self._schedule(5.0)
             return
         if report.next_wake is not None:
@@ -412,30 +426,56 @@ class Dispatcher:
     # ------------------------------------------------------------------ sending
 
     async def _send_all(self, claimed: list[Delivery], report: DispatchReport) -> None:
-        by_chat: dict[int, list[Delivery]] = defaultdict(list)
+        """Compose the whole batch in one read, send per chat in order, settle in batches."""
+        now = self.clock.now()
+        composed = await self._compose_batch(claimed, now)
+        obsolete = [d.id for d in claimed if composed.get(d.id) is None]
+        if obsolete:
+            async with self.db.uow() as session:
+                for delivery_id in obsolete:
+                    await outbox.settle(
+                        session,
+                        delivery_id=delivery_id,
+                        status=DeliveryStatus.CANCELLED,
+                        error="obsolete",
+                    )
+            report.cancelled += len(obsolete)
+        by_chat: dict[int, list[tuple[Delivery, Outgoing]]] = defaultdict(list)
         for delivery in claimed:
-            by_chat[delivery.nurse_id].append(delivery)
+            outgoing = composed.get(delivery.id)
+            if outgoing is not None:
+                by_chat[outgoing.chat_id].append((delivery, outgoing))
+        sent: list[tuple[int, int]] = []
 
-        async def run_chat(items: list[Delivery]) -> None:
-            for delivery in items:
+        async def run_chat(items: list[tuple[Delivery, Outgoing]]) -> None:
+            for delivery, outgoing in items:
                 async with self._concurrency:
-                    await self._deliver(delivery, report)
+                    message_id = await self._deliver(delivery, outgoing, now, report)
+                if message_id is not None:
+                    sent.append((delivery.id, message_id))
+                    if len(sent) >= SETTLE_EVERY:
+                        await self._settle_sent(sent, report)
 
         await asyncio.gather(*(run_chat(items) for items in by_chat.values()))
+        await self._settle_sent(sent, report)
 
-    async def _deliver(self, delivery: Delivery, report: DispatchReport) -> None:
-        now = self.clock.now()
-        outgoing = await self._compose(delivery, now)
-        if outgoing is None:
-            async with self.db.uow() as session:
-                await outbox.settle(
-                    session,
-                    delivery_id=delivery.id,
-                    status=DeliveryStatus.CANCELLED,
-                    error="obsolete",
-                )
-            report.cancelled += 1
+    async def _settle_sent(self, sent: list[tuple[int, int]], report: DispatchReport) -> None:
+        """Mark a batch of sends as sent (a crash before this turns them into repeats)."""
+        if not sent:
             return
+        batch = list(sent)
+        sent.clear()
+        async with self.db.uow() as session:
+            for delivery_id, message_id in batch:
+                await outbox.mark_sent(
+                    session, delivery_id=delivery_id, message_id=message_id, now=self.clock.now()
+                )
+        report.sent += len(batch)
+
+    async def _deliver(
+        self, delivery: Delivery, outgoing: Outgoing, now: datetime, report: DispatchReport
+    ) -> int | None:
+        """Send one push; the Telegram message id, or None after arranging a retry or failure."""
         await self._space(outgoing.chat_id)
         try:
             message = await self.bot.send_message(
@@ -445,32 +485,25 @@ class Dispatcher:
             delay = _seconds(exc.retry_after)
             self._paused_until = monotonic_time.monotonic() + delay
             await self._retry(delivery, now + timedelta(seconds=delay), "429", report)
-            return
+            return None
         except TimedOut:
             # It may have arrived: at-least-once, and the next send says "(repeat)".
             await self._retry(
                 delivery, now + self._backoff(delivery), "timeout", report, maybe_delivered=True
             )
-            return
+            return None
         except Forbidden:
             await self._unreachable(delivery, now, report)
-            return
+            return None
         except BadRequest as exc:
             log.error("delivery %s refused by Telegram: %s", delivery.id, type(exc).__name__)
             await self._fail(delivery, "bad request", report)
-            return
+            return None
         except NetworkError:
             await self._retry(delivery, now + self._backoff(delivery), "network", report)
-            return
+            return None
         self._last_sent[outgoing.chat_id] = monotonic_time.monotonic()
-        async with self.db.uow() as session:
-            await outbox.mark_sent(
-                session,
-                delivery_id=delivery.id,
-                message_id=message.message_id,
-                now=self.clock.now(),
-            )
-        report.sent += 1
+        return message.message_id
 
     async def _space(self, chat_id: int) -> None:
         last = self._last_sent.get(chat_id)
@@ -563,16 +596,51 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ composing
 
-    async def _compose(self, delivery: Delivery, now: datetime) -> Outgoing | None:
+    async def _compose_batch(
+        self, claimed: list[Delivery], now: datetime
+    ) -> dict[int, Outgoing | None]:
+        """Every claimed push's message, read in one transaction (rows prefetched by id)."""
+        composed: dict[int, Outgoing | None] = {}
         async with self.db.uow(read_only=True) as session:
-            recipient = await session.get(Nurse, delivery.nurse_id)
-            if recipient is None or not recipient.active or recipient.chat_id is None:
-                return None
-            if delivery.kind == DeliveryKind.DIGEST:
-                return await self._compose_digest(session, delivery, recipient, now)
-            if delivery.kind == DeliveryKind.NOTICE:
-                return await self._compose_notice(session, delivery, recipient)
-            return await self._compose_task(session, delivery, recipient, now)
+            keep = await self._prefetch(session, claimed)  # noqa: F841 - held: weak identity map
+            for delivery in claimed:
+                composed[delivery.id] = await self._compose(session, delivery, now)
+        return composed
+
+    async def _prefetch(self, session: Any, claimed: list[Delivery]) -> list[Any]:
+        """Load the batch's tasks, nurses, patients and origins into the identity map.
+
+        The session's identity map holds objects weakly, so the caller keeps the returned
+        list alive while it composes.
+        """
+        task_ids = {d.task_id for d in claimed if d.task_id is not None}
+        tasks = list((await session.scalars(select(Task).where(Task.id.in_(task_ids)))).all())
+        loaded: list[Any] = list(tasks)
+        nurse_ids = {d.nurse_id for d in claimed} | {t.nurse_id for t in tasks}
+        patient_ids = {t.patient_id for t in tasks if t.patient_id is not None}
+        contact_ids = {t.origin_id for t in tasks if t.origin_kind == "contact" and t.origin_id}
+        appointment_ids = {
+            t.origin_id for t in tasks if t.origin_kind == "appointment" and t.origin_id
+        }
+        for model, ids in (
+            (Nurse, nurse_ids),
+            (Patient, patient_ids),
+            (Contact, contact_ids),
+            (Appointment, appointment_ids),
+        ):
+            if ids:
+                loaded.extend((await session.scalars(select(model).where(model.id.in_(ids)))).all())
+        return loaded
+
+    async def _compose(self, session: Any, delivery: Delivery, now: datetime) -> Outgoing | None:
+        recipient = await session.get(Nurse, delivery.nurse_id)
+        if recipient is None or not recipient.active or recipient.chat_id is None:
+            return None
+        if delivery.kind == DeliveryKind.DIGEST:
+            return await self._compose_digest(session, delivery, recipient, now)
+        if delivery.kind == DeliveryKind.NOTICE:
+            return await self._compose_notice(session, delivery, recipient)
+        return await self._compose_task(session, delivery, recipient, now)
 
     async def _compose_notice(self, session: Any, delivery: Delivery, recipient: Nurse) -> Outgoing:
         """ "She blocked the bot" notices name the nurse (staff, not patient data)."""

@@ -127,6 +127,7 @@ async def claim_due(
     worker: str,
     lease: timedelta,
     limit: int,
+    per_chat: int = 3,
 ) -> list[Delivery]:
     """Claim up to `limit` due deliveries for `worker`; expired leases come back as repeats."""
     due = and_(
@@ -135,9 +136,22 @@ async def claim_due(
         or_(Delivery.next_try_at.is_(None), Delivery.next_try_at <= now),
     )
     abandoned = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+    # At most `per_chat` rows per recipient in one claim: pushes to one chat are spaced about a
+    # second apart, so a batch spread over many chats is what keeps the send rate up.
+    ranked = (
+        select(
+            Delivery.id,
+            func.row_number()
+            .over(partition_by=Delivery.nurse_id, order_by=(Delivery.due_at, Delivery.id))
+            .label("rank"),
+        )
+        .where(or_(due, abandoned))
+        .subquery()
+    )
+    spread = select(ranked.c.id).where(ranked.c.rank <= per_chat)
     query = (
         select(Delivery)
-        .where(or_(due, abandoned))
+        .where(Delivery.id.in_(spread), or_(due, abandoned))
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
