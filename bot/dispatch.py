@@ -10,6 +10,7 @@ marked sent with its Telegram message id. No transaction is held across a Telegr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import time as monotonic_time
@@ -20,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.jobstores.base import JobLookupError
 from sqlalchemy import select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -161,8 +163,9 @@ class Dispatcher:
 
     def stop(self) -> None:
         for job in (self._job, self._poll_job):
-            if job is not None:
-                job.schedule_removal()
+            if job is not None and not job.removed:
+                with contextlib.suppress(JobLookupError):
+                    job.schedule_removal()
         self._job = self._poll_job = None
         if self._running is not None:
             self._running.cancel()
@@ -174,8 +177,9 @@ class Dispatcher:
     def _schedule(self, delay: float) -> None:
         if self._job_queue is None:
             return
-        if self._job is not None:
-            self._job.schedule_removal()
+        if self._job is not None and not self._job.removed:
+            with contextlib.suppress(JobLookupError):  # it ran (and was removed) meanwhile
+                self._job.schedule_removal()
         self._job = self._job_queue.run_once(self._tick, when=max(delay, 0.01), name="dispatch")
 
     async def _tick(self, _context: Any) -> None:
