@@ -13,12 +13,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import CasebotApplication
+from bot.polling import ConfirmingPoller
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -139,18 +139,15 @@ async def _start_updates(app: CasebotApplication) -> None:
             drop_pending_updates=False,
         )
     else:
-        await app.updater.start_polling(
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-            error_callback=_polling_error,
-        )
-
-
-def _polling_error(exc: Any) -> None:
-    log.warning("polling error: %s", type(exc).__name__)
+        poller = ConfirmingPoller(app, allowed_updates=Update.ALL_TYPES)
+        await poller.start()
+        app.services.extras["poller"] = poller
 
 
 async def _stop_updates(app: CasebotApplication) -> None:
+    poller = app.services.extras.pop("poller", None)
+    if poller is not None:
+        await poller.stop()
     assert app.updater is not None
     if app.updater.running:
         await app.updater.stop()
