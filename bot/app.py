@@ -37,6 +37,9 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("medrec", "Log a medication reconciliation"),
     ("note", "Add a note to a patient"),
     ("reminders", "Upcoming reminders"),
+    ("plan", "A patient's care plan: /plan name"),
+    ("referrals", "Open referrals"),
+    ("resources", "Community resources: /resources transport"),
     ("settings", "Time zone, digest time, privacy"),
     ("cancel", "Leave what we're doing"),
 )

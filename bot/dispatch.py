@@ -788,6 +788,7 @@ async def gather_digest(
         end=start,
     )
     days = cadence_days(config)
+    goals = await digest_store.goals_past_target(session, nurse_id=nurse.id, today=day)
 
     def person(p: digest_store.PatientName | None) -> digest_render.Person | None:
         return None if p is None else digest_render.Person(p.name, p.initials, p.code)
@@ -812,4 +813,5 @@ async def gather_digest(
         cadence=[(person(g.patient), g.risk, g.last_reached_at, days[g.risk]) for g in gaps],  # type: ignore[misc]
         yesterday_done=completion.done_on_time,
         yesterday_total=completion.total,
+        goals_past_target=[(person(g.patient), g.text, g.target_on) for g in goals],  # type: ignore[misc]
     )

@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import careplans
 from bot.context import NurseView
 from bot.parsing import Caseload, PatientRef
 from bot.parsing.patients import normalise_name
+from bot.render.careplans import GoalLine, ReferralLine
 from bot.render.patients import (
     AppointmentLine,
     ContactLine,
@@ -567,6 +569,7 @@ async def _card(
     for m in await repo.recent_med_recs(session, patient_id=pid, until=now, limit=n):
         timeline.append((m.performed_at, m.id, MedRecLine(m.performed_at, m.discrepancies)))
     timeline.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    goals, referrals = await careplans.card_extras(session, patient_id=pid, today=today)
     return PatientCard(
         id=pid,
         name=patient.display_name,
@@ -583,4 +586,6 @@ async def _card(
         timeline=tuple(item[2] for item in timeline[:n]),
         zone=str(zone.key),
         as_of=now,
+        goals=tuple(GoalLine(g.text, g.target_on) for g in goals),
+        referrals=tuple(ReferralLine(r.to_whom, r.sent_on, r.status) for r in referrals),
     )

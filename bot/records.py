@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import care
+from bot import care, referrals
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import NurseView
@@ -344,6 +344,8 @@ async def log_appointment(
         )
         await store.add_record(session, appointment)
         created = await _appointment_tasks(session, nurse, patient, appointment, now, zone)
+        # A referral waiting for this appointment becomes "scheduled"; its follow-up closes.
+        answered = await referrals.on_appointment_logged(session, appointment, now=now)
         await _ledger(session, source, nurse, now, RecordKind.APPOINTMENT, appointment.id)
         await audit.record_audit(
             session,
@@ -365,6 +367,7 @@ async def log_appointment(
             with_whom=with_whom or None,
             place=location or None,
             created=tuple(created),
+            closed=tuple(_line(t, False) for t in answered),
         )
 
 
@@ -581,6 +584,8 @@ async def undo_record(
             task.completed_at = None
             task.closed_by_kind = None
             task.closed_by_id = None
+        if isinstance(record, Appointment):  # its referral waits again (task reopened above)
+            await referrals.on_appointment_undone(session, record, now=now)
         prior_reached = patient.last_reached_at
         if isinstance(record, Contact):
             await _flag_attempts(session, patient.id)
@@ -1046,3 +1051,10 @@ def _snapshot(record: store.Record) -> dict[str, Any]:
         if value is not None:
             out[name] = value
     return out
+
+
+async def message_was_saved(db: Database, *, chat_id: int, message_id: int) -> bool:
+    """Whether a nurse message already changed data (its ledger row exists)."""
+    async with db.uow(read_only=True) as session:
+        found = await store.find_inbound(session, chat_id=chat_id, message_id=message_id)
+    return found is not None

@@ -82,23 +82,28 @@ async def snooze_task(
     *,
     nurse_id: int,
     task_id: int,
-    until: datetime | None = None,
+    by: timedelta | None = None,
     tomorrow_at: time | None = None,
     zone: ZoneInfo | None = None,
     command: str = "snooze",
 ) -> TaskResult:
-    """Push the reminder to `until`, or to tomorrow at `tomorrow_at` in `zone`."""
+    """Remind `by` later (after now, or after a reminder still to come), or tomorrow at
+    `tomorrow_at` in `zone`."""
     now = clock.now()
-    if until is None:
-        if tomorrow_at is None or zone is None:
-            raise ValueError("give until, or tomorrow_at and zone")
-        tomorrow = now.astimezone(zone).date() + timedelta(days=1)
-        until = local_time_on(tomorrow, tomorrow_at, zone)
+    if by is None and (tomorrow_at is None or zone is None):
+        raise ValueError("give by, or tomorrow_at and zone")
     async with db.uow() as session:
         task = await _load_owned(session, task_id, nurse_id)
         if isinstance(task, TaskOutcome):
             await _audit_refusal(session, now, nurse_id, task_id, task, command)
             return TaskResult(task)
+        if by is not None:
+            until = max(now, task.remind_at or now) + by
+        else:
+            assert tomorrow_at is not None
+            assert zone is not None
+            tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+            until = local_time_on(tomorrow, tomorrow_at, zone)
         before = task.remind_at.isoformat() if task.remind_at else None
         task.snoozed_until = until
         task.remind_at = until

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import access, digest, errors, help, patients, records, settings, tasks
+from handlers import (
+    access,
+    careplans,
+    digest,
+    errors,
+    help,
+    patients,
+    records,
+    settings,
+    tasks,
+)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
@@ -20,6 +30,8 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     digest.register(app)
     # Patients (engineer P): /patient, /newpatient, the card's edit conversation and buttons.
     patients.register(app)
+    # Care plans, referrals, community resources: /plan /referrals /resources and their flows.
+    careplans.register(app)
     # Logging (engineer L): after every other conversation (their typed answers win) and
     # before help's plain /cancel; its free-text entry point is the catch-all for plain text.
     records.register(app)

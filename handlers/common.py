@@ -18,3 +18,8 @@ def quiet_conversation(**kwargs: Any) -> ConversationHandler:  # type: ignore[ty
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
         return ConversationHandler(**kwargs)
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" or "₀", which int() refuses."""
+    return text.isascii() and text.isdigit()

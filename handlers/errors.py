@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop
 
+from bot import records
 from bot.context import CaseContext
 from bot.render import messages
 from storage.db import DatabaseUnavailable
@@ -44,11 +45,12 @@ async def on_error(update: object, context: CaseContext) -> None:
         return
     if update.effective_chat.type != "private":
         return
-    text = (
-        messages.DB_UNAVAILABLE
-        if isinstance(error, DatabaseUnavailable)
-        else messages.ERROR_APOLOGY
-    )
+    if isinstance(error, DatabaseUnavailable):
+        text = messages.DB_UNAVAILABLE
+    elif await _already_saved(update, context):
+        text = messages.SAVED_BUT_REPLY_FAILED  # only the confirmation failed
+    else:
+        text = messages.ERROR_APOLOGY
     try:
         if update.callback_query is not None:
             await update.callback_query.answer("Sorry, that did not work. Please try again.")
@@ -57,6 +59,21 @@ async def on_error(update: object, context: CaseContext) -> None:
         log.warning("could not apologise: %s", type(exc).__name__)
     # One update, one answer: after a fault, no later handler group replies as well.
     raise ApplicationHandlerStop
+
+
+async def _already_saved(update: Update, context: CaseContext) -> bool:
+    """Whether the message behind this update was committed before the fault (the ledger of
+    logged messages says so), so the nurse is never told "not saved" about a saved record."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or update.callback_query is not None:
+        return False
+    try:
+        return await records.message_was_saved(
+            context.services.db, chat_id=chat.id, message_id=message.message_id
+        )
+    except DatabaseUnavailable:
+        return False
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -35,7 +35,7 @@ from bot.parsing.dates import DateOrder
 from bot.render import messages
 from bot.render import patients as render
 from bot.render.patients import PatientCard
-from handlers.common import quiet_conversation
+from handlers.common import is_number, quiet_conversation
 from storage.models import Risk
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def _query(update: Update) -> tuple[CallbackQuery, list[str]]:
 
 
 def _int(part: str) -> int | None:
-    return int(part) if part.isdigit() and len(part) <= 18 else None
+    return int(part) if is_number(part) and len(part) <= 18 else None
 
 
 def _stash(context: CaseContext, intent: NewPatientIntent) -> str:

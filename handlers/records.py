@@ -50,9 +50,16 @@ from bot.parsing import (
 from bot.parsing import (
     Party as ParsedParty,
 )
+from bot.parsing.careplans import (
+    CarePlanIntent,
+    GoalIntent,
+    ReferralIntent,
+    ResourceGivenIntent,
+    ResourceQueryIntent,
+)
 from bot.render import records as render
-from handlers import patients
-from handlers.common import quiet_conversation
+from handlers import careplans, patients
+from handlers.common import is_number, quiet_conversation
 from storage.db import Database
 from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party
 
@@ -156,7 +163,7 @@ async def _caseload(context: CaseContext) -> Caseload:
     return Caseload(refs)
 
 
-def _parse(context: CaseContext, text: str, caseload: Caseload) -> Intent:
+def _parse(context: CaseContext, text: str, caseload: Caseload) -> Intent | CarePlanIntent:
     nurse = context.me
     order: DateOrder = "DMY" if nurse.date_order == "DMY" else "MDY"
     return parse(
@@ -244,7 +251,7 @@ def _channel_keyboard() -> InlineKeyboardMarkup:
 def _record_ref(data: str) -> tuple[service.RecordKind, int] | None:
     """'rc:u:c:12' -> (contact, 12); None for anything malformed."""
     parts = data.split(":")
-    if len(parts) != 4 or parts[2] not in _CODE_KINDS or not parts[3].isdigit():
+    if len(parts) != 4 or parts[2] not in _CODE_KINDS or not is_number(parts[3]):
         return None
     return _CODE_KINDS[parts[2]], int(parts[3])
 
@@ -262,7 +269,7 @@ async def on_text(update: Update, context: CaseContext) -> int:
 
 
 async def _route(
-    update: Update, context: CaseContext, intent: Intent, source: service.Source
+    update: Update, context: CaseContext, intent: Intent | CarePlanIntent, source: service.Source
 ) -> int:
     _keep(context, None)
     if isinstance(intent, NewPatientIntent):
@@ -270,6 +277,9 @@ async def _route(
         return ConversationHandler.END
     if isinstance(intent, QueryIntent):
         await _answer_query(update, context, intent)
+        return ConversationHandler.END
+    if isinstance(intent, GoalIntent | ReferralIntent | ResourceQueryIntent | ResourceGivenIntent):
+        await careplans.handle_intent(update, context, intent, source)
         return ConversationHandler.END
     if isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent):
         draft = Draft(
@@ -415,7 +425,7 @@ async def pick_patient(update: Update, context: CaseContext) -> int:
     await query.answer()
     draft = _draft(context)
     raw = query.data.removeprefix("pk:")
-    if draft is None or not raw.isdigit():
+    if draft is None or not is_number(raw):
         await _say(update, context, render.TIMED_OUT)
         return ConversationHandler.END
     chosen = next(
@@ -739,7 +749,7 @@ async def complexity_button(update: Update, context: CaseContext) -> None:
     assert query is not None
     assert query.data is not None
     parts = query.data.split(":")
-    if len(parts) != 4 or not parts[2].isdigit() or parts[3] not in {"m", "h"}:
+    if len(parts) != 4 or not is_number(parts[2]) or parts[3] not in {"m", "h"}:
         await query.answer(render.refusal(service.Refusal.NOT_FOUND))
         return
     services = context.services
@@ -766,7 +776,7 @@ async def attendance_button(update: Update, context: CaseContext) -> None:
     assert query is not None
     assert query.data is not None
     parts = query.data.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in _ATTENDANCE:
+    if len(parts) != 3 or not is_number(parts[1]) or parts[2] not in _ATTENDANCE:
         await query.answer(render.refusal(service.Refusal.NOT_FOUND))
         return
     services = context.services

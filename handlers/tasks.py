@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import tasks
 from bot.context import CaseContext
 from bot.render.reminders import KIND_LABELS, day_label, task_callback, time_label
+from handlers.common import is_number
 
 CALLBACK = re.compile(r"^tk:(d|s|t|l):(\d{1,18})$")
 STALE = {
@@ -47,13 +48,12 @@ async def task_button(update: Update, context: CaseContext) -> None:
             services.db, services.clock, nurse_id=nurse.id, task_id=task_id, command="button"
         )
     else:
-        until = services.clock.now() + timedelta(hours=1) if action == "s" else None
         result = await tasks.snooze_task(
             services.db,
             services.clock,
             nurse_id=nurse.id,
             task_id=task_id,
-            until=until,
+            by=timedelta(hours=1) if action == "s" else None,
             tomorrow_at=services.config.reminders.follow_up_time,
             zone=nurse.zone,
             command="button",
@@ -147,7 +147,7 @@ async def _by_number(update: Update, context: CaseContext, *, done: bool) -> Non
     assert message is not None
     listed: list[int] = context.chat_data.get("reminder_list", [])  # type: ignore[union-attr]
     args = context.args or []
-    if not args or not args[0].isdigit() or not 1 <= int(args[0]) <= len(listed):
+    if not args or not is_number(args[0]) or not 1 <= int(args[0]) <= len(listed):
         await message.reply_text(
             "Which one? Send /reminders, then /done N or /snooze N with its number."
         )
@@ -164,7 +164,7 @@ async def _by_number(update: Update, context: CaseContext, *, done: bool) -> Non
             services.clock,
             nurse_id=nurse.id,
             task_id=task_id,
-            until=services.clock.now() + timedelta(hours=1),
+            by=timedelta(hours=1),
             command="snooze",
         )
     if result.outcome in STALE:

@@ -7,7 +7,7 @@ handlers or bot.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     Appointment,
     AppointmentStatus,
+    CareGoal,
     Contact,
+    GoalStatus,
     Outcome,
     Patient,
     PatientStatus,
@@ -250,3 +252,41 @@ async def completion_between(
         )
     ).one()
     return Completion(done_on_time=int(row[1]), total=int(row[0]))
+
+
+@dataclass(frozen=True)
+class GoalPastTarget:
+    patient: PatientName
+    text: str
+    target_on: date
+
+
+async def goals_past_target(
+    session: AsyncSession, *, nurse_id: int, today: date, limit: int = 100
+) -> list[GoalPastTarget]:
+    """Active care-plan goals of her active patients whose target date is before ``today``."""
+    query = (
+        select(
+            CareGoal.patient_id,
+            CareGoal.text,
+            CareGoal.target_on,
+            Patient.display_name,
+            Patient.initials,
+            Patient.code,
+        )
+        .join(Patient, Patient.id == CareGoal.patient_id)
+        .where(
+            Patient.nurse_id == nurse_id,
+            Patient.status == PatientStatus.ACTIVE,
+            CareGoal.status == GoalStatus.ACTIVE,
+            CareGoal.target_on.is_not(None),
+            CareGoal.target_on < today,
+        )
+        .order_by(CareGoal.target_on, CareGoal.id)
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [
+        GoalPastTarget(patient=_patient(r), text=r.text, target_on=r.target_on)  # type: ignore[arg-type]
+        for r in rows
+    ]

@@ -171,6 +171,9 @@ class Nurse(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     pin_hash: Mapped[str | None] = mapped_column(String(200))
+    # Idle lock: wrong PINs in a row, and when 5 of them locked her out (an admin unlocks).
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at: Mapped[datetime | None]
     enrolled_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
@@ -308,6 +311,8 @@ class Task(Base):
         Index(None, "patient_id", "status"),
         Index(None, "origin_kind", "origin_id"),
         Index(None, "status", "remind_at"),  # the reminder planner's scan
+        # The caseload view's per-patient aggregate of open tasks, read from the index alone.
+        Index(None, "nurse_id", "status", "patient_id", "due_at", "kind"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -404,3 +409,129 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+# -- care plans, referrals and community resources (issue 7) ----------------------------------
+
+
+class GoalStatus(enum.StrEnum):
+    ACTIVE = "active"
+    MET = "met"
+    NOT_MET = "not_met"
+    DISCONTINUED = "discontinued"
+
+
+class ReferralStatus(enum.StrEnum):
+    SENT = "sent"
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+
+
+class ResourceKind(enum.StrEnum):
+    TRANSPORT = "transport"
+    FOOD = "food"
+    PHARMACY = "pharmacy_assistance"
+    HOME_HEALTH = "home_health"
+    SUPPORT_GROUP = "support_group"
+    OTHER = "other"
+
+
+class CareGoal(Base):
+    """A care-plan goal: target date, status, and the outcome written when it closed."""
+
+    __tablename__ = "care_goals"
+    __table_args__ = (Index(None, "patient_id", "status"), Index(None, "nurse_id", "status"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    text: Mapped[str] = mapped_column(String(500))
+    target_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[GoalStatus] = mapped_column(
+        _enum(GoalStatus, "goal_status"), default=GoalStatus.ACTIVE
+    )
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CareIntervention(Base):
+    """What the nurse does toward one goal."""
+
+    __tablename__ = "care_interventions"
+    __table_args__ = (Index(None, "goal_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("care_goals.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
+class ProgressNote(Base):
+    """A progress note on a patient's care plan, optionally on one goal."""
+
+    __tablename__ = "care_progress_notes"
+    __table_args__ = (Index(None, "patient_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("care_goals.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Referral(Base):
+    """A referral sent for a patient: sent -> scheduled -> completed | declined."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (Index(None, "patient_id", "status"), Index(None, "nurse_id", "status"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    to_whom: Mapped[str] = mapped_column(String(120))
+    specialty: Mapped[str] = mapped_column(String(40), default="")  # canonical, "" if none
+    reason: Mapped[str] = mapped_column(Text, default="")
+    sent_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[ReferralStatus] = mapped_column(
+        _enum(ReferralStatus, "referral_status"), default=ReferralStatus.SENT
+    )
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class CommunityResource(Base):
+    """One entry of a team's community resource directory."""
+
+    __tablename__ = "community_resources"
+    __table_args__ = (Index(None, "team_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    kind: Mapped[ResourceKind] = mapped_column(_enum(ResourceKind, "resource_kind"))
+    name: Mapped[str] = mapped_column(String(120))
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("nurses.id"))
+    created_at: Mapped[datetime]
+
+
+class ResourceGiven(Base):
+    """A resource handed to a patient (from the directory, or as written)."""
+
+    __tablename__ = "resources_given"
+    __table_args__ = (Index(None, "patient_id", "given_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("community_resources.id"))
+    resource_text: Mapped[str] = mapped_column(String(200))
+    given_at: Mapped[datetime]
+    created_at: Mapped[datetime]

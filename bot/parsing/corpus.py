@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.parsing.careplans import CarePlanIntent
 from bot.parsing.dates import DateOrder
 from bot.parsing.intents import (
     AppointmentIntent,
@@ -37,7 +38,7 @@ from bot.parsing.patients import Caseload
 JsonValue = str | int | list[str] | None
 
 
-def intent_to_json(intent: Intent, zone: ZoneInfo) -> dict[str, JsonValue]:
+def intent_to_json(intent: Intent | CarePlanIntent, zone: ZoneInfo) -> dict[str, JsonValue]:
     """A flat dict with every scored key; dates are local ISO strings, absent values None."""
     patient: PatientRef | None = None
     candidates: tuple[PatientRef, ...] = ()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.parsing.careplans import CarePlanIntent, parse_careplan
 from bot.parsing.dates import (
     FUTURE_FORMS,
     PAST_FORMS,
@@ -266,7 +267,7 @@ def parse(
     zone: ZoneInfo,
     caseload: Caseload | Sequence[PatientRef],
     date_order: DateOrder = "MDY",
-) -> Intent:
+) -> Intent | CarePlanIntent:
     """Read one message. ``now`` must be aware; pass a prebuilt ``Caseload`` for speed."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -277,6 +278,10 @@ def parse(
     if new_patient is not None:
         return new_patient
     index = caseload if isinstance(caseload, Caseload) else Caseload(caseload)
+    # Goals, referrals and resources first: it answers None unless the message is one of them.
+    care_plan = parse_careplan(text, now=now, zone=zone, caseload=index, date_order=date_order)
+    if care_plan is not None:
+        return care_plan
     reader = DateReader(now=now, zone=zone, date_order=date_order)
     message = _Message(
         text=text,

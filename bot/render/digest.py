@@ -39,6 +39,7 @@ class DigestData:
     cadence: Sequence[tuple[Person, str, datetime | None, int]]  # who, risk, last, cadence days
     yesterday_done: int
     yesterday_total: int
+    goals_past_target: Sequence[tuple[Person, str, date]] = ()  # who, goal, target date
 
 
 def _who(person: Person | None, privacy: str) -> str:
@@ -108,7 +109,25 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
             since = f"last reached {day_label(last, zone)}" if last else "never reached"
             lines.append(f"• {_who(person, privacy)} ({risk} risk, every {days} d): {since}")
         sections.append(("📞 Past their contact cadence", lines))
+    if data.goals_past_target:
+        sections.append(
+            (
+                "🎯 Goals past target date",
+                [
+                    # The goal's words are clinical detail: only with full names in pushes.
+                    f"• {_who(p, privacy)}"
+                    + (f": {html.escape(_short(text))}" if privacy == "full" else "")
+                    + f" – target {target:%a} {target.day} {target:%b}"
+                    for p, text, target in data.goals_past_target
+                ],
+            )
+        )
     return sections
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def render_digest(data: DigestData, *, limit: int = MAX_MESSAGE) -> tuple[str, bool]:

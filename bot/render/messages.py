@@ -20,6 +20,10 @@ ERROR_APOLOGY = (
     "Sorry, something went wrong on my side and I could not finish that. "
     "Nothing from that message was saved. Please try again."
 )
+SAVED_BUT_REPLY_FAILED = (
+    "Your message <b>was saved</b>, but I could not show the summary because of a hiccup on "
+    "my side. /patient NAME shows it; there is no need to send it again."
+)
 DB_UNAVAILABLE = (
     "I can't reach the records right now, so that was <b>NOT saved</b>. "
     "Please send it again in a minute."
@@ -37,6 +41,7 @@ HELP = """<b>What I understand</b>
 • <i>John Smith d/c from Mercy today</i>
 • <i>med rec done for Dorothy Chen, 1 discrepancy</i>
 • <i>new patient Ana Ruiz MRN 12345 high risk CHF</i>
+• <i>goal for Maria: A1c under 8 by March</i> · <i>referred Robert King to cardiology</i>
 
 <b>Ask</b>: <i>who is overdue?</i> · <i>what's on today</i> · <i>show Maria</i>
 
@@ -44,6 +49,7 @@ HELP = """<b>What I understand</b>
 /patient name – a patient's card · /newpatient – add one
 /contact /appt /discharge /medrec /note – log step by step
 /reminders – upcoming reminders; /done N, /snooze N
+/plan name – care plan · /referrals · /resources transport
 /settings – time zone, morning digest time, how pushes name patients
 /cancel – leave whatever we're doing
 /help – this list"""

@@ -12,6 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.render.careplans import GoalLine, ReferralLine
+from bot.render.careplans import card_lines as careplan_lines
+
 MAX_MESSAGE = 4096
 MAX_NOTE = 140
 MAX_TASKS_SHOWN = 8
@@ -113,6 +116,8 @@ class PatientCard:
     timeline: tuple[TimelineLine, ...]
     zone: str
     as_of: datetime
+    goals: tuple[GoalLine, ...] = ()  # active care-plan goals
+    referrals: tuple[ReferralLine, ...] = ()  # open referrals
 
     @property
     def active(self) -> bool:
@@ -234,6 +239,9 @@ def _card_body(card: PatientCard, *, compact: bool) -> str:
     else:
         lines.append("<b>Open tasks</b>: none")
     lines.append("")
+    plan = careplan_lines(card.goals, card.referrals, today)
+    if plan:
+        lines.extend([*plan, ""])
     if card.timeline:
         timeline = tuple(_bare(item) for item in card.timeline) if compact else card.timeline
         lines.append("<b>Recent</b>")

@@ -253,3 +253,55 @@ async def test_every_reminder_is_sent_despite_20_percent_telegram_faults(
         assert len(texts) - sum("repeat" in t for t in texts) <= 15
     assert max(r.attempts for r in rows) >= 2
     _ = UTC
+
+
+async def test_reminders_command_lists_upcoming_and_done_and_snooze_by_number(
+    harness: Harness,
+) -> None:
+    ana = await harness.enroll("Ana")
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    john = await add_patient(harness, ana, "John Smith")
+    await add_follow_up(harness, ana, maria, day=FRIDAY_9)
+    await add_follow_up(harness, ana, john, day=FRIDAY_9 + timedelta(days=3))
+    await harness.send(ana, "/reminders")
+    listing = harness.last_text(ana)
+    assert "1. Fri 27 Nov 09:00 – Follow-up Maria Lopez" in listing
+    assert "2. Mon 30 Nov 09:00 – Follow-up John Smith" in listing
+    await harness.send(ana, "/done 1")
+    assert harness.last_text(ana) == "✅ Item 1 done."
+    await harness.send(ana, "/snooze 2")
+    assert harness.last_text(ana) == "💤 Item 2 snoozed until 10:00."  # Mon 30 Nov 09:00 + 1 h
+    await harness.send(ana, "/done 9")
+    assert "Which one?" in harness.last_text(ana)
+    harness.clock.set(FRIDAY_9 + timedelta(minutes=1))
+    await run_pass(harness)
+    assert _pushes(harness, ana.id) == []  # Maria's follow-up is done
+    harness.clock.set(FRIDAY_9 + timedelta(days=3, hours=1))
+    await run_pass(harness)
+    assert len(_pushes(harness, ana.id)) == 1  # John's, an hour after its first time
+
+
+async def test_a_tcm_contact_about_to_lapse_is_escalated_to_the_supervisor(
+    harness: Harness,
+) -> None:
+    from storage.models import Role
+
+    sue = await harness.enroll("Sue", role=Role.SUPERVISOR)
+    ana = await harness.enroll("Ana")
+    john = await add_patient(harness, ana, "John Smith")
+    deadline = datetime(2026, 11, 27, 23, 59, 59, tzinfo=CHICAGO)
+    await add_follow_up(
+        harness, ana, john, day=deadline, at=time(9, 0), kind=TaskKind.TCM_CONTACT,
+        with_contact=False, due_at=deadline,
+    )
+    harness.clock.set(deadline - timedelta(hours=5))
+    await run_pass(harness)
+    assert not [m for m in harness.fake.sent_messages(sue.id) if "Escalation" in (m.text or "")]
+    harness.clock.set(deadline - timedelta(hours=4))
+    await run_pass(harness)
+    await run_pass(harness)
+    escalations = [m.text or "" for m in harness.fake.sent_messages(sue.id)
+                   if "Escalation" in (m.text or "")]
+    assert len(escalations) == 1
+    assert "Ana RN's patient" in escalations[0]
+    assert "TCM interactive contact: J.S." in escalations[0]

@@ -63,6 +63,8 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("unreachable", sa.Boolean(), nullable=False),
         sa.Column("pin_hash", sa.String(length=200), nullable=True),
+        sa.Column("pin_failures", sa.Integer(), nullable=False),
+        sa.Column("locked_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("enrolled_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_seen_at", storage.types.UTCDateTime(timezone=True), nullable=True),
@@ -75,6 +77,48 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("nurses", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_nurses_team_id"), ["team_id"], unique=False)
+
+    op.create_table(
+        "community_resources",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("team_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "transport",
+                "food",
+                "pharmacy_assistance",
+                "home_health",
+                "support_group",
+                "other",
+                name="resource_kind",
+                native_enum=False,
+                create_constraint=True,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("contact", sa.String(length=200), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column(
+            "created_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["nurses.id"],
+            name=op.f("fk_community_resources_created_by_id_nurses"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["teams.id"], name=op.f("fk_community_resources_team_id_teams")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_resources")),
+    )
+    with op.batch_alter_table("community_resources", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_community_resources_team_id_kind"), ["team_id", "kind"], unique=False
+        )
 
     op.create_table(
         "inbound_messages",
@@ -262,6 +306,49 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "care_goals",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "patient_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("nurse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("target_on", sa.Date(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "active",
+                "met",
+                "not_met",
+                "discontinued",
+                name="goal_status",
+                native_enum=False,
+                create_constraint=True,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("closed_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nurse_id"], ["nurses.id"], name=op.f("fk_care_goals_nurse_id_nurses")
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_care_goals_patient_id_patients")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_care_goals")),
+    )
+    with op.batch_alter_table("care_goals", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_care_goals_nurse_id_status"), ["nurse_id", "status"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_care_goals_patient_id_status"), ["patient_id", "status"], unique=False
+        )
+
+    op.create_table(
         "contacts",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -399,6 +486,87 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "resources_given",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "patient_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("nurse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "resource_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("resource_text", sa.String(length=200), nullable=False),
+        sa.Column("given_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nurse_id"], ["nurses.id"], name=op.f("fk_resources_given_nurse_id_nurses")
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_resources_given_patient_id_patients")
+        ),
+        sa.ForeignKeyConstraint(
+            ["resource_id"],
+            ["community_resources.id"],
+            name=op.f("fk_resources_given_resource_id_community_resources"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_resources_given")),
+    )
+    with op.batch_alter_table("resources_given", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_resources_given_patient_id_given_at"),
+            ["patient_id", "given_at"],
+            unique=False,
+        )
+
+    op.create_table(
+        "care_interventions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("goal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("nurse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["goal_id"], ["care_goals.id"], name=op.f("fk_care_interventions_goal_id_care_goals")
+        ),
+        sa.ForeignKeyConstraint(
+            ["nurse_id"], ["nurses.id"], name=op.f("fk_care_interventions_nurse_id_nurses")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_care_interventions")),
+    )
+    with op.batch_alter_table("care_interventions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_care_interventions_goal_id"), ["goal_id"], unique=False
+        )
+
+    op.create_table(
+        "care_progress_notes",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "patient_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("goal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("nurse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["goal_id"], ["care_goals.id"], name=op.f("fk_care_progress_notes_goal_id_care_goals")
+        ),
+        sa.ForeignKeyConstraint(
+            ["nurse_id"], ["nurses.id"], name=op.f("fk_care_progress_notes_nurse_id_nurses")
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_care_progress_notes_patient_id_patients")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_care_progress_notes")),
+    )
+    with op.batch_alter_table("care_progress_notes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_care_progress_notes_patient_id_created_at"),
+            ["patient_id", "created_at"],
+            unique=False,
+        )
+
+    op.create_table(
         "medication_reconciliations",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -433,6 +601,58 @@ def upgrade() -> None:
             batch_op.f("ix_medication_reconciliations_patient_id_performed_at"),
             ["patient_id", "performed_at"],
             unique=False,
+        )
+
+    op.create_table(
+        "referrals",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "patient_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("nurse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("to_whom", sa.String(length=120), nullable=False),
+        sa.Column("specialty", sa.String(length=40), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("sent_on", sa.Date(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "sent",
+                "scheduled",
+                "completed",
+                "declined",
+                name="referral_status",
+                native_enum=False,
+                create_constraint=True,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "appointment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["appointments.id"],
+            name=op.f("fk_referrals_appointment_id_appointments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["nurse_id"], ["nurses.id"], name=op.f("fk_referrals_nurse_id_nurses")
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_referrals_patient_id_patients")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referrals")),
+    )
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_referrals_nurse_id_status"), ["nurse_id", "status"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_referrals_patient_id_status"), ["patient_id", "status"], unique=False
         )
 
     op.create_table(
@@ -504,6 +724,11 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_tasks_nurse_id_status_due_at"),
             ["nurse_id", "status", "due_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_tasks_nurse_id_status_patient_id_due_at_kind"),
+            ["nurse_id", "status", "patient_id", "due_at", "kind"],
             unique=False,
         )
         batch_op.create_index(
@@ -595,13 +820,31 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tasks_status_remind_at"))
         batch_op.drop_index(batch_op.f("ix_tasks_patient_id_status"))
         batch_op.drop_index(batch_op.f("ix_tasks_origin_kind_origin_id"))
+        batch_op.drop_index(batch_op.f("ix_tasks_nurse_id_status_patient_id_due_at_kind"))
         batch_op.drop_index(batch_op.f("ix_tasks_nurse_id_status_due_at"))
 
     op.drop_table("tasks")
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_referrals_patient_id_status"))
+        batch_op.drop_index(batch_op.f("ix_referrals_nurse_id_status"))
+
+    op.drop_table("referrals")
     with op.batch_alter_table("medication_reconciliations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_medication_reconciliations_patient_id_performed_at"))
 
     op.drop_table("medication_reconciliations")
+    with op.batch_alter_table("care_progress_notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_care_progress_notes_patient_id_created_at"))
+
+    op.drop_table("care_progress_notes")
+    with op.batch_alter_table("care_interventions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_care_interventions_goal_id"))
+
+    op.drop_table("care_interventions")
+    with op.batch_alter_table("resources_given", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_resources_given_patient_id_given_at"))
+
+    op.drop_table("resources_given")
     with op.batch_alter_table("notes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notes_patient_id_created_at"))
 
@@ -615,6 +858,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contacts_nurse_id_occurred_at"))
 
     op.drop_table("contacts")
+    with op.batch_alter_table("care_goals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_care_goals_patient_id_status"))
+        batch_op.drop_index(batch_op.f("ix_care_goals_nurse_id_status"))
+
+    op.drop_table("care_goals")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_events_patient_id_at"))
         batch_op.drop_index(batch_op.f("ix_audit_events_at"))
@@ -632,6 +880,10 @@ def downgrade() -> None:
     op.drop_table("patients")
     op.drop_table("invites")
     op.drop_table("inbound_messages")
+    with op.batch_alter_table("community_resources", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_community_resources_team_id_kind"))
+
+    op.drop_table("community_resources")
     with op.batch_alter_table("nurses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_nurses_team_id"))
 

@@ -1,0 +1,295 @@
+"""Referral use cases: send one (with its follow-up task), move it along, list the open ones,
+and link it to the appointment that answers it.
+
+One transaction each, audited with prior values. A referral with no appointment logged
+``care.referral_follow_up_days`` after it was sent gets a REFERRAL task reminded at the
+follow-up time of that day; logging a matching appointment moves the referral to "scheduled"
+and closes that task. Must not import telegram or handlers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import care
+from bot.careplans import MessageKey, Refusal, begin, remember
+from bot.clock import Clock
+from bot.config import Config
+from bot.context import NurseView
+from bot.parsing.careplans import canonical_specialty
+from storage import audit
+from storage import careplans as store
+from storage import records as record_store
+from storage.db import Database
+from storage.models import (
+    Appointment,
+    Referral,
+    ReferralStatus,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+
+ORIGIN = "referral"
+"""Task.origin_kind of a referral's follow-up task."""
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    """A referral as the render layer sees it (plain, unescaped data)."""
+
+    id: int
+    patient_id: int
+    patient_name: str
+    to_whom: str
+    specialty: str
+    reason: str
+    sent_on: date
+    status: str
+    follow_up_due: datetime | None = None
+
+
+def _view(referral: Referral, patient_name: str, follow_up: datetime | None = None) -> ReferralView:
+    return ReferralView(
+        id=referral.id,
+        patient_id=referral.patient_id,
+        patient_name=patient_name,
+        to_whom=referral.to_whom,
+        specialty=referral.specialty,
+        reason=referral.reason,
+        sent_on=referral.sent_on,
+        status=referral.status.value,
+        follow_up_due=follow_up,
+    )
+
+
+async def log_referral(
+    db: Database,
+    config: Config,
+    clock: Clock,
+    *,
+    nurse: NurseView,
+    source: MessageKey | None,
+    patient_id: int,
+    to_whom: str,
+    specialty: str | None,
+    reason: str,
+    sent_on: date,
+    command: str = "text",
+) -> ReferralView | Refusal:
+    """Save a referral and its follow-up task (N days after it was sent)."""
+    now = clock.now()
+    zone = nurse.zone
+    async with db.uow() as session:
+        patient = await begin(session, nurse, source, patient_id)
+        if isinstance(patient, Refusal):
+            return patient
+        referral = await store.add_referral(
+            session,
+            patient_id=patient.id,
+            nurse_id=nurse.id,
+            to_whom=to_whom,
+            specialty=specialty or canonical_specialty(to_whom) or "",
+            reason=reason,
+            sent_on=sent_on,
+            now=now,
+        )
+        day = sent_on + timedelta(days=config.care.referral_follow_up_days)
+        task = await record_store.add_task(
+            session,
+            nurse_id=nurse.id,
+            patient_id=patient.id,
+            kind=TaskKind.REFERRAL,
+            title=f"Referral to {to_whom}"[:200],
+            due_at=care.end_of_local_day(day, zone),
+            has_time=False,
+            remind_at=care.local_time_on(day, config.reminders.follow_up_time, zone),
+            origin_kind=ORIGIN,
+            origin_id=referral.id,
+            now=now,
+        )
+        await remember(session, source, nurse, now, ORIGIN, referral.id)
+        await audit.record_audit(
+            session,
+            at=now,
+            action="referral.created",
+            actor_nurse_id=nurse.id,
+            command=command,
+            patient_id=patient.id,
+            entity="referral",
+            entity_id=referral.id,
+            detail={"sent_on": sent_on.isoformat(), "task_id": task.id, "prior": None},
+        )
+        return _view(referral, patient.display_name, task.due_at)
+
+
+async def set_status(
+    db: Database,
+    clock: Clock,
+    *,
+    nurse: NurseView,
+    referral_id: int,
+    status: ReferralStatus,
+    command: str = "button",
+) -> ReferralView | Refusal:
+    """Move her referral to a new status; leaving "sent" closes its follow-up task."""
+    now = clock.now()
+    async with db.uow() as session:
+        referral = await store.get_referral(session, referral_id=referral_id)
+        if referral is None or referral.nurse_id != nurse.id:
+            return Refusal.NOT_FOUND
+        patient = await record_store.owned_active_patient(
+            session, patient_id=referral.patient_id, nurse_id=nurse.id
+        )
+        if patient is None:
+            return Refusal.NOT_FOUND
+        prior = referral.status
+        if prior == status:
+            return Refusal.ALREADY_ANSWERED
+        referral.status = status
+        referral.updated_at = now
+        closing = status in (ReferralStatus.COMPLETED, ReferralStatus.DECLINED)
+        referral.closed_at = now if closing else None
+        closed = await _close_tasks(session, referral, now, None) if status != "sent" else []
+        await audit.record_audit(
+            session,
+            at=now,
+            action="referral.status_changed",
+            actor_nurse_id=nurse.id,
+            command=command,
+            patient_id=patient.id,
+            entity="referral",
+            entity_id=referral.id,
+            detail={
+                "prior_status": prior.value,
+                "status": status.value,
+                "tasks_closed": [t.id for t in closed],
+            },
+        )
+        return _view(referral, patient.display_name)
+
+
+async def open_referrals(db: Database, clock: Clock, *, nurse: NurseView) -> list[ReferralView]:
+    """Her referrals still sent or scheduled (audited as a read of each patient's data)."""
+    now = clock.now()
+    async with db.uow() as session:
+        rows = await store.referrals_of_nurse(session, nurse_id=nurse.id)
+        views = []
+        for referral, patient in rows:
+            tasks = await record_store.tasks_of_origin(
+                session,
+                origin_kind=ORIGIN,
+                origin_id=referral.id,
+                kinds=(TaskKind.REFERRAL,),
+                status=TaskStatus.OPEN,
+            )
+            views.append(_view(referral, patient.display_name, tasks[0].due_at if tasks else None))
+        await audit.record_audit(
+            session,
+            at=now,
+            action="referral.listed",
+            actor_nurse_id=nurse.id,
+            command="referrals",
+            entity="referral",
+            detail={"referral_ids": [v.id for v in views]},
+        )
+        return views
+
+
+# -- the appointment hook (inside bot.records.log_appointment's transaction) --------------------
+
+
+def _matches(referral: Referral, appointment: Appointment) -> bool:
+    """A referral without specialty takes any later appointment; otherwise the specialty (or
+    the provider named) must appear in the appointment."""
+    written = f"{appointment.with_whom} {appointment.note}"
+    if not referral.specialty:
+        return True
+    if canonical_specialty(written) == referral.specialty:
+        return True
+    to_whom = referral.to_whom.strip().lower()
+    return bool(to_whom) and to_whom in written.lower()
+
+
+async def on_appointment_logged(
+    session: AsyncSession, appointment: Appointment, *, now: datetime
+) -> list[Task]:
+    """Link the first waiting referral this appointment answers: it becomes "scheduled" and
+    its follow-up task is closed. Returns the tasks closed."""
+    for referral in await store.sent_referrals_for_appointment(session, appointment=appointment):
+        if referral.sent_on > appointment.at.date() + timedelta(days=1):
+            continue
+        if not _matches(referral, appointment):
+            continue
+        referral.status = ReferralStatus.SCHEDULED
+        referral.appointment_id = appointment.id
+        referral.updated_at = now
+        closed = await _close_tasks(session, referral, now, appointment.id)
+        await audit.record_audit(
+            session,
+            at=now,
+            action="referral.status_changed",
+            actor_nurse_id=appointment.nurse_id,
+            command="appointment",
+            patient_id=referral.patient_id,
+            entity="referral",
+            entity_id=referral.id,
+            detail={
+                "prior_status": ReferralStatus.SENT.value,
+                "status": ReferralStatus.SCHEDULED.value,
+                "appointment_id": appointment.id,
+                "tasks_closed": [t.id for t in closed],
+            },
+        )
+        return closed
+    return []
+
+
+async def on_appointment_undone(
+    session: AsyncSession, appointment: Appointment, *, now: datetime
+) -> None:
+    """An undone appointment no longer answers its referral: back to "sent" (the follow-up
+    task it closed is reopened by the undo itself)."""
+    for referral in await store.referrals_linked_to(session, appointment_id=appointment.id):
+        if referral.status != ReferralStatus.SCHEDULED:
+            continue
+        referral.status = ReferralStatus.SENT
+        referral.appointment_id = None
+        referral.updated_at = now
+        await audit.record_audit(
+            session,
+            at=now,
+            action="referral.status_changed",
+            actor_nurse_id=appointment.nurse_id,
+            command="undo",
+            patient_id=referral.patient_id,
+            entity="referral",
+            entity_id=referral.id,
+            detail={
+                "prior_status": ReferralStatus.SCHEDULED.value,
+                "prior_appointment_id": appointment.id,
+                "status": ReferralStatus.SENT.value,
+            },
+        )
+
+
+async def _close_tasks(
+    session: AsyncSession, referral: Referral, now: datetime, appointment_id: int | None
+) -> list[Task]:
+    tasks = await record_store.tasks_of_origin(
+        session,
+        origin_kind=ORIGIN,
+        origin_id=referral.id,
+        kinds=(TaskKind.REFERRAL,),
+        status=TaskStatus.OPEN,
+    )
+    for task in tasks:
+        task.status = TaskStatus.DONE
+        task.completed_at = now
+        if appointment_id is not None:
+            task.closed_by_kind = "appointment"
+            task.closed_by_id = appointment_id
+    return tasks

@@ -1,0 +1,607 @@
+"""Care plans, referrals and community resources by chat: /plan, /referrals, /resources, the
+goal and referral buttons, adding a resource, and the care-plan intents the free-text router
+hands over (``handle_intent``).
+
+Thin: authorise (the access gate did), pull the text, call bot.careplans / bot.referrals /
+bot.resources, render with bot.render.careplans, reply. Callback data carries row ids only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import IntEnum
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import careplans as plans
+from bot import referrals, resources
+from bot.context import CaseContext
+from bot.parsing.careplans import (
+    CarePlanIntent,
+    GoalChange,
+    GoalIntent,
+    ReferralIntent,
+    ResourceQueryIntent,
+    resource_kind_of,
+)
+from bot.patients import find_patients
+from bot.records import Source
+from bot.render import careplans as render
+from handlers.common import is_number, quiet_conversation
+from storage.models import ReferralStatus, ResourceKind
+
+PENDING_KEY = "careplans.pending"
+CONVERSATION_TIMEOUT = 15 * 60
+MAX_GOAL_ROWS = 40
+"""Keyboard rows for goals under /plan (Telegram allows 100 buttons per keyboard)."""
+
+_CHANGES = {"m": GoalChange.MET, "n": GoalChange.NOT_MET, "d": GoalChange.DISCONTINUED}
+_CHANGE_LABELS = {"m": render.MET, "n": render.NOT_MET, "d": render.DISCONTINUE}
+_REFERRAL_MOVES = {
+    "s": (render.SCHEDULED, ReferralStatus.SCHEDULED),
+    "c": (render.COMPLETED, ReferralStatus.COMPLETED),
+    "x": (render.DECLINED, ReferralStatus.DECLINED),
+}
+_KIND_CODES = {kind.value[:2]: kind for kind in ResourceKind}
+
+
+class Step(IntEnum):
+    """Where a care-plan question is."""
+
+    OUTCOME = 1
+    RESOURCE_NAME = 2
+    RESOURCE_KIND = 3
+    RESOURCE_CONTACT = 4
+    RESOURCE_NOTES = 5
+    INTERVENTION = 6
+    NOTE = 7
+
+
+async def _say(update: Update, context: CaseContext, text: str, markup: Any = None) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+def _pending(context: CaseContext) -> dict[str, Any]:
+    data = context.user_data
+    assert data is not None
+    found = data.get(PENDING_KEY)
+    if not isinstance(found, dict):
+        found = {}
+        data[PENDING_KEY] = found
+    return found
+
+
+def _clear(context: CaseContext) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(PENDING_KEY, None)
+
+
+def _today(context: CaseContext) -> date:
+    return context.services.clock.now().astimezone(context.me.zone).date()
+
+
+# -- free text, from handlers.records' router ---------------------------------------------------
+
+
+async def handle_intent(
+    update: Update, context: CaseContext, intent: CarePlanIntent, source: Source | None
+) -> None:
+    """Save or answer a goal, referral, resource search or resource given."""
+    if isinstance(intent, ResourceQueryIntent):
+        await _answer_resources(update, context, intent.resource_kind, intent.search)
+        return
+    patient = intent.patient
+    if patient is None or patient.id is None:
+        await _say(update, context, render.patient_unclear(intent.patient_text, intent.candidates))
+        return
+    services, nurse = context.services, context.me
+    if isinstance(intent, GoalIntent):
+        await _goal(update, context, intent, patient.id, source)
+    elif isinstance(intent, ReferralIntent):
+        if not intent.to_whom:
+            await _say(update, context, render.referral_needs_whom(patient.name))
+            return
+        result = await referrals.log_referral(
+            services.db, services.config, services.clock, nurse=nurse, source=source,
+            patient_id=patient.id, to_whom=intent.to_whom, specialty=intent.specialty,
+            reason=intent.reason, sent_on=intent.sent_on,
+        )  # fmt: skip
+        if isinstance(result, plans.Refusal):
+            await _say(update, context, render.refusal(result))
+            return
+        await _say(
+            update,
+            context,
+            render.referral_saved(
+                result.patient_name,
+                result.to_whom,
+                result.reason,
+                result.sent_on,
+                result.follow_up_due,
+                nurse.zone,
+            ),  # fmt: skip
+        )
+    else:
+        given = await resources.record_given(
+            services.db, services.clock, nurse=nurse, source=source, patient_id=patient.id,
+            resource_text=intent.resource, given_on=intent.given_on,
+        )  # fmt: skip
+        if isinstance(given, plans.Refusal):
+            await _say(update, context, render.refusal(given))
+            return
+        await _say(
+            update,
+            context,
+            render.given_saved(
+                given.patient_name,
+                given.resource_text,
+                given.resource is not None,
+                given.given_on,
+            ),  # fmt: skip
+        )
+
+
+async def _goal(
+    update: Update,
+    context: CaseContext,
+    intent: GoalIntent,
+    patient_id: int,
+    source: Source | None,
+) -> None:
+    services, nurse = context.services, context.me
+    if intent.change is None:
+        saved = await plans.add_goal(
+            services.db, services.clock, nurse=nurse, source=source, patient_id=patient_id,
+            text=intent.text, target_on=intent.target,
+        )  # fmt: skip
+        if isinstance(saved, plans.Refusal):
+            await _say(update, context, render.refusal(saved))
+            return
+        await _say(
+            update,
+            context,
+            render.goal_saved(
+                saved.patient_name,
+                saved.goal.text,
+                saved.goal.target_on,
+                _today(context),
+                nurse.zone,
+            ),  # fmt: skip
+        )
+        return
+    result = await plans.close_goal(
+        services.db, services.clock, nurse=nurse, source=source, patient_id=patient_id,
+        change=intent.change, outcome=intent.outcome, hint=intent.text,
+    )  # fmt: skip
+    await _after_close(update, context, result, intent.change, intent.outcome)
+
+
+async def _after_close(
+    update: Update,
+    context: CaseContext,
+    result: plans.GoalSaved | plans.GoalChoice | plans.Refusal,
+    change: GoalChange,
+    outcome: str,
+) -> None:
+    if isinstance(result, plans.GoalChoice):
+        pending = _pending(context)
+        pending.update(change=change.value, outcome=outcome, patient_id=result.patient_id)
+        buttons = [
+            [InlineKeyboardButton(render.goal_button(g.text), callback_data=f"cg:p:{g.id}")]
+            for g in result.goals
+        ]
+        await _say(
+            update, context, render.which_goal(result.patient_name), InlineKeyboardMarkup(buttons)
+        )
+        return
+    if isinstance(result, plans.Refusal):
+        await _say(update, context, render.refusal(result))
+        return
+    goal = result.goal
+    await _say(
+        update, context, render.goal_closed(result.patient_name, goal.text, goal.status, outcome)
+    )
+
+
+async def pick_goal(update: Update, context: CaseContext) -> None:
+    """Close the goal the nurse tapped with the outcome her message gave."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    pending = _pending(context)
+    raw = query.data.removeprefix("cg:p:")
+    if not is_number(raw) or "change" not in pending:
+        await _say(update, context, render.TIMED_OUT)
+        return
+    _clear(context)
+    services = context.services
+    change = GoalChange(pending["change"])
+    outcome = str(pending.get("outcome", ""))
+    result = await plans.close_goal(
+        services.db, services.clock, nurse=context.me, source=None,
+        patient_id=int(pending["patient_id"]), change=change, outcome=outcome, goal_id=int(raw),
+        command="button",
+    )  # fmt: skip
+    await _after_close(update, context, result, change, outcome)
+
+
+# -- /plan and the goal buttons -----------------------------------------------------------------
+
+
+async def plan_command(update: Update, context: CaseContext) -> None:
+    """/plan <name>: the patient's care plan with [Met] [Not met] [Discontinue] per goal."""
+    services, nurse = context.services, context.me
+    name = " ".join(context.args or []).strip()
+    if not name:
+        await _say(update, context, render.PLAN_USAGE)
+        return
+    lookup = await find_patients(services.db, nurse, name, now=services.clock.now())
+    if lookup.patient is None or lookup.patient.id is None:
+        reply = render.which_patient(name) if lookup.candidates else render.not_found_patient(name)
+        await _say(update, context, reply)
+        return
+    view = await plans.plan(services.db, services.clock, nurse=nurse, patient_id=lookup.patient.id)
+    if isinstance(view, plans.Refusal):
+        await _say(update, context, render.refusal(view))
+        return
+    text = render.render_plan(
+        name=view.patient_name,
+        goals=[(g.text, g.target_on, g.status, g.outcome, g.interventions) for g in view.goals],
+        notes=[(n.at, n.text) for n in view.notes],
+        referrals=[(r.to_whom, r.sent_on, r.status) for r in view.referrals],
+        given=[(g.at, g.text) for g in view.given],
+        zone=nurse.zone,
+        today=_today(context),
+    )
+    rows: list[list[InlineKeyboardButton]] = []
+    for i, goal in enumerate(view.goals, 1):
+        if goal.status != "active" or len(rows) >= MAX_GOAL_ROWS:
+            continue
+        rows.append(
+            [
+                InlineKeyboardButton(f"{i}. {label}", callback_data=f"cg:{code}:{goal.id}")
+                for code, label in _CHANGE_LABELS.items()
+            ]
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"{i}. {render.ADD_INTERVENTION}", callback_data=f"cg:i:{goal.id}"
+                )
+            ]
+        )
+    rows.append([InlineKeyboardButton(render.ADD_NOTE, callback_data=f"cn:{view.patient_id}")])
+    await _say(update, context, text, InlineKeyboardMarkup(rows))
+
+
+async def intervention_button(update: Update, context: CaseContext) -> int:
+    """[Add intervention] under a goal: ask what it is."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    raw = query.data.removeprefix("cg:i:")
+    if not is_number(raw):
+        return ConversationHandler.END
+    _clear(context)
+    _pending(context)["goal_id"] = int(raw)
+    await _say(update, context, render.ASK_INTERVENTION)
+    return Step.INTERVENTION
+
+
+async def intervention_text(update: Update, context: CaseContext) -> int:
+    """The intervention typed: save it under the goal."""
+    message = update.effective_message
+    assert message is not None
+    pending = _pending(context)
+    _clear(context)
+    text = (message.text or "").strip()
+    if "goal_id" not in pending or not text:
+        await _say(update, context, render.TIMED_OUT)
+        return ConversationHandler.END
+    services = context.services
+    saved = await plans.add_intervention(
+        services.db, services.clock, nurse=context.me, goal_id=int(pending["goal_id"]),
+        text=text,
+    )  # fmt: skip
+    if isinstance(saved, plans.Refusal):
+        await _say(update, context, render.refusal(saved))
+    else:
+        await _say(update, context, render.intervention_saved(saved.patient_name, text))
+    return ConversationHandler.END
+
+
+async def note_button(update: Update, context: CaseContext) -> int:
+    """[Add progress note] under the plan: ask for it."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    raw = query.data.removeprefix("cn:")
+    if not is_number(raw):
+        return ConversationHandler.END
+    _clear(context)
+    _pending(context)["patient_id"] = int(raw)
+    await _say(update, context, render.ASK_NOTE)
+    return Step.NOTE
+
+
+async def note_text(update: Update, context: CaseContext) -> int:
+    """The progress note typed: save it on the plan."""
+    message = update.effective_message
+    assert message is not None
+    pending = _pending(context)
+    _clear(context)
+    text = (message.text or "").strip()
+    if "patient_id" not in pending or not text:
+        await _say(update, context, render.TIMED_OUT)
+        return ConversationHandler.END
+    services = context.services
+    saved = await plans.add_progress_note(
+        services.db, services.clock, nurse=context.me, patient_id=int(pending["patient_id"]),
+        text=text,
+    )  # fmt: skip
+    if isinstance(saved, plans.Refusal):
+        await _say(update, context, render.refusal(saved))
+    else:
+        await _say(update, context, render.note_saved(saved.patient_name))
+    return ConversationHandler.END
+
+
+async def goal_button(update: Update, context: CaseContext) -> int:
+    """[Met] / [Not met] / [Discontinue] under a goal: ask for the outcome."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    _, code, raw = query.data.split(":")
+    if code not in _CHANGES or not is_number(raw):
+        return ConversationHandler.END
+    _clear(context)
+    _pending(context).update(goal_id=int(raw), change=_CHANGES[code].value)
+    await _say(update, context, render.ask_outcome(_CHANGE_LABELS[code]))
+    return Step.OUTCOME
+
+
+async def outcome_text(update: Update, context: CaseContext) -> int:
+    """The outcome typed after a goal button (or /skip)."""
+    message = update.effective_message
+    assert message is not None
+    pending = _pending(context)
+    if "goal_id" not in pending:
+        await _say(update, context, render.TIMED_OUT)
+        return ConversationHandler.END
+    text = (message.text or "").strip()
+    outcome = "" if text.lower() == render.SKIP else text
+    _clear(context)
+    services = context.services
+    goal_id = int(pending["goal_id"])
+    change = GoalChange(pending["change"])
+    result = await plans.close_goal(
+        services.db, services.clock, nurse=context.me, source=Source(message.chat_id,
+        message.message_id), patient_id=None, change=change, outcome=outcome,
+        goal_id=goal_id, command="plan",
+    )  # fmt: skip
+    await _after_close(update, context, result, change, outcome)
+    return ConversationHandler.END
+
+
+# -- /referrals -----------------------------------------------------------------------------------
+
+
+async def referrals_command(update: Update, context: CaseContext) -> None:
+    """/referrals: her open referrals with status buttons."""
+    services, nurse = context.services, context.me
+    views = await referrals.open_referrals(services.db, services.clock, nurse=nurse)
+    text = render.render_referrals(
+        [(v.patient_name, v.to_whom, v.sent_on, v.status, v.follow_up_due) for v in views],
+        nurse.zone,
+        _today(context),
+    )
+    rows = [
+        [
+            InlineKeyboardButton(f"{i}. {label}", callback_data=f"rf:{code}:{v.id}")
+            for code, (label, status) in _REFERRAL_MOVES.items()
+            if status.value != v.status
+        ]
+        for i, v in enumerate(views, 1)
+    ]
+    await _say(update, context, text, InlineKeyboardMarkup(rows[:30]) if rows else None)
+
+
+async def referral_button(update: Update, context: CaseContext) -> None:
+    """Move a referral to scheduled / completed / declined."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    parts = query.data.split(":")
+    if len(parts) != 3 or parts[1] not in _REFERRAL_MOVES or not is_number(parts[2]):
+        return
+    services = context.services
+    result = await referrals.set_status(
+        services.db, services.clock, nurse=context.me, referral_id=int(parts[2]),
+        status=_REFERRAL_MOVES[parts[1]][1],
+    )  # fmt: skip
+    if isinstance(result, plans.Refusal):
+        await _say(update, context, render.refusal(result))
+        return
+    await _say(
+        update, context, render.referral_status(result.patient_name, result.to_whom, result.status)
+    )
+
+
+# -- /resources -----------------------------------------------------------------------------------
+
+
+def _add_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(render.ADD_RESOURCE, callback_data="rs:add")]]
+    )
+
+
+async def _answer_resources(
+    update: Update, context: CaseContext, kind_text: str | None, words: str
+) -> None:
+    kind = ResourceKind(kind_text) if kind_text else None
+    rows = await resources.search(context.services.db, nurse=context.me, kind=kind, words=words)
+    what = render.RESOURCE_KINDS.get(kind.value) if kind else (words or None)
+    text = render.render_resources([(r.kind, r.name, r.contact, r.notes) for r in rows], what=what)
+    await _say(update, context, text, _add_keyboard())
+
+
+async def resources_command(update: Update, context: CaseContext) -> None:
+    """/resources [kind or words]: search the team's directory."""
+    words = " ".join(context.args or []).strip()
+    kind = resource_kind_of(words) if words else None
+    await _answer_resources(update, context, kind.value if kind else None, "" if kind else words)
+
+
+async def add_resource_button(update: Update, context: CaseContext) -> int:
+    """[Add a resource]: ask its name."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    _clear(context)
+    await _say(update, context, render.ASK_RESOURCE_NAME)
+    return Step.RESOURCE_NAME
+
+
+async def resource_name(update: Update, context: CaseContext) -> int:
+    """The new resource's name: ask its kind."""
+    message = update.effective_message
+    assert message is not None
+    name = " ".join((message.text or "").split())[:120]
+    if not name:
+        await _say(update, context, render.ASK_RESOURCE_NAME)
+        return Step.RESOURCE_NAME
+    _pending(context)["name"] = name
+    buttons = [
+        InlineKeyboardButton(label, callback_data=f"rs:k:{kind[:2]}")
+        for kind, label in render.RESOURCE_KINDS.items()
+    ]
+    await _say(
+        update,
+        context,
+        render.ask_resource_kind(name),
+        InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)]),
+    )
+    return Step.RESOURCE_KIND
+
+
+async def resource_kind(update: Update, context: CaseContext) -> int:
+    """The kind tapped: ask contact details."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    code = query.data.removeprefix("rs:k:")
+    pending = _pending(context)
+    if code not in _KIND_CODES or "name" not in pending:
+        await _say(update, context, render.TIMED_OUT)
+        return ConversationHandler.END
+    pending["kind"] = _KIND_CODES[code].value
+    await _say(update, context, render.ask_resource_contact(pending["name"]))
+    return Step.RESOURCE_CONTACT
+
+
+async def resource_contact(update: Update, context: CaseContext) -> int:
+    """Contact details (or /skip): ask notes."""
+    message = update.effective_message
+    assert message is not None
+    text = (message.text or "").strip()
+    pending = _pending(context)
+    pending["contact"] = "" if text.lower() == render.SKIP else text[:200]
+    await _say(update, context, render.ask_resource_notes(pending.get("name", "")))
+    return Step.RESOURCE_NOTES
+
+
+async def resource_notes(update: Update, context: CaseContext) -> int:
+    """Notes (or /skip): save the resource."""
+    message = update.effective_message
+    assert message is not None
+    text = (message.text or "").strip()
+    pending = _pending(context)
+    _clear(context)
+    if "kind" not in pending:
+        await _say(update, context, render.TIMED_OUT)
+        return ConversationHandler.END
+    services = context.services
+    saved = await resources.add_resource(
+        services.db, services.clock, nurse=context.me, kind=ResourceKind(pending["kind"]),
+        name=pending["name"], contact=pending.get("contact", ""),
+        notes="" if text.lower() == render.SKIP else text,
+    )  # fmt: skip
+    await _say(update, context, render.resource_saved(saved.name, saved.kind))
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: CaseContext) -> int:
+    """/cancel inside a care-plan question."""
+    _clear(context)
+    await _say(update, context, render.CANCELLED)
+    return ConversationHandler.END
+
+
+async def timed_out(update: Update, context: CaseContext) -> None:
+    """A question left unanswered for a while."""
+    _clear(context)
+
+
+# -- registration ---------------------------------------------------------------------------------
+
+
+def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    text = filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
+    skip = CommandHandler("skip", outcome_text)
+    return quiet_conversation(
+        entry_points=[
+            CallbackQueryHandler(goal_button, pattern=r"^cg:[mnd]:\d+$"),
+            CallbackQueryHandler(add_resource_button, pattern=r"^rs:add$"),
+            CallbackQueryHandler(intervention_button, pattern=r"^cg:i:\d+$"),
+            CallbackQueryHandler(note_button, pattern=r"^cn:\d+$"),
+        ],
+        states={
+            Step.OUTCOME: [MessageHandler(text, outcome_text), skip],
+            Step.RESOURCE_NAME: [MessageHandler(text, resource_name)],
+            Step.RESOURCE_KIND: [CallbackQueryHandler(resource_kind, pattern=r"^rs:k:")],
+            Step.RESOURCE_CONTACT: [
+                MessageHandler(text, resource_contact),
+                CommandHandler("skip", resource_contact),
+            ],
+            Step.RESOURCE_NOTES: [
+                MessageHandler(text, resource_notes),
+                CommandHandler("skip", resource_notes),
+            ],
+            Step.INTERVENTION: [MessageHandler(text, intervention_text)],
+            Step.NOTE: [MessageHandler(text, note_text)],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+        conversation_timeout=CONVERSATION_TIMEOUT,
+        name="careplans",
+    )
+
+
+def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg]
+    """/plan, /referrals, /resources, their buttons and the care-plan questions. Must come
+    before handlers.records (its free-text catch-all would take the typed answers)."""
+    app.add_handler(conversation(), group=group)
+    app.add_handler(CommandHandler("plan", plan_command), group=group)
+    app.add_handler(CommandHandler("referrals", referrals_command), group=group)
+    app.add_handler(CommandHandler("resources", resources_command), group=group)
+    app.add_handler(CallbackQueryHandler(pick_goal, pattern=r"^cg:p:"), group=group)
+    app.add_handler(CallbackQueryHandler(referral_button, pattern=r"^rf:"), group=group)
