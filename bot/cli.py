@@ -80,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, default=None, help="file (default: stdout)")
 
     _add_parse(sub)
+    from bot.exports import add_export_command
+    from bot.seed import add_seed_command
+
+    add_seed_command(sub)
+    add_export_command(sub)
     return parser
 
 
@@ -130,6 +135,15 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
             )
             return _run_async(_chat(config, fresh=False))
         return _serve(config)
+    if command == "seed":
+        from bot.seed import run_seed
+
+        args.database_url = args.database_url or config.database.url
+        return int(run_seed(args))
+    if command == "export":
+        from bot.exports import run_export
+
+        return int(run_export(args, config))
     handlers: dict[str, Callable[[], Coroutine[Any, Any, int]]] = {
         "chat": lambda: _chat(config, fresh=args.fresh),
         "db": lambda: _db(config, args.db_command),

@@ -11,6 +11,7 @@ from handlers import (
     errors,
     help,
     patients,
+    queries,
     records,
     settings,
     tasks,
@@ -26,6 +27,8 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     # Reminder buttons ("tk:" callbacks) before any conversation, so an open conversation's
     # button handlers never swallow a press on a reminder.
     tasks.register(app)
+    # Caseload views: /caseload /today /overdue /week /team /stats /export and their buttons.
+    queries.register(app)
     # [Show all] under a cut digest; and, in a late group, waking the dispatcher after updates.
     digest.register(app)
     # Patients (engineer P): /patient, /newpatient, the card's edit conversation and buttons.

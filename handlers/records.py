@@ -58,7 +58,7 @@ from bot.parsing.careplans import (
     ResourceQueryIntent,
 )
 from bot.render import records as render
-from handlers import careplans, patients
+from handlers import careplans, patients, queries
 from handlers.common import is_number, quiet_conversation
 from storage.db import Database
 from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party
@@ -291,19 +291,32 @@ async def _route(
         if isinstance(intent, ContactIntent) and intent.channel is not None:
             draft.channel = Channel(intent.channel.value)
         return await _advance(update, context, draft)
-    await _say(update, context, render.UNKNOWN)
+    message = update.effective_message
+    if message is not None and _looks_like_question(message.text or ""):
+        await queries.answer_unknown_question(update, context)
+    else:
+        await _say(update, context, render.UNKNOWN)
     return ConversationHandler.END
 
 
+def _looks_like_question(text: str) -> bool:
+    words = text.strip().lower().split()
+    return text.rstrip().endswith("?") or bool(
+        words and words[0] in {"who", "what", "when", "which", "how", "where", "show", "list"}
+    )
+
+
 async def _answer_query(update: Update, context: CaseContext, intent: QueryIntent) -> None:
-    if intent.query == QueryKind.PATIENT or intent.patient is not None:
-        if intent.patient is not None and intent.patient.id is not None:
-            await patients.reply_patient_card(update, context, intent.patient.id)
-            return
-        if not intent.candidates and intent.patient_text:
-            await patients.offer_new_patient(update, context, intent.patient_text)
-            return
-    await _say(update, context, render.QUERY_NOT_YET)
+    """Caseload questions go to the query views; an unknown name is offered as a new patient."""
+    if (
+        intent.query == QueryKind.PATIENT
+        and intent.patient is None
+        and not intent.candidates
+        and intent.patient_text
+    ):
+        await patients.offer_new_patient(update, context, intent.patient_text)
+        return
+    await queries.answer_query(update, context, intent)
 
 
 async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:

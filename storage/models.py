@@ -311,6 +311,7 @@ class Task(Base):
         Index(None, "patient_id", "status"),
         Index(None, "origin_kind", "origin_id"),
         Index(None, "status", "remind_at"),  # the reminder planner's scan
+        Index(None, "kind", "status", "due_at"),  # escalations: TCM contacts about to lapse
         # The caseload view's per-patient aggregate of open tasks, read from the index alone.
         Index(None, "nurse_id", "status", "patient_id", "due_at", "kind"),
     )

@@ -74,19 +74,3 @@ class Harness:
         async with self.db.uow(read_only=True) as session:
             rows = await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id))
             return list(rows)
-
-    def wire_careplans(self) -> None:
-        """Add handlers.careplans before the logging conversation, unless register_all did."""
-        from handlers import careplans
-
-        group = self.app.handlers.get(0, [])
-        if any(getattr(h, "name", None) == "careplans" for h in group):
-            return
-        careplans.register(self.app)
-        group = self.app.handlers[0]
-        mine = group[-6:]
-        rest = group[:-6]
-        at = next(
-            (i for i, h in enumerate(rest) if getattr(h, "name", None) == "records"), len(rest)
-        )
-        self.app.handlers[0] = rest[:at] + mine + rest[at:]

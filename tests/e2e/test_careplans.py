@@ -17,7 +17,6 @@ from tests.reminder_support import CHICAGO, add_patient, run_pass
 
 @pytest.fixture
 def h(harness: Harness) -> Harness:
-    harness.wire_careplans()
     return harness
 
 

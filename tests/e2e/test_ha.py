@@ -85,8 +85,8 @@ async def _seed(db: Database, fake: FakeTelegram, now: datetime) -> list[int]:
     return user_ids
 
 
-async def _wait(check, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
+async def _wait(check, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(seconds):
         while not await check():  # noqa: ASYNC110 - polling another process's effects
             await asyncio.sleep(0.25)
 

@@ -384,11 +384,13 @@ async def test_database_unavailable_says_not_saved_and_stores_nothing(
 # -- other intents -------------------------------------------------------------------------------
 
 
-async def test_caseload_queries_and_unknown_text_get_short_honest_replies(
+async def test_caseload_questions_are_answered_and_unknown_text_gets_a_short_reply(
     harness: Harness, ana: FakeUser
 ) -> None:
     await harness.send(ana, "who is overdue?")
-    assert harness.last_text(ana).startswith("Caseload lists")
+    assert harness.last_text(ana).startswith("Overdue")
+    await harness.send(ana, "what is the meaning of life?")
+    assert "I can answer" in harness.last_text(ana) or "/caseload" in harness.last_text(ana)
     await harness.send(ana, "hello there <script>")
     assert harness.last_text(ana).startswith("I didn't catch a record")
     assert await _rows(harness, Contact) == []

@@ -15,7 +15,6 @@ from tests.reminder_support import add_patient
 
 @pytest.fixture
 def h(harness: Harness) -> Harness:
-    harness.wire_careplans()
     return harness
 
 

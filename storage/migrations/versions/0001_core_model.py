@@ -722,6 +722,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.create_index(
+            batch_op.f("ix_tasks_kind_status_due_at"), ["kind", "status", "due_at"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_tasks_nurse_id_status_due_at"),
             ["nurse_id", "status", "due_at"],
             unique=False,
@@ -822,6 +825,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tasks_origin_kind_origin_id"))
         batch_op.drop_index(batch_op.f("ix_tasks_nurse_id_status_patient_id_due_at_kind"))
         batch_op.drop_index(batch_op.f("ix_tasks_nurse_id_status_due_at"))
+        batch_op.drop_index(batch_op.f("ix_tasks_kind_status_due_at"))
 
     op.drop_table("tasks")
     with op.batch_alter_table("referrals", schema=None) as batch_op:

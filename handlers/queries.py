@@ -1,0 +1,720 @@
+"""/caseload, /today, /overdue, /week, /team, /stats, /export and the answers to questions.
+
+Thin: check who asks, call bot.queries (one audited transaction), render with
+bot.render.queries, reply. Lists page with [Prev] [Next] by editing the message; buttons carry
+"q:<view>:<opaque ids>" (or the reminders' "tk:<action>:<task id>"), never names, and every
+press is checked against the pressing nurse by the service. `answer_query` is what the
+free-text router calls for a parsed question; `answer_unknown_question` lists what the bot
+can answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import charts, exports
+from bot import queries as service
+from bot.context import CaseContext
+from bot.parsing import QueryIntent, QueryKind
+from bot.render import queries as render
+from bot.render.queries import Rendered
+from storage.models import Risk
+
+CALLBACK = re.compile(r"^q:([a-z]{2})((?::\d{1,18}|:[hml])*)$")
+RISK_CODES = {"h": Risk.HIGH, "m": Risk.MEDIUM, "l": Risk.LOW}
+RISK_TITLES = {
+    Risk.HIGH: "High-risk patients",
+    Risk.MEDIUM: "Medium-risk patients",
+    Risk.LOW: "Low-risk patients",
+}
+DEFAULT_NOT_REACHED_DAYS = 14
+REFUSALS = {
+    service.Refusal.NOT_FOUND: render.NOT_FOUND,
+    service.Refusal.NOT_SUPERVISOR: render.NOT_SUPERVISOR,
+    service.Refusal.NO_TEAM: render.NO_TEAM,
+    service.Refusal.NOT_TEAMMATE: render.NOT_IN_TEAM,
+}
+PER_ROW = 5
+
+
+# -- keyboards ---------------------------------------------------------------------------------
+
+
+def _nav(rendered: Rendered, prefix: str) -> list[InlineKeyboardButton]:
+    row = []
+    if rendered.page > 0:
+        row.append(InlineKeyboardButton("Prev", callback_data=f"{prefix}:{rendered.page - 1}"))
+    if rendered.page + 1 < rendered.pages:
+        row.append(InlineKeyboardButton("Next", callback_data=f"{prefix}:{rendered.page + 1}"))
+    return row
+
+
+def _chunks(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
+
+
+def _first_number(rendered: Rendered, size: int) -> int:
+    return rendered.page * size + 1
+
+
+def patient_keyboard(
+    rendered: Rendered, prefix: str, *, size: int, move: bool = False
+) -> InlineKeyboardMarkup:
+    """[Open n] under each caseload line (and [Move n] for a supervisor), then [Prev] [Next]."""
+    first = _first_number(rendered, size)
+    rows = _chunks(
+        [
+            InlineKeyboardButton(f"Open {first + i}", callback_data=f"q:pt:{pid}")
+            for i, pid in enumerate(rendered.patient_ids)
+        ]
+    )
+    if move:
+        rows += _chunks(
+            [
+                InlineKeyboardButton(f"Move {first + i}", callback_data=f"q:mv:{pid}")
+                for i, pid in enumerate(rendered.patient_ids)
+            ]
+        )
+    nav = _nav(rendered, prefix)
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+def task_keyboard(
+    rendered: Rendered, prefix: str, *, size: int, patient_ids: list[int | None]
+) -> InlineKeyboardMarkup:
+    """Under each task line: [Done n] [+1h n] [Tmrw n] [Log n] (and [Open n]); [Prev] [Next]."""
+    first = _first_number(rendered, size)
+    rows = []
+    for i, task_id in enumerate(rendered.task_ids):
+        n = first + i
+        row = [
+            InlineKeyboardButton(f"Done {n}", callback_data=f"tk:d:{task_id}"),
+            InlineKeyboardButton(f"+1h {n}", callback_data=f"tk:s:{task_id}"),
+            InlineKeyboardButton(f"Tmrw {n}", callback_data=f"tk:t:{task_id}"),
+            InlineKeyboardButton(f"Log {n}", callback_data=f"tk:l:{task_id}"),
+        ]
+        pid = patient_ids[i] if i < len(patient_ids) else None
+        if pid is not None:
+            row.append(InlineKeyboardButton(f"Open {n}", callback_data=f"q:pt:{pid}"))
+        rows.append(row)
+    nav = _nav(rendered, prefix)
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _now(context: CaseContext) -> datetime:
+    return context.services.clock.now()
+
+
+async def _show(
+    update: Update,
+    context: CaseContext,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Edit the pressed message for a page turn; send a new message otherwise."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        await query.answer()
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+        except BadRequest as exc:  # the same page pressed twice: nothing to change
+            if "not modified" not in str(exc).lower():
+                raise
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def _say(
+    update: Update, context: CaseContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Always a new message (answers a pressed button first)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+def _arg_int(context: CaseContext) -> int | None:
+    args = context.args or []
+    if args and args[0].isdigit() and len(args[0]) <= 6:
+        return int(args[0])
+    return None
+
+
+# -- the views ---------------------------------------------------------------------------------
+
+
+async def show_caseload(
+    update: Update, context: CaseContext, *, page: int = 0, risk: Risk | None = None
+) -> None:
+    """Her caseload (or one risk level of it), most urgent first, one page."""
+    nurse = context.me
+    now = _now(context)
+    result = await service.caseload(context.services.db, nurse, now=now, page=page, risk=risk)
+    title = RISK_TITLES[risk] if risk else "Your caseload"
+    empty = (
+        f"You have no active {risk.value}-risk patients."
+        if risk
+        else "You have no active patients."
+    )
+    rendered = render.caseload_page(
+        result.rows,
+        total=result.total,
+        page=page,
+        size=service.CASELOAD_PAGE,
+        zone=nurse.zone,
+        now=now,
+        title=title,
+        empty=empty,
+    )
+    prefix = f"q:rk:{risk.value[0]}" if risk else "q:cl"
+    await _show(
+        update,
+        context,
+        rendered.text,
+        patient_keyboard(rendered, prefix, size=service.CASELOAD_PAGE),
+    )
+
+
+async def show_not_reached(
+    update: Update, context: CaseContext, *, days: int, page: int = 0
+) -> None:
+    """Her patients not reached in `days` days, longest gap first."""
+    nurse = context.me
+    now = _now(context)
+    result = await service.not_reached(context.services.db, nurse, now=now, days=days, page=page)
+    rendered = render.not_reached_page(
+        result.rows,
+        total=result.total,
+        page=page,
+        size=service.CASELOAD_PAGE,
+        days=days,
+        zone=nurse.zone,
+        now=now,
+    )
+    await _show(
+        update,
+        context,
+        rendered.text,
+        patient_keyboard(rendered, f"q:nc:{days}", size=service.CASELOAD_PAGE),
+    )
+
+
+async def _show_list(
+    update: Update,
+    context: CaseContext,
+    view: service.ListView,
+    *,
+    page: int,
+    prefix: str,
+    title: str,
+    empty: str,
+    tasks_title: str,
+) -> None:
+    nurse = context.me
+    appts = view.appointments
+    rendered = render.task_list(
+        view.tasks.rows,
+        total=view.tasks.total,
+        page=page,
+        size=service.TASK_PAGE,
+        zone=nurse.zone,
+        now=_now(context),
+        title=title,
+        empty=empty,
+        appointments=appts.rows if appts else (),
+        appointments_total=appts.total if appts else 0,
+        tasks_title=tasks_title,
+    )
+    markup = task_keyboard(
+        rendered,
+        prefix,
+        size=service.TASK_PAGE,
+        patient_ids=[t.patient_id for t in view.tasks.rows],
+    )
+    await _show(update, context, rendered.text, markup)
+
+
+async def show_today(update: Update, context: CaseContext, *, page: int = 0) -> None:
+    """Appointments and tasks due today, in her zone."""
+    now = _now(context)
+    view = await service.today(context.services.db, context.me, now=now, page=page)
+    await _show_list(
+        update,
+        context,
+        view,
+        page=page,
+        prefix="q:td",
+        title=render.today_title(now, context.me.zone),
+        empty="Nothing scheduled and no tasks due today.",
+        tasks_title="Due today",
+    )
+
+
+async def show_overdue(update: Update, context: CaseContext, *, page: int = 0) -> None:
+    """Her overdue tasks, oldest first."""
+    view = await service.overdue(context.services.db, context.me, now=_now(context), page=page)
+    await _show_list(
+        update,
+        context,
+        view,
+        page=page,
+        prefix="q:od",
+        title="Overdue",
+        empty="Nothing is overdue. 🎉",
+        tasks_title="Overdue tasks, oldest first",
+    )
+
+
+async def show_week(update: Update, context: CaseContext, *, page: int = 0) -> None:
+    """Appointments and deadlines in the next 7 days."""
+    now = _now(context)
+    view = await service.week(context.services.db, context.me, now=now, page=page)
+    await _show_list(
+        update,
+        context,
+        view,
+        page=page,
+        prefix="q:wk",
+        title=render.week_title(now, context.me.zone, view.end),
+        empty="Nothing scheduled and no deadlines in the next 7 days.",
+        tasks_title="Deadlines",
+    )
+
+
+async def show_last_contact(update: Update, context: CaseContext, patient_id: int) -> None:
+    """When she last reached one of her patients."""
+    nurse = context.me
+    now = _now(context)
+    view = await service.last_contact(context.services.db, nurse, patient_id, now=now)
+    if isinstance(view, service.Refusal):
+        await _say(update, context, REFUSALS[view])
+        return
+    text = render.last_contact(
+        view.name,
+        reached_at=view.reached.occurred_at if view.reached else None,
+        reached_channel=view.reached.channel if view.reached else None,
+        reached_with=view.reached.with_whom if view.reached else None,
+        attempt_at=view.attempt.occurred_at if view.attempt else None,
+        zone=nurse.zone,
+        now=now,
+    )
+    await _say(update, context, text)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+async def caseload_command(update: Update, context: CaseContext) -> None:
+    """/caseload: her patients by need, paginated."""
+    page = _arg_int(context)
+    await show_caseload(update, context, page=max(0, (page or 1) - 1))
+
+
+async def today_command(update: Update, context: CaseContext) -> None:
+    """/today: appointments and tasks due today."""
+    await show_today(update, context)
+
+
+async def overdue_command(update: Update, context: CaseContext) -> None:
+    """/overdue: overdue tasks, oldest first."""
+    await show_overdue(update, context)
+
+
+async def week_command(update: Update, context: CaseContext) -> None:
+    """/week: appointments and deadlines in the next 7 days."""
+    await show_week(update, context)
+
+
+async def team_command(update: Update, context: CaseContext) -> None:
+    """/team: a supervisor's view of each nurse's load."""
+    view = await service.team(context.services.db, context.me, now=_now(context))
+    if isinstance(view, service.Refusal):
+        await _say(update, context, REFUSALS[view])
+        return
+    rendered = render.team_view(view.team_name, view.rows)
+    buttons = [
+        InlineKeyboardButton(f"Open {i + 1}", callback_data=f"q:to:{row.nurse_id}")
+        for i, row in enumerate(view.rows[:40])
+    ]
+    await _say(update, context, rendered.text, InlineKeyboardMarkup(_chunks(buttons)))
+
+
+async def stats_command(update: Update, context: CaseContext) -> None:
+    """/stats: a chart (PNG, no names) and the compliance numbers."""
+    services = context.services
+    now = _now(context)
+    stats = await service.stats(services.db, context.me, services.config, now=now)
+    caption = render.stats_caption(
+        contacts_28d=stats.numbers.contacts_total,
+        on_time=stats.numbers.done_on_time,
+        late=stats.numbers.done_late,
+        tcm=stats.tcm,
+        mrp=stats.mrp,
+    )
+    png = await asyncio.to_thread(charts.render_png, stats.numbers)
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_photo(chat.id, InputFile(png, filename="stats.png"), caption=caption)
+
+
+async def export_command(update: Update, context: CaseContext) -> None:
+    """/export [patient name]: the contact log (CSV) and upcoming appointments (.ics)."""
+    nurse = context.me
+    services = context.services
+    if not exports.may_send_files(nurse.privacy_mode):
+        await _say(update, context, render.EXPORT_NOT_ALLOWED)
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    now = _now(context)
+    name = " ".join(context.args or []).strip()
+    if name:
+        from bot import patients as patient_service
+
+        lookup = await patient_service.find_patients(services.db, nurse, name, now=now)
+        if lookup.patient is None or lookup.patient.id is None:
+            await _say(update, context, render.no_such_patient(name))
+            return
+        await _send_contacts(update, context, patient_id=lookup.patient.id)
+        return
+    await _send_contacts(update, context, patient_id=None)
+    ics = await exports.export_appointments(
+        services.db,
+        nurse_id=nurse.id,
+        zone=nurse.zone,
+        now=now,
+        actor_nurse_id=nurse.id,
+        command="export",
+    )
+    await context.bot.send_document(
+        chat.id,
+        InputFile(ics.content, filename=ics.filename),
+        caption=f"Upcoming appointments: {ics.records}",
+    )
+
+
+async def _send_contacts(update: Update, context: CaseContext, *, patient_id: int | None) -> None:
+    nurse = context.me
+    services = context.services
+    csv_export = await exports.export_contacts(
+        services.db,
+        nurse_id=nurse.id,
+        zone=nurse.zone,
+        now=_now(context),
+        patient_id=patient_id,
+        actor_nurse_id=nurse.id,
+        command="export",
+    )
+    if csv_export is None:
+        await _say(update, context, render.NOT_FOUND)
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_document(
+        chat.id,
+        InputFile(csv_export.content, filename=csv_export.filename),
+        caption=f"Contact log: {csv_export.records} contacts",
+    )
+
+
+# -- buttons -----------------------------------------------------------------------------------
+
+
+async def query_button(update: Update, context: CaseContext) -> None:
+    """Page turns, opening a patient, a supervisor's team views and reassignment."""
+    query = update.callback_query
+    assert query is not None
+    match = CALLBACK.match(query.data or "")
+    if match is None:
+        await query.answer("That button has expired.")
+        return
+    view = match[1]
+    parts = [p for p in match[2].split(":") if p]
+    ints = [int(p) for p in parts if p.isdigit()]
+    handler = _BUTTONS.get(view)
+    if handler is None:
+        await query.answer("That button has expired.")
+        return
+    await handler(update, context, parts, ints)
+
+
+async def _page_caseload(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+    """Turn a page of her caseload."""
+    await show_caseload(u, c, page=n[0] if n else 0)
+
+
+async def _page_risk(u: Update, c: CaseContext, p: list[str], n: list[int]) -> None:
+    """Turn a page of one risk level of her caseload."""
+    risk = RISK_CODES.get(p[0]) if p else None
+    await show_caseload(u, c, page=n[0] if n else 0, risk=risk or Risk.HIGH)
+
+
+async def _page_not_reached(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+    """Turn a page of the not-reached list."""
+    days = n[0] if n else DEFAULT_NOT_REACHED_DAYS
+    await show_not_reached(u, c, days=days, page=n[1] if len(n) > 1 else 0)
+
+
+async def _page_today(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+    """Turn a page of today's list."""
+    await show_today(u, c, page=n[0] if n else 0)
+
+
+async def _page_overdue(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+    """Turn a page of the overdue list."""
+    await show_overdue(u, c, page=n[0] if n else 0)
+
+
+async def _page_week(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+    """Turn a page of the week's list."""
+    await show_week(u, c, page=n[0] if n else 0)
+
+
+async def _open_patient(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+    """Open a patient from a list: her own card, or a supervisor's brief of a team patient."""
+    if not n:
+        await _say(u, c, render.NOT_FOUND)
+        return
+    access = await service.may_open(c.services.db, c.me, n[0])
+    if access == "own":
+        from handlers.patients import reply_patient_card
+
+        if u.callback_query is not None:
+            await u.callback_query.answer()
+        await reply_patient_card(u, c, n[0])
+    elif access == "team":
+        await show_last_contact_for_supervisor(u, c, n[0])
+    else:
+        await _say(u, c, render.NOT_FOUND)
+
+
+async def show_last_contact_for_supervisor(u: Update, c: CaseContext, patient_id: int) -> None:
+    """A supervisor opening a teammate's patient: the team brief (audited in the service)."""
+    view = await service.team_patient(c.services.db, c.me, patient_id, now=_now(c))
+    if isinstance(view, service.Refusal):
+        await _say(u, c, REFUSALS[view])
+        return
+    text = (
+        render.last_contact(
+            view.name,
+            reached_at=view.reached.occurred_at if view.reached else None,
+            reached_channel=view.reached.channel if view.reached else None,
+            reached_with=view.reached.with_whom if view.reached else None,
+            attempt_at=view.attempt.occurred_at if view.attempt else None,
+            zone=c.me.zone,
+            now=_now(c),
+        )
+        .replace("You last reached", "Last reached")
+        .replace("You have no", "No")
+    )
+    await _say(u, c, text)
+
+
+async def _team_nurse(u: Update, c: CaseContext, parts: list[str], n: list[int]) -> None:
+    """Show (or turn a page of) one team nurse's caseload to her supervisor."""
+    if not n:
+        await _say(u, c, render.NOT_FOUND)
+        return
+    page = n[1] if len(n) > 1 else 0
+    now = _now(c)
+    view = await service.team_caseload(c.services.db, c.me, n[0], now=now, page=page)
+    if isinstance(view, service.Refusal):
+        await _say(u, c, REFUSALS[view])
+        return
+    rendered = render.caseload_page(
+        view.page.rows,
+        total=view.page.total,
+        page=page,
+        size=service.CASELOAD_PAGE,
+        zone=c.me.zone,
+        now=now,
+        title=f"{view.nurse_name}'s caseload",
+        empty=f"{view.nurse_name} has no active patients.",
+    )
+    markup = patient_keyboard(
+        rendered, f"q:tn:{view.nurse_id}", size=service.CASELOAD_PAGE, move=True
+    )
+    if parts[:1] == ["new"]:
+        await _say(u, c, rendered.text, markup)  # keep the team view; page turns edit this one
+    else:
+        await _show(u, c, rendered.text, markup)
+
+
+async def _team_nurse_open(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+    """Open one nurse's caseload from the team view, as a new message."""
+    await _team_nurse(u, c, ["new"], n[:1] + [0])
+
+
+async def _move(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+    """Ask a supervisor which team nurse gets the patient."""
+    if not n:
+        await _say(u, c, render.NOT_FOUND)
+        return
+    options = await service.move_options(c.services.db, c.me, n[0], now=_now(c))
+    if isinstance(options, service.Refusal):
+        await _say(u, c, REFUSALS[options])
+        return
+    if not options.teammates:
+        await _say(u, c, render.NO_TEAMMATES)
+        return
+    rows = [
+        [
+            InlineKeyboardButton(
+                render.clip(name, 40), callback_data=f"q:mt:{options.patient_id}:{nid}"
+            )
+        ]
+        for nid, name in options.teammates[:30]
+    ]
+    rows.append([InlineKeyboardButton("Cancel", callback_data="q:xx")])
+    await _say(
+        u,
+        c,
+        render.move_question(options.patient_name, options.from_name),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+async def _move_to(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+    """Reassign the patient and tell both nurses."""
+    if len(n) < 2:
+        await _say(u, c, render.NOT_FOUND)
+        return
+    moved = await service.reassign(c.services.db, c.me, n[0], n[1], now=_now(c))
+    if isinstance(moved, service.Refusal):
+        await _say(u, c, REFUSALS[moved])
+        return
+    await _show(
+        u,
+        c,
+        render.moved_for_supervisor(moved.name, moved.from_name, moved.to_name, moved.tasks_moved),
+    )
+    by = c.me.display_name
+    if moved.from_chat_id is not None and moved.from_nurse_id != c.me.id:
+        label = render.pushed_label(moved.name, moved.initials, moved.code, moved.from_privacy)
+        with contextlib.suppress(TelegramError):  # she blocked the bot: the move stands
+            await c.bot.send_message(
+                moved.from_chat_id, render.moved_away(label, moved.to_name, by)
+            )
+    if moved.to_chat_id is not None and moved.to_nurse_id != c.me.id:
+        label = render.pushed_label(moved.name, moved.initials, moved.code, moved.to_privacy)
+        with contextlib.suppress(TelegramError):  # she blocked the bot: the move stands
+            await c.bot.send_message(
+                moved.to_chat_id, render.moved_in(label, moved.from_name, by, moved.tasks_moved)
+            )
+
+
+async def _cancel(u: Update, c: CaseContext, _p: list[str], _n: list[int]) -> None:
+    """Drop a pending choice."""
+    await _show(u, c, "Cancelled. Nothing was changed.")
+
+
+async def _last_contact_button(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+    """Answer 'when did I last reach' for the patient she picked."""
+    if not n:
+        await _say(u, c, render.NOT_FOUND)
+        return
+    await show_last_contact(u, c, n[0])
+
+
+_BUTTONS: dict[str, Any] = {
+    "cl": _page_caseload,
+    "rk": _page_risk,
+    "nc": _page_not_reached,
+    "td": _page_today,
+    "od": _page_overdue,
+    "wk": _page_week,
+    "pt": _open_patient,
+    "tn": _team_nurse,
+    "to": _team_nurse_open,
+    "mv": _move,
+    "mt": _move_to,
+    "lc": _last_contact_button,
+    "xx": _cancel,
+}
+
+
+# -- the free-text router's entry points -------------------------------------------------------
+
+
+async def answer_query(update: Update, context: CaseContext, intent: QueryIntent) -> None:
+    """Answer a question the parser read ("who is overdue?", "show Maria", ...)."""
+    kind = intent.query
+    if kind == QueryKind.OVERDUE:
+        await show_overdue(update, context)
+    elif kind == QueryKind.TODAY:
+        await show_today(update, context)
+    elif kind == QueryKind.WEEK:
+        await show_week(update, context)
+    elif kind == QueryKind.CASELOAD:
+        risk = Risk(intent.risk.value) if intent.risk is not None else None
+        await show_caseload(update, context, risk=risk)
+    elif kind == QueryKind.NOT_CONTACTED:
+        await show_not_reached(update, context, days=intent.days or DEFAULT_NOT_REACHED_DAYS)
+    elif kind in (QueryKind.PATIENT, QueryKind.LAST_CONTACT, QueryKind.RISK):
+        await _about_patient(update, context, intent)
+    else:
+        await answer_unknown_question(update, context)
+
+
+async def _about_patient(update: Update, context: CaseContext, intent: QueryIntent) -> None:
+    patient = intent.patient
+    if patient is not None and patient.id is not None:
+        if intent.query == QueryKind.LAST_CONTACT:
+            await show_last_contact(update, context, patient.id)
+            return
+        from handlers.patients import reply_patient_card
+
+        await reply_patient_card(update, context, patient.id)
+        return
+    if intent.candidates:
+        view = "lc" if intent.query == QueryKind.LAST_CONTACT else "pt"
+        rows = [
+            [InlineKeyboardButton(render.clip(ref.name, 40), callback_data=f"q:{view}:{ref.id}")]
+            for ref in intent.candidates[:8]
+            if ref.id is not None
+        ]
+        await _say(
+            update, context, render.which_patient(intent.patient_text), InlineKeyboardMarkup(rows)
+        )
+        return
+    await _say(update, context, render.no_such_patient(intent.patient_text))
+
+
+async def answer_unknown_question(update: Update, context: CaseContext) -> None:
+    """A question the bot cannot answer: say what it can."""
+    await _say(update, context, render.QUERY_HELP)
+
+
+def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg]
+    """Commands and the "q:" buttons; no conversation. Must come before help's catch-all for
+    unknown commands (same group, added earlier, or an earlier group)."""
+    for name, callback in (
+        ("caseload", caseload_command),
+        ("today", today_command),
+        ("overdue", overdue_command),
+        ("week", week_command),
+        ("team", team_command),
+        ("stats", stats_command),
+        ("export", export_command),
+    ):
+        app.add_handler(CommandHandler(name, callback), group=group)
+    app.add_handler(CallbackQueryHandler(query_button, pattern=r"^q:"), group=group)
