@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "What I understand, with examples"),
+    ("today", "Appointments and tasks due today"),
+    ("overdue", "Overdue tasks, oldest first"),
+    ("caseload", "Your patients, by need"),
+    ("week", "The next 7 days"),
     ("patient", "A patient's card: /patient name"),
     ("newpatient", "Add a patient"),
     ("contact", "Log a contact step by step"),
@@ -40,6 +44,9 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("plan", "A patient's care plan: /plan name"),
     ("referrals", "Open referrals"),
     ("resources", "Community resources: /resources transport"),
+    ("stats", "Charts of your work"),
+    ("export", "Contact log (CSV) and appointments (.ics)"),
+    ("team", "Your team (supervisors)"),
     ("settings", "Time zone, digest time, privacy"),
     ("cancel", "Leave what we're doing"),
 )

@@ -220,8 +220,10 @@ async def patient_card(
         patient = await _owned(session, nurse, patient_id, now=now, command=command)
         if isinstance(patient, Refusal):
             return patient
+        card = await _card(session, patient, zone=nurse.zone, now=now)
+        # Audited last: on PostgreSQL the audit chain's lock is then held only to the commit.
         await _audit(session, nurse, patient, now=now, action="patient.viewed", command=command)
-        return await _card(session, patient, zone=nurse.zone, now=now)
+        return card
 
 
 async def patient_brief(

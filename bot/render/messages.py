@@ -46,10 +46,12 @@ HELP = """<b>What I understand</b>
 <b>Ask</b>: <i>who is overdue?</i> · <i>what's on today</i> · <i>show Maria</i>
 
 <b>Commands</b>
+/caseload · /today · /overdue · /week – your lists
 /patient name – a patient's card · /newpatient – add one
 /contact /appt /discharge /medrec /note – log step by step
 /reminders – upcoming reminders; /done N, /snooze N
 /plan name – care plan · /referrals · /resources transport
+/stats – charts · /export – CSV and calendar · /team – for supervisors
 /settings – time zone, morning digest time, how pushes name patients
 /cancel – leave whatever we're doing
 /help – this list"""
