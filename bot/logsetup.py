@@ -62,8 +62,10 @@ def install_redaction(*secrets: str) -> None:
 
 
 def quiet_third_party_loggers(floor: int = logging.NOTSET) -> None:
+    """Raise these loggers to at least their safe level (never lowers a stricter one)."""
     for name, level in QUIET_LOGGERS.items():
-        logging.getLogger(name).setLevel(max(level, floor))
+        logger = logging.getLogger(name)
+        logger.setLevel(max(level, floor, logger.level))
 
 
 def configure_logging(level: int = logging.INFO, *secrets: str) -> None:

@@ -268,6 +268,25 @@ async def on_text(update: Update, context: CaseContext) -> int:
     return await _route(update, context, intent, _source(message))
 
 
+async def _is_new_entry(context: CaseContext, text: str) -> bool:
+    """Whether a typed answer is really a new message: a record naming a patient, or a
+    question of its own ("Fri" or "in 2 weeks" name nobody, so they stay answers)."""
+    intent = _parse(context, text, await _caseload(context))
+    if isinstance(intent, QueryIntent | NewPatientIntent):
+        return True
+    return isinstance(
+        intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
+    ) and (intent.patient is not None or bool(intent.candidates))
+
+
+async def _switch_to_new_message(update: Update, context: CaseContext, draft: Draft) -> int:
+    """Drop the pending question (saying so) and handle the message as a new one."""
+    _keep(context, None)
+    dropped = render.CHANGE_DROPPED if draft.target is not None else render.ENTRY_DROPPED
+    await _say(update, context, dropped)
+    return await on_text(update, context)
+
+
 async def _route(
     update: Update, context: CaseContext, intent: Intent | CarePlanIntent, source: service.Source
 ) -> int:
@@ -533,6 +552,8 @@ async def when_text(update: Update, context: CaseContext) -> int:
     draft = _draft(context)
     if draft is None or not isinstance(draft.intent, AppointmentIntent):
         return await on_text(update, context)
+    if await _is_new_entry(context, message.text or ""):
+        return await _switch_to_new_message(update, context, draft)
     when = _read_date(context, message.text or "")
     if when is None:
         await _say(update, context, render.ask_when_again())
@@ -571,6 +592,8 @@ async def follow_up_text(update: Update, context: CaseContext) -> int:
     text = (message.text or "").strip()
     if text.lower().rstrip(".!") in {"no", "none", "no follow-up", "no f/u", "n/a"}:
         return await _follow_up_chosen(update, context, draft, None)
+    if await _is_new_entry(context, text):
+        return await _switch_to_new_message(update, context, draft)
     when = _read_date(context, text)
     if when is None:
         await _say(update, context, render.ask_follow_up_again(), follow_up_keyboard())

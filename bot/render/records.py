@@ -333,3 +333,13 @@ NEW_PATIENT_LATER = (
 def candidate_labels(names: Sequence[str]) -> list[str]:
     """Button labels for candidate patients (names are fine in labels, never in data)."""
     return [n if len(n) <= MAX_NAME else n[: MAX_NAME - 1] + "…" for n in names]
+
+
+ENTRY_DROPPED = (
+    "That looks like a new message, so I stopped asking about the earlier one: "
+    "<b>the earlier one was NOT saved</b>; send it again to log it. Now your new message:"
+)
+CHANGE_DROPPED = (
+    "That looks like a new message, so I left the earlier change undone (the record itself "
+    "stays saved as it was). Now your new message:"
+)

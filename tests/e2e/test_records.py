@@ -442,3 +442,17 @@ async def test_buttons_are_checked_against_the_pressing_nurse(
     [contact] = await _rows(harness, Contact)
     assert contact.undone_at is None
     assert "record.undone" not in await harness.audit_actions()
+
+
+async def test_a_new_message_while_asked_for_a_date_is_not_swallowed(
+    harness: Harness, ana: FakeUser
+) -> None:
+    await harness.send(ana, "called John Smith")  # no follow-up: it asks
+    assert "Follow-up" in harness.last_text(ana)
+    before = await _rows(harness, Contact)
+    calls = await harness.send(ana, "LVM for Maria Lopez, try again tomorrow")
+    texts = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
+    assert any("the earlier one was NOT saved" in t for t in texts)
+    contacts = await _rows(harness, Contact)
+    assert len(contacts) == len(before) + 1
+    assert "Maria Lopez" in contacts[-1].note
