@@ -157,7 +157,8 @@ def render_digest(data: DigestData, *, limit: int = MAX_MESSAGE) -> tuple[str, b
             break
     if len(parts) == 1:
         parts.append("\nNothing due today. 🎉")
-    parts.append(footer)
+    if footer:
+        parts.append(footer)
     return "\n".join(parts), cut
 
 

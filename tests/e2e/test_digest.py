@@ -174,7 +174,15 @@ async def test_one_digest_per_local_day_across_both_dst_changes(harness: Harness
         date(2026, 11, 2),
     ]
     assert {d.time() for d in days} == {time(7, 30)}
-    assert len(_digests(harness, ana.id)) == 8
+    digests = _digests(harness, ana.id)
+    assert len(digests) == 8
+    # On the DST days themselves the digest reads as on any other day.
+    assert digests[2] == (
+        "☀️ Good morning — Sun 8 Mar (America/Chicago)\n\nNothing due today. 🎉"
+    )
+    assert digests[6] == (
+        "☀️ Good morning — Sun 1 Nov (America/Chicago)\n\nNothing due today. 🎉"
+    )
 
 
 def test_digest_instant_in_a_dst_gap_moves_forward() -> None:
