@@ -8,6 +8,8 @@ Must not import telegram, handlers or bot.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -54,6 +56,11 @@ class Database:
         if is_sqlite(url):
             _configure_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # SQLite has one writer at a time. Queue this process's write transactions here, in
+        # order, rather than letting them spin in SQLite's busy handler (which wastes the
+        # time it sleeps and times out under load). Other processes still meet the busy
+        # timeout.
+        self._sqlite_writer = asyncio.Lock() if is_sqlite(url) else None
         # Reads need no write lock: on SQLite they begin DEFERRED and see a WAL snapshot.
         self.read_sessions = async_sessionmaker(
             self.engine.execution_options(casebot_begin="DEFERRED"), expire_on_commit=False
@@ -72,7 +79,12 @@ class Database:
         """
         try:
             factory = self.read_sessions if read_only else self.sessions
-            async with factory() as session, session.begin():
+            writer = None if read_only else self._sqlite_writer
+            async with contextlib.AsyncExitStack() as stack:
+                if writer is not None:
+                    await stack.enter_async_context(writer)
+                session = await stack.enter_async_context(factory())
+                await stack.enter_async_context(session.begin())
                 yield session
         except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
             if isinstance(exc, DBAPIError) and not _is_connectivity_error(exc):
