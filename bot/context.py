@@ -47,6 +47,8 @@ class NurseView:
     privacy_mode: str
     settings_done: bool
     unreachable: bool = False
+    # When a follow-up due on a day (no time) is pushed: config reminders.follow_up_time.
+    follow_up_time: time = time(9, 0)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -87,6 +87,7 @@ def view_of(nurse: Nurse, config: Config) -> NurseView:
         privacy_mode=nurse.privacy_mode or config.privacy.push_names,
         settings_done=nurse.settings_done,
         unreachable=nurse.unreachable,
+        follow_up_time=config.reminders.follow_up_time,
     )
 
 

@@ -918,12 +918,13 @@ async def _changeable(
 
 def _follow_up_times(when: When, nurse: NurseView) -> tuple[datetime, datetime]:
     """(due_at, remind_at): a date-only follow-up is due by the end of that local day and
-    reminded at the nurse's digest time; a timed one at its time."""
+    reminded at her follow-up time (after the morning digest, which lists it); a timed one at
+    its time."""
     if when.has_time:
         return when.at, when.at
     zone = nurse.zone
     day = when.local_date(zone)
-    return care.end_of_local_day(day, zone), care.local_time_on(day, nurse.digest_time, zone)
+    return care.end_of_local_day(day, zone), care.local_time_on(day, nurse.follow_up_time, zone)
 
 
 async def _follow_up_task(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot import enrollment
 from bot.render import messages
 from storage.models import Nurse, Role
+from storage.people import RedeemFailure
 from tests.harness import Harness
 
 
@@ -174,3 +175,41 @@ def _commands(params: dict[str, object]) -> list[dict[str, str]]:
 
     raw = params["commands"]
     return json.loads(raw) if isinstance(raw, str) else raw  # type: ignore[return-value]
+
+
+async def test_two_people_racing_for_one_code_cannot_both_enroll(harness: Harness) -> None:
+    import asyncio
+
+    code = await harness.invite()
+    results = await asyncio.gather(
+        *(
+            enrollment.redeem_invite(
+                harness.db,
+                harness.app.services.config,
+                harness.clock,
+                code=code,
+                telegram_user_id=800_000 + i,
+                chat_id=800_000 + i,
+                fallback_name=f"R{i}",
+            )
+            for i in range(6)
+        )
+    )
+    winners = [r for r in results if not isinstance(r, RedeemFailure)]
+    assert len(winners) == 1
+    async with harness.db.uow(read_only=True) as session:
+        from sqlalchemy import func
+
+        enrolled = await session.scalar(
+            select(func.count()).select_from(Nurse).where(Nurse.telegram_user_id >= 800_000)
+        )
+    assert enrolled == 1
+
+
+async def test_channel_posts_are_refused_and_the_bot_leaves(harness: Harness) -> None:
+    before = await harness.row_counts()
+    calls = await harness.fake._feed_and_collect(
+        harness.app, harness.fake.channel_post(-1009876543210, "Maria Lopez discharged")
+    )
+    assert "leaveChat" in [c.method for c in calls]
+    assert await harness.row_counts() == before

@@ -291,8 +291,14 @@ async def test_a_tcm_contact_about_to_lapse_is_escalated_to_the_supervisor(
     john = await add_patient(harness, ana, "John Smith")
     deadline = datetime(2026, 11, 27, 23, 59, 59, tzinfo=CHICAGO)
     await add_follow_up(
-        harness, ana, john, day=deadline, at=time(9, 0), kind=TaskKind.TCM_CONTACT,
-        with_contact=False, due_at=deadline,
+        harness,
+        ana,
+        john,
+        day=deadline,
+        at=time(9, 0),
+        kind=TaskKind.TCM_CONTACT,
+        with_contact=False,
+        due_at=deadline,
     )
     harness.clock.set(deadline - timedelta(hours=5))
     await run_pass(harness)
@@ -300,8 +306,35 @@ async def test_a_tcm_contact_about_to_lapse_is_escalated_to_the_supervisor(
     harness.clock.set(deadline - timedelta(hours=4))
     await run_pass(harness)
     await run_pass(harness)
-    escalations = [m.text or "" for m in harness.fake.sent_messages(sue.id)
-                   if "Escalation" in (m.text or "")]
+    escalations = [
+        m.text or "" for m in harness.fake.sent_messages(sue.id) if "Escalation" in (m.text or "")
+    ]
     assert len(escalations) == 1
     assert "Ana RN's patient" in escalations[0]
     assert "TCM interactive contact: J.S." in escalations[0]
+
+
+async def test_a_logged_contact_with_f_u_friday_is_pushed_on_friday_then_snoozed_then_done(
+    harness: Harness,
+) -> None:
+    ana = await harness.enroll("Ana")
+    await add_patient(harness, ana, "Maria Lopez")
+    await harness.send(ana, "Called Maria Lopez, discussed new insulin dose. f/u Friday")
+    assert "Follow-up: Fri 27 Nov, America/Chicago" in harness.last_text(ana)
+
+    harness.clock.set(FRIDAY_9 - timedelta(seconds=1))  # 09:00 is reminders.follow_up_time
+    await run_pass(harness)
+    assert _pushes(harness, ana.id) == []
+    harness.clock.set(FRIDAY_9)
+    await run_pass(harness)
+    assert len(_pushes(harness, ana.id)) == 1
+    assert "From your call on Mon 23 Nov." in _pushes(harness, ana.id)[0]
+
+    await harness.press(ana, "Snooze 1h")
+    harness.clock.advance(timedelta(hours=1))
+    await run_pass(harness)
+    assert len(_pushes(harness, ana.id)) == 2
+    await harness.press(ana, "Done")
+    harness.clock.advance(timedelta(days=3))
+    await run_pass(harness)
+    assert len(_pushes(harness, ana.id)) == 2
