@@ -27,7 +27,7 @@ corpus: $(BIN)/casebot
 	$(BIN)/casebot parse --corpus ../shared/corpus/messages.jsonl
 
 test: $(BIN)/casebot lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 bench: $(BIN)/casebot
 	$(BIN)/python benchmarks/bench_parse.py

@@ -48,6 +48,7 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("export", "Contact log (CSV) and appointments (.ics)"),
     ("team", "Your team (supervisors)"),
     ("settings", "Time zone, digest time, privacy"),
+    ("pin", "Set or change your PIN: /pin 1234"),
     ("cancel", "Leave what we're doing"),
 )
 

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import csv
 import fcntl
+import json
 import logging
 import os
 import sys
@@ -85,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_seed_command(sub)
     add_export_command(sub)
+    from bot.backup import add_backup_commands
+
+    add_backup_commands(sub)
     return parser
 
 
@@ -135,6 +139,10 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
             )
             return _run_async(_chat(config, fresh=False))
         return _serve(config)
+    if command in {"backup", "restore"}:
+        from bot.backup import run_backup
+
+        return int(run_backup(args, config))
     if command == "seed":
         from bot.seed import run_seed
 
@@ -262,7 +270,14 @@ async def _audit(config: Config, args: argparse.Namespace) -> int:
                     f"({report.checked} events before it are intact)"
                 )
                 return 1
-            since = datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
+            try:
+                since = (
+                    datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
+                )
+            except ValueError:
+                raise CliError(
+                    f"audit export --since: expected a date as YYYY-MM-DD, got {args.since!r}"
+                ) from None
             out: IO[str] = args.out.open("w", newline="") if args.out else sys.stdout
             writer = csv.writer(out)
             writer.writerow(
@@ -276,6 +291,8 @@ async def _audit(config: Config, args: argparse.Namespace) -> int:
                     "patient_id",
                     "entity",
                     "entity_id",
+                    "detail",
+                    "prev_hash",
                     "hash",
                 ]
             )
@@ -291,6 +308,8 @@ async def _audit(config: Config, args: argparse.Namespace) -> int:
                         e.patient_id,
                         e.entity,
                         e.entity_id,
+                        json.dumps(e.detail, sort_keys=True),
+                        e.prev_hash,
                         e.hash,
                     ]
                 )

@@ -9,7 +9,9 @@ from handlers import (
     careplans,
     digest,
     errors,
+    flood,
     help,
+    lock,
     patients,
     queries,
     records,
@@ -22,6 +24,10 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     """Add every handler. Order matters: PTB tries groups in ascending order."""
     # 1. The access gate, in group -100: strangers, groups and revoked nurses stop here.
     access.register(app)
+    # Flood control (group -95): a flooding nurse is slowed, in order, never silently dropped.
+    flood.register(app)
+    # The idle lock (group -90): after idle minutes, patient data needs her PIN.
+    lock.register(app)
     # 2. Conversations before plain commands, so a conversation's /cancel wins.
     settings.register(app)
     # Reminder buttons ("tk:" callbacks) before any conversation, so an open conversation's

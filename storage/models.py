@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,6 +55,16 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+@event.listens_for(Base, "before_insert", propagate=True)
+@event.listens_for(Base, "before_update", propagate=True)
+def _strip_nul_characters(_mapper: Any, _connection: Any, target: Any) -> None:
+    """PostgreSQL text cannot hold NUL (\\x00); a nurse's pasted text may. Drop it on save."""
+    for attr in _mapper.column_attrs:
+        value = getattr(target, attr.key, None)
+        if isinstance(value, str) and "\x00" in value:
+            setattr(target, attr.key, value.replace("\x00", ""))
 
 
 class Role(enum.StrEnum):

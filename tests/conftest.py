@@ -26,6 +26,8 @@ def test_config(tmp_path: Path, **overrides: str) -> Config:
     env = {
         "CASEBOT_TELEGRAM_TOKEN": TOKEN,
         "CASEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'casebot.db'}",
+        # Flood control paces in real time; its own tests turn it back on.
+        "CASEBOT_LIMITS_FLOOD_MESSAGES": "1000000",
         **overrides,
     }
     return load_config(None, environ=env)

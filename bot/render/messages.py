@@ -53,6 +53,7 @@ HELP = """<b>What I understand</b>
 /plan name – care plan · /referrals · /resources transport
 /stats – charts · /export – CSV and calendar · /team – for supervisors
 /settings – time zone, morning digest time, how pushes name patients
+/pin 1234 – set your PIN (asked after idle time, if your organisation turned that on)
 /cancel – leave whatever we're doing
 /help – this list"""
 

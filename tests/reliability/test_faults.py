@@ -1,0 +1,191 @@
+"""Faults, one test each: the bot SIGKILLed during writes, the database gone, Telegram failing
+on replies (429 storms, 5xx, timeouts), forged and replayed button presses.
+
+Webhook calls without or with a wrong secret are tested in
+tests/e2e/test_wiring.py::test_webhook_refuses_calls_without_the_secret_token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.render import messages
+from bot.render import records as render
+from storage.db import Database, DatabaseUnavailable
+from storage.models import Contact
+from tests.harness import Harness
+from tests.reminder_support import add_patient
+
+SAVED = "Saved"
+
+
+async def _contacts(h: Harness, token: str | None = None) -> int:
+    query = select(func.count()).select_from(Contact)
+    if token is not None:
+        query = query.where(Contact.note.contains(token))
+    async with h.db.uow(read_only=True) as session:
+        return int(await session.scalar(query) or 0)
+
+
+class CommitFails(Database):
+    """The database drops the connection at commit: the transaction's work is rolled back."""
+
+    def __init__(self, real: Database) -> None:  # noqa: D107 - shares the real engine
+        self.__dict__.update(real.__dict__)
+        self._real = real
+
+    @asynccontextmanager
+    async def uow(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        if read_only:
+            async with self._real.uow(read_only=True) as session:
+                yield session
+            return
+        try:
+            async with self._real.uow() as session:
+                yield session
+                await session.flush()
+                raise ConnectionResetError("connection lost at commit")
+        except ConnectionResetError as exc:
+            raise DatabaseUnavailable("ConnectionResetError") from exc
+
+
+# -- the database unavailable ---------------------------------------------------------------------
+
+
+async def test_database_unavailable_is_never_a_false_confirmation_and_recovers(
+    harness: Harness,
+) -> None:
+    ana = await harness.enroll("Ana")
+    await add_patient(harness, ana, "Maria Lopez")
+    services = harness.app.services
+    real = services.db
+    unreachable = Database("postgresql+asyncpg://casebot@127.0.0.1:9/nowhere", pool_size=1)
+    try:
+        services.db = unreachable  # down entirely: even the access gate cannot read
+        calls = await harness.send(ana, "called Maria Lopez re down-1, f/u Fri")
+        texts = [c.params.get("text", "") for c in calls if c.method == "sendMessage"]
+        assert texts == [messages.DB_UNAVAILABLE], texts
+        services.db = CommitFails(real)  # reads work, the commit is lost
+        calls = await harness.send(ana, "called Maria Lopez re down-2, f/u Fri")
+        texts = [c.params.get("text", "") for c in calls if c.method == "sendMessage"]
+        assert texts == [messages.DB_UNAVAILABLE], texts
+        assert not any(SAVED in t for t in texts)
+    finally:
+        services.db = real
+        await unreachable.dispose()
+    assert await _contacts(harness) == 0
+    await harness.send(ana, "called Maria Lopez re back-3, f/u Fri")
+    assert SAVED in harness.last_text(ana)
+    assert await _contacts(harness) == 1
+
+
+# -- Telegram failing on replies ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["429", "5xx", "timeout", "timeout_after_delivery"])
+async def test_a_failed_confirmation_loses_no_record_and_logs_nothing_twice(
+    harness: Harness, kind: Any
+) -> None:
+    ana = await harness.enroll("Ana")
+    await add_patient(harness, ana, "Maria Lopez")
+    harness.fake.inject("sendMessage", kind, times=2 if kind == "429" else 1, retry_after=1)
+    update = harness.fake.private_text(ana, "called Maria Lopez re fault-1, f/u Fri")
+    await harness.fake._feed_and_collect(harness.app, update)
+    assert await _contacts(harness, "fault-1") == 1, "saved before the reply was attempted"
+    if kind == "429":
+        assert SAVED in harness.last_text(ana), "the rate limiter retried the confirmation"
+    # Telegram redelivers the same update (e.g. after a crash before the offset was confirmed).
+    await harness.fake._feed_and_collect(harness.app, update)
+    assert await _contacts(harness, "fault-1") == 1
+    assert harness.last_text(ana) == render.duplicate()
+
+
+async def test_a_saved_message_whose_confirmation_failed_is_not_called_unsaved(
+    harness: Harness,
+) -> None:
+    ana = await harness.enroll("Ana")
+    await add_patient(harness, ana, "Maria Lopez")
+    harness.fake.inject("sendMessage", "5xx")
+    await harness.send(ana, "called Maria Lopez re fault-2, f/u Fri")
+    assert await _contacts(harness, "fault-2") == 1
+    assert "Nothing from that message was saved" not in harness.last_text(ana)
+    assert "was saved" in harness.last_text(ana)
+
+
+async def test_a_storm_of_telegram_faults_on_replies_loses_nothing(harness: Harness) -> None:
+    users = [await harness.enroll(name) for name in ("Ana", "Bea")]
+    for user in users:
+        await add_patient(harness, user, "Maria Lopez")
+    harness.fake.fail_randomly(
+        rate=0.3, kinds=("5xx", "timeout", "timeout_after_delivery"), seed=11
+    )
+    harness.fake.inject("sendMessage", "429", times=2, retry_after=1)
+    for n in range(12):
+        for user in users:
+            await harness.send(
+                user, f"called Maria Lopez re storm-{user.first_name}-{n:02d}, f/u Fri"
+            )
+    assert sum(harness.fake.fault_counts.values()) >= 5
+    for user in users:
+        for n in range(12):
+            assert await _contacts(harness, f"storm-{user.first_name}-{n:02d}") == 1
+    assert await _contacts(harness) == 24, "each message saved once"
+
+
+# -- forged and replayed button presses -----------------------------------------------------------
+
+
+async def test_forged_and_replayed_button_presses_are_refused_and_audited(
+    harness: Harness,
+) -> None:
+    ana = await harness.enroll("Ana")
+    bea = await harness.enroll("Bea")
+    stranger = harness.fake.user(first_name="Eve")
+    await add_patient(harness, ana, "Maria Lopez")
+    await harness.send(ana, "called Maria Lopez re press-1, f/u Fri")
+    saved = harness.fake.last_message(ana.id)
+    before = await harness.row_counts()
+
+    # A stranger replays Ana's Undo press as if it were hers.
+    forged = harness.fake.callback_press(ana, saved.message_id, render.UNDO)
+    forged["callback_query"]["from"] = stranger.to_api()
+    calls = await harness.fake._feed_and_collect(harness.app, forged)
+    answer = next(c for c in calls if c.method == "answerCallbackQuery")
+    assert answer.params["text"] == messages.REFUSAL
+    assert "access.refused" in await harness.audit_actions()
+
+    # Another nurse replays it.
+    forged = harness.fake.callback_press(ana, saved.message_id, render.UNDO)
+    forged["callback_query"]["from"] = bea.to_api()
+    calls = await harness.fake._feed_and_collect(harness.app, forged)
+    assert await harness.row_counts() == before, "nothing of Ana's changed"
+    assert not any(
+        "Maria" in str(c.params.get("text", "")) for c in calls if c.params.get("chat_id") == bea.id
+    ), "no patient data to the other nurse"
+
+    # Forged callback data: an id that is not hers, and garbage.
+    for data in ("rc:u:999999", "tk:d:999999", "zz:\u202e<b>x", "rc:u:" + "9" * 58):
+        forged = harness.fake.callback_press(ana, saved.message_id, render.UNDO)
+        forged["callback_query"]["data"] = data
+        calls = await harness.fake._feed_and_collect(harness.app, forged)
+        texts = [str(c.params.get("text", "")) for c in calls]
+        assert not any(messages.ERROR_APOLOGY[:20] in t for t in texts), (data, texts)
+    assert await harness.row_counts() == before
+
+    # Ana presses Undo, then the same button press is replayed: undone once.
+    for _ in range(2):
+        press = harness.fake.callback_press(ana, saved.message_id, render.UNDO)
+        await harness.fake._feed_and_collect(harness.app, press)
+    assert await harness.row_counts() == before
+    async with harness.db.uow(read_only=True) as session:
+        contact = await session.scalar(select(Contact).where(Contact.note.contains("press-1")))
+    assert contact is not None
+    assert contact.undone_at is not None
+    actions = await harness.audit_actions()
+    assert actions.count("record.undone") == 1
