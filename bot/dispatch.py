@@ -38,7 +38,9 @@ from bot.care import (
 )
 from bot.clock import Clock
 from bot.config import Config
+from bot.records import AttendanceCheck
 from bot.render import digest as digest_render
+from bot.render import records as records_render
 from bot.render.reminders import (
     TASK_BUTTONS,
     ReminderFacts,
@@ -670,6 +672,8 @@ class Dispatcher:
         )
         patient = await session.get(Patient, task.patient_id) if task.patient_id else None
         privacy = recipient.privacy_mode or self.config.privacy.push_names
+        if task.kind == TaskKind.ATTENDANCE_CHECK and delivery.kind == DeliveryKind.REMINDER:
+            return await self._compose_attendance(session, task, recipient, patient, privacy)
         label = (
             patient_label(
                 privacy=privacy,
@@ -725,6 +729,39 @@ class Dispatcher:
             )
         assert recipient.chat_id is not None
         return Outgoing(recipient.chat_id, text, buttons)
+
+    async def _compose_attendance(
+        self, session: Any, task: Task, nurse: Nurse, patient: Patient | None, privacy: str
+    ) -> Outgoing | None:
+        """The "did the appointment happen?" check, with [Attended] [No-show] [Rescheduled]."""
+        appointment = await session.get(Appointment, task.origin_id) if task.origin_id else None
+        if appointment is None or appointment.undone_at is not None or patient is None:
+            return None
+        check = AttendanceCheck(
+            task_id=task.id,
+            chat_id=nurse.chat_id,
+            zone=nurse.timezone,
+            patient_label=patient_label(
+                privacy=privacy,
+                name=patient.display_name,
+                initials=patient.initials,
+                code=patient.code,
+            ),
+            at=appointment.at,
+            has_time=appointment.has_time,
+            with_whom=appointment.with_whom,
+            open=True,
+        )
+        buttons = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(label, callback_data=f"at:{task.id}:{code}")
+                    for code, label in records_render.ATTENDANCE_BUTTONS
+                ]
+            ]
+        )
+        assert nurse.chat_id is not None
+        return Outgoing(nurse.chat_id, records_render.render_attendance_check(check), buttons)
 
     async def _compose_digest(
         self, session: Any, delivery: Delivery, nurse: Nurse, now: datetime

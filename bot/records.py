@@ -829,34 +829,6 @@ async def set_attendance(
         return AttendanceSet(appointment.id, patient.display_name, status, line)
 
 
-async def attendance_check(db: Database, config: Config, *, task_id: int) -> AttendanceCheck | None:
-    """What the attended? push for this task shows (names per the nurse's privacy mode)."""
-    from storage.models import Nurse
-
-    async with db.uow(read_only=True) as session:
-        task = await store.get_task(session, task_id=task_id)
-        if task is None or task.kind != TaskKind.ATTENDANCE_CHECK:
-            return None
-        appointment = await session.get(Appointment, task.origin_id or 0)
-        nurse = await session.get(Nurse, task.nurse_id)
-        if appointment is None or nurse is None:
-            return None
-        patient = await session.get(Patient, appointment.patient_id)
-        assert patient is not None
-        mode = nurse.privacy_mode or config.privacy.push_names
-        label = {"full": patient.display_name, "code": patient.code}.get(mode, patient.initials)
-        return AttendanceCheck(
-            task_id=task.id,
-            chat_id=nurse.chat_id,
-            zone=nurse.timezone,
-            patient_label=label,
-            at=appointment.at,
-            has_time=appointment.has_time,
-            with_whom=appointment.with_whom,
-            open=task.status == TaskStatus.OPEN and appointment.undone_at is None,
-        )
-
-
 # -- helpers -------------------------------------------------------------------------------------
 
 _TASK_TITLES = {

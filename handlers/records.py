@@ -16,7 +16,7 @@ from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -29,7 +29,6 @@ from telegram.ext import (
 
 from bot import care
 from bot import records as service
-from bot.config import Config
 from bot.context import CaseContext
 from bot.parsing import (
     AppointmentIntent,
@@ -60,7 +59,6 @@ from bot.parsing.careplans import (
 from bot.render import records as render
 from handlers import careplans, patients, queries
 from handlers.common import is_number, quiet_conversation
-from storage.db import Database
 from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party
 
 RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
@@ -223,7 +221,7 @@ def attendance_keyboard(task_id: int) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(label, callback_data=f"at:{task_id}:{code}")
-                for code, (label, _status) in _ATTENDANCE.items()
+                for code, label in render.ATTENDANCE_BUTTONS
             ]
         ]
     )
@@ -837,21 +835,6 @@ async def stale_question(update: Update, context: CaseContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer("That question has closed; nothing was saved.", show_alert=True)
-
-
-async def send_attendance_check(
-    bot: Bot, db: Database, task_id: int, config: Config | None = None
-) -> int | None:
-    """Push the attended? check for an attendance_check task; the message id, or None."""
-    check = await service.attendance_check(db, config or Config(), task_id=task_id)
-    if check is None or check.chat_id is None or not check.open:
-        return None
-    sent = await bot.send_message(
-        check.chat_id,
-        render.render_attendance_check(check),
-        reply_markup=attendance_keyboard(check.task_id),
-    )
-    return int(sent.message_id)
 
 
 # -- what is never logged --------------------------------------------------------------------------

@@ -35,6 +35,8 @@ HIGH = "High"
 ATTENDED = "Attended"
 NO_SHOW = "No-show"
 RESCHEDULED = "Rescheduled"
+# The attended? check's buttons: callback "at:<task id>:<code>" (handlers/records.py answers).
+ATTENDANCE_BUTTONS = (("a", ATTENDED), ("n", NO_SHOW), ("r", RESCHEDULED))
 TOMORROW = "Tomorrow"
 IN_ONE_WEEK = "In 1 week"
 NO_FOLLOW_UP = "No follow-up"

@@ -3,12 +3,14 @@ days off, late after downtime, and [Show all] when cut."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import update
 
 from bot.care import end_of_local_day
-from bot.dispatch import digest_instant, is_day_off
+from bot.dispatch import Dispatcher, digest_instant, is_day_off
+from storage.db import Database
 from storage.models import (
     Appointment,
     AppointmentStatus,
@@ -177,12 +179,8 @@ async def test_one_digest_per_local_day_across_both_dst_changes(harness: Harness
     digests = _digests(harness, ana.id)
     assert len(digests) == 8
     # On the DST days themselves the digest reads as on any other day.
-    assert digests[2] == (
-        "☀️ Good morning — Sun 8 Mar (America/Chicago)\n\nNothing due today. 🎉"
-    )
-    assert digests[6] == (
-        "☀️ Good morning — Sun 1 Nov (America/Chicago)\n\nNothing due today. 🎉"
-    )
+    assert digests[2] == ("☀️ Good morning — Sun 8 Mar (America/Chicago)\n\nNothing due today. 🎉")
+    assert digests[6] == ("☀️ Good morning — Sun 1 Nov (America/Chicago)\n\nNothing due today. 🎉")
 
 
 def test_digest_instant_in_a_dst_gap_moves_forward() -> None:
@@ -251,3 +249,23 @@ async def test_a_long_digest_is_cut_to_one_message_with_show_all(harness: Harnes
     assert len(pages) >= 2
     assert all(len(p.source or "") <= 4096 for p in pages)
     assert sum((p.text or "").count("Follow-up") for p in pages) == 160
+
+
+async def test_two_dispatchers_at_digest_time_send_one_digest(harness: Harness) -> None:
+    ana = await harness.enroll("Ana")
+    harness.clock.set(datetime(2026, 11, 24, 7, 30, tzinfo=CHICAGO))
+    # A second process's dispatcher: its own engine on SQLite; on PostgreSQL the same
+    # database (the per-test schema) through other pooled connections.
+    other = Database(harness.db.url) if harness.db.dialect != "postgresql" else None
+    second = Dispatcher(
+        db=harness.db if other is None else other,
+        bot=harness.app.bot,
+        config=harness.app.services.config,
+        clock=harness.clock,
+        worker_id="second",
+    )
+    second.per_chat_gap = 0.0
+    await asyncio.gather(run_pass(harness), second.run_once(), run_pass(harness), second.run_once())
+    assert len(_digests(harness, ana.id)) == 1
+    if other is not None:
+        await other.dispose()

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from bot.render import records as render
-from handlers.records import send_attendance_check
 from storage import patients
 from storage.models import (
     Appointment,
@@ -29,6 +28,7 @@ from storage.models import (
 )
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
+from tests.reminder_support import run_pass
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -300,9 +300,8 @@ async def test_attended_check_no_show_creates_a_follow_up_task(
     await harness.send(ana, "John Smith cardiology appt tomorrow 10am")
     [check] = [t for t in await _tasks(harness) if t.kind == TaskKind.ATTENDANCE_CHECK]
     harness.clock.advance(timedelta(days=1, hours=2))
-    message_id = await send_attendance_check(harness.app.bot, harness.db, check.id)
-    assert message_id is not None
-    pushed = harness.fake.last_message(ana.id)
+    await run_pass(harness)  # the dispatcher pushes the check when the appointment is over
+    [pushed] = [m for m in harness.fake.sent_messages(ana.id) if render.ATTENDED in m.button_labels]
     assert pushed.button_labels == [render.ATTENDED, render.NO_SHOW, render.RESCHEDULED]
     assert "J.S." in (pushed.text or "")  # pushes follow the privacy setting (initials)
     assert "John Smith" not in (pushed.text or "")
