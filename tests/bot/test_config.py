@@ -135,3 +135,10 @@ def test_cli_invite_prints_code_and_link(tmp_path: Path) -> None:
     verify = _casebot("audit", "verify", cwd=tmp_path)
     assert verify.returncode == 0
     assert "audit chain ok: 1 events" in verify.stdout
+
+
+def test_cli_audit_export_with_a_bad_date_is_one_clear_line(tmp_path: Path) -> None:
+    result = _casebot("audit", "export", "--since", "last tuesday", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "expected a date as YYYY-MM-DD" in result.stderr
+    assert "Traceback" not in result.stderr
