@@ -287,19 +287,29 @@ async def plan_command(update: Update, context: CaseContext) -> None:
     await _say(update, context, text, InlineKeyboardMarkup(rows))
 
 
-async def intervention_button(update: Update, context: CaseContext) -> int:
-    """[Add intervention] under a goal: ask what it is."""
+async def _ask_for_text(
+    update: Update, context: CaseContext, *, prefix: str, key: str, prompt: str, step: Step
+) -> int:
+    """A button that asks for a typed answer: keep its id under `key`, ask, wait in `step`."""
     query = update.callback_query
     assert query is not None
     assert query.data is not None
     await query.answer()
-    raw = query.data.removeprefix("cg:i:")
+    raw = query.data.removeprefix(prefix)
     if not is_number(raw):
         return ConversationHandler.END
     _clear(context)
-    _pending(context)["goal_id"] = int(raw)
-    await _say(update, context, render.ASK_INTERVENTION)
-    return Step.INTERVENTION
+    _pending(context)[key] = int(raw)
+    await _say(update, context, prompt)
+    return step
+
+
+async def intervention_button(update: Update, context: CaseContext) -> int:
+    """[Add intervention] under a goal: ask what it is."""
+    return await _ask_for_text(
+        update, context, prefix="cg:i:", key="goal_id", prompt=render.ASK_INTERVENTION,
+        step=Step.INTERVENTION,
+    )  # fmt: skip
 
 
 async def intervention_text(update: Update, context: CaseContext) -> int:
@@ -326,17 +336,9 @@ async def intervention_text(update: Update, context: CaseContext) -> int:
 
 async def note_button(update: Update, context: CaseContext) -> int:
     """[Add progress note] under the plan: ask for it."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    await query.answer()
-    raw = query.data.removeprefix("cn:")
-    if not is_number(raw):
-        return ConversationHandler.END
-    _clear(context)
-    _pending(context)["patient_id"] = int(raw)
-    await _say(update, context, render.ASK_NOTE)
-    return Step.NOTE
+    return await _ask_for_text(
+        update, context, prefix="cn:", key="patient_id", prompt=render.ASK_NOTE, step=Step.NOTE
+    )
 
 
 async def note_text(update: Update, context: CaseContext) -> int:
