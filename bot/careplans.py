@@ -393,15 +393,3 @@ async def plan(
             ),
             given=tuple(GivenLine(g.given_at, g.resource_text) for g in given),
         )
-
-
-async def card_extras(
-    session: AsyncSession, *, patient_id: int, today: date
-) -> tuple[tuple[GoalView, ...], tuple[ReferralLine, ...]]:
-    """Active goals and open referrals for the patient card (inside its transaction)."""
-    goals = await store.goals_of(session, patient_id=patient_id, status=GoalStatus.ACTIVE)
-    referrals = await store.open_referrals_of(session, patient_id=patient_id)
-    return (
-        tuple(goal_view(g) for g in goals),
-        tuple(ReferralLine(r.id, r.to_whom, r.sent_on, r.status.value) for r in referrals),
-    )

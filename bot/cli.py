@@ -393,8 +393,9 @@ async def _serve_async(config: Config) -> int:
 
     db = await open_database(config)
     app = build_application(config, db=db)
-    log.info("casebot starting (%s mode, process %s)", config.telegram.mode,
-             app.services.process_id)
+    log.info(
+        "casebot starting (%s mode, process %s)", config.telegram.mode, app.services.process_id
+    )
     try:
         await serve(app)
     finally:

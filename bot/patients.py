@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import careplans
 from bot.context import NurseView
 from bot.parsing import Caseload, PatientRef
 from bot.parsing.patients import normalise_name
@@ -37,7 +36,7 @@ from bot.render.patients import (
 from storage import patients as repo
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Appointment, Contact, Patient, PatientStatus, Risk
+from storage.models import Patient, PatientStatus, Risk
 
 TIMELINE_LENGTH = 8
 MAX_NAME = 120
@@ -526,22 +525,15 @@ def _plain(value: object) -> str | None:
     return str(value)
 
 
-def _contact_line(contact: Contact) -> ContactLine:
+def _contact_line(contact: repo.ContactRow) -> ContactLine:
     return ContactLine(
-        at=contact.occurred_at,
-        channel=contact.channel.value,
-        outcome=contact.outcome.value,
-        with_whom=contact.with_whom.value,
-        note=contact.note,
+        contact.at, contact.channel, contact.outcome, contact.with_whom, contact.note
     )
 
 
-def _appointment_line(appointment: Appointment) -> AppointmentLine:
+def _appointment_line(appointment: repo.AppointmentRow) -> AppointmentLine:
     return AppointmentLine(
-        at=appointment.at,
-        with_whom=appointment.with_whom,
-        location=appointment.location,
-        status=appointment.status.value,
+        appointment.at, appointment.with_whom, appointment.location, appointment.status
     )
 
 
@@ -549,29 +541,23 @@ async def _card(
     session: AsyncSession, patient: Patient, *, zone: ZoneInfo, now: datetime
 ) -> PatientCard:
     pid = patient.id
-    last = await repo.last_reached_contact(session, patient_id=pid)
-    tasks = await repo.open_tasks(session, patient_id=pid)
-    upcoming = await repo.next_appointment(session, patient_id=pid, now=now)
     n = TIMELINE_LENGTH
     today = now.astimezone(zone).date()
+    rows = await repo.card_rows(session, patient_id=pid, now=now, limit=n)
     timeline: list[tuple[datetime, int, TimelineLine]] = []
-    for c in await repo.recent_contacts(session, patient_id=pid, until=now, limit=n):
-        timeline.append((c.occurred_at, c.id, _contact_line(c)))
-    for a in await repo.recent_appointments(session, patient_id=pid, until=now, limit=n):
+    for c in rows.contacts:
+        timeline.append((c.at, c.id, _contact_line(c)))
+    for a in rows.appointments:
         timeline.append((a.at, a.id, _appointment_line(a)))
-    for e in await repo.recent_episodes(session, patient_id=pid, limit=n):
+    for e in rows.episodes:
         if e.discharged_on <= today:
             start = datetime.combine(e.discharged_on, time(0), tzinfo=zone)
-            line = DischargeLine(
-                on=e.discharged_on,
-                facility=e.facility,
-                complexity=e.complexity.value if e.complexity else None,
-            )
+            line = DischargeLine(on=e.discharged_on, facility=e.facility, complexity=e.complexity)
             timeline.append((start, e.id, line))
-    for m in await repo.recent_med_recs(session, patient_id=pid, until=now, limit=n):
-        timeline.append((m.performed_at, m.id, MedRecLine(m.performed_at, m.discrepancies)))
+    for m in rows.med_recs:
+        timeline.append((m.at, m.id, MedRecLine(m.at, m.discrepancies)))
     timeline.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    goals, referrals = await careplans.card_extras(session, patient_id=pid, today=today)
+    last, upcoming = rows.last_reached, rows.next_appointment
     return PatientCard(
         id=pid,
         name=patient.display_name,
@@ -582,12 +568,12 @@ async def _card(
         status=patient.status.value,
         last_reached=_contact_line(last) if last else None,
         open_tasks=tuple(
-            TaskLine(t.kind.value, t.title, t.due_at, t.attempts_documented) for t in tasks
+            TaskLine(t.kind, t.title, t.due_at, t.attempts_documented) for t in rows.open_tasks
         ),
         next_appointment=_appointment_line(upcoming) if upcoming else None,
         timeline=tuple(item[2] for item in timeline[:n]),
         zone=str(zone.key),
         as_of=now,
-        goals=tuple(GoalLine(g.text, g.target_on) for g in goals),
-        referrals=tuple(ReferralLine(r.to_whom, r.sent_on, r.status) for r in referrals),
+        goals=tuple(GoalLine(g.text, g.target_on) for g in rows.goals),
+        referrals=tuple(ReferralLine(r.to_whom, r.sent_on, r.status) for r in rows.referrals),
     )

@@ -26,16 +26,20 @@ from storage.migrate import upgrade
 from storage.models import (
     Appointment,
     AppointmentStatus,
+    CareGoal,
     Channel,
     Complexity,
     Contact,
     Episode,
+    GoalStatus,
     MedicationReconciliation,
     Nurse,
     Outcome,
     Party,
     Patient,
     PatientStatus,
+    Referral,
+    ReferralStatus,
     Risk,
     Role,
     Task,
@@ -57,7 +61,17 @@ SEEDED_TABLES = (
     "appointments",
     "episodes",
     "medication_reconciliations",
+    "care_goals",
+    "referrals",
 )
+GOALS = [
+    ("A1c under 8% by the next lab draw", 90),
+    ("Weighs daily and calls for a gain over 2 lb", 30),
+    ("Takes all medications as listed", 60),
+    ("Walks 15 minutes a day", 45),
+    ("Knows the warning signs and whom to call", 14),
+]
+REFERRALS = ["cardiology", "dietitian", "podiatry", "home health", "social work", "pulmonology"]
 
 
 @dataclass(frozen=True)
@@ -345,6 +359,55 @@ async def seed(db: Database, size: Size, *, now: datetime, rng_seed: int = 5) ->
     counts["medication_reconciliations"] = await _insert(
         db, MedicationReconciliation, med_rec_rows()
     )
+
+    def goal_rows() -> Iterator[dict[str, Any]]:
+        """Seven in ten patients have a care plan of one to three goals, most still active."""
+        number = 0
+        for p in range(size.patients):
+            if p % 10 >= 7:
+                continue
+            for text, days in rng.sample(GOALS, 1 + p % 3):
+                number += 1
+                created = now - timedelta(days=rng.randrange(5, 120))
+                status = GoalStatus.ACTIVE if rng.random() < 0.8 else GoalStatus.MET
+                yield {
+                    "id": number,
+                    "patient_id": p + 1,
+                    "nurse_id": owner[p],
+                    "text": text,
+                    "target_on": (created + timedelta(days=days)).date(),
+                    "status": status,
+                    "outcome": "",
+                    "closed_at": None if status == GoalStatus.ACTIVE else now,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+
+    counts["care_goals"] = await _insert(db, CareGoal, goal_rows())
+
+    def referral_rows() -> Iterator[dict[str, Any]]:
+        """One patient in four has a referral; about half of them are still open."""
+        for number, p in enumerate(range(0, size.patients, 4), start=1):
+            sent = now - timedelta(days=rng.randrange(1, 60))
+            status = rng.choice(list(ReferralStatus))
+            yield {
+                "id": number,
+                "patient_id": p + 1,
+                "nurse_id": owner[p],
+                "to_whom": rng.choice(REFERRALS),
+                "specialty": "",
+                "reason": "",
+                "sent_on": sent.date(),
+                "status": status,
+                "appointment_id": None,
+                "created_at": sent,
+                "updated_at": sent,
+                "closed_at": now
+                if status in (ReferralStatus.COMPLETED, ReferralStatus.DECLINED)
+                else None,
+            }
+
+    counts["referrals"] = await _insert(db, Referral, referral_rows())
     if db.dialect == "postgresql":  # ids were explicit: move the identity sequences past them
         async with db.engine.begin() as conn:
             for table in SEEDED_TABLES:

@@ -160,6 +160,8 @@ async def test_seed_tiny_and_the_bench_nurse(sqlite_db: Database) -> None:
     counts = await seed(sqlite_db, SIZES["tiny"], now=NOW)
     assert counts["contacts"] == 800
     assert counts["tasks"] == 300
+    assert counts["care_goals"] == 223  # 1-3 goals for 7 patients in 10
+    assert counts["referrals"] == 40  # one patient in four
     async with sqlite_db.uow(read_only=True) as session:
         bench = await session.scalar(
             select(func.count()).select_from(Patient).where(Patient.nurse_id == 1)
