@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiolimiter import AsyncLimiter
 from apscheduler.jobstores.base import JobLookupError
 from sqlalchemy import select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -72,6 +73,8 @@ URGENT_KINDS = {TaskKind.TCM_CONTACT.value, TaskKind.TCM_VISIT.value, TaskKind.M
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PER_CHAT_GAP = 1.05  # seconds between two pushes to one chat (Telegram: about 1 a second)
 SETTLE_EVERY = 25  # sends marked sent per write transaction
+HEARTBEAT_SECONDS = 5.0  # how often a dispatcher says it is alive and recounts the others
+ALIVE_WITHIN = timedelta(seconds=3 * HEARTBEAT_SECONDS)  # silent longer: its share is freed
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,12 @@ class Dispatcher:
         self._job: Any = None
         self._poll_job: Any = None
         self._job_queue: Any = None
+        self._heartbeat_job: Any = None
         self._running: asyncio.Task[None] | None = None
+        # Telegram's per-bot budget is shared by every dispatching process: each paces its
+        # pushes at budget / live dispatchers (counted in the database every few seconds).
+        self.workers = 1
+        self._share = _pacer(config.telegram.max_messages_per_second)
 
     # ------------------------------------------------------------------ scheduling
 
@@ -162,13 +170,41 @@ class Dispatcher:
             first=0.1,
             name="dispatch-poll",
         )
+        self._heartbeat_job = job_queue.run_repeating(
+            self._beat, interval=HEARTBEAT_SECONDS, first=0, name="dispatch-heartbeat"
+        )
+
+    async def _beat(self, _context: Any) -> None:
+        try:
+            await self.heartbeat()
+        except Exception as exc:  # noqa: BLE001 - keep the last share; the next beat retries
+            log.warning("dispatch heartbeat failed: %s", type(exc).__name__)
+
+    async def heartbeat(self) -> int:
+        """Say this dispatcher is alive; re-pace to its share if others came or went."""
+        async with self.db.uow() as session:
+            workers = await outbox.heartbeat(
+                session, worker=self.worker_id, now=self.clock.now(), alive_within=ALIVE_WITHIN
+            )
+        if workers != self.workers:
+            log.info("dispatchers sharing the send budget: %d (was %d)", workers, self.workers)
+            self.workers = workers
+            self._share = _pacer(self.config.telegram.max_messages_per_second / workers)
+        return workers
+
+    async def close(self) -> None:
+        """Stop, and free this dispatcher's share of the budget for the others at once."""
+        self.stop()
+        with contextlib.suppress(Exception):  # best effort: it expires after ALIVE_WITHIN anyway
+            async with self.db.uow() as session:
+                await outbox.forget_worker(session, worker=self.worker_id)
 
     def stop(self) -> None:
-        for job in (self._job, self._poll_job):
+        for job in (self._job, self._poll_job, self._heartbeat_job):
             if job is not None and not job.removed:
                 with contextlib.suppress(JobLookupError):
                     job.schedule_removal()
-        self._job = self._poll_job = None
+        self._job = self._poll_job = self._heartbeat_job = None
         if self._running is not None:
             self._running.cancel()
 
@@ -483,6 +519,7 @@ class Dispatcher:
     ) -> int | None:
         """Send one push; the Telegram message id, or None after arranging a retry or failure."""
         await self._space(outgoing.chat_id)
+        await self._share.acquire()
         try:
             message = await self.bot.send_message(
                 outgoing.chat_id, outgoing.text, reply_markup=outgoing.buttons
@@ -782,6 +819,11 @@ class Dispatcher:
             )
         assert nurse.chat_id is not None
         return Outgoing(nurse.chat_id, text, buttons)
+
+
+def _pacer(per_second: float) -> AsyncLimiter:
+    """Evenly spaced sends at `per_second` (no bursts, so several pacers add up smoothly)."""
+    return AsyncLimiter(1, 1 / per_second)
 
 
 def _seconds(value: Any) -> float:

@@ -3,8 +3,8 @@
 Telegram allows one getUpdates poller and a conversation's state lives in one process, so one
 process at a time handles updates: on PostgreSQL, the one holding a session-level advisory
 lock; the others stand by and take over within seconds when its connection dies. Every process
-dispatches (claims are exclusive in the database). On SQLite there is one process (the CLI
-holds a file lock), which is always the leader.
+dispatches (claims are exclusive in the database) at its share of Telegram's per-bot budget.
+On SQLite there is one process (the CLI holds a file lock), which is always the leader.
 """
 
 from __future__ import annotations
@@ -113,6 +113,8 @@ async def serve(app: CasebotApplication, *, stop: asyncio.Event | None = None) -
         if handling:
             await _stop_updates(app)
         await leadership.release()
+        if services.dispatcher is not None:
+            await services.dispatcher.close()
         await app.stop()
         if app.post_stop is not None:
             await app.post_stop(app)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,10 +23,17 @@ from storage.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    DispatchWorker,
     Nurse,
     Task,
     TaskStatus,
 )
+
+
+def _insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,7 @@ async def insert_deliveries(
         }
         for p in planned
     ]
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Delivery).on_conflict_do_nothing(index_elements=["key"])
+    statement = _insert(session)(Delivery).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(statement.returning(Delivery.id), rows)
     return len(result.all())
 
@@ -136,6 +141,19 @@ async def claim_due(
         or_(Delivery.next_try_at.is_(None), Delivery.next_try_at <= now),
     )
     abandoned = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+    # A chat whose pushes another live worker is sending stays with that worker, so that two
+    # processes never send to one chat in the same second (Telegram allows about one).
+    held = Delivery.__table__.alias("held")
+    held_elsewhere = (
+        select(held.c.id)
+        .where(
+            held.c.nurse_id == Delivery.nurse_id,
+            held.c.status == DeliveryStatus.SENDING,
+            held.c.lease_until >= now,
+            held.c.claimed_by != worker,
+        )
+        .exists()
+    )
     # At most `per_chat` rows per recipient in one claim: pushes to one chat are spaced about a
     # second apart, so a batch spread over many chats is what keeps the send rate up.
     ranked = (
@@ -145,7 +163,7 @@ async def claim_due(
             .over(partition_by=Delivery.nurse_id, order_by=(Delivery.due_at, Delivery.id))
             .label("rank"),
         )
-        .where(or_(due, abandoned))
+        .where(or_(due, abandoned), ~held_elsewhere)
         .subquery()
     )
     spread = select(ranked.c.id).where(ranked.c.rank <= per_chat)
@@ -166,6 +184,35 @@ async def claim_due(
         delivery.attempts += 1
     await session.flush()
     return claimed
+
+
+async def heartbeat(
+    session: AsyncSession, *, worker: str, now: datetime, alive_within: timedelta
+) -> int:
+    """Record that `worker` dispatches; return how many workers did within `alive_within`
+    (itself included), forgetting those silent for a day."""
+    statement = _insert(session)(DispatchWorker).values(
+        worker_id=worker, started_at=now, seen_at=now
+    )
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["worker_id"], set_={"seen_at": now})
+    )
+    await session.execute(
+        delete(DispatchWorker).where(DispatchWorker.seen_at < now - timedelta(days=1))
+    )
+    live = await session.scalar(
+        select(func.count())
+        .select_from(DispatchWorker)
+        .where(
+            or_(DispatchWorker.seen_at >= now - alive_within, DispatchWorker.worker_id == worker)
+        )
+    )
+    return max(int(live or 0), 1)
+
+
+async def forget_worker(session: AsyncSession, *, worker: str) -> None:
+    """A worker stopping cleanly: the others take its share of the budget at their next beat."""
+    await session.execute(delete(DispatchWorker).where(DispatchWorker.worker_id == worker))
 
 
 async def mark_sent(

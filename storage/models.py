@@ -369,6 +369,16 @@ class Note(Base):
     undone_at: Mapped[datetime | None]
 
 
+class DispatchWorker(Base):
+    """A dispatching process's heartbeat: how many share Telegram's per-bot send budget."""
+
+    __tablename__ = "dispatch_workers"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+
+
 class Delivery(Base):
     """The outbox: one row per push, claimed before sending, marked sent with the message id."""
 
