@@ -5,7 +5,8 @@ Run: .venv/bin/python benchmarks/bench_push.py [--quick] [--write]
 1. Throughput: 3,000 due reminders for 300 nurses go through the real dispatcher, PTB's
    AIORateLimiter and the fake Telegram, which enforces Telegram's limits (30 messages a second
    per bot, 1 a second per chat) by answering 429. Reported: messages per second as a share of
-   30/s, and the 429s received.
+   30/s, and the 429s received. Then the same with two dispatchers (two bots, each with its own
+   AIORateLimiter, as two processes have) on one PostgreSQL database, sharing the budget.
 2. Scale: 1,000,000 open tasks in the database. The bot process's memory must not grow with the
    number of open tasks (they are rows, not scheduler jobs), and reminders coming due while it
    runs must be sent within 2 s (p99 due-to-sent). The naive design, one APScheduler job per
@@ -33,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
@@ -42,6 +43,7 @@ from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import (  # noqa: E402
     Delivery,
+    DeliveryStatus,
     Nurse,
     Patient,
     PatientStatus,
@@ -177,6 +179,102 @@ async def throughput(quick: bool) -> dict[str, Any]:
         }
 
 
+async def throughput_two(quick: bool, pg_url: str) -> dict[str, Any] | None:
+    """Two dispatchers (as two processes) on one PostgreSQL database share the 30/s budget."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from bot.dispatch import Dispatcher
+
+    admin = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        conn = await asyncpg.connect(admin)
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"two dispatchers: PostgreSQL unavailable ({type(exc).__name__}), skipped")
+        return None
+    name = "casebot_bench_push"
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    nurses_n, each = (60, 5) if quick else (300, 10)
+    db = Database(make_url(pg_url).set(database=name).render_as_string(hide_password=False))
+    apps = []
+    try:
+        await upgrade(db)
+        fake = FakeTelegram()
+        now = datetime.now(UTC)
+        nurse_ids = await seed_nurses(db, fake, nurses_n, now)
+        rows = [
+            task_row(nid, nid, now - timedelta(minutes=1), now)
+            for nid in nurse_ids
+            for _ in range(each)
+        ]
+        await add_tasks(db, rows)
+        fake.enforce_rate_limits(global_per_sec=30, per_chat_per_sec=1)
+        config = load_config(None, environ={"CASEBOT_TELEGRAM_TOKEN": fake.token})
+        dispatchers = []
+        for worker in ("process-1", "process-2"):
+            app = build_application(
+                config, db=db, clock=SystemClock(), request=fake.request(), dispatch=False
+            )
+            await app.initialize()
+            apps.append(app)
+            dispatchers.append(
+                Dispatcher(
+                    db=db, bot=app.bot, config=config, clock=SystemClock(), worker_id=worker
+                )
+            )
+        for d in (*dispatchers, dispatchers[0]):
+            await d.heartbeat()
+        assert [d.workers for d in dispatchers] == [2, 2]
+
+        async def left() -> int:
+            async with db.uow(read_only=True) as session:
+                return int(
+                    await session.scalar(
+                        select(func.count())
+                        .select_from(Delivery)
+                        .where(Delivery.status != DeliveryStatus.SENT)
+                    )
+                    or 0
+                )
+
+        async def drain(d: Dispatcher) -> int:
+            """Passes until every reminder is sent (chats the other one holds come free)."""
+            sent = 0
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                report = await d.run_once()
+                sent += report.sent
+                if not report.claimed:
+                    if not await left():
+                        break
+                    await asyncio.sleep(0.2)
+            return sent
+
+        started = time.monotonic()
+        per_worker = await asyncio.gather(*(drain(d) for d in dispatchers))
+        elapsed = time.monotonic() - started
+        sent = [c for c in fake.calls_of("sendMessage") if c.ok]
+        rate = (len(sent) - 1) / max((sent[-1].at - sent[0].at).total_seconds(), 1e-9)
+        return {
+            "nurses": nurses_n,
+            "reminders": len(rows),
+            "sent": len(sent),
+            "per_worker": per_worker,
+            "elapsed_s": elapsed,
+            "rate": rate,
+            "share": rate / TELEGRAM_CAP,
+            "429s": fake.rate_limit_hits,
+        }
+    finally:
+        for app in apps:
+            await app.shutdown()
+        await db.dispose()
+
+
 async def scale(quick: bool) -> dict[str, Any]:
     open_tasks = 100_000 if quick else 1_000_000
     due_soon = 200
@@ -310,8 +408,19 @@ async def naive_scheduler(jobs: int) -> dict[str, float]:
     return await run()
 
 
-def render(tp: dict[str, Any], sc: dict[str, Any]) -> str:
+def render(tp: dict[str, Any], two: dict[str, Any] | None, sc: dict[str, Any]) -> str:
     naive = sc["naive"]
+    shared = (
+        [
+            f"| two dispatchers (two processes, one PostgreSQL database): {two['reminders']:,} "
+            f"reminders | {two['rate']:.1f} msg/s = {two['share']:.2f} of 30/s "
+            f"({two['elapsed_s']:.0f} s; {two['per_worker'][0]:,} + {two['per_worker'][1]:,} "
+            f"sent) | ≥ 0.90 |",
+            f"| 429s with two dispatchers | {two['429s']} | 0 |",
+        ]
+        if two is not None
+        else ["| two dispatchers | not measured (PostgreSQL unavailable) | — |"]
+    )
     return "\n".join([
         "## Pushes",
         "",
@@ -323,6 +432,7 @@ def render(tp: dict[str, Any], sc: dict[str, Any]) -> str:
         f"| throughput: {tp['reminders']:,} due reminders for {tp['nurses']} nurses | "
         f"{tp['rate']:.1f} msg/s = {tp['share']:.2f} of 30/s ({tp['elapsed_s']:.0f} s) | ≥ 0.90 |",
         f"| 429s from the fake (enforcing 30/s per bot, 1/s per chat) | {tp['429s']} | 0 |",
+        *shared,
         f"| open tasks in the database | {sc['open_tasks']:,} (loaded in {sc['load_s']:.0f} s) "
         "| 1,000,000 |",
         f"| bot process RSS before → after loading them | {sc['rss_before']:.0f} → "
@@ -336,7 +446,9 @@ def render(tp: dict[str, Any], sc: dict[str, Any]) -> str:
         "the next due time from one indexed query), so memory does not follow the number of open "
         "tasks, while the naive design holds every reminder as a scheduler job (and loses a job "
         "that fires late or crashes mid-send: design.md pitfalls). The open "
-        "tasks were inserted by a separate process, so the RSS shown is the bot's own.",
+        "tasks were inserted by a separate process, so the RSS shown is the bot's own. With two "
+        "processes each dispatcher counts the live ones by heartbeat and paces its pushes at "
+        "half the budget, and a chat being sent by one is not claimed by the other.",
         "",
     ])
 
@@ -356,14 +468,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     tp = loop.run_until_complete(throughput(args.quick))
     print("throughput", tp, flush=True)
+    two = loop.run_until_complete(throughput_two(args.quick, args.pg_url))
+    print("two dispatchers", two, flush=True)
     sc = loop.run_until_complete(scale(args.quick))
     print("scale", sc, flush=True)
-    text = render(tp, sc)
+    text = render(tp, two, sc)
     print(text)
     if args.write:
         write_section(text)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import html
 import logging
+import math
 import time as monotonic_time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -75,6 +76,7 @@ PER_CHAT_GAP = 1.05  # seconds between two pushes to one chat (Telegram: about 1
 SETTLE_EVERY = 25  # sends marked sent per write transaction
 HEARTBEAT_SECONDS = 5.0  # how often a dispatcher says it is alive and recounts the others
 ALIVE_WITHIN = timedelta(seconds=3 * HEARTBEAT_SECONDS)  # silent longer: its share is freed
+CLAIM_SECONDS = 4  # one claim holds about this many seconds of sending at the dispatcher's pace
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class Dispatcher:
         # Telegram's per-bot budget is shared by every dispatching process: each paces its
         # pushes at budget / live dispatchers (counted in the database every few seconds).
         self.workers = 1
-        self._share = _pacer(config.telegram.max_messages_per_second)
+        self._share = _pacer(self._share_of(1))
 
     # ------------------------------------------------------------------ scheduling
 
@@ -189,8 +191,14 @@ class Dispatcher:
         if workers != self.workers:
             log.info("dispatchers sharing the send budget: %d (was %d)", workers, self.workers)
             self.workers = workers
-            self._share = _pacer(self.config.telegram.max_messages_per_second / workers)
+            self._share = _pacer(self._share_of(workers))
         return workers
+
+    def _share_of(self, workers: int) -> float:
+        """Messages a second for one of `workers` dispatchers. Each even pace can fit one send
+        more than its rate into a one-second window, so one per extra dispatcher is held back."""
+        budget = self.config.telegram.max_messages_per_second
+        return max(budget - (workers - 1), 1) / workers
 
     async def close(self) -> None:
         """Stop, and free this dispatcher's share of the budget for the others at once."""
@@ -269,13 +277,17 @@ class Dispatcher:
 
     async def _claim(self) -> list[Delivery]:
         lease = timedelta(seconds=self.config.reminders.lease_seconds)
+        # About CLAIM_SECONDS of sending at this dispatcher's share: with several dispatchers,
+        # claims alternate in small batches, so each has work while the others do.
+        limit = max(1, min(self.batch, math.ceil(self._share_of(self.workers) * CLAIM_SECONDS)))
         async with self.db.uow() as session:
             return await outbox.claim_due(
                 session,
                 now=self.clock.now(),
                 worker=self.worker_id,
                 lease=lease,
-                limit=self.batch,
+                limit=limit,
+                chat_gap=timedelta(seconds=self.per_chat_gap),
             )
 
     # ------------------------------------------------------------------ planning

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,11 +29,16 @@ from storage.models import (
     TaskStatus,
 )
 
+CLAIM_LOCK_KEY = 0x0CA5EB02  # any constant, the same in every process of a deployment
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
 
 def _insert(session: AsyncSession) -> Any:
     """The dialect's INSERT, which has ON CONFLICT."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
 
 
 @dataclass(frozen=True)
@@ -133,24 +138,32 @@ async def claim_due(
     lease: timedelta,
     limit: int,
     per_chat: int = 3,
+    chat_gap: timedelta = timedelta(0),
 ) -> list[Delivery]:
     """Claim up to `limit` due deliveries for `worker`; expired leases come back as repeats."""
+    if _dialect(session) == "postgresql":
+        # One claim at a time, so each sees the chats the others just claimed (SKIP LOCKED
+        # alone lets two claims take different rows of one chat and send to it together).
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLAIM_LOCK_KEY})
     due = and_(
         Delivery.status == DeliveryStatus.PENDING,
         Delivery.due_at <= now,
         or_(Delivery.next_try_at.is_(None), Delivery.next_try_at <= now),
     )
     abandoned = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
-    # A chat whose pushes another live worker is sending stays with that worker, so that two
-    # processes never send to one chat in the same second (Telegram allows about one).
+    # A chat whose pushes another live worker is sending, or sent less than `chat_gap` ago,
+    # stays with that worker, so that two processes never send to one chat in the same second
+    # (Telegram allows about one).
     held = Delivery.__table__.alias("held")
     held_elsewhere = (
         select(held.c.id)
         .where(
             held.c.nurse_id == Delivery.nurse_id,
-            held.c.status == DeliveryStatus.SENDING,
-            held.c.lease_until >= now,
             held.c.claimed_by != worker,
+            or_(
+                and_(held.c.status == DeliveryStatus.SENDING, held.c.lease_until >= now),
+                and_(held.c.status == DeliveryStatus.SENT, held.c.sent_at > now - chat_gap),
+            ),
         )
         .exists()
     )

@@ -385,7 +385,8 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index(None, "status", "due_at"),
-        Index(None, "nurse_id", "status"),
+        # (nurse_id, status): a nurse's pushes; sent_at: was her chat sent to a moment ago?
+        Index(None, "nurse_id", "status", "sent_at"),
         Index(None, "task_id"),
     )
 

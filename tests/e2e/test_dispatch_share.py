@@ -178,3 +178,33 @@ async def test_a_chat_being_sent_by_another_live_worker_is_not_claimed(harness: 
     async with harness.db.uow() as session:
         taken = await outbox.claim_due(session, now=later, worker="two", lease=lease, limit=10)
     assert held.id in {d.id for d in taken}
+
+
+async def test_a_chat_sent_to_a_moment_ago_by_another_worker_waits_for_the_gap(
+    harness: Harness,
+) -> None:
+    await _due_reminders(harness, 1, 2)
+    planner = Dispatcher(
+        db=harness.db, bot=harness.app.bot, config=harness.app.services.config,
+        clock=harness.clock, worker_id="planner",
+    )  # fmt: skip
+    await planner.plan(harness.clock.now())
+    now = harness.clock.now()
+    lease, gap = timedelta(seconds=120), timedelta(seconds=1.05)
+    async with harness.db.uow() as session:
+        [first] = await outbox.claim_due(
+            session, now=now, worker="one", lease=lease, limit=1, chat_gap=gap
+        )
+        await outbox.mark_sent(session, delivery_id=first.id, message_id=1, now=now)
+    soon = now + timedelta(seconds=0.5)
+    async with harness.db.uow() as session:
+        early = await outbox.claim_due(
+            session, now=soon, worker="two", lease=lease, limit=10, chat_gap=gap
+        )
+    assert early == []  # "one" sent to this chat half a second ago
+    after_gap = now + timedelta(seconds=1.1)
+    async with harness.db.uow() as session:
+        second = await outbox.claim_due(
+            session, now=after_gap, worker="two", lease=lease, limit=10, chat_gap=gap
+        )
+    assert [d.nurse_id for d in second] == [first.nurse_id]
