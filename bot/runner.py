@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import CasebotApplication
 from bot.polling import ConfirmingPoller
+from bot.webhook import ConfirmingWebhook
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -131,15 +132,17 @@ async def _start_updates(app: CasebotApplication) -> None:
     if tg.mode == "webhook":
         path = "telegram"
         url = tg.webhook_url.rstrip("/")
-        await app.updater.start_webhook(
+        webhook = ConfirmingWebhook(
+            app,
             listen=tg.listen,
             port=tg.port,
-            url_path=path,
+            path=path,
             webhook_url=url if url.endswith("/" + path) else f"{url}/{path}",
             secret_token=tg.secret_token,
             allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
         )
+        await webhook.start()
+        app.services.extras["webhook"] = webhook
     else:
         poller = ConfirmingPoller(app, allowed_updates=Update.ALL_TYPES)
         await poller.start()
@@ -147,9 +150,10 @@ async def _start_updates(app: CasebotApplication) -> None:
 
 
 async def _stop_updates(app: CasebotApplication) -> None:
-    poller = app.services.extras.pop("poller", None)
-    if poller is not None:
-        await poller.stop()
+    for name in ("poller", "webhook"):
+        receiver = app.services.extras.pop(name, None)
+        if receiver is not None:
+            await receiver.stop()
     assert app.updater is not None
     if app.updater.running:
         await app.updater.stop()

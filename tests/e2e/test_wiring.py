@@ -1,15 +1,13 @@
-"""The Application's wiring: a real Bot API server over HTTP via base_url, webhook secret,
+"""The Application's wiring: a real Bot API server over HTTP via base_url,
 per-chat ordering with cross-chat concurrency, and logs free of the token and patient data."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
@@ -33,13 +31,6 @@ async def _until(check: Callable[[], bool]) -> None:
     async with asyncio.timeout(10):
         while not check():  # noqa: ASYNC110 - the fake's call log has no event to await
             await asyncio.sleep(0.02)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_polling_a_bot_api_server_at_base_url_enrolls_a_nurse(
@@ -72,49 +63,6 @@ async def test_polling_a_bot_api_server_at_base_url_enrolls_a_nurse(
             await app.shutdown()
     assert await enrollment.load_nurse(db, config, nurse.id) is not None
     assert fake.calls_of("getUpdates"), "updates came by polling over HTTP"
-
-
-async def test_webhook_refuses_calls_without_the_secret_token(
-    db: Database, clock: ManualClock, tmp_path: Path
-) -> None:
-    fake = FakeTelegram()
-    secret = "s3cret-token-for-webhook-tests"
-    config = test_config(tmp_path, CASEBOT_TELEGRAM_TOKEN=fake.token)
-    app = build_application(config, db=db, clock=clock, request=fake.request())
-    port = _free_port()
-    stranger = fake.user(first_name="Eve")
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_webhook(
-        listen="127.0.0.1",
-        port=port,
-        url_path="telegram",
-        webhook_url="https://bot.example.org/telegram",
-        secret_token=secret,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/telegram"
-        update = fake.private_text(stranger, "hello")
-        async with httpx.AsyncClient() as client:
-            missing = await client.post(url, json=update)
-            wrong = await client.post(
-                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
-            )
-            assert (missing.status_code, wrong.status_code) == (403, 403)
-            await asyncio.sleep(0.2)
-            assert not fake.sent_messages(stranger.id), "nothing was processed"
-            right = await client.post(
-                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
-            )
-            assert right.status_code == 200
-        await _until(lambda: bool(fake.sent_messages(stranger.id)))  # the stranger is refused
-        assert fake.webhook is not None
-        assert fake.webhook.get("secret_token") == secret
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
 
 
 async def test_a_slow_nurse_does_not_stall_others_and_each_chat_stays_in_order(
