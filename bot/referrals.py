@@ -1,4 +1,5 @@
-"""Referral use cases: send one (with its follow-up task), move it along, list the open ones,
+"""Referral use cases: send one (with its follow-up task), move it along (by a /referrals
+button, or by a message naming the patient and the specialty or provider), list the open ones,
 and link it to the appointment that answers it.
 
 One transaction each, audited with prior values. A referral with no appointment logged
@@ -9,6 +10,7 @@ and closes that task. Must not import telegram or handlers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -26,6 +28,7 @@ from storage import records as record_store
 from storage.db import Database
 from storage.models import (
     Appointment,
+    Patient,
     Referral,
     ReferralStatus,
     Task,
@@ -50,6 +53,44 @@ class ReferralView:
     sent_on: date
     status: str
     follow_up_due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReferralChoice:
+    """Several of the patient's open referrals fit what she wrote: she picks one."""
+
+    patient_id: int
+    patient_name: str
+    status: str
+    referrals: tuple[ReferralView, ...]
+
+
+@dataclass(frozen=True)
+class NoMatchingReferral:
+    """None of the patient's open referrals can take the change, so nothing changed.
+    ``already`` is the one that fits but has that status already."""
+
+    patient_name: str
+    open_referrals: tuple[ReferralView, ...]
+    already: ReferralView | None = None
+
+
+_NOT_A_NAME = frozenset({"dr", "doctor", "the", "a", "an", "to", "see", "referral"})
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"[^\W_]+", text.lower()) if w not in _NOT_A_NAME)
+
+
+def referral_fits(referral: Referral, *, to_whom: str, specialty: str | None) -> bool:
+    """Whether a referral is the one a message names: the same specialty, or the same provider
+    words ("Dr. Alvarez" is "dr alvarez"); a message naming neither fits every referral."""
+    if not to_whom and not specialty:
+        return True
+    if specialty and specialty in (referral.specialty, canonical_specialty(referral.to_whom)):
+        return True
+    written, saved = _words(to_whom), _words(referral.to_whom)
+    return bool(written and saved) and (written <= saved or saved <= written)
 
 
 def _view(referral: Referral, patient_name: str, follow_up: datetime | None = None) -> ReferralView:
@@ -134,10 +175,16 @@ async def set_status(
     referral_id: int,
     status: ReferralStatus,
     command: str = "button",
+    source: MessageKey | None = None,
 ) -> ReferralView | Refusal:
-    """Move her referral to a new status; leaving "sent" closes its follow-up task."""
+    """Move her referral to a new status; leaving "sent" closes its follow-up task. ``source``
+    is the message that asked for it (saved once, like every message)."""
     now = clock.now()
     async with db.uow() as session:
+        if source is not None and await record_store.find_inbound(
+            session, chat_id=source.chat_id, message_id=source.message_id
+        ):
+            return Refusal.DUPLICATE
         referral = await store.get_referral(session, referral_id=referral_id)
         if referral is None or referral.nurse_id != nurse.id:
             return Refusal.NOT_FOUND
@@ -146,30 +193,102 @@ async def set_status(
         )
         if patient is None:
             return Refusal.NOT_FOUND
-        prior = referral.status
-        if prior == status:
+        if referral.status == status:
             return Refusal.ALREADY_ANSWERED
-        referral.status = status
-        referral.updated_at = now
-        closing = status in (ReferralStatus.COMPLETED, ReferralStatus.DECLINED)
-        referral.closed_at = now if closing else None
-        closed = await _close_tasks(session, referral, now, None) if status != "sent" else []
+        await remember(session, source, nurse, now, ORIGIN, referral.id)
+        return await _move(session, nurse, patient, referral, status, now=now, command=command)
+
+
+async def move_referral(
+    db: Database,
+    clock: Clock,
+    *,
+    nurse: NurseView,
+    source: MessageKey | None,
+    patient_id: int,
+    to_whom: str,
+    specialty: str | None,
+    status: ReferralStatus,
+    command: str = "text",
+) -> ReferralView | ReferralChoice | NoMatchingReferral | Refusal:
+    """Move the open referral of her patient that a message names (by ``to_whom`` or
+    ``specialty``) to ``status``, as set_status does. Several that fit come back to choose
+    from; none, and nothing changes."""
+    now = clock.now()
+    async with db.uow() as session:
+        patient = await begin(session, nurse, source, patient_id)
+        if isinstance(patient, Refusal):
+            return patient
+        open_now = [
+            r
+            for r in await store.open_referrals_of(session, patient_id=patient.id)
+            if r.nurse_id == nurse.id
+        ]
+        fitting = [r for r in open_now if referral_fits(r, to_whom=to_whom, specialty=specialty)]
+        movable = [r for r in fitting if r.status != status]
+        if len(movable) == 1:
+            await remember(session, source, nurse, now, ORIGIN, movable[0].id)
+            return await _move(
+                session, nurse, patient, movable[0], status, now=now, command=command
+            )
+        name = patient.display_name
+        shown = movable or open_now
+        # Showing her the patient's referrals to choose from (or what is open) is a read.
         await audit.record_audit(
             session,
             at=now,
-            action="referral.status_changed",
+            action="referral.listed",
             actor_nurse_id=nurse.id,
             command=command,
             patient_id=patient.id,
             entity="referral",
-            entity_id=referral.id,
-            detail={
-                "prior_status": prior.value,
-                "status": status.value,
-                "tasks_closed": [t.id for t in closed],
-            },
+            detail={"referral_ids": [r.id for r in shown]},
         )
-        return _view(referral, patient.display_name)
+        if movable:
+            return ReferralChoice(
+                patient.id, name, status.value, tuple(_view(r, name) for r in movable)
+            )
+        return NoMatchingReferral(
+            name,
+            tuple(_view(r, name) for r in open_now),
+            already=_view(fitting[0], name) if fitting else None,
+        )
+
+
+async def _move(
+    session: AsyncSession,
+    nurse: NurseView,
+    patient: Patient,
+    referral: Referral,
+    status: ReferralStatus,
+    *,
+    now: datetime,
+    command: str,
+) -> ReferralView:
+    """The status change itself: closing statuses stamp closed_at, leaving "sent" closes the
+    follow-up task, and the audit keeps the prior status."""
+    prior = referral.status
+    referral.status = status
+    referral.updated_at = now
+    closing = status in (ReferralStatus.COMPLETED, ReferralStatus.DECLINED)
+    referral.closed_at = now if closing else None
+    closed = await _close_tasks(session, referral, now, None) if status != "sent" else []
+    await audit.record_audit(
+        session,
+        at=now,
+        action="referral.status_changed",
+        actor_nurse_id=nurse.id,
+        command=command,
+        patient_id=patient.id,
+        entity="referral",
+        entity_id=referral.id,
+        detail={
+            "prior_status": prior.value,
+            "status": status.value,
+            "tasks_closed": [t.id for t in closed],
+        },
+    )
+    return _view(referral, patient.display_name)
 
 
 async def open_referrals(db: Database, clock: Clock, *, nurse: NurseView) -> list[ReferralView]:

@@ -4,13 +4,20 @@ hands over (``handle_intent``).
 
 Thin: authorise (the access gate did), pull the text, call bot.careplans / bot.referrals /
 bot.resources, render with bot.render.careplans, reply. Callback data carries row ids only.
+When a message names several patients, or several referrals fit, the pending action stays in
+the nurse's user_data and the buttons carry a one-time token and an id: a press of an older,
+expired or forged button changes nothing and says so.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -31,9 +38,12 @@ from bot.parsing.careplans import (
     GoalChange,
     GoalIntent,
     ReferralIntent,
+    ReferralStatusIntent,
+    ResourceGivenIntent,
     ResourceQueryIntent,
     resource_kind_of,
 )
+from bot.parsing.intents import PatientRef
 from bot.patients import find_patients
 from bot.records import Source
 from bot.render import careplans as render
@@ -41,7 +51,11 @@ from handlers.common import is_number, quiet_conversation
 from storage.models import ReferralStatus, ResourceKind
 
 PENDING_KEY = "careplans.pending"
+PATIENT_CHOICE_KEY = "careplans.patient_choice"
+REFERRAL_CHOICE_KEY = "careplans.referral_choice"
 CONVERSATION_TIMEOUT = 15 * 60
+CHOICE_TIMEOUT = timedelta(seconds=CONVERSATION_TIMEOUT)
+"""How long candidate buttons (patients, referrals) stay good."""
 MAX_GOAL_ROWS = 40
 """Keyboard rows for goals under /plan (Telegram allows 100 buttons per keyboard)."""
 
@@ -53,6 +67,44 @@ _REFERRAL_MOVES = {
     "x": (render.DECLINED, ReferralStatus.DECLINED),
 }
 _KIND_CODES = {kind.value[:2]: kind for kind in ResourceKind}
+
+
+PatientIntent = GoalIntent | ReferralIntent | ReferralStatusIntent | ResourceGivenIntent
+"""Care-plan messages about one patient."""
+
+
+@dataclass(frozen=True)
+class PendingPatient:
+    """A care-plan message (``intent``) or /plan (``intent`` None) waiting for the nurse to
+    tap which of ``candidates`` she meant. Kept in her user_data, never in callback data."""
+
+    token: str
+    candidates: tuple[PatientRef, ...]
+    intent: PatientIntent | None
+    source: Source | None
+    asked_at: datetime
+
+    @property
+    def choice_ids(self) -> tuple[int | None, ...]:
+        return tuple(c.id for c in self.candidates)
+
+
+@dataclass(frozen=True)
+class PendingReferral:
+    """A referral status change waiting for the nurse to tap which referral moved on."""
+
+    token: str
+    status: ReferralStatus
+    referral_ids: tuple[int, ...]
+    source: Source | None
+    asked_at: datetime
+
+    @property
+    def choice_ids(self) -> tuple[int, ...]:
+        return self.referral_ids
+
+
+_Pending = TypeVar("_Pending", PendingPatient, PendingReferral)
 
 
 class Step(IntEnum):
@@ -98,24 +150,43 @@ def _today(context: CaseContext) -> date:
 async def handle_intent(
     update: Update, context: CaseContext, intent: CarePlanIntent, source: Source | None
 ) -> None:
-    """Save or answer a goal, referral, resource search or resource given."""
+    """Save or answer a goal, referral, referral status, resource search or resource given;
+    with several patients of that name, ask which one with buttons first."""
     if isinstance(intent, ResourceQueryIntent):
         await _answer_resources(update, context, intent.resource_kind, intent.search)
         return
     patient = intent.patient
-    if patient is None or patient.id is None:
-        await _say(update, context, render.patient_unclear(intent.patient_text, intent.candidates))
+    if patient is not None and patient.id is not None:
+        await _carry_out(update, context, intent, patient.id, source)
         return
+    choices = tuple(c for c in intent.candidates if c.id is not None)
+    if choices:
+        await _ask_patient(update, context, intent.patient_text, choices, intent, source)
+        return
+    await _say(update, context, render.patient_unclear(intent.patient_text, intent.candidates))
+
+
+async def _carry_out(
+    update: Update,
+    context: CaseContext,
+    intent: PatientIntent,
+    patient_id: int,
+    source: Source | None,
+) -> None:
+    """Save a care-plan message about one known patient, and reply after the commit."""
     services, nurse = context.services, context.me
     if isinstance(intent, GoalIntent):
-        await _goal(update, context, intent, patient.id, source)
+        await _goal(update, context, intent, patient_id, source)
+    elif isinstance(intent, ReferralStatusIntent):
+        await _move_referral(update, context, intent, patient_id, source)
     elif isinstance(intent, ReferralIntent):
         if not intent.to_whom:
-            await _say(update, context, render.referral_needs_whom(patient.name))
+            name = intent.patient.name if intent.patient is not None else ""
+            await _say(update, context, render.referral_needs_whom(name))
             return
         result = await referrals.log_referral(
             services.db, services.config, services.clock, nurse=nurse, source=source,
-            patient_id=patient.id, to_whom=intent.to_whom, specialty=intent.specialty,
+            patient_id=patient_id, to_whom=intent.to_whom, specialty=intent.specialty,
             reason=intent.reason, sent_on=intent.sent_on,
         )  # fmt: skip
         if isinstance(result, plans.Refusal):
@@ -135,7 +206,7 @@ async def handle_intent(
         )
     else:
         given = await resources.record_given(
-            services.db, services.clock, nurse=nurse, source=source, patient_id=patient.id,
+            services.db, services.clock, nurse=nurse, source=source, patient_id=patient_id,
             resource_text=intent.resource, given_on=intent.given_on,
         )  # fmt: skip
         if isinstance(given, plans.Refusal):
@@ -151,6 +222,167 @@ async def handle_intent(
                 given.given_on,
             ),  # fmt: skip
         )
+
+
+# -- choosing among patients or referrals: the action waits server-side ----------------------
+
+
+async def _ask_patient(
+    update: Update,
+    context: CaseContext,
+    written: str | None,
+    candidates: tuple[PatientRef, ...],
+    intent: PatientIntent | None,
+    source: Source | None,
+) -> None:
+    """Keep the action pending and show one button per candidate patient."""
+    token = _remember_choice(
+        context,
+        PATIENT_CHOICE_KEY,
+        lambda token, at: PendingPatient(token, candidates, intent, source, at),
+    )
+    rows = [
+        [InlineKeyboardButton(render.patient_button(c.name), callback_data=f"cp:{token}:{c.id}")]
+        for c in candidates
+    ]
+    await _say(update, context, render.pick_patient(written), InlineKeyboardMarkup(rows))
+
+
+def _remember_choice(
+    context: CaseContext,
+    key: str,
+    make: Callable[[str, datetime], PendingPatient | PendingReferral],
+) -> str:
+    """Store a new pending choice under ``key`` (replacing an older one) and return its
+    one-time token."""
+    token = secrets.token_urlsafe(6)
+    data = context.user_data
+    assert data is not None
+    data[key] = make(token, context.services.clock.now())
+    return token
+
+
+def _take_choice(
+    context: CaseContext, key: str, data: str, kind: type[_Pending]
+) -> tuple[_Pending, int] | str:
+    """The pending choice a press answers and the id pressed, taken out of user_data; or the
+    reply for a press that is malformed, of an older question, expired or not one of the
+    choices (forged), which takes nothing. No await inside: two quick presses cannot both
+    take it."""
+    parts = data.split(":")
+    user_data = context.user_data
+    found = user_data.get(key) if user_data is not None else None
+    if len(parts) != 3 or not is_number(parts[2]) or not isinstance(found, kind):
+        return render.CHOICE_CLOSED
+    assert user_data is not None
+    if not secrets.compare_digest(found.token.encode(), parts[1].encode()):
+        return render.CHOICE_CLOSED
+    if context.services.clock.now() - found.asked_at > CHOICE_TIMEOUT:
+        user_data.pop(key, None)
+        return render.CHOICE_CLOSED
+    chosen = int(parts[2])
+    if chosen not in found.choice_ids:
+        return render.NOT_A_CHOICE
+    user_data.pop(key, None)
+    return found, chosen
+
+
+async def patient_button(update: Update, context: CaseContext) -> None:
+    """A candidate patient tapped: carry out the pending care-plan message (or /plan) for her."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    taken = _take_choice(context, PATIENT_CHOICE_KEY, query.data, PendingPatient)
+    if isinstance(taken, str):
+        await _say(update, context, taken)
+        return
+    pending, patient_id = taken
+    if pending.intent is None:
+        await _show_plan(update, context, patient_id)
+        return
+    chosen = next(c for c in pending.candidates if c.id == patient_id)
+    intent = dataclasses.replace(pending.intent, patient=chosen, candidates=())
+    await _carry_out(update, context, intent, patient_id, pending.source)
+
+
+async def _move_referral(
+    update: Update,
+    context: CaseContext,
+    intent: ReferralStatusIntent,
+    patient_id: int,
+    source: Source | None,
+) -> None:
+    """Move the referral the message names; ask which one when several fit."""
+    services = context.services
+    status = ReferralStatus(intent.status.value)
+    result = await referrals.move_referral(
+        services.db, services.clock, nurse=context.me, source=source, patient_id=patient_id,
+        to_whom=intent.to_whom, specialty=intent.specialty, status=status,
+    )  # fmt: skip
+    if isinstance(result, plans.Refusal):
+        await _say(update, context, render.refusal(result))
+    elif isinstance(result, referrals.NoMatchingReferral):
+        reply = render.no_matching_referral(
+            result.patient_name,
+            intent.to_whom,
+            status.value,
+            [(r.to_whom, r.status) for r in result.open_referrals],
+            result.already.to_whom if result.already is not None else None,
+        )
+        await _say(update, context, reply)
+    elif isinstance(result, referrals.ReferralChoice):
+        ids = tuple(r.id for r in result.referrals)
+        token = _remember_choice(
+            context,
+            REFERRAL_CHOICE_KEY,
+            lambda token, at: PendingReferral(token, status, ids, source, at),
+        )
+        rows = [
+            [
+                InlineKeyboardButton(
+                    render.referral_choice_label(r.to_whom, r.sent_on, r.status),
+                    callback_data=f"cr:{token}:{r.id}",
+                )
+            ]
+            for r in result.referrals
+        ]
+        await _say(
+            update,
+            context,
+            render.which_referral(result.patient_name, status.value),
+            InlineKeyboardMarkup(rows),
+        )
+    else:
+        await _say(
+            update,
+            context,
+            render.referral_status(result.patient_name, result.to_whom, result.status),
+        )
+
+
+async def referral_choice_button(update: Update, context: CaseContext) -> None:
+    """A referral tapped among those a status message fitted: move it."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    taken = _take_choice(context, REFERRAL_CHOICE_KEY, query.data, PendingReferral)
+    if isinstance(taken, str):
+        await _say(update, context, taken)
+        return
+    pending, referral_id = taken
+    services = context.services
+    result = await referrals.set_status(
+        services.db, services.clock, nurse=context.me, referral_id=referral_id,
+        status=pending.status, command="text", source=pending.source,
+    )  # fmt: skip
+    if isinstance(result, plans.Refusal):
+        await _say(update, context, render.refusal(result))
+        return
+    await _say(
+        update, context, render.referral_status(result.patient_name, result.to_whom, result.status)
+    )
 
 
 async def _goal(
@@ -250,10 +482,19 @@ async def plan_command(update: Update, context: CaseContext) -> None:
         return
     lookup = await find_patients(services.db, nurse, name, now=services.clock.now())
     if lookup.patient is None or lookup.patient.id is None:
-        reply = render.which_patient(name) if lookup.candidates else render.not_found_patient(name)
-        await _say(update, context, reply)
+        choices = tuple(c for c in lookup.candidates if c.id is not None)
+        if choices:
+            await _ask_patient(update, context, name, choices, None, None)
+        else:
+            await _say(update, context, render.not_found_patient(name))
         return
-    view = await plans.plan(services.db, services.clock, nurse=nurse, patient_id=lookup.patient.id)
+    await _show_plan(update, context, lookup.patient.id)
+
+
+async def _show_plan(update: Update, context: CaseContext, patient_id: int) -> None:
+    """The patient's care plan with its goal and note buttons."""
+    services, nurse = context.services, context.me
+    view = await plans.plan(services.db, services.clock, nurse=nurse, patient_id=patient_id)
     if isinstance(view, plans.Refusal):
         await _say(update, context, render.refusal(view))
         return
@@ -607,3 +848,5 @@ def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg
     app.add_handler(CommandHandler("resources", resources_command), group=group)
     app.add_handler(CallbackQueryHandler(pick_goal, pattern=r"^cg:p:"), group=group)
     app.add_handler(CallbackQueryHandler(referral_button, pattern=r"^rf:"), group=group)
+    app.add_handler(CallbackQueryHandler(patient_button, pattern=r"^cp:"), group=group)
+    app.add_handler(CallbackQueryHandler(referral_choice_button, pattern=r"^cr:"), group=group)

@@ -53,6 +53,7 @@ from bot.parsing.careplans import (
     CarePlanIntent,
     GoalIntent,
     ReferralIntent,
+    ReferralStatusIntent,
     ResourceGivenIntent,
     ResourceQueryIntent,
 )
@@ -62,6 +63,14 @@ from handlers.common import is_number, quiet_conversation
 from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party
 
 RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
+CARE_PLAN_INTENTS = (
+    GoalIntent,
+    ReferralIntent,
+    ReferralStatusIntent,
+    ResourceQueryIntent,
+    ResourceGivenIntent,
+)
+"""What handlers.careplans takes over from the router."""
 DRAFT_KEY = "records.draft"
 CONVERSATION_TIMEOUT = 15 * 60
 
@@ -295,7 +304,7 @@ async def _route(
     if isinstance(intent, QueryIntent):
         await _answer_query(update, context, intent)
         return ConversationHandler.END
-    if isinstance(intent, GoalIntent | ReferralIntent | ResourceQueryIntent | ResourceGivenIntent):
+    if isinstance(intent, CARE_PLAN_INTENTS):
         await careplans.handle_intent(update, context, intent, source)
         return ConversationHandler.END
     if isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent):

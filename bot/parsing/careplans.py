@@ -1,12 +1,15 @@
-"""Care-plan, referral and community-resource messages: goals set and closed, referrals sent,
-resource searches and resources handed to a patient.
+"""Care-plan, referral and community-resource messages: goals set and closed, referrals sent
+and moved on, resource searches and resources handed to a patient.
 
-Owns: the intents of issue 7 (``GoalIntent``, ``ReferralIntent``, ``ResourceQueryIntent``,
-``ResourceGivenIntent``), ``parse_careplan`` and ``canonical_specialty``. ``parse_careplan``
-answers None for every message that is not one of these, so ``bot.parsing.parser.parse`` can
-try it first and fall through to logging. It is deliberately strict: a cue word ("goal",
-"referred", "resources", "gave") counts only at the start of the message or right after the
-patient's name, so "LVM for John re cardiology referral" stays a contact.
+Owns: the intents of issue 7 (``GoalIntent``, ``ReferralIntent``, ``ReferralStatusIntent``,
+``ResourceQueryIntent``, ``ResourceGivenIntent``), ``parse_careplan`` and
+``canonical_specialty``. ``parse_careplan`` answers None for every message that is not one of
+these, so ``bot.parsing.parser.parse`` can try it first and fall through to logging. It is
+deliberately strict: a cue word ("goal", "referred", "referral", "resources", "gave") counts
+only at the start of the message or right after the patient's name, so "LVM for John re
+cardiology referral" stays a contact. A referral "scheduled" with a future date or a time
+("cardiology referral scheduled for Maria 12/3 at 2pm") is left to the appointment reading:
+logging that appointment moves the referral to scheduled and keeps the date.
 Must not import: telegram, storage, sqlalchemy, or anything doing I/O.
 """
 
@@ -21,7 +24,7 @@ from datetime import date, datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from bot.parsing.dates import FUTURE_FORMS, DateFragment, DateOrder, DateReader, DayForm
+from bot.parsing.dates import FUTURE_FORMS, PAST_FORMS, DateFragment, DateOrder, DateReader, DayForm
 from bot.parsing.intents import PatientRef
 from bot.parsing.patients import Caseload, NameMatch
 
@@ -39,6 +42,7 @@ class CarePlanKind(enum.StrEnum):
 
     GOAL = "goal"
     REFERRAL = "referral"
+    REFERRAL_STATUS = "referral_status"
     RESOURCE_QUERY = "resource_query"
     RESOURCE_GIVEN = "resource_given"
 
@@ -49,6 +53,14 @@ class GoalChange(enum.StrEnum):
     MET = "met"
     NOT_MET = "not_met"
     DISCONTINUED = "discontinued"
+
+
+class ReferralMove(enum.StrEnum):
+    """Where a referral moved on to (values as storage keeps them)."""
+
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    DECLINED = "declined"
 
 
 class ResourceKind(enum.StrEnum):
@@ -94,6 +106,21 @@ class ReferralIntent:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferralStatusIntent:
+    """One of the patient's open referrals moved on. ``to_whom`` (as written) and
+    ``specialty`` say which; both are empty when she named none ("Maria's referral done")."""
+
+    kind: ClassVar[CarePlanKind] = CarePlanKind.REFERRAL_STATUS
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    to_whom: str
+    specialty: str | None
+    status: ReferralMove
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class ResourceQueryIntent:
     """A search of the team's resource directory: by kind, or by words."""
 
@@ -118,7 +145,9 @@ class ResourceGivenIntent:
     note: str
 
 
-CarePlanIntent = GoalIntent | ReferralIntent | ResourceQueryIntent | ResourceGivenIntent
+CarePlanIntent = (
+    GoalIntent | ReferralIntent | ReferralStatusIntent | ResourceQueryIntent | ResourceGivenIntent
+)
 
 # -- vocabulary ---------------------------------------------------------------------------------
 
@@ -226,6 +255,39 @@ _STOP_TO_RE = re.compile(
     _I,
 )
 
+_REFERRAL_NOUN_RE = re.compile(r"\breferrals?\b", _I)
+_MOVE_WORD = r"(?P<s>scheduled|booked|completed?|done|finished|declined|refused)"
+_MOVE_WORDS = {
+    "scheduled": ReferralMove.SCHEDULED, "booked": ReferralMove.SCHEDULED,
+    "completed": ReferralMove.COMPLETED, "complete": ReferralMove.COMPLETED,
+    "done": ReferralMove.COMPLETED, "finished": ReferralMove.COMPLETED,
+    "declined": ReferralMove.DECLINED, "refused": ReferralMove.DECLINED,
+}  # fmt: skip
+_MOVE_AFTER_RE = re.compile(
+    r"^[\s:,;.\-–—]*(?:(?:is|was|has\s+been|have\s+been|been|got|now|marked(?:\s+as)?|"
+    r"status(?:\s+is)?)\s+)*(?:(?:pt|patient|appt|appointment)\s+)?" + _MOVE_WORD + r"\b",
+    _I,
+)
+"""The move word right after the referral phrase: "…referral: pt declined", "…referral done"."""
+_MOVE_BEFORE_RE = re.compile(
+    r"^(?:['’]s)?\s*(?:has\s+|had\s+|just\s+)?(?P<s>declined|refused|completed|finished)\s+"
+    r"(?:(?:the|her|his|their|a|an)\s+)?(?P<w>[^\W\d_][\w/ .'’-]{0,40}?)??\s*\breferrals?\b",
+    _I,
+)
+"""Right after the name: "Maria Lopez declined the podiatry referral"."""
+_PROVIDER_NAME_RE = re.compile(r"\b(?:dr\.?|doctor)\s+[^\W\d_][\w'’-]*", _I)
+_WHOM_WORDS_RE = re.compile(_SPECIALTY_RE.pattern + "|" + _PROVIDER_NAME_RE.pattern, _I)
+_MOVE_TO_RE = re.compile(r"\s*\bto\s+(?:the\s+|a\s+|an\s+|see\s+)?", _I)
+_MOVE_FOR_WHOM_RE = re.compile(r"\s*\b(?:for|re)\s+(?:the\s+|a\s+)?", _I)
+_MOVE_STOP_RE = re.compile(
+    r"\s*(?:,|;|:|(?<!\bdr)\.(?:\s|$)|\s[-–—]\s|\b(?:for|of|re|is|was|has|have|been|got|now|marked|"
+    r"status|not|still|yet|pending|today|yesterday|on|by|via)\b|"
+    r"\b(?:pt|patient|appt|appointment)\s+(?=" + _MOVE_WORD.replace("?P<s>", "") + r"\b)|"
+    r"\b" + _MOVE_WORD.replace("?P<s>", "") + r"\b|$)",
+    _I,
+)
+_NAME_LEAD_RE = re.compile(r"[\s,]*(?:(?:for|of|re)\s+)?(?:(?:pt|patient)\s+)?", _I)
+
 _GIVEN_RE = re.compile(r"^\W*(?:gave|provided|handed|given)\s+", _I)
 _GIVEN_AFTER_NAME_RE = re.compile(r"^\W*(?:was\s+)?(?:given|provided(?:\s+with)?|handed)\s+", _I)
 _GIVEN_LEAD_RE = re.compile(
@@ -263,10 +325,14 @@ def parse_careplan(
     index = caseload if isinstance(caseload, Caseload) else Caseload(caseload)
     names = index.find(analysed)
     reader = DateReader(now=now, zone=zone, date_order=date_order)
+    goal = _goal(text, analysed, names, reader)
+    if goal is not None:
+        return goal
+    moved = _referral_status(text, analysed, names, reader)
+    if moved is _Reading.APPOINTMENT:
+        return None
     return (
-        _goal(text, analysed, names, reader)
-        or _referral(text, analysed, names, reader)
-        or _given(text, analysed, names, reader)
+        moved or _referral(text, analysed, names, reader) or _given(text, analysed, names, reader)
     )
 
 
@@ -440,6 +506,117 @@ def _referral(
         to_whom=to_whom or (specialty or ""), specialty=specialty, reason=reason,
         sent_on=_past_day(reader, fragments), note=text,
     )  # fmt: skip
+
+
+class _Reading(enum.Enum):
+    """A message that looks like a care-plan one but is better read as something else."""
+
+    APPOINTMENT = "appointment"
+
+
+def _referral_status(
+    text: str, analysed: str, names: NameMatch, reader: DateReader
+) -> ReferralStatusIntent | _Reading | None:
+    """A referral moved on: "cardiology referral completed for Maria Lopez", "Maria's podiatry
+    referral declined", "referral to dietitian for Tom Jensen done", "Maria Lopez declined the
+    podiatry referral"."""
+    found = _move_before(analysed, names, reader) or _move_after(analysed, names, reader)
+    if found is None:
+        return None
+    move, whom, move_end = found
+    if move is ReferralMove.SCHEDULED and _names_a_booking(analysed[move_end:], reader):
+        return _Reading.APPOINTMENT
+    patient, candidates, patient_text = _mention(names)
+    return ReferralStatusIntent(
+        patient, candidates, patient_text, to_whom=whom,
+        specialty=canonical_specialty(whom) if whom else None, status=move, note=text,
+    )  # fmt: skip
+
+
+def _move_before(
+    analysed: str, names: NameMatch, reader: DateReader
+) -> tuple[ReferralMove, str, int] | None:
+    """The move word right after the patient's name, before "referral"."""
+    span = names.span
+    if span is None or not _only_name_before(analysed, span[0], names):
+        return None
+    match = _MOVE_BEFORE_RE.match(analysed[span[1] :])
+    if match is None:
+        return None
+    whom = _whom_in(match.group("w") or "")
+    if whom is None:
+        return None
+    after = analysed[span[1] + match.end() :]
+    to = _MOVE_TO_RE.match(after)
+    if to is not None and not whom:
+        whom = _whom_written(after, to.end(), reader)[0]
+    return _MOVE_WORDS[match.group("s").lower()], whom, span[1] + match.end()
+
+
+def _move_after(
+    analysed: str, names: NameMatch, reader: DateReader
+) -> tuple[ReferralMove, str, int] | None:
+    """[name] [specialty] referral [to whom] [for name] <move word> [anything]."""
+    cue = _REFERRAL_NOUN_RE.search(analysed)
+    if cue is None or not _only_name_before(analysed, cue.start(), names, extra=_WHOM_WORDS_RE):
+        return None
+    whom = _whom_in(_cut_name(analysed, 0, cue.start(), names)) or ""
+    pos = cue.end()
+    span = names.span
+    for _ in range(3):  # "to <whom>", "for <specialty>", "for <name>", in any order
+        rest = analysed[pos:]
+        lead = _MOVE_TO_RE.match(rest)
+        if lead is None:
+            lead = _MOVE_FOR_WHOM_RE.match(rest)
+            if lead is not None and not _SPECIALTY_RE.match(rest, lead.end()):
+                lead = None
+        if lead is not None:
+            written, end = _whom_written(rest, lead.end(), reader)
+            if not written:
+                return None
+            whom = whom or written
+            pos += end
+            continue
+        if span is not None and span[0] >= pos:
+            before_name = _NAME_LEAD_RE.match(analysed, pos, span[0])
+            if before_name is not None and before_name.end() == span[0]:
+                pos = span[1]
+                continue
+        break
+    move = _MOVE_AFTER_RE.match(analysed[pos:])
+    if move is None:
+        return None
+    return _MOVE_WORDS[move.group("s").lower()], whom, pos + move.end()
+
+
+def _whom_written(rest: str, start: int, reader: DateReader) -> tuple[str, int]:
+    """The provider or specialty written from ``start`` to the next stop word, and where it
+    ends. The search starts one character in, so "to PT completed" keeps "PT"."""
+    stop = _MOVE_STOP_RE.search(rest, min(start + 1, len(rest)))
+    end = stop.start() if stop else len(rest)
+    return _without_dates(reader, rest[start:end]), end
+
+
+def _whom_in(words: str) -> str | None:
+    """The specialty or "Dr X" among ``words`` ("" for none); None when other words are left."""
+    found = _WHOM_WORDS_RE.search(words)
+    left = _FILLER_RE.sub(" ", _WHOM_WORDS_RE.sub(" ", words))
+    if re.search(r"[^\W_]", left):
+        return None
+    return _clean(found.group(0)) if found else ""
+
+
+def _names_a_booking(after: str, reader: DateReader) -> bool:
+    """Whether the words after "scheduled" give the appointment: a time, or a day ahead."""
+    for fragment in reader.fragments(after):
+        if fragment.form in PAST_FORMS:
+            continue
+        if fragment.clock is not None:
+            return True
+        day = reader.resolve_day(fragment, "future")
+        if day is not None and day > reader.today:
+            return True
+    return False
 
 
 def _without_dates(reader: DateReader, text: str) -> str:

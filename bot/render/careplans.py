@@ -233,6 +233,42 @@ def referral_status(name: str, to_whom: str, status: str) -> str:
     )
 
 
+def which_referral(name: str, status: str) -> str:
+    """Several open referrals fit a message: which one moved on."""
+    return f"Which of <b>{esc(name)}</b>'s referrals was {REFERRAL_STATUS.get(status, status)}?"
+
+
+def referral_choice_label(to_whom: str, sent_on: date, status: str) -> str:
+    """A button under which_referral: 'cardiology, sent Fri 20 Nov 2026' (plain text)."""
+    state = "" if status == "sent" else f"{REFERRAL_STATUS.get(status, status)}, "
+    return f"{_clip(to_whom, 30)}, {state}sent {day(sent_on)}"
+
+
+def no_matching_referral(
+    name: str,
+    to_whom: str,
+    status: str,
+    open_referrals: Sequence[tuple[str, str]],
+    already: str | None,
+) -> str:
+    """No open referral of hers fits a message (``open_referrals``: to whom, status)."""
+    if already is not None:
+        return (
+            f"<b>{esc(name)}</b>'s referral to {esc(_clip(already, 80))} is already "
+            f"{REFERRAL_STATUS.get(status, status)}. Nothing changed."
+        )
+    named = f" to {esc(_clip(to_whom, 80))}" if to_whom else ""
+    line = f"I found no open referral{named} for <b>{esc(name)}</b>, so nothing changed."
+    if not open_referrals:
+        return line + f"\n<b>{esc(name)}</b> has no open referrals."
+    listed = "; ".join(
+        f"{esc(_clip(whom, 60))} ({REFERRAL_STATUS.get(state, state)})"
+        for whom, state in open_referrals[:10]
+    )
+    more = f" and {len(open_referrals) - 10} more" if len(open_referrals) > 10 else ""
+    return line + f"\nOpen referrals: {listed}{more}."
+
+
 def render_referrals(
     rows: Sequence[tuple[str, str, date, str, datetime | None]], zone: ZoneInfo, today: date
 ) -> str:
@@ -340,3 +376,18 @@ def patient_unclear(text: str | None, candidates: Sequence[object]) -> str:
 
 def which_patient(text: str) -> str:
     return f"Which patient did you mean by “{esc(_clip(text, 60))}”?"
+
+
+def pick_patient(text: str | None) -> str:
+    """A care-plan message (or /plan) naming several patients: tap one."""
+    asked = which_patient(text) if text else "Which patient did you mean?"
+    return asked + " Tap one; nothing is saved until you do."
+
+
+def patient_button(name: str) -> str:
+    """A candidate patient's button label (names go in labels, never in callback data)."""
+    return _clip(name, 40)
+
+
+CHOICE_CLOSED = "That choice has closed. Nothing was changed; send your message again."
+NOT_A_CHOICE = "That wasn't one of the choices. Nothing was changed."

@@ -274,6 +274,116 @@ async def test_referral_status_changes_are_audited_and_owned(
     assert (event.detail["prior_status"], event.detail["status"]) == ("sent", "completed")
 
 
+async def test_a_referral_status_message_moves_the_referral_that_fits(
+    db: Database, config: Config, clock: ManualClock
+) -> None:
+    ana = await _nurse(db, config, 1)
+    bea = await _nurse(db, config, 2)
+    robert = await _patient(db, ana, "Robert King")
+    cardio = await _refer(db, config, clock, ana, robert, "cardio", None)
+    alvarez = await _refer(db, config, clock, ana, robert, "Dr Alvarez", None)
+    source = records.Source(chat_id=1, message_id=10)
+    moved = await referrals.move_referral(
+        db, clock, nurse=ana, source=source, patient_id=robert, to_whom="cardiology",
+        specialty="cardiology", status=ReferralStatus.SCHEDULED,
+    )  # fmt: skip
+    assert isinstance(moved, referrals.ReferralView)
+    assert (moved.id, moved.status) == (cardio.id, "scheduled")
+    rows, tasks = await _referral_rows(db)
+    assert [r.status for r in rows] == [ReferralStatus.SCHEDULED, ReferralStatus.SENT]
+    assert rows[0].closed_at is None  # scheduled is still open
+    assert [t.status for t in tasks] == [TaskStatus.DONE, TaskStatus.OPEN]
+    [event] = await _audits(db, "referral.status_changed")
+    assert (event.entity_id, event.command, event.patient_id) == (cardio.id, "text", robert)
+    assert event.detail == {
+        "prior_status": "sent", "status": "scheduled", "tasks_closed": [tasks[0].id],
+    }  # fmt: skip
+    again = await referrals.move_referral(
+        db, clock, nurse=ana, source=source, patient_id=robert, to_whom="cardiology",
+        specialty="cardiology", status=ReferralStatus.COMPLETED,
+    )  # fmt: skip
+    assert again == plans.Refusal.DUPLICATE
+    declined = await referrals.move_referral(
+        db, clock, nurse=ana, source=None, patient_id=robert, to_whom="dr. alvarez",
+        specialty=None, status=ReferralStatus.DECLINED,
+    )  # fmt: skip
+    assert isinstance(declined, referrals.ReferralView)
+    assert (declined.id, declined.status) == (alvarez.id, "declined")
+    missing = await referrals.move_referral(
+        db, clock, nurse=ana, source=None, patient_id=robert, to_whom="podiatry",
+        specialty="podiatry", status=ReferralStatus.COMPLETED,
+    )  # fmt: skip
+    assert isinstance(missing, referrals.NoMatchingReferral)
+    assert [(r.id, r.status) for r in missing.open_referrals] == [(cardio.id, "scheduled")]
+    assert missing.already is None
+    already = await referrals.move_referral(
+        db, clock, nurse=ana, source=None, patient_id=robert, to_whom="cardio",
+        specialty="cardiology", status=ReferralStatus.SCHEDULED,
+    )  # fmt: skip
+    assert isinstance(already, referrals.NoMatchingReferral)
+    assert already.already is not None
+    assert already.already.id == cardio.id
+    not_hers = await referrals.move_referral(
+        db, clock, nurse=bea, source=None, patient_id=robert, to_whom="cardio",
+        specialty="cardiology", status=ReferralStatus.COMPLETED,
+    )  # fmt: skip
+    assert not_hers == plans.Refusal.NO_PATIENT
+    assert len(await _audits(db, "referral.status_changed")) == 2
+
+
+async def test_several_fitting_referrals_come_back_to_choose_from(
+    db: Database, config: Config, clock: ManualClock
+) -> None:
+    ana = await _nurse(db, config, 1)
+    robert = await _patient(db, ana, "Robert King")
+    first = await _refer(db, config, clock, ana, robert, "cardiology", "cardiology")
+    second = await _refer(db, config, clock, ana, robert, "cardiology", "cardiology")
+    choice = await referrals.move_referral(
+        db, clock, nurse=ana, source=None, patient_id=robert, to_whom="cardio",
+        specialty="cardiology", status=ReferralStatus.COMPLETED,
+    )  # fmt: skip
+    assert isinstance(choice, referrals.ReferralChoice)
+    assert [r.id for r in choice.referrals] == [first.id, second.id]
+    assert (choice.patient_name, choice.status) == ("Robert King", "completed")
+    rows, _ = await _referral_rows(db)
+    assert [r.status for r in rows] == [ReferralStatus.SENT, ReferralStatus.SENT]
+    [listed] = await _audits(db, "referral.listed")
+    assert listed.detail == {"referral_ids": [first.id, second.id]}
+    source = records.Source(chat_id=1, message_id=20)
+    picked = await referrals.set_status(
+        db, clock, nurse=ana, referral_id=second.id, status=ReferralStatus.COMPLETED,
+        command="text", source=source,
+    )  # fmt: skip
+    assert isinstance(picked, referrals.ReferralView)
+    twice = await referrals.set_status(
+        db, clock, nurse=ana, referral_id=first.id, status=ReferralStatus.COMPLETED,
+        command="text", source=source,
+    )  # fmt: skip
+    assert twice == plans.Refusal.DUPLICATE
+    rows, _ = await _referral_rows(db)
+    assert [r.status for r in rows] == [ReferralStatus.SENT, ReferralStatus.COMPLETED]
+
+
+@pytest.mark.parametrize(
+    ("to_whom", "specialty", "saved_to", "saved_specialty", "fits"),
+    [
+        ("cardio", "cardiology", "cardiology", "cardiology", True),
+        ("dietitian", "nutrition", "nutrition", "nutrition", True),
+        ("Dr. Alvarez", None, "Dr Alvarez", "", True),
+        ("Alvarez", None, "Dr Alvarez", "", True),
+        ("Dr Kim", None, "Dr Alvarez", "", False),
+        ("cardiology", "cardiology", "Dr Alvarez", "", False),
+        ("podiatry", "podiatry", "cardiology", "cardiology", False),
+        ("", None, "cardiology", "cardiology", True),
+    ],
+)
+def test_which_referral_a_message_names(
+    to_whom: str, specialty: str | None, saved_to: str, saved_specialty: str, fits: bool
+) -> None:
+    referral = Referral(to_whom=saved_to, specialty=saved_specialty)
+    assert referrals.referral_fits(referral, to_whom=to_whom, specialty=specialty) is fits
+
+
 # -- resources ------------------------------------------------------------------------------------
 
 

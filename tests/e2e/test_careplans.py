@@ -4,12 +4,13 @@ in the morning digest and on /patient, and ownership."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from storage.models import CareGoal, GoalStatus
+from storage.models import CareGoal, GoalStatus, ProgressNote, Referral, ResourceGiven
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
 from tests.reminder_support import CHICAGO, add_patient, run_pass
@@ -204,3 +205,155 @@ async def test_interventions_and_progress_notes_from_the_plan(h: Harness) -> Non
         "Dates in America/Chicago."
     )
     assert "progress_note.created" in await h.audit_actions()
+
+
+# -- an ambiguous name: candidate buttons, the action kept server-side ----------------------------
+
+PICK = "Which patient did you mean by “Maria”? Tap one; nothing is saved until you do."
+CHOICE_CLOSED = "That choice has closed. Nothing was changed; send your message again."
+
+
+async def _two_marias(h: Harness) -> tuple[FakeUser, int, int]:
+    ana = await h.enroll("Ana")
+    lopez = await add_patient(h, ana, "Maria Lopez", "high")
+    santos = await add_patient(h, ana, "Maria Santos", "low")
+    return ana, lopez, santos
+
+
+def _asked_which_maria(h: Harness, user: FakeUser) -> None:
+    message = h.fake.last_message(user.id)
+    assert message.text == PICK
+    assert sorted(message.button_labels) == ["Maria Lopez", "Maria Santos"]
+    for button in message.buttons:
+        # A one-time token and a patient id: no names, no message text.
+        assert re.fullmatch(r"cp:[A-Za-z0-9_-]{8}:\d+", button.callback_data or "")
+
+
+async def test_an_ambiguous_name_in_a_goal_asks_with_buttons_and_saves_for_the_one_tapped(
+    h: Harness,
+) -> None:
+    ana, _, santos = await _two_marias(h)
+    await h.send(ana, "goal for Maria: A1c under 8 by March")
+    _asked_which_maria(h, ana)
+    assert await _goals(h) == []  # nothing saved before the tap
+    await h.press(ana, "Maria Santos")
+    assert h.last_text(ana) == (
+        "Saved ✔ Goal for Maria Santos: A1c under 8\nTarget: Wed 31 Mar 2027 (America/Chicago)"
+    )
+    [goal] = await _goals(h)
+    assert (goal.patient_id, goal.text, goal.target_on) == (
+        santos, "A1c under 8", date(2027, 3, 31),
+    )  # fmt: skip
+    # The other button of the answered question changes nothing.
+    await h.press(ana, "Maria Lopez")
+    assert h.last_text(ana) == CHOICE_CLOSED
+    assert len(await _goals(h)) == 1
+
+
+async def test_an_ambiguous_name_in_a_goal_met_closes_the_chosen_patients_goal(
+    h: Harness,
+) -> None:
+    ana, lopez, _ = await _two_marias(h)
+    await h.send(ana, "goal for Maria Lopez: walk daily")
+    await h.send(ana, "goal for Maria Santos: walk daily")
+    await h.send(ana, "Maria goal met: walks 25 min a day")
+    _asked_which_maria(h, ana)
+    await h.press(ana, "Maria Lopez")
+    assert h.last_text(ana) == (
+        "Saved ✔ Maria Lopez goal met ✔: walk daily\nOutcome: walks 25 min a day"
+    )
+    goals = await _goals(h)
+    assert [(g.patient_id == lopez, g.status) for g in goals] == [
+        (True, GoalStatus.MET), (False, GoalStatus.ACTIVE),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("typed", "reply", "table"),
+    [
+        ("referred Maria to cardiology today",
+         "Saved ✔ Referral for Maria Santos to cardiology\nSent: Mon 23 Nov 2026\n"
+         "Follow-up if no appointment is logged: Mon 7 Dec, America/Chicago", Referral),
+        ("gave Maria the food pantry flyer",
+         "Saved ✔ Gave Maria Santos: food pantry flyer (Mon 23 Nov 2026)\n"
+         "(Not in your team's directory — add it with /resources.)", ResourceGiven),
+    ],
+    ids=["referral", "resource given"],
+)  # fmt: skip
+async def test_an_ambiguous_name_in_a_referral_or_resource_given_saves_for_the_one_tapped(
+    h: Harness, typed: str, reply: str, table: type[Referral] | type[ResourceGiven]
+) -> None:
+    ana, _, santos = await _two_marias(h)
+    await h.send(ana, typed)
+    _asked_which_maria(h, ana)
+    await h.press(ana, "Maria Santos")
+    assert h.last_text(ana) == reply
+    async with h.db.uow(read_only=True) as session:
+        rows = list((await session.scalars(select(table))).all())
+    assert [r.patient_id for r in rows] == [santos]
+
+
+async def test_plan_with_an_ambiguous_name_asks_then_notes_and_interventions_go_to_her(
+    h: Harness,
+) -> None:
+    ana, _, santos = await _two_marias(h)
+    await h.send(ana, "goal for Maria Santos: no ER visits")
+    await h.send(ana, "/plan Maria")
+    _asked_which_maria(h, ana)
+    await h.press(ana, "Maria Santos")
+    assert h.last_text(ana) == (
+        "📋 Care plan — Maria Santos\n1. no ER visits\n\nDates in America/Chicago."
+    )
+    await h.press(ana, "1. Add intervention")
+    await h.send(ana, "weekly call to review symptoms")
+    assert h.last_text(ana) == (
+        "Saved ✔ Intervention for Maria Santos: weekly call to review symptoms"
+    )
+    await h.send(ana, "/plan Maria")
+    await h.press(ana, "Maria Santos")
+    await h.press(ana, "Add progress note")
+    await h.send(ana, "no ER visits this month")
+    assert h.last_text(ana) == "Saved ✔ Progress note on Maria Santos's care plan."
+    async with h.db.uow(read_only=True) as session:
+        [note] = list((await session.scalars(select(ProgressNote))).all())
+    assert note.patient_id == santos
+
+
+async def test_a_redelivered_ambiguous_message_is_saved_once_after_the_tap(h: Harness) -> None:
+    ana, _, _ = await _two_marias(h)
+    update = h.fake.private_text(ana, "goal for Maria: quit smoking")
+    await h.fake._feed_and_collect(h.app, update)
+    await h.press(ana, "Maria Lopez")
+    again = dict(update, update_id=update["update_id"] + 1000)
+    await h.fake._feed_and_collect(h.app, again)
+    await h.press(ana, "Maria Lopez")
+    assert h.last_text(ana) == "That message was already saved."
+    assert len(await _goals(h)) == 1
+
+
+async def test_a_forged_or_stale_patient_button_saves_nothing(h: Harness) -> None:
+    ana, lopez, _ = await _two_marias(h)
+    bea = await h.enroll("Bea")
+    not_hers = await add_patient(h, bea, "Maria Ruiz")
+    await h.send(ana, "goal for Maria: walk daily")
+    question = h.fake.last_message(ana.id)
+    token = (question.buttons[0].callback_data or "").split(":")[1]
+    await forge(h, ana, f"cp:{token}:{not_hers}")  # another nurse's patient
+    assert h.last_text(ana) == "That wasn't one of the choices. Nothing was changed."
+    await forge(h, ana, f"cp:wrongtok:{lopez}")
+    assert h.last_text(ana) == CHOICE_CLOSED
+    await forge(h, ana, "cp:Maria Lopez")
+    assert h.last_text(ana) == CHOICE_CLOSED
+    await h.send(bea, "/resources")  # Bea replays Ana's button: the pending action is Ana's
+    await forge(h, bea, f"cp:{token}:{lopez}")
+    assert h.last_text(bea) == CHOICE_CLOSED
+    assert await _goals(h) == []
+    # A newer question replaces the older one: the older buttons are stale.
+    await h.send(ana, "goal for Maria: A1c under 8")
+    await h.press(ana, "Maria Lopez", message_id=question.message_id)
+    assert h.last_text(ana) == CHOICE_CLOSED
+    # After the question's 15 minutes, its buttons are stale too.
+    h.clock.advance(timedelta(minutes=16))
+    await h.press(ana, "Maria Lopez")
+    assert h.last_text(ana) == CHOICE_CLOSED
+    assert await _goals(h) == []

@@ -1,5 +1,6 @@
-"""Labelled care-plan messages: goals, referrals, resource searches and resources given, read
-by ``parse`` (through ``parse_careplan``); and near-misses that must stay what they were."""
+"""Labelled care-plan messages: goals, referrals sent and moved on, resource searches and
+resources given, read by ``parse`` (through ``parse_careplan``); and near-misses that must stay
+what they were."""
 
 from __future__ import annotations
 
@@ -9,11 +10,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.parsing import Caseload, ContactIntent, QueryIntent, parse
+from bot.parsing import (
+    AppointmentIntent,
+    Caseload,
+    ContactIntent,
+    MedRecIntent,
+    QueryIntent,
+    parse,
+)
 from bot.parsing.careplans import (
     GoalChange,
     GoalIntent,
     ReferralIntent,
+    ReferralMove,
+    ReferralStatusIntent,
     ResourceGivenIntent,
     ResourceKind,
     ResourceQueryIntent,
@@ -25,7 +35,7 @@ ZONE = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 23, 10, 15, tzinfo=ZONE)  # Mon 23 Nov 2026
 CASELOAD = Caseload.from_names(
     ["Maria Lopez", "Maria Santos", "John Smith", "Dorothy Chen", "Robert King", "Aisha Patel",
-     "James O'Brien", "Linda Nguyen", "Grace Kim", "Harold Jensen"]
+     "James O'Brien", "Linda Nguyen", "Grace Kim", "Harold Jensen", "Tom Jensen"]
 )  # fmt: skip
 
 GOALS: list[tuple[str, dict[str, Any]]] = [
@@ -81,6 +91,55 @@ REFERRALS: list[tuple[str, dict[str, Any]]] = [
      {"patient": "Aisha Patel", "to_whom": "home health", "specialty": "home health",
       "sent_on": date(2026, 11, 20)}),
 ]  # fmt: skip
+
+REFERRAL_MOVES: list[tuple[str, str, str, str | None, ReferralMove]] = [
+    # text, patient, to_whom as written, specialty, status
+    ("cardiology referral completed for Maria Lopez",
+     "Maria Lopez", "cardiology", "cardiology", ReferralMove.COMPLETED),
+    ("Maria Lopez's podiatry referral declined",
+     "Maria Lopez", "podiatry", "podiatry", ReferralMove.DECLINED),
+    ("referral to dietitian for Tom Jensen done",
+     "Tom Jensen", "dietitian", "nutrition", ReferralMove.COMPLETED),
+    ("Tom Jensen dietitian referral scheduled",
+     "Tom Jensen", "dietitian", "nutrition", ReferralMove.SCHEDULED),
+    ("Robert King declined the podiatry referral",
+     "Robert King", "podiatry", "podiatry", ReferralMove.DECLINED),
+    ("referral for Linda Nguyen to Dr Alvarez declined",
+     "Linda Nguyen", "Dr Alvarez", None, ReferralMove.DECLINED),
+    ("Dr. Alvarez referral for Linda Nguyen: done",
+     "Linda Nguyen", "Dr. Alvarez", None, ReferralMove.COMPLETED),
+    ("Robert King referral to PT completed", "Robert King", "PT", None, ReferralMove.COMPLETED),
+    ("Grace Kim cardio referral: pt refused",
+     "Grace Kim", "cardio", "cardiology", ReferralMove.DECLINED),
+    ("Aisha Patel referral to endo is now scheduled",
+     "Aisha Patel", "endo", "endocrinology", ReferralMove.SCHEDULED),
+    ("John Smith referral completed", "John Smith", "", None, ReferralMove.COMPLETED),
+    ("Harold Jensen podiatry referral booked",
+     "Harold Jensen", "podiatry", "podiatry", ReferralMove.SCHEDULED),
+    ("Tom Jensen dietitian referral scheduled today",
+     "Tom Jensen", "dietitian", "nutrition", ReferralMove.SCHEDULED),
+    ("Dorothy Chen referral for wound care: appt scheduled",
+     "Dorothy Chen", "wound care", "wound care", ReferralMove.SCHEDULED),
+    ("cardiology referral completed for Robert King 11/20",
+     "Robert King", "cardiology", "cardiology", ReferralMove.COMPLETED),
+]  # fmt: skip
+
+NOT_REFERRAL_MOVES: list[tuple[str, type]] = [
+    ("LVM for John Smith re cardiology referral, try again tomorrow", ContactIntent),
+    ("called Maria Lopez, cardiology referral scheduled, f/u Fri", ContactIntent),
+    ("spoke w/ Robert King, referral to cardio still pending, f/u 1 wk", ContactIntent),
+    ("home visit Grace Kim, podiatry referral done last week, f/u Mon", ContactIntent),
+    # "scheduled" with the appointment's day or time: logged as the appointment, which moves
+    # the referral to scheduled itself.
+    ("cardiology referral scheduled for Robert King 12/3 at 2pm", AppointmentIntent),
+    ("Tom Jensen dietitian referral scheduled for Friday", AppointmentIntent),
+    ("appt Robert King cardiology 12/3 at 2pm", AppointmentIntent),
+    ("referred Robert King to cardiology today", ReferralIntent),
+    ("cardiology referral sent for John Smith for chest pain", ReferralIntent),
+    ("Dorothy Chen - med rec completed, 1 discrepancy (metoprolol dose)", MedRecIntent),
+    ("is Robert King's cardiology referral scheduled?", QueryIntent),
+]
+
 
 QUERIES: list[tuple[str, ResourceKind | None, str]] = [
     ("transport resources", ResourceKind.TRANSPORT, ""),
@@ -150,6 +209,51 @@ def test_referral_messages(text: str, expected: dict[str, Any]) -> None:
     assert {k: got[k] for k in expected} == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "patient", "to_whom", "specialty", "status"),
+    REFERRAL_MOVES,
+    ids=[t for t, *_ in REFERRAL_MOVES],
+)
+def test_referral_status_messages(
+    text: str, patient: str, to_whom: str, specialty: str | None, status: ReferralMove
+) -> None:
+    intent = _read(text)
+    assert isinstance(intent, ReferralStatusIntent)
+    assert intent.patient is not None
+    assert (intent.patient.name, intent.to_whom, intent.specialty, intent.status) == (
+        patient, to_whom, specialty, status,
+    )  # fmt: skip
+    assert intent.note == text
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"), NOT_REFERRAL_MOVES, ids=[t for t, _ in NOT_REFERRAL_MOVES]
+)
+def test_referral_near_misses_keep_their_reading(text: str, reading: type) -> None:
+    assert isinstance(_read(text), reading)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Robert King referral to cardiology not yet scheduled",
+        "Robert King has completed PT, referral to ortho sent",
+        "pt declined podiatry referral",
+        "John Smith wants to know if his cardiology referral was completed",
+    ],
+)
+def test_a_move_word_out_of_place_is_no_referral_status(text: str) -> None:
+    assert not isinstance(_read(text), ReferralStatusIntent)
+
+
+def test_an_ambiguous_first_name_in_a_referral_status_gives_candidates() -> None:
+    intent = _read("Maria's podiatry referral declined")
+    assert isinstance(intent, ReferralStatusIntent)
+    assert intent.patient is None
+    assert {c.name for c in intent.candidates} == {"Maria Lopez", "Maria Santos"}
+    assert (intent.to_whom, intent.status) == ("podiatry", ReferralMove.DECLINED)
+
+
 @pytest.mark.parametrize(("text", "kind", "search"), QUERIES, ids=[t for t, _, _ in QUERIES])
 def test_resource_searches(text: str, kind: ResourceKind | None, search: str) -> None:
     intent = _read(text)
@@ -186,6 +290,7 @@ def test_an_ambiguous_first_name_gives_candidates() -> None:
 
 def test_labelled_messages_are_at_least_25() -> None:
     assert len(GOALS) + len(REFERRALS) + len(QUERIES) + len(GIVEN) + len(NOT_CARE_PLAN) >= 25
+    assert len(REFERRAL_MOVES) + len(NOT_REFERRAL_MOVES) >= 25
 
 
 def test_naive_now_is_refused() -> None:
