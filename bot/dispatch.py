@@ -50,8 +50,10 @@ from bot.render.reminders import (
     render_reminder,
     task_callback,
 )
+from storage import careplans as careplan_store
 from storage import deliveries as outbox
 from storage import digest as digest_store
+from storage import queries as query_store
 from storage.audit import record_audit
 from storage.db import Database, DatabaseUnavailable
 from storage.models import (
@@ -844,6 +846,15 @@ def _seconds(value: Any) -> float:
     return float(value)
 
 
+# Rows read per digest list (what one message cannot hold is behind [Show all]): the due-today
+# and overdue task lists, then the appointments and the deadlines.
+DIGEST_TASKS = 200
+DIGEST_ROWS = 100
+# TCM/med-rec deadlines (with countdowns) and cadence check-ins have sections of their own and
+# are not due-today lines; the overdue list leaves out only the cadence check-ins.
+NOT_IN_TASK_LISTS = (*query_store.TCM_KINDS, TaskKind.CADENCE)
+
+
 async def gather_digest(
     session: Any,
     nurse: Nurse,
@@ -859,50 +870,89 @@ async def gather_digest(
     start, end = start_of_local_day(day, zone), end_of_local_day(day, zone)
     end_excl = end + timedelta(microseconds=1)
     yesterday = day - timedelta(days=1)
-    appointments = await digest_store.appointments_between(
-        session, nurse_id=nurse.id, start=start, end=end_excl
+    appointments = await query_store.appointments_between(
+        session, nurse_id=nurse.id, start=start, end=end_excl, offset=0, limit=DIGEST_ROWS
     )
-    due_today = await digest_store.tasks_due_between(
-        session, nurse_id=nurse.id, start=start, end=end_excl
+    due_today = await query_store.tasks_due(
+        session,
+        nurse_id=nurse.id,
+        start=start,
+        end=end_excl,
+        offset=0,
+        limit=DIGEST_TASKS,
+        except_kinds=NOT_IN_TASK_LISTS,
     )
-    overdue = await digest_store.overdue_tasks(session, nurse_id=nurse.id, before=start)
-    deadlines = await digest_store.upcoming_deadlines(
-        session, nurse_id=nurse.id, start=start, until=start + timedelta(days=31)
+    overdue = await query_store.tasks_due(
+        session,
+        nurse_id=nurse.id,
+        start=None,
+        end=start,
+        offset=0,
+        limit=DIGEST_TASKS,
+        except_kinds=(TaskKind.CADENCE,),
     )
-    gaps = await digest_store.past_cadence(
-        session, nurse_id=nurse.id, now=now, cadence_days=cadence_days(config)
+    deadlines = await query_store.tasks_due(
+        session,
+        nurse_id=nurse.id,
+        start=start,
+        end=start + timedelta(days=31),
+        offset=0,
+        limit=DIGEST_ROWS,
+        kinds=query_store.TCM_KINDS,
     )
+    days = cadence_days(config)
+    gaps = await digest_store.past_cadence(session, nurse_id=nurse.id, now=now, cadence_days=days)
     completion = await digest_store.completion_between(
         session,
         nurse_id=nurse.id,
         start=start_of_local_day(yesterday, zone),
         end=start,
     )
-    days = cadence_days(config)
-    goals = await digest_store.goals_past_target(session, nurse_id=nurse.id, today=day)
+    goals = await careplan_store.goals_past_target(session, nurse_id=nurse.id, today=day)
 
-    def person(p: digest_store.PatientName | None) -> digest_render.Person | None:
-        return None if p is None else digest_render.Person(p.name, p.initials, p.code)
+    def task_person(t: query_store.TaskRow) -> digest_render.Person | None:
+        if t.patient_name is None or t.patient_initials is None or t.patient_code is None:
+            return None
+        return digest_render.Person(t.patient_name, t.patient_initials, t.patient_code)
 
     return digest_render.DigestData(
         local_day=day,
         zone=zone,
         privacy=nurse.privacy_mode or config.privacy.push_names,
-        appointments=[(a.at, person(a.patient), a.with_whom) for a in appointments],  # type: ignore[misc]
-        due_today=[(t.kind, t.title, t.due_at, person(t.patient)) for t in due_today],
-        overdue=[(t.kind, t.title, t.due_at, person(t.patient)) for t in overdue],
+        appointments=[
+            (
+                a.at,
+                digest_render.Person(a.patient_name, a.patient_initials, a.patient_code),
+                a.with_whom,
+            )
+            for a in appointments.rows
+        ],
+        due_today=[(t.kind, t.title, t.due_at, task_person(t)) for t in due_today.rows],
+        overdue=[(t.kind, t.title, t.due_at, task_person(t)) for t in overdue.rows],
         deadlines=[
             (
                 t.kind,
                 t.due_at,
-                person(t.patient),
+                task_person(t),
                 countdown_business_days(max(now, start), t.due_at, zone, calendar),
                 t.attempts_documented,
             )
-            for t in deadlines
+            for t in deadlines.rows
         ],
-        cadence=[(person(g.patient), g.risk, g.last_reached_at, days[g.risk]) for g in gaps],  # type: ignore[misc]
+        cadence=[
+            (
+                digest_render.Person(g.patient.name, g.patient.initials, g.patient.code),
+                g.risk,
+                g.last_reached_at,
+                days[g.risk],
+            )
+            for g in gaps
+        ],
         yesterday_done=completion.done_on_time,
         yesterday_total=completion.total,
-        goals_past_target=[(person(g.patient), g.text, g.target_on) for g in goals],  # type: ignore[misc]
+        goals_past_target=[
+            (digest_render.Person(p.display_name, p.initials, p.code), g.text, g.target_on)
+            for g, p in goals
+            if g.target_on is not None
+        ],
     )

@@ -2,15 +2,15 @@
 
 Owns the read queries behind /caseload, /today, /overdue, /week, "when did I last reach ...",
 "who haven't I called in N days", risk filters, the supervisor's team summary, the numbers
-/stats plots and the rows an export streams. Ordering, filtering, counting and paging happen
-in the database, on the indexes listed in docs/benchmarks.md. Repository functions take the
-session first, keyword-only arguments after, and never commit.
-Must not import telegram, handlers or bot.
+/stats plots, the rows an export streams and the morning digest's task and appointment lists.
+Ordering, filtering, counting and paging happen in the database, on the indexes listed in
+docs/benchmarks.md. Repository functions take the session first, keyword-only arguments after,
+and never commit. Must not import telegram, handlers or bot.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -58,13 +58,18 @@ class CaseloadRow:
 
 @dataclass(frozen=True)
 class TaskRow:
+    """An open task; the patient's initials and code are what a push shows under privacy."""
+
     id: int
     kind: str
     title: str
     due_at: datetime
     urgent: bool
+    attempts_documented: bool
     patient_id: int | None
     patient_name: str | None
+    patient_initials: str | None
+    patient_code: str | None
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class AppointmentRow:
     location: str
     patient_id: int
     patient_name: str
+    patient_initials: str
+    patient_code: str
 
 
 @dataclass(frozen=True)
@@ -327,9 +334,11 @@ async def not_reached_since(
 
 @cache
 def _task_statements(
-    with_start: bool,
+    with_start: bool, with_kinds: bool, with_except: bool
 ) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
-    """Her open tasks due before `end` (and from `start`), oldest first, built once."""
+    """Her open tasks due before `end` (and from `start`; of `kinds`; not of `except_kinds`),
+    oldest first, built once."""
+    kind = Task.__table__.c.kind.type
     conditions = [
         Task.nurse_id == bindparam("nurse_id", type_=Integer),
         Task.status == TaskStatus.OPEN,
@@ -337,6 +346,10 @@ def _task_statements(
     ]
     if with_start:
         conditions.append(Task.due_at >= bindparam("start", type_=UTCDateTime()))
+    if with_kinds:
+        conditions.append(Task.kind.in_(bindparam("kinds", type_=kind, expanding=True)))
+    if with_except:
+        conditions.append(Task.kind.not_in(bindparam("except_kinds", type_=kind, expanding=True)))
     query = (
         select(
             Task.id,
@@ -344,8 +357,11 @@ def _task_statements(
             Task.title,
             Task.due_at,
             Task.urgent,
+            Task.attempts_documented,
             Task.patient_id,
             Patient.display_name,
+            Patient.initials,
+            Patient.code,
         )
         .outerjoin(Patient, Patient.id == Task.patient_id)
         .where(*conditions)
@@ -361,8 +377,11 @@ def _task_row(r: object) -> TaskRow:
         title=r.title or "",  # type: ignore[attr-defined]
         due_at=r.due_at,  # type: ignore[attr-defined]
         urgent=bool(r.urgent),  # type: ignore[attr-defined]
+        attempts_documented=bool(r.attempts_documented),  # type: ignore[attr-defined]
         patient_id=r.patient_id,  # type: ignore[attr-defined]
         patient_name=r.display_name,  # type: ignore[attr-defined]
+        patient_initials=r.initials,  # type: ignore[attr-defined]
+        patient_code=r.code,  # type: ignore[attr-defined]
     )
 
 
@@ -374,11 +393,21 @@ async def tasks_due(
     end: datetime,
     offset: int,
     limit: int,
+    kinds: Collection[TaskKind] | None = None,
+    except_kinds: Collection[TaskKind] = (),
 ) -> Page[TaskRow]:
-    """Her open tasks due in [start, end) (before `end` when start is None), oldest first:
-    tasks(nurse_id, status, due_at)."""
-    query, count = _task_statements(start is not None)
-    params = {"nurse_id": nurse_id, "start": start, "end": end, "offset": offset, "limit": limit}
+    """Her open tasks due in [start, end) (before `end` when start is None), oldest first,
+    only of `kinds` when given and never of `except_kinds`: tasks(nurse_id, status, due_at)."""
+    query, count = _task_statements(start is not None, kinds is not None, bool(except_kinds))
+    params = {
+        "nurse_id": nurse_id,
+        "start": start,
+        "end": end,
+        "kinds": list(kinds or ()),
+        "except_kinds": list(except_kinds),
+        "offset": offset,
+        "limit": limit,
+    }
     rows, total = await _paged(session, query, count, params)
     return Page(rows=tuple(_task_row(r) for r in rows), total=total, offset=offset)
 
@@ -401,6 +430,8 @@ def _appointment_statements() -> tuple[Select[*tuple[Any, ...]], Select[*tuple[A
             Appointment.location,
             Appointment.patient_id,
             Patient.display_name,
+            Patient.initials,
+            Patient.code,
         )
         .join(Patient, Patient.id == Appointment.patient_id)
         .where(*conditions)
@@ -432,6 +463,8 @@ async def appointments_between(
                 location=r.location or "",
                 patient_id=r.patient_id,
                 patient_name=r.display_name,
+                patient_initials=r.initials,
+                patient_code=r.code,
             )
             for r in rows
         ),

@@ -154,9 +154,17 @@ def test_csv_parses_back_to_the_same_records() -> None:
 def test_ics_parses_back_to_the_same_appointments() -> None:
     rows = [
         AppointmentRow(
-            5, ct(11, 26, 9), True, "Cardiology", "St Mary's, 3rd floor", 10, "Ana Ruiz"
+            5,
+            ct(11, 26, 9),
+            True,
+            "Cardiology",
+            "St Mary's, 3rd floor",
+            10,
+            "Ana Ruiz",
+            "A.R.",
+            "P5",
         ),
-        AppointmentRow(6, ct(11, 27, 0), False, "", "", 11, "Bo Li"),
+        AppointmentRow(6, ct(11, 27, 0), False, "", "", 11, "Bo Li", "B.L.", "P6"),
     ]
     calendar = icalendar.Calendar.from_ical(exports.appointments_ics(rows, zone=CHICAGO, now=NOW))
     events = list(calendar.walk("VEVENT"))
