@@ -70,6 +70,14 @@ class CasebotApplication(Application[Any, Any, Any, Any, Any, Any]):
         super().__init__(**kwargs)
         self.services = services
 
+    async def stop(self) -> None:
+        """PTB's stop, then the dispatcher's: its pass runs as a task of its own (its job
+        returns at once), so it is finished here, before the database can go away, and this
+        process's share of the send budget is freed."""
+        await super().stop()
+        if self.services.dispatcher is not None:
+            await self.services.dispatcher.close()
+
 
 class CaseContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """The context every casebot callback receives."""

@@ -202,9 +202,18 @@ class Dispatcher:
         budget = self.config.telegram.max_messages_per_second
         return max(budget - (workers - 1), 1) / workers
 
-    async def close(self) -> None:
-        """Stop, and free this dispatcher's share of the budget for the others at once."""
-        self.stop()
+    async def close(self, *, grace: float = 5.0) -> None:
+        """Stop: let a pass in progress finish (up to `grace` s, so what it sent is marked
+        sent), then free this dispatcher's share of the budget for the others at once."""
+        running, self._running = self._running, None
+        with contextlib.suppress(Exception):  # the JobQueue may already be shut down
+            self.stop()
+        if running is not None and not running.done():
+            done, _ = await asyncio.wait({running}, timeout=grace)
+            if not done:
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await running
         with contextlib.suppress(Exception):  # best effort: it expires after ALIVE_WITHIN anyway
             async with self.db.uow() as session:
                 await outbox.forget_worker(session, worker=self.worker_id)

@@ -114,8 +114,6 @@ async def serve(app: CasebotApplication, *, stop: asyncio.Event | None = None) -
         if handling:
             await _stop_updates(app)
         await leadership.release()
-        if services.dispatcher is not None:
-            await services.dispatcher.close()
         await app.stop()
         if app.post_stop is not None:
             await app.post_stop(app)
