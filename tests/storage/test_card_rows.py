@@ -63,6 +63,7 @@ def _contact(nurse: int, patient: int, at: datetime, outcome: Outcome, **kw: Any
 
 
 async def _history(db: Database, nurse: int, pid: int, other: int) -> None:
+    ours = {"nurse_id": nurse, "patient_id": pid}
     async with db.uow() as session:
         # The last reached contact is 30 days old: outside the 8 most recent contacts.
         session.add(_contact(nurse, pid, ago(30), Outcome.REACHED, note="re insulin"))
@@ -74,8 +75,7 @@ async def _history(db: Database, nurse: int, pid: int, other: int) -> None:
         session.add_all(
             [
                 Task(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     kind=TaskKind.FOLLOW_UP,
                     title="late",
                     due_at=ago(2),
@@ -84,8 +84,7 @@ async def _history(db: Database, nurse: int, pid: int, other: int) -> None:
                     created_at=NOW,
                 ),
                 Task(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     kind=TaskKind.TCM_CONTACT,
                     title="",
                     due_at=NOW + timedelta(days=2),
@@ -93,8 +92,7 @@ async def _history(db: Database, nurse: int, pid: int, other: int) -> None:
                     created_at=NOW,
                 ),
                 Task(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     kind=TaskKind.FOLLOW_UP,
                     title="done",
                     due_at=ago(1),
@@ -102,68 +100,59 @@ async def _history(db: Database, nurse: int, pid: int, other: int) -> None:
                     created_at=NOW,
                 ),
                 Appointment(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     at=NOW + timedelta(days=3),
                     with_whom="cardiology",
                     location="Mercy",
                     created_at=NOW,
                 ),
                 Appointment(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     at=NOW + timedelta(days=1),
                     with_whom="cancelled one",
                     status=AppointmentStatus.CANCELLED,
                     created_at=NOW,
                 ),
                 Appointment(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     at=ago(7),
                     with_whom="PCP",
                     status=AppointmentStatus.ATTENDED,
                     created_at=NOW,
                 ),
                 Episode(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     facility="St Luke's",
                     discharged_on=date(2026, 11, 17),
                     complexity=Complexity.HIGH,
                     created_at=NOW,
                 ),
                 Episode(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     facility="Mercy",
                     discharged_on=date(2026, 10, 2),
                     created_at=NOW,
                 ),
                 MedicationReconciliation(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     performed_at=ago(4),
                     discrepancies=2,
                     created_at=NOW,
                 ),
                 MedicationReconciliation(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     performed_at=ago(40),
                     created_at=NOW,
                 ),
                 CareGoal(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     text="no date",
                     status=GoalStatus.ACTIVE,
                     created_at=NOW,
                     updated_at=NOW,
                 ),
                 CareGoal(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     text="A1c < 8",
                     target_on=date(2027, 1, 31),
                     status=GoalStatus.ACTIVE,
@@ -171,16 +160,14 @@ async def _history(db: Database, nurse: int, pid: int, other: int) -> None:
                     updated_at=NOW,
                 ),
                 CareGoal(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     text="met one",
                     status=GoalStatus.MET,
                     created_at=NOW,
                     updated_at=NOW,
                 ),
                 Referral(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     to_whom="dietitian",
                     sent_on=date(2026, 11, 10),
                     status=ReferralStatus.SCHEDULED,
@@ -188,16 +175,14 @@ async def _history(db: Database, nurse: int, pid: int, other: int) -> None:
                     updated_at=NOW,
                 ),
                 Referral(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     to_whom="podiatry",
                     sent_on=date(2026, 11, 2),
                     created_at=NOW,
                     updated_at=NOW,
                 ),
                 Referral(
-                    nurse_id=nurse,
-                    patient_id=pid,
+                    **ours,
                     to_whom="closed",
                     sent_on=date(2026, 10, 1),
                     status=ReferralStatus.COMPLETED,
