@@ -8,6 +8,7 @@ module's defaults. Prints "ok <errors>" where errors counts "database is locked"
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import sys
 import time
@@ -19,6 +20,8 @@ from storage.db import Database
 
 
 def _wait_for(go: Path) -> None:
+    """Say this worker is ready (imports done, connection open), then wait for the start."""
+    Path(f"{go}.ready.{os.getpid()}").touch()
     deadline = time.monotonic() + 30
     while not go.exists():
         if time.monotonic() > deadline:

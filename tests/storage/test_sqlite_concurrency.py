@@ -7,6 +7,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,12 @@ def _run_two(mode: str, path: Path, go: Path) -> list[int]:
         )
         for _ in range(2)
     ]
+    # Start both at once: a worker still importing when the other has finished would never
+    # overlap with it, and the pysqlite contrast would then lose nothing by luck.
+    deadline = time.monotonic() + 60
+    while len(list(go.parent.glob(f"{go.name}.ready.*"))) < 2:
+        assert time.monotonic() < deadline, "workers did not get ready"
+        time.sleep(0.01)
     go.touch()
     errors = []
     for proc in procs:
