@@ -447,8 +447,10 @@ def render(tp: dict[str, Any], two: dict[str, Any] | None, sc: dict[str, Any]) -
         "tasks, while the naive design holds every reminder as a scheduler job (and loses a job "
         "that fires late or crashes mid-send: design.md pitfalls). The open "
         "tasks were inserted by a separate process, so the RSS shown is the bot's own. With two "
-        "processes each dispatcher counts the live ones by heartbeat and paces its pushes at "
-        "half the budget, and a chat being sent by one is not claimed by the other.",
+        "processes each dispatcher counts the live ones by heartbeat and paces its pushes at its "
+        "share, (29 - 1) / 2 = 14 a second (one send held back per extra process: two even "
+        "paces can each fit one more into a one-second window), so 28/30 = 0.93 is their "
+        "ceiling; a chat being sent by one is not claimed by the other.",
         "",
     ])
 

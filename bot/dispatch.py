@@ -78,7 +78,7 @@ PER_CHAT_GAP = 1.05  # seconds between two pushes to one chat (Telegram: about 1
 SETTLE_EVERY = 25  # sends marked sent per write transaction
 HEARTBEAT_SECONDS = 5.0  # how often a dispatcher says it is alive and recounts the others
 ALIVE_WITHIN = timedelta(seconds=3 * HEARTBEAT_SECONDS)  # silent longer: its share is freed
-CLAIM_SECONDS = 4  # one claim holds about this many seconds of sending at the dispatcher's pace
+CLAIM_SECONDS = 7  # one claim holds about this many seconds of sending at the dispatcher's pace
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class Dispatcher:
         # Telegram's per-bot budget is shared by every dispatching process: each paces its
         # pushes at budget / live dispatchers (counted in the database every few seconds).
         self.workers = 1
-        self._share = _pacer(self._share_of(1))
+        self._share: AsyncLimiter | None = None  # alone: PTB's AIORateLimiter paces it all
 
     # ------------------------------------------------------------------ scheduling
 
@@ -193,7 +193,7 @@ class Dispatcher:
         if workers != self.workers:
             log.info("dispatchers sharing the send budget: %d (was %d)", workers, self.workers)
             self.workers = workers
-            self._share = _pacer(self._share_of(workers))
+            self._share = _pacer(self._share_of(workers)) if workers > 1 else None
         return workers
 
     def _share_of(self, workers: int) -> float:
@@ -542,7 +542,8 @@ class Dispatcher:
     ) -> int | None:
         """Send one push; the Telegram message id, or None after arranging a retry or failure."""
         await self._space(outgoing.chat_id)
-        await self._share.acquire()
+        if self._share is not None:
+            await self._share.acquire()
         try:
             message = await self.bot.send_message(
                 outgoing.chat_id, outgoing.text, reply_markup=outgoing.buttons
