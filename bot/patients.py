@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.careplans import MessageKey
 from bot.context import NurseView
 from bot.parsing import Caseload, PatientRef
 from bot.parsing.patients import normalise_name
@@ -34,11 +35,14 @@ from bot.render.patients import (
     TimelineLine,
 )
 from storage import patients as repo
+from storage import records as record_store
 from storage.audit import record_audit
 from storage.db import Database
 from storage.models import Patient, PatientStatus, Risk
 
 TIMELINE_LENGTH = 8
+LEDGER_KIND = "patient"
+"""How the (chat id, message id) ledger names a message that added a patient."""
 MAX_NAME = 120
 MAX_MRN = 40
 MAX_CONDITIONS = 500
@@ -71,6 +75,13 @@ class Lookup:
 class Added:
     card: PatientCard
     risk_defaulted: bool
+
+
+@dataclass(frozen=True)
+class AlreadyAdded:
+    """This very message added a patient before (Telegram sent it again): nothing new."""
+
+    card: PatientCard
 
 
 @dataclass(frozen=True)
@@ -274,14 +285,26 @@ async def add_patient(
     conditions: Sequence[str] = (),
     allow_duplicate: bool = False,
     command: str = "newpatient",
-) -> Added | Duplicate:
-    """Add a patient to her caseload (risk medium unless given) and return the card."""
+    source: MessageKey | None = None,
+) -> Added | AlreadyAdded | Duplicate:
+    """Add a patient to her caseload (risk medium unless given) and return the card.
+
+    `source` is the message that asked for it: a redelivered update finds it in the ledger and
+    adds nothing (and does not ask about a twin, the patient it added itself)."""
     display_name = clean_name(name)
     if display_name.islower():  # "maria lopez" typed in a hurry
         display_name = display_name.title()
     if not display_name:
         raise ValueError("a patient needs a name")
     async with db.uow() as session:
+        if source is not None:
+            seen = await record_store.find_inbound(
+                session, chat_id=source.chat_id, message_id=source.message_id
+            )
+            if seen is not None and seen.record_kind == LEDGER_KIND and seen.record_id:
+                earlier = await repo.get_patient(session, patient_id=seen.record_id)
+                if earlier is not None and earlier.nurse_id == nurse.id:
+                    return AlreadyAdded(await _card(session, earlier, zone=nurse.zone, now=now))
         if not allow_duplicate:
             key = normalise_name(display_name)
             same = tuple(
@@ -315,6 +338,16 @@ async def add_patient(
                 "duplicate_confirmed": allow_duplicate,
             },
         )
+        if source is not None:
+            await record_store.add_inbound(
+                session,
+                chat_id=source.chat_id,
+                message_id=source.message_id,
+                nurse_id=nurse.id,
+                now=now,
+                record_kind=LEDGER_KIND,
+                record_id=patient.id,
+            )
         card = await _card(session, patient, zone=nurse.zone, now=now)
     return Added(card=card, risk_defaulted=risk is None)
 

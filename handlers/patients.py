@@ -32,6 +32,7 @@ from bot import patients as service
 from bot.context import CaseContext
 from bot.parsing import Caseload, NewPatientIntent, PatientRef, parse
 from bot.parsing.dates import DateOrder
+from bot.records import Source
 from bot.render import messages
 from bot.render import patients as render
 from bot.render.patients import PatientCard
@@ -200,6 +201,13 @@ async def _add(
     allow_duplicate: bool,
     edit: CallbackQuery | None,
 ) -> None:
+    message = update.effective_message
+    # The nurse's own message is the redelivery key; a button press has none of its own.
+    source = (
+        Source(chat_id=message.chat_id, message_id=message.message_id)
+        if edit is None and message is not None
+        else None
+    )
     result = await service.add_patient(
         context.services.db,
         context.me,
@@ -209,8 +217,12 @@ async def _add(
         risk=Risk(intent.risk.value) if intent.risk else None,
         conditions=intent.conditions,
         allow_duplicate=allow_duplicate,
+        source=source,
     )
-    if isinstance(result, service.Duplicate):
+    if isinstance(result, service.AlreadyAdded):
+        text = render.already_added(result.card)
+        markup = card_keyboard(result.card)
+    elif isinstance(result, service.Duplicate):
         token = _stash(context, intent)
         rows = [[InlineKeyboardButton("Add anyway", callback_data=f"pt:addany:{token}")]]
         rows.append(

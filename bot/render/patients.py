@@ -277,6 +277,12 @@ def saved_new_patient(card: PatientCard, *, risk_defaulted: bool) -> str:
     return fit(f"{head}\n\n{render_card(card)}")
 
 
+def already_added(card: PatientCard) -> str:
+    """A redelivered "new patient" message: it was saved the first time."""
+    head = "That message was already saved; no second patient was added."
+    return fit(f"{head}\n\n{render_card(card)}")
+
+
 def not_in_caseload(name: str) -> str:
     return f"I don't have {_e(_clip(name, 80))} in your caseload."
 

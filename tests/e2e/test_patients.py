@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.render import patients as render
@@ -149,6 +150,28 @@ async def test_a_duplicate_name_asks_before_adding_a_second_patient(harness: Har
     calls = await harness.fake._feed_and_collect(harness.app, update)
     assert answers(calls) == [render.OFFER_EXPIRED]
     assert len(await patients_named(harness, "Maria Lopez")) == 2
+
+
+@pytest.mark.parametrize("text", ["/newpatient Maria Lopez MRN 4411", "new patient Maria Lopez"])
+async def test_a_redelivered_new_patient_message_adds_no_second_patient(
+    harness: Harness, text: str
+) -> None:
+    """Telegram sends a message again when our answer was lost (a crash, a timeout): the
+    ledger knows it added Maria, so no twin question and no second row."""
+    ana = await harness.enroll("Ana")
+    update = harness.fake.private_text(ana, text)
+    await harness.fake._feed_and_collect(harness.app, update)
+    assert harness.last_text(ana).startswith("Saved. New patient added.")
+    again = dict(update, update_id=update["update_id"] + 1000)
+    await harness.fake._feed_and_collect(harness.app, again)
+    reply = harness.last_text(ana)
+    assert reply.startswith("That message was already saved; no second patient was added.")
+    assert "Maria Lopez" in reply
+    assert len(await patients_named(harness, "Maria Lopez")) == 1
+    assert len(await audit_rows(harness, "patient.created")) == 1
+    # A new message with the same name still asks before adding a twin.
+    await harness.send(ana, text)
+    assert "You already have a patient named" in harness.last_text(ana)
 
 
 async def test_bad_new_patient_text_is_asked_again(harness: Harness) -> None:
