@@ -177,8 +177,11 @@ async def register_from_intent(
     await _add(update, context, intent, allow_duplicate=False, edit=None)
 
 
-async def offer_new_patient(update: Update, context: CaseContext, name: str) -> None:
-    """Say she has no such patient and offer to add one under that name."""
+async def offer_new_patient(
+    update: Update, context: CaseContext, name: str, *, unsaved: bool = False
+) -> None:
+    """Say she has no such patient and offer to add one under that name (`unsaved`: the
+    message was a record for that patient, and was not saved)."""
     name = service.clean_name(name)
     if not name:
         await _say(update, context, render.WHICH_PATIENT)
@@ -190,7 +193,7 @@ async def offer_new_patient(update: Update, context: CaseContext, name: str) -> 
             [InlineKeyboardButton("Cancel", callback_data=f"pt:drop:{token}")],
         ]
     )
-    await _say(update, context, render.not_in_caseload(name), markup)
+    await _say(update, context, render.not_in_caseload(name, unsaved=unsaved), markup)
 
 
 async def _add(

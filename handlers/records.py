@@ -276,14 +276,14 @@ async def on_text(update: Update, context: CaseContext) -> int:
 
 
 async def _is_new_entry(context: CaseContext, text: str) -> bool:
-    """Whether a typed answer is really a new message: a record naming a patient, or a
-    question of its own ("Fri" or "in 2 weeks" name nobody, so they stay answers)."""
+    """Whether a typed answer is really a new message: a record naming a patient (one of hers
+    or not), or a question of its own ("Fri" or "in 2 weeks" name nobody: they stay answers)."""
     intent = _parse(context, text, await _caseload(context))
     if isinstance(intent, QueryIntent | NewPatientIntent):
         return True
     return isinstance(
         intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
-    ) and (intent.patient is not None or bool(intent.candidates))
+    ) and (intent.patient is not None or bool(intent.candidates) or bool(intent.patient_text))
 
 
 async def _switch_to_new_message(update: Update, context: CaseContext, draft: Draft) -> int:
@@ -359,7 +359,7 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
             )
             return Step.PATIENT
         if intent is not None and intent.patient_text:
-            await patients.offer_new_patient(update, context, intent.patient_text)
+            await patients.offer_new_patient(update, context, intent.patient_text, unsaved=True)
             return ConversationHandler.END
         _keep(context, draft)
         await _say(update, context, render.which_patient(None))
@@ -500,6 +500,8 @@ async def patient_text(update: Update, context: CaseContext) -> int:
             _candidate_keyboard(mention.candidates),
         )
         return Step.PATIENT
+    if await _is_new_entry(context, text):  # "who is overdue?" rather than a name
+        return await _switch_to_new_message(update, context, draft)
     await _say(update, context, render.patient_not_found(text))
     return Step.PATIENT
 
@@ -547,7 +549,27 @@ async def start_contact_for_patient(update: Update, context: CaseContext, patien
 
 
 async def channel_text(update: Update, context: CaseContext) -> int:
-    """Ask again with the buttons when the nurse types instead of tapping."""
+    """Take a typed channel ("LVM", "home visit"); a new message is handled as new; anything
+    else gets the buttons again."""
+    message = update.effective_message
+    assert message is not None
+    text = message.text or ""
+    draft = _draft(context)
+    if draft is None:
+        return await on_text(update, context)
+    typed = _parse(context, text, await _caseload(context))
+    if (
+        isinstance(typed, ContactIntent)
+        and typed.channel is not None
+        and typed.patient is None
+        and not typed.patient_text
+    ):
+        draft.channel = Channel(typed.channel.value)
+        if typed.outcome is not None:
+            draft.outcome = Outcome(typed.outcome.value)
+        return await _advance(update, context, draft)
+    if await _is_new_entry(context, text):
+        return await _switch_to_new_message(update, context, draft)
     await _say(update, context, "Please tap how the contact happened:", _channel_keyboard())
     return Step.CHANNEL
 
@@ -677,6 +699,8 @@ async def _forced(
 ) -> int:
     caseload = await _caseload(context)
     intent = _parse(context, text, caseload)
+    if isinstance(intent, QueryIntent):  # she asks something instead: answer it
+        return await _route(update, context, intent, source)
     if _INTENT_KIND.get(type(intent)) != kind:
         intent = _parse(context, _KIND_PREFIX[kind] + text, caseload)
     if _INTENT_KIND.get(type(intent)) != kind:

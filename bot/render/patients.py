@@ -283,8 +283,11 @@ def already_added(card: PatientCard) -> str:
     return fit(f"{head}\n\n{render_card(card)}")
 
 
-def not_in_caseload(name: str) -> str:
-    return f"I don't have {_e(_clip(name, 80))} in your caseload."
+def not_in_caseload(name: str, *, unsaved: bool = False) -> str:
+    text = f"I don't have {_e(_clip(name, 80))} in your caseload."
+    if unsaved:  # a record for a patient she has not added yet
+        text += " Your message was <b>NOT saved</b>: add the patient, then send it again."
+    return text
 
 
 def add_button_label(name: str) -> str:

@@ -455,3 +455,65 @@ async def test_a_new_message_while_asked_for_a_date_is_not_swallowed(
     contacts = await _rows(harness, Contact)
     assert len(contacts) == len(before) + 1
     assert "Maria Lopez" in contacts[-1].note
+
+
+async def test_a_line_about_a_patient_she_has_not_added_is_not_taken_as_the_date(
+    harness: Harness, ana: FakeUser
+) -> None:
+    await harness.send(ana, "called John Smith")  # no follow-up: it asks
+    calls = await harness.send(ana, "called Zelda Fitzgerald, f/u Fri")
+    texts = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
+    assert any("the earlier one was NOT saved" in t for t in texts)
+    assert harness.last_text(ana) == (
+        "I don't have Zelda Fitzgerald in your caseload. Your message was NOT saved: "
+        "add the patient, then send it again."
+    )
+    # Before: "Fri" was read from Zelda's line as John's follow-up, and her line vanished.
+    assert await _rows(harness, Contact) == []
+    assert await _tasks(harness) == []
+
+
+async def test_a_question_while_asked_how_the_contact_happened_is_answered(
+    harness: Harness, ana: FakeUser
+) -> None:
+    await harness.send(ana, "f/u John Smith tomorrow")
+    assert harness.last_text(ana).startswith("How was the contact with John Smith?")
+    calls = await harness.send(ana, "who is overdue?")
+    texts = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
+    assert any("the earlier one was NOT saved" in t for t in texts)
+    assert harness.last_text(ana).startswith("Overdue")
+    assert await _rows(harness, Contact) == []
+
+
+async def test_a_typed_channel_answers_how_the_contact_happened(
+    harness: Harness, ana: FakeUser
+) -> None:
+    await harness.send(ana, "f/u John Smith tomorrow")
+    assert harness.last_text(ana).startswith("How was the contact with John Smith?")
+    await harness.send(ana, "LVM")
+    assert "Saved" in harness.last_text(ana)
+    [contact] = await _rows(harness, Contact)
+    assert (contact.channel.value, contact.outcome.value) == ("voicemail", "attempted")
+    await harness.send(ana, "f/u Maria Lopez tomorrow")
+    await harness.send(ana, "blah")  # neither a channel nor a new message: the buttons again
+    assert harness.last_text(ana) == "Please tap how the contact happened:"
+
+
+async def test_a_question_instead_of_a_patient_name_is_answered(
+    harness: Harness, ana: FakeUser
+) -> None:
+    await harness.send(ana, "LVM, try again tomorrow")  # no name: it asks which patient
+    asked = harness.last_text(ana)
+    calls = await harness.send(ana, "who is overdue?")
+    texts = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
+    assert any("the earlier one was NOT saved" in t for t in texts), asked
+    assert harness.last_text(ana).startswith("Overdue")
+    assert await _rows(harness, Contact) == []
+
+
+async def test_a_question_after_contact_command_is_answered(
+    harness: Harness, ana: FakeUser
+) -> None:
+    await harness.send(ana, "/contact")
+    await harness.send(ana, "who is overdue?")
+    assert harness.last_text(ana).startswith("Overdue")
