@@ -131,21 +131,30 @@ def task_row(nurse_id: int, patient_id: int, remind_at: datetime, now: datetime)
     }
 
 
+async def due_reminders(
+    db: Database, fake: FakeTelegram, nurses: int, each: int
+) -> list[dict[str, Any]]:
+    """`each` reminders due a minute ago for each of `nurses` nurses; the fake then enforces
+    Telegram's limits (30 a second per bot, 1 a second per chat) by answering 429."""
+    now = datetime.now(UTC)
+    nurse_ids = await seed_nurses(db, fake, nurses, now)
+    rows = [
+        task_row(nid, nid, now - timedelta(minutes=1), now)  # patient id == nurse id here
+        for nid in nurse_ids
+        for _ in range(each)
+    ]
+    await add_tasks(db, rows)
+    fake.enforce_rate_limits(global_per_sec=30, per_chat_per_sec=1)
+    return rows
+
+
 async def throughput(quick: bool) -> dict[str, Any]:
     nurses_n, each = (60, 5) if quick else (300, 10)
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite+aiosqlite:///{tmp}/push.db")
         await upgrade(db)
         fake = FakeTelegram()
-        now = datetime.now(UTC)
-        nurse_ids = await seed_nurses(db, fake, nurses_n, now)
-        rows = [
-            task_row(nid, nid, now - timedelta(minutes=1), now)  # patient id == nurse id here
-            for nid in nurse_ids
-            for _ in range(each)
-        ]
-        await add_tasks(db, rows)
-        fake.enforce_rate_limits(global_per_sec=30, per_chat_per_sec=1)
+        rows = await due_reminders(db, fake, nurses_n, each)
         config = load_config(None, environ={"CASEBOT_TELEGRAM_TOKEN": fake.token})
         app = build_application(
             config, db=db, clock=SystemClock(), request=fake.request(), dispatch=False
@@ -204,15 +213,7 @@ async def throughput_two(quick: bool, pg_url: str) -> dict[str, Any] | None:
     try:
         await upgrade(db)
         fake = FakeTelegram()
-        now = datetime.now(UTC)
-        nurse_ids = await seed_nurses(db, fake, nurses_n, now)
-        rows = [
-            task_row(nid, nid, now - timedelta(minutes=1), now)
-            for nid in nurse_ids
-            for _ in range(each)
-        ]
-        await add_tasks(db, rows)
-        fake.enforce_rate_limits(global_per_sec=30, per_chat_per_sec=1)
+        rows = await due_reminders(db, fake, nurses_n, each)
         config = load_config(None, environ={"CASEBOT_TELEGRAM_TOKEN": fake.token})
         dispatchers = []
         for worker in ("process-1", "process-2"):

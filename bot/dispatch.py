@@ -174,9 +174,10 @@ class Dispatcher:
             first=0.1,
             name="dispatch-poll",
         )
-        self._heartbeat_job = job_queue.run_repeating(
-            self._beat, interval=HEARTBEAT_SECONDS, first=0, name="dispatch-heartbeat"
-        )
+        if self.db.dialect == "postgresql":  # on SQLite one process runs (the CLI's file lock)
+            self._heartbeat_job = job_queue.run_repeating(
+                self._beat, interval=HEARTBEAT_SECONDS, first=0, name="dispatch-heartbeat"
+            )
 
     async def _beat(self, _context: Any) -> None:
         try:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.careplans import MessageKey
+from bot.careplans import MessageKey, remember
 from bot.context import NurseView
 from bot.parsing import Caseload, PatientRef
 from bot.parsing.patients import normalise_name
@@ -338,16 +338,7 @@ async def add_patient(
                 "duplicate_confirmed": allow_duplicate,
             },
         )
-        if source is not None:
-            await record_store.add_inbound(
-                session,
-                chat_id=source.chat_id,
-                message_id=source.message_id,
-                nurse_id=nurse.id,
-                now=now,
-                record_kind=LEDGER_KIND,
-                record_id=patient.id,
-            )
+        await remember(session, source, nurse, now, LEDGER_KIND, patient.id)
         card = await _card(session, patient, zone=nurse.zone, now=now)
     return Added(card=card, risk_defaulted=risk is None)
 

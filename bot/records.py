@@ -277,16 +277,9 @@ async def log_contact(
                         closed.append(_line(task, False))
         else:
             flagged = await _flag_attempts(session, patient.id)
-        await _ledger(session, source, nurse, now, RecordKind.CONTACT, contact.id)
-        await audit.record_audit(
-            session,
-            at=now,
-            action="contact.logged",
-            actor_nurse_id=nurse.id,
-            command=command,
-            patient_id=patient.id,
-            entity="contact",
-            entity_id=contact.id,
+        await _saved(
+            session, source, nurse, now, RecordKind.CONTACT, contact.id,
+            action="contact.logged", command=command, patient_id=patient.id,
             detail={
                 "channel": channel.value,
                 "outcome": outcome.value,
@@ -294,7 +287,7 @@ async def log_contact(
                 "tasks_closed": len(closed),
                 "prior_last_reached_at": _iso(prior_reached),
             },
-        )
+        )  # fmt: skip
         return Logged(
             kind=RecordKind.CONTACT,
             record_id=contact.id,
@@ -346,18 +339,11 @@ async def log_appointment(
         created = await _appointment_tasks(session, nurse, patient, appointment, now, zone)
         # A referral waiting for this appointment becomes "scheduled"; its follow-up closes.
         answered = await referrals.on_appointment_logged(session, appointment, now=now)
-        await _ledger(session, source, nurse, now, RecordKind.APPOINTMENT, appointment.id)
-        await audit.record_audit(
-            session,
-            at=now,
-            action="appointment.logged",
-            actor_nurse_id=nurse.id,
-            command=command,
-            patient_id=patient.id,
-            entity="appointment",
-            entity_id=appointment.id,
+        await _saved(
+            session, source, nurse, now, RecordKind.APPOINTMENT, appointment.id,
+            action="appointment.logged", command=command, patient_id=patient.id,
             detail={"tasks_created": [t.kind.value for t in created]},
-        )
+        )  # fmt: skip
         return Logged(
             kind=RecordKind.APPOINTMENT,
             record_id=appointment.id,
@@ -429,18 +415,11 @@ async def log_discharge(
                 now=now,
             )
             created.append(_line(task, False))
-        await _ledger(session, source, nurse, now, RecordKind.EPISODE, episode.id)
-        await audit.record_audit(
-            session,
-            at=now,
-            action="discharge.logged",
-            actor_nurse_id=nurse.id,
-            command=command,
-            patient_id=patient.id,
-            entity="episode",
-            entity_id=episode.id,
+        await _saved(
+            session, source, nurse, now, RecordKind.EPISODE, episode.id,
+            action="discharge.logged", command=command, patient_id=patient.id,
             detail={"tasks_created": [t.kind.value for t in created]},
-        )
+        )  # fmt: skip
         return Logged(
             kind=RecordKind.EPISODE,
             record_id=episode.id,
@@ -503,18 +482,11 @@ async def log_med_rec(
         for task in open_tasks:
             _close(task, now, RecordKind.MED_REC, med_rec.id)
             closed.append(_line(task, False))
-        await _ledger(session, source, nurse, now, RecordKind.MED_REC, med_rec.id)
-        await audit.record_audit(
-            session,
-            at=now,
-            action="med_rec.logged",
-            actor_nurse_id=nurse.id,
-            command=command,
-            patient_id=patient.id,
-            entity="med_rec",
-            entity_id=med_rec.id,
+        await _saved(
+            session, source, nurse, now, RecordKind.MED_REC, med_rec.id,
+            action="med_rec.logged", command=command, patient_id=patient.id,
             detail={"tasks_closed": len(closed), "episode_id": episode_id},
-        )
+        )  # fmt: skip
         return Logged(
             kind=RecordKind.MED_REC,
             record_id=med_rec.id,
@@ -544,17 +516,10 @@ async def log_note(
             return begun
         note = Note(patient_id=begun.id, nurse_id=nurse.id, text=text, created_at=now)
         await store.add_record(session, note)
-        await _ledger(session, source, nurse, now, RecordKind.NOTE, note.id)
-        await audit.record_audit(
-            session,
-            at=now,
-            action="note.added",
-            actor_nurse_id=nurse.id,
-            command=command,
-            patient_id=begun.id,
-            entity="note",
-            entity_id=note.id,
-        )
+        await _saved(
+            session, source, nurse, now, RecordKind.NOTE, note.id,
+            action="note.added", command=command, patient_id=begun.id,
+        )  # fmt: skip
         return NoteAdded(note_id=note.id, patient_name=begun.display_name)
 
 
@@ -689,18 +654,11 @@ async def add_note(
             created_at=now,
         )
         await store.add_record(session, note)
-        await _ledger(session, source, nurse, now, RecordKind.NOTE, note.id)
-        await audit.record_audit(
-            session,
-            at=now,
-            action="note.added",
-            actor_nurse_id=nurse.id,
-            command="add_note",
-            patient_id=patient.id,
-            entity="note",
-            entity_id=note.id,
+        await _saved(
+            session, source, nurse, now, RecordKind.NOTE, note.id,
+            action="note.added", command="add_note", patient_id=patient.id,
             detail={"on": kind.value, "on_id": record_id},
-        )
+        )  # fmt: skip
         return NoteAdded(note_id=note.id, patient_name=patient.display_name)
 
 
@@ -852,14 +810,21 @@ async def _begin(
     return Refusal.NO_PATIENT if patient is None else patient
 
 
-async def _ledger(
+async def _saved(
     session: AsyncSession,
     source: Source | None,
     nurse: NurseView,
     now: datetime,
     kind: RecordKind,
     record_id: int,
+    *,
+    action: str,
+    command: str,
+    patient_id: int,
+    detail: dict[str, Any] | None = None,
 ) -> None:
+    """The end of every logging use case: claim the nurse's message in the (chat id, message
+    id) ledger, so a redelivered update saves nothing twice, and audit the new record."""
     if source is not None:
         await store.add_inbound(
             session,
@@ -870,6 +835,17 @@ async def _ledger(
             record_kind=kind.value,
             record_id=record_id,
         )
+    await audit.record_audit(
+        session,
+        at=now,
+        action=action,
+        actor_nurse_id=nurse.id,
+        command=command,
+        patient_id=patient_id,
+        entity=kind.value,
+        entity_id=record_id,
+        detail=detail,
+    )
 
 
 async def _changeable(

@@ -553,21 +553,32 @@ async def intervention_button(update: Update, context: CaseContext) -> int:
     )  # fmt: skip
 
 
-async def intervention_text(update: Update, context: CaseContext) -> int:
-    """The intervention typed: save it under the goal."""
+async def _typed_answer(
+    update: Update, context: CaseContext, key: str
+) -> tuple[int, str] | None:
+    """The id a button asked about (``key``) and the text typed for it; None, after saying
+    the question timed out, when there is no such question or nothing was typed."""
     message = update.effective_message
     assert message is not None
     pending = _pending(context)
     _clear(context)
     text = (message.text or "").strip()
-    if "goal_id" not in pending or not text:
+    if key not in pending or not text:
         await _say(update, context, render.TIMED_OUT)
+        return None
+    return int(pending[key]), text
+
+
+async def intervention_text(update: Update, context: CaseContext) -> int:
+    """The intervention typed: save it under the goal."""
+    answer = await _typed_answer(update, context, "goal_id")
+    if answer is None:
         return ConversationHandler.END
+    goal_id, text = answer
     services = context.services
     saved = await plans.add_intervention(
-        services.db, services.clock, nurse=context.me, goal_id=int(pending["goal_id"]),
-        text=text,
-    )  # fmt: skip
+        services.db, services.clock, nurse=context.me, goal_id=goal_id, text=text
+    )
     if isinstance(saved, plans.Refusal):
         await _say(update, context, render.refusal(saved))
     else:
@@ -584,19 +595,14 @@ async def note_button(update: Update, context: CaseContext) -> int:
 
 async def note_text(update: Update, context: CaseContext) -> int:
     """The progress note typed: save it on the plan."""
-    message = update.effective_message
-    assert message is not None
-    pending = _pending(context)
-    _clear(context)
-    text = (message.text or "").strip()
-    if "patient_id" not in pending or not text:
-        await _say(update, context, render.TIMED_OUT)
+    answer = await _typed_answer(update, context, "patient_id")
+    if answer is None:
         return ConversationHandler.END
+    patient_id, text = answer
     services = context.services
     saved = await plans.add_progress_note(
-        services.db, services.clock, nurse=context.me, patient_id=int(pending["patient_id"]),
-        text=text,
-    )  # fmt: skip
+        services.db, services.clock, nurse=context.me, patient_id=patient_id, text=text
+    )
     if isinstance(saved, plans.Refusal):
         await _say(update, context, render.refusal(saved))
     else:
