@@ -39,10 +39,10 @@ from sqlalchemy import select  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters  # noqa: E402
 
-from bot.app import build_application  # noqa: E402
+from bot.app.factory import build_application  # noqa: E402
+from bot.app.polling import ConfirmingPoller  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.polling import ConfirmingPoller  # noqa: E402
 from handlers import flood, lock  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

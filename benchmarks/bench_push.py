@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from bot.app import build_application  # noqa: E402
+from bot.app.factory import build_application  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -193,7 +193,7 @@ async def throughput_two(quick: bool, pg_url: str) -> dict[str, Any] | None:
     import asyncpg
     from sqlalchemy.engine import make_url
 
-    from bot.dispatch import Dispatcher
+    from bot.outbox.dispatcher import Dispatcher
 
     admin = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:

@@ -13,9 +13,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot import enrollment
-from bot.context import CaseContext
+from bot.app.context import CaseContext
 from bot.render import messages
+from bot.services import enrollment
 
 GATE_GROUP = -100
 log = logging.getLogger(__name__)

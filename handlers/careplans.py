@@ -2,8 +2,9 @@
 goal and referral buttons, adding a resource, and the care-plan intents the free-text router
 hands over (``handle_intent``).
 
-Thin: authorise (the access gate did), pull the text, call bot.careplans / bot.referrals /
-bot.resources, render with bot.render.careplans, reply. Callback data carries row ids only.
+Thin: authorise (the access gate did), pull the text, call bot.services.careplans /
+bot.services.referrals / bot.services.resources, render with bot.render.careplans, reply.
+Callback data carries row ids only.
 When a message names several patients, or several referrals fit, the pending action stays in
 the nurse's user_data and the buttons carry a one-time token and an id: a press of an older,
 expired or forged button changes nothing and says so.
@@ -30,9 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import careplans as plans
-from bot import referrals, resources
-from bot.context import CaseContext
+from bot.app.context import CaseContext
 from bot.parsing.careplans import (
     CarePlanIntent,
     GoalChange,
@@ -44,9 +43,11 @@ from bot.parsing.careplans import (
     resource_kind_of,
 )
 from bot.parsing.intents import PatientRef
-from bot.patients import find_patients
-from bot.records import Source
 from bot.render import careplans as render
+from bot.services import careplans as plans
+from bot.services import referrals, resources
+from bot.services.patients import find_patients
+from bot.services.records import Source
 from handlers.common import is_number, quiet_conversation
 from storage.models import ReferralStatus, ResourceKind
 

@@ -7,8 +7,8 @@ import re
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
-from bot.context import CaseContext
-from bot.digests import digest_pages_for
+from bot.app.context import CaseContext
+from bot.services.digests import digest_pages_for
 
 CALLBACK = re.compile(r"^dga:(\d{1,18})$")
 AFTER_HANDLERS = 100

@@ -13,9 +13,9 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop
 
-from bot import records
-from bot.context import CaseContext
+from bot.app.context import CaseContext
 from bot.render import messages
+from bot.services import records
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("casebot.errors")

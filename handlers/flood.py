@@ -12,8 +12,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.context import CaseContext, Services
-from bot.flood import NOT_SAVED, SLOW_DOWN, FloodControl, Verdict
+from bot.app.context import CaseContext, Services
+from bot.services.flood import NOT_SAVED, SLOW_DOWN, FloodControl, Verdict
 
 FLOOD_GROUP = -95
 EXTRAS_KEY = "flood"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from bot.context import CaseContext
+from bot.app.context import CaseContext
 from bot.render import messages
 
 

@@ -15,9 +15,9 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot import pin
-from bot.context import CaseContext
+from bot.app.context import CaseContext
 from bot.render.messages import escape
+from bot.services import pin
 
 LOCK_GROUP = -90
 EXTRAS_KEY = "idle_lock"

@@ -28,14 +28,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import patients as service
-from bot.context import CaseContext
+from bot.app.context import CaseContext
 from bot.parsing import Caseload, NewPatientIntent, PatientRef, parse
 from bot.parsing.dates import DateOrder
-from bot.records import Source
 from bot.render import messages
 from bot.render import patients as render
 from bot.render.patients import PatientCard
+from bot.services import patients as service
+from bot.services.records import Source
 from handlers.common import is_number, quiet_conversation
 from storage.models import Risk
 

@@ -1,6 +1,6 @@
 """/caseload, /today, /overdue, /week, /team, /stats, /export and the answers to questions.
 
-Thin: check who asks, call bot.queries (one audited transaction), render with
+Thin: check who asks, call bot.services.queries (one audited transaction), render with
 bot.render.queries, reply. Lists page with [Prev] [Next] by editing the message; buttons carry
 "q:<view>:<opaque ids>" (or the reminders' "tk:<action>:<task id>"), never names, and every
 press is checked against the pressing nurse by the service. `answer_query` is what the
@@ -20,12 +20,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import charts, exports
-from bot import queries as service
-from bot.context import CaseContext
+from bot.app.context import CaseContext
 from bot.parsing import QueryIntent, QueryKind
 from bot.render import queries as render
 from bot.render.queries import Rendered
+from bot.services import charts, exports
+from bot.services import queries as service
 from storage.models import Risk
 
 CALLBACK = re.compile(r"^q:([a-z]{2})((?::\d{1,18}|:[hml])*)$")
@@ -388,7 +388,7 @@ async def export_command(update: Update, context: CaseContext) -> None:
     now = _now(context)
     name = " ".join(context.args or []).strip()
     if name:
-        from bot import patients as patient_service
+        from bot.services import patients as patient_service
 
         lookup = await patient_service.find_patients(services.db, nurse, name, now=now)
         if lookup.patient is None or lookup.patient.id is None:

@@ -28,8 +28,7 @@ from telegram.ext import (
 )
 
 from bot import care
-from bot import records as service
-from bot.context import CaseContext
+from bot.app.context import CaseContext
 from bot.parsing import (
     AppointmentIntent,
     Caseload,
@@ -58,6 +57,7 @@ from bot.parsing.careplans import (
     ResourceQueryIntent,
 )
 from bot.render import records as render
+from bot.services import records as service
 from handlers import careplans, patients, queries
 from handlers.common import is_number, quiet_conversation
 from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party

@@ -21,10 +21,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import enrollment
-from bot.context import CaseContext
+from bot.app.context import CaseContext
+from bot.parsing.zones import COMMON_ZONES, parse_clock_time, resolve_zone, zone_label
 from bot.render import messages
-from bot.zones import COMMON_ZONES, parse_clock_time, resolve_zone, zone_label
+from bot.services import enrollment
 from handlers.common import quiet_conversation
 from storage.people import RedeemFailure
 

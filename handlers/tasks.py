@@ -15,9 +15,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import tasks
-from bot.context import CaseContext
+from bot.app.context import CaseContext
 from bot.render.reminders import KIND_LABELS, day_label, task_callback, time_label
+from bot.services import tasks
 from handlers.common import is_number
 
 CALLBACK = re.compile(r"^tk:(d|s|t|l):(\d{1,18})$")

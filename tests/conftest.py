@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application
+from bot.app.context import CasebotApplication
+from bot.app.factory import build_application
 from bot.clock import ManualClock
 from bot.config import Config, load_config
-from bot.context import CasebotApplication
 from storage.db import Database
 from tests.dbutil import PG_SKIP_REASON, fresh_database, pg_url
 from tests.fakes.telegram import FakeTelegram

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot import enrollment
+from bot.app.context import CasebotApplication
 from bot.clock import ManualClock
-from bot.context import CasebotApplication
+from bot.services import enrollment
 from storage.db import Database
 from storage.models import AuditEvent, Base, Role
 from tests.fakes.telegram import Call, FakeTelegram, FakeUser

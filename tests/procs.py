@@ -1,4 +1,4 @@
-"""Real bot processes for end-to-end tests: `python -m bot.cli run` against the fake Telegram
+"""Real bot processes for end-to-end tests: `python -m bot.app.cli run` against the fake Telegram
 served over HTTP on loopback, with stderr collected so a test can see which one leads."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def start_bot(env: dict[str, str], cwd: Path) -> BotProcess:
         **env,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.app.cli", "run"],
         cwd=cwd,
         env=full_env,
         stdout=subprocess.DEVNULL,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.care import end_of_local_day, local_time_on
-from bot.dispatch import Dispatcher, DispatchReport
+from bot.outbox.dispatcher import Dispatcher, DispatchReport
 from storage import patients
 from storage.models import Channel, Contact, Delivery, Nurse, Outcome, Task, TaskKind
 from tests.fakes.telegram import FakeUser

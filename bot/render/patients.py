@@ -1,6 +1,6 @@
 """A patient's card and the short replies around it: pure text, HTML-escaped, <= 4096 chars.
 
-Owns the card's view types (filled by bot.patients) and how they read. Dates are absolute,
+Owns the card's view types (filled by bot.services.patients) and how they read. Dates are absolute,
 with the weekday, in the nurse's zone, which the card names. Must not import telegram,
 storage or sqlalchemy.
 """

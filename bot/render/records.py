@@ -2,8 +2,8 @@
 
 Pure: text in, HTML-safe text out. Every piece of nurse or patient text is escaped here.
 Dates are shown with weekday and zone ("Fri 27 Nov, America/Chicago"), and the year when it is
-not the current one. Must not import telegram or storage (types from bot.records are used for
-annotations only, so nothing is imported at run time).
+not the current one. Must not import telegram or storage (types from bot.services.records
+are used for annotations only, so nothing is imported at run time).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from bot.records import (
+    from bot.services.records import (
         AttendanceCheck,
         AttendanceSet,
         ComplexitySet,

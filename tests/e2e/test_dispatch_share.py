@@ -12,9 +12,9 @@ from datetime import time, timedelta
 
 from sqlalchemy import func, select
 
-from bot.app import build_application
+from bot.app.factory import build_application
 from bot.config import Config
-from bot.dispatch import ALIVE_WITHIN, Dispatcher
+from bot.outbox.dispatcher import ALIVE_WITHIN, Dispatcher
 from storage import deliveries as outbox
 from storage.db import Database
 from storage.models import (

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import enrollment
 from bot.render import messages
+from bot.services import enrollment
 from storage.models import Nurse, Role
 from storage.people import RedeemFailure
 from tests.harness import Harness

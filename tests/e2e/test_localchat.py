@@ -18,7 +18,7 @@ def test_casebot_chat_works_with_piped_stdin(tmp_path: Path) -> None:
         "/quit",
     ]
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat"],
+        [sys.executable, "-m", "bot.app.cli", "chat"],
         input="\n".join(lines) + "\n",
         cwd=tmp_path,
         capture_output=True,

@@ -16,7 +16,7 @@ import icalendar
 import pytest
 from sqlalchemy import select, update
 
-from bot.charts import PNG_SIGNATURE
+from bot.services.charts import PNG_SIGNATURE
 from storage.models import (
     Appointment,
     AppointmentStatus,

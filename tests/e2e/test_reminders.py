@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from bot.dispatch import Dispatcher
+from bot.outbox.dispatcher import Dispatcher
 from storage.models import DeliveryStatus, Nurse, TaskKind
 from tests.harness import Harness
 from tests.reminder_support import (

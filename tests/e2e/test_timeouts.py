@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 import handlers.records
-from bot.app import build_application
+from bot.app.factory import build_application
 from bot.clock import ManualClock
 from bot.render import records as render
 from storage.db import Database

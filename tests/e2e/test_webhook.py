@@ -1,4 +1,4 @@
-"""Webhook mode (bot.webhook.ConfirmingWebhook) over real HTTP on loopback: Telegram's call is
+"""Webhook mode (bot.app.webhook.ConfirmingWebhook) over real HTTP on loopback: Telegram's call is
 answered only after the update was handled, so a crash mid-handling makes Telegram send it
 again; a redelivered update is logged once; calls without the secret token are refused."""
 
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
-from bot.webhook import SECRET_HEADER, ConfirmingWebhook
+from bot.app.webhook import SECRET_HEADER, ConfirmingWebhook
 from storage.models import Contact
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Harness

@@ -12,10 +12,10 @@ import pytest
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
-from bot import enrollment
-from bot.app import build_application
+from bot.app.factory import build_application
+from bot.app.logs import configure_logging
 from bot.clock import ManualClock
-from bot.logsetup import configure_logging
+from bot.services import enrollment
 from storage import patients
 from storage.db import Database
 from storage.models import Role

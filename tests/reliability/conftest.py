@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application
+from bot.app.factory import build_application
 from bot.clock import ManualClock
 from handlers import flood, lock
 from storage.db import Database

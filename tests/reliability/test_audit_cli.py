@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.app.cli import main
 from bot.clock import ManualClock
 from storage.db import Database
 from storage.migrate import upgrade

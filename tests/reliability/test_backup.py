@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import add_backup_commands, copy_sqlite, integrity_check, run_backup
-from bot.cli import SingleProcessLock
+from bot.app.cli import SingleProcessLock
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.ops.backup import add_backup_commands, copy_sqlite, integrity_check, run_backup
 from storage.audit import verify_chain
 from storage.db import Database
 from tests.conftest import test_config

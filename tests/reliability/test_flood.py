@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.config import LimitsConfig
-from bot.flood import NOT_SAVED, SLOW_DOWN, FloodControl, Verdict
+from bot.services.flood import NOT_SAVED, SLOW_DOWN, FloodControl, Verdict
 from handlers.flood import EXTRAS_KEY, flood_control
 from storage.models import Contact
 from tests.reliability.conftest import HarnessFactory

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import integrity_check
 from bot.clock import SystemClock
+from bot.ops.backup import integrity_check
 from storage.audit import verify_chain
 from storage.db import Database
 from storage.migrate import upgrade

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import pin
+from bot.services import pin
 from handlers import lock
 from storage.models import Nurse, Role
 from tests.fakes.telegram import FakeUser

@@ -28,10 +28,10 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from bot import enrollment
 from bot.clock import ManualClock
 from bot.render import messages
 from bot.render import records as render
+from bot.services import enrollment
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Contact, Delivery, Nurse, Task, TaskStatus

@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import careplans as plans
-from bot import records, referrals, resources
+from bot.app.context import NurseView
 from bot.care import end_of_local_day, local_time_on
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, load_config
-from bot.context import NurseView
-from bot.enrollment import view_of
 from bot.parsing import When
 from bot.parsing.careplans import GoalChange
+from bot.services import careplans as plans
+from bot.services import records, referrals, resources
+from bot.services.enrollment import view_of
 from storage import patients
 from storage.db import Database
 from storage.models import (

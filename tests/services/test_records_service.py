@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import records as service
+from bot.app.context import NurseView
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.context import NurseView
-from bot.enrollment import view_of
 from bot.parsing import When
+from bot.services import records as service
+from bot.services.enrollment import view_of
 from storage import patients
 from storage.db import Database
 from storage.models import (

@@ -6,9 +6,9 @@ telegram or handlers.
 
 from __future__ import annotations
 
-from bot import enrollment
 from bot.clock import Clock
 from bot.config import Config
+from bot.services import enrollment
 from storage import audit, patients, people
 from storage.db import Database
 from storage.models import Risk, Role

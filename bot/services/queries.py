@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import care, charts
+from bot import care
+from bot.app.context import NurseView
 from bot.care import end_of_local_day, start_of_local_day
 from bot.config import Config
-from bot.context import NurseView
+from bot.services import charts
 from storage import patients as patient_repo
 from storage import queries as repo
 from storage.audit import record_audit
@@ -562,7 +563,7 @@ async def stats(db: Database, nurse: NurseView, config: Config, *, now: datetime
         )
         for o in outcomes
     ]
-    from bot.records import business_calendar, care_rules
+    from bot.services.records import business_calendar, care_rules
 
     calendar = business_calendar(config)
     rules: care.CareRules = care_rules(config)

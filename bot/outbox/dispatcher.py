@@ -40,7 +40,6 @@ from bot.care import (
 )
 from bot.clock import Clock
 from bot.config import Config
-from bot.records import AttendanceCheck
 from bot.render import digest as digest_render
 from bot.render import records as records_render
 from bot.render.reminders import (
@@ -50,6 +49,7 @@ from bot.render.reminders import (
     render_reminder,
     task_callback,
 )
+from bot.services.records import AttendanceCheck
 from storage import careplans as careplan_store
 from storage import deliveries as outbox
 from storage import digest as digest_store

@@ -23,7 +23,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as TornadoApplication
 from tornado.web import RequestHandler
 
-from bot.context import CasebotApplication
+from bot.app.context import CasebotApplication
 
 log = logging.getLogger(__name__)
 

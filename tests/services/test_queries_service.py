@@ -1,4 +1,4 @@
-"""bot.queries use cases on SQLite and PostgreSQL: ordering, paging, audit, refusals, seed."""
+"""bot.services.queries use cases on both backends: ordering, paging, audit, refusals, seed."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from bot import queries as service
-from bot.context import NurseView
-from bot.seed import SIZES, seed
+from bot.app.context import NurseView
+from bot.ops.seed import SIZES, seed
+from bot.services import queries as service
 from storage.db import Database
 from storage.models import AuditEvent, Contact, Nurse, Patient, Risk, Role, Task, TaskKind, Team
 

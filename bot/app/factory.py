@@ -16,12 +16,12 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot.app.concurrency import PerChatUpdateProcessor
+from bot.app.context import CasebotApplication, CaseContext, Services
+from bot.app.logs import install_redaction, quiet_third_party_loggers
 from bot.clock import Clock, SystemClock
-from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Config
-from bot.context import CasebotApplication, CaseContext, Services
-from bot.dispatch import Dispatcher
-from bot.logsetup import install_redaction, quiet_third_party_loggers
+from bot.outbox.dispatcher import Dispatcher
 from handlers import register_all
 from storage.db import Database
 

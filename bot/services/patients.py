@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.careplans import MessageKey, remember
-from bot.context import NurseView
+from bot.app.context import NurseView
 from bot.parsing import Caseload, PatientRef
 from bot.parsing.patients import normalise_name
 from bot.render.careplans import GoalLine, ReferralLine
@@ -34,6 +33,7 @@ from bot.render.patients import (
     TaskLine,
     TimelineLine,
 )
+from bot.services.careplans import MessageKey, remember
 from storage import patients as repo
 from storage import records as record_store
 from storage.audit import record_audit

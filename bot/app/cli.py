@@ -21,9 +21,9 @@ from typing import IO, Any
 
 from sqlalchemy.engine import make_url
 
+from bot.app.logs import configure_logging
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
-from bot.logsetup import configure_logging
 from storage.db import Database, DatabaseUnavailable, is_sqlite
 from storage.models import Role
 
@@ -81,12 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, default=None, help="file (default: stdout)")
 
     _add_parse(sub)
-    from bot.exports import add_export_command
-    from bot.seed import add_seed_command
+    from bot.ops.seed import add_seed_command
+    from bot.services.exports import add_export_command
 
     add_seed_command(sub)
     add_export_command(sub)
-    from bot.backup import add_backup_commands
+    from bot.ops.backup import add_backup_commands
 
     add_backup_commands(sub)
     return parser
@@ -140,16 +140,16 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
             return _run_async(_chat(config, fresh=False))
         return _serve(config)
     if command in {"backup", "restore"}:
-        from bot.backup import run_backup
+        from bot.ops.backup import run_backup
 
         return int(run_backup(args, config))
     if command == "seed":
-        from bot.seed import run_seed
+        from bot.ops.seed import run_seed
 
         args.database_url = args.database_url or config.database.url
         return int(run_seed(args))
     if command == "export":
-        from bot.exports import run_export
+        from bot.services.exports import run_export
 
         return int(run_export(args, config))
     handlers: dict[str, Callable[[], Coroutine[Any, Any, int]]] = {
@@ -204,7 +204,7 @@ async def _db(config: Config, action: str) -> int:
 async def _invite(config: Config, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from bot.enrollment import create_invite
+    from bot.services.enrollment import create_invite
 
     db = await open_database(config)
     try:
@@ -228,7 +228,7 @@ async def _invite(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _revoke(config: Config, telegram_user_id: int) -> int:
-    from bot.enrollment import revoke
+    from bot.services.enrollment import revoke
 
     db = await open_database(config)
     try:
@@ -388,8 +388,8 @@ def _serve(config: Config) -> int:
 
 
 async def _serve_async(config: Config) -> int:
-    from bot.app import build_application
-    from bot.runner import serve
+    from bot.app.factory import build_application
+    from bot.app.runner import serve
 
     db = await open_database(config)
     app = build_application(config, db=db)
@@ -404,10 +404,10 @@ async def _serve_async(config: Config) -> int:
 
 
 async def _chat(config: Config, *, fresh: bool) -> int:
-    from bot import demo
-    from bot.app import build_application
+    from bot.app.factory import build_application
+    from bot.app.localchat import LocalBotAPI, LocalUser, chat_loop
     from bot.config import with_database
-    from bot.localchat import LocalBotAPI, LocalUser, chat_loop
+    from bot.ops import demo
 
     if fresh and is_sqlite(config.database.url):
         _remove_sqlite_files(config.database.url)

@@ -9,9 +9,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
-from bot.context import NurseView
 from storage import audit, people
 from storage.db import Database
 from storage.models import Nurse, Role

@@ -2,9 +2,9 @@
 progress notes, and the plan as /plan shows it.
 
 One transaction each, audited (changes carry the prior values). Also holds the small pieces
-bot.referrals and bot.resources share: ``Refusal``, the redelivery check ``begin`` and
-``remember``. Must not import telegram, handlers or bot.records (bot.records imports
-bot.referrals, which imports this).
+bot.services.referrals and bot.services.resources share: ``Refusal``, the redelivery check
+``begin`` and ``remember``. Must not import telegram, handlers or bot.services.records
+(bot.services.records imports bot.services.referrals, which imports this).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Protocol
 from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.app.context import NurseView
 from bot.clock import Clock
-from bot.context import NurseView
 from bot.parsing.careplans import GoalChange
 from storage import audit
 from storage import careplans as store
@@ -41,7 +41,7 @@ class Refusal(enum.StrEnum):
 
 
 class MessageKey(Protocol):
-    """The nurse message a change came from (bot.records.Source fits)."""
+    """The nurse message a change came from (bot.services.records.Source fits)."""
 
     @property
     def chat_id(self) -> int: ...

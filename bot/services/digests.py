@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.dispatch import calendar_from, gather_digest
+from bot.outbox.dispatcher import calendar_from, gather_digest
 from bot.render.digest import render_digest_pages
 from storage.audit import record_audit
 from storage.db import Database

@@ -1,4 +1,4 @@
-"""bot.patients use cases on SQLite and PostgreSQL, and the card's pure rendering."""
+"""bot.services.patients use cases on SQLite and PostgreSQL, and the card's pure rendering."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import patients as service
+from bot.app.context import NurseView
 from bot.config import Config
-from bot.context import NurseView
-from bot.enrollment import view_of
 from bot.parsing import Caseload, PatientRef
 from bot.render import patients as render
+from bot.services import patients as service
+from bot.services.enrollment import view_of
 from storage.audit import verify_chain
 from storage.db import Database
 from storage.models import (

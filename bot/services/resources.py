@@ -13,9 +13,9 @@ from datetime import date, time
 from rapidfuzz import fuzz
 
 from bot import care
-from bot.careplans import MessageKey, Refusal, begin, remember
+from bot.app.context import NurseView
 from bot.clock import Clock
-from bot.context import NurseView
+from bot.services.careplans import MessageKey, Refusal, begin, remember
 from storage import audit
 from storage import careplans as store
 from storage.db import Database

@@ -26,7 +26,7 @@ class Services:
     db: Database
     clock: Clock
     process_id: str = "main"
-    # The outbox dispatcher of this process (bot.dispatch.Dispatcher), set at start.
+    # The outbox dispatcher of this process (bot.outbox.dispatcher.Dispatcher), set at start.
     dispatcher: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import care, referrals
+from bot import care
+from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
-from bot.context import NurseView
 from bot.parsing import PatientRef, When
+from bot.services import referrals
 from storage import audit
 from storage import patients as patient_store
 from storage import records as store

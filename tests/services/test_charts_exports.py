@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bot import charts, exports
 from bot.care import BusinessCalendar, CareRules, HolidaySpec
 from bot.config import Config
+from bot.services import charts, exports
 from storage.db import Database
 from storage.models import Channel, Contact, Nurse, Outcome, Party, Role
 from storage.patients import create_patient

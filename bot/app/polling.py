@@ -19,7 +19,7 @@ from datetime import timedelta
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.context import CasebotApplication
+from bot.app.context import CasebotApplication
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ import signal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.context import CasebotApplication
-from bot.polling import ConfirmingPoller
-from bot.webhook import ConfirmingWebhook
+from bot.app.context import CasebotApplication
+from bot.app.polling import ConfirmingPoller
+from bot.app.webhook import ConfirmingWebhook
 from storage.db import Database
 
 log = logging.getLogger(__name__)

@@ -17,11 +17,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import care
-from bot.careplans import MessageKey, Refusal, begin, remember
+from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
-from bot.context import NurseView
 from bot.parsing.careplans import canonical_specialty
+from bot.services.careplans import MessageKey, Refusal, begin, remember
 from storage import audit
 from storage import careplans as store
 from storage import records as record_store
@@ -318,7 +318,7 @@ async def open_referrals(db: Database, clock: Clock, *, nurse: NurseView) -> lis
         return views
 
 
-# -- the appointment hook (inside bot.records.log_appointment's transaction) --------------------
+# -- the appointment hook (inside bot.services.records.log_appointment's transaction) ---
 
 
 def _matches(referral: Referral, appointment: Appointment) -> bool:
