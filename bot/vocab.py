@@ -1,0 +1,225 @@
+"""The domain's words, each defined once: every layer (storage, parsing, care, services, render,
+handlers) imports its enums from here. The values are what the database stores and what
+`casebot parse` prints; the words a nurse reads live in bot.render.labels.
+
+Pure: no imports beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import enum
+
+# -- people -------------------------------------------------------------------------------------
+
+
+class Role(enum.StrEnum):
+    """What an enrolled person may do."""
+
+    NURSE = "nurse"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Risk(enum.StrEnum):
+    """A patient's risk tier: it sets her contact cadence."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class PatientStatus(enum.StrEnum):
+    """Where a patient stands in the program."""
+
+    ACTIVE = "active"
+    DISCHARGED = "discharged"  # discharged from the program
+    CLOSED = "closed"
+
+
+# -- contacts -----------------------------------------------------------------------------------
+
+
+class Channel(enum.StrEnum):
+    """How a contact happened."""
+
+    PHONE = "phone"
+    VISIT = "visit"
+    CLINIC = "clinic"
+    VIDEO = "video"
+    TEXT = "text"
+    VOICEMAIL = "voicemail"
+    EMAIL = "email"
+
+
+class Outcome(enum.StrEnum):
+    """Whether a contact reached someone (only reached interactive contacts count for TCM)."""
+
+    REACHED = "reached"
+    ATTEMPTED = "attempted"
+
+
+class Party(enum.StrEnum):
+    """Who was on the other end of a contact."""
+
+    PATIENT = "patient"
+    CAREGIVER = "caregiver"
+    PROVIDER = "provider"
+    INSURER = "insurer"
+
+
+# -- transitions of care and appointments -------------------------------------------------------
+
+
+class Complexity(enum.StrEnum):
+    """TCM medical decision-making complexity of a discharge."""
+
+    MODERATE = "moderate"  # CPT 99495
+    HIGH = "high"  # CPT 99496
+
+
+class AppointmentStatus(enum.StrEnum):
+    """Where an appointment stands."""
+
+    SCHEDULED = "scheduled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+
+
+# -- records and tasks --------------------------------------------------------------------------
+
+
+class RecordKind(enum.StrEnum):
+    """What a logged record is; tasks and the message ledger store the value as origin."""
+
+    CONTACT = "contact"
+    APPOINTMENT = "appointment"
+    EPISODE = "episode"
+    MED_REC = "med_rec"
+    NOTE = "note"
+
+
+class TaskKind(enum.StrEnum):
+    """What is due. Appointment reminders and attendance checks are pushes, the rest her work."""
+
+    FOLLOW_UP = "follow_up"
+    APPOINTMENT_REMINDER = "appointment_reminder"
+    ATTENDANCE_CHECK = "attendance_check"
+    TCM_CONTACT = "tcm_contact"
+    TCM_VISIT = "tcm_visit"
+    MED_REC = "med_rec"
+    CADENCE = "cadence"
+    REFERRAL = "referral"
+    CUSTOM = "custom"
+
+
+class TaskStatus(enum.StrEnum):
+    """Whether a task is still to do."""
+
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+# -- the outbox ---------------------------------------------------------------------------------
+
+
+class DeliveryKind(enum.StrEnum):
+    """What a push is."""
+
+    REMINDER = "reminder"
+    DIGEST = "digest"
+    ESCALATION = "escalation"
+    NOTICE = "notice"
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where a push stands in the outbox."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up (e.g. the nurse blocked the bot); reason in last_error
+    CANCELLED = "cancelled"
+
+
+# -- care plans, referrals, community resources -------------------------------------------------
+
+
+class GoalStatus(enum.StrEnum):
+    """Where a care-plan goal stands."""
+
+    ACTIVE = "active"
+    MET = "met"
+    NOT_MET = "not_met"
+    DISCONTINUED = "discontinued"
+
+
+class ReferralStatus(enum.StrEnum):
+    """sent -> scheduled -> completed | declined."""
+
+    SENT = "sent"
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+
+
+class ResourceKind(enum.StrEnum):
+    """Kinds of community resources."""
+
+    TRANSPORT = "transport"
+    FOOD = "food"
+    PHARMACY = "pharmacy_assistance"
+    HOME_HEALTH = "home_health"
+    SUPPORT_GROUP = "support_group"
+    OTHER = "other"
+
+
+# -- what a message asks for --------------------------------------------------------------------
+
+
+class QueryKind(enum.StrEnum):
+    """Which view of the caseload a question asks for."""
+
+    CASELOAD = "caseload"
+    TODAY = "today"
+    TOMORROW = "tomorrow"
+    OVERDUE = "overdue"
+    WEEK = "week"
+    PATIENT = "patient"
+    LAST_CONTACT = "last_contact"
+    NOT_CONTACTED = "not_contacted"
+    RISK = "risk"
+    REFERRALS = "referrals"
+    NEXT_APPOINTMENT = "next_appointment"
+    CALL_LIST = "call_list"
+
+
+# -- why nothing was done -----------------------------------------------------------------------
+
+
+class Refusal(enum.StrEnum):
+    """Why a use case changed or showed nothing: the nurse's situation, not a fault."""
+
+    DUPLICATE = "duplicate"  # this message was already saved
+    NO_PATIENT = "no_patient"  # not in this nurse's active caseload
+    NOT_FOUND = "not_found"  # no such record, or not this nurse's
+    NOT_YOURS = "not_yours"
+    CLOSED = "closed"
+    ALREADY_UNDONE = "already_undone"
+    EXPIRED = "expired"
+    ALREADY_ANSWERED = "already_answered"
+    NO_GOAL = "no_goal"
+    NOT_SUPERVISOR = "not_supervisor"
+    NO_TEAM = "no_team"
+    NOT_TEAMMATE = "not_teammate"
+
+
+class Source(enum.StrEnum):
+    """Where a change came in from: typed text, a command, a button, a voice note."""
+
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"
+    VOICE = "voice"
