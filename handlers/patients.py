@@ -303,7 +303,7 @@ async def _register_text(update: Update, context: CaseContext, text: str) -> int
         zone=me.zone,
         caseload=Caseload(()),
         date_order=cast(DateOrder, me.date_order),
-    )
+    ).first
     if not isinstance(intent, NewPatientIntent):
         await _say(
             update,

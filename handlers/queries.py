@@ -21,11 +21,12 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.app.context import CaseContext
-from bot.parsing import QueryIntent, QueryKind
+from bot.parsing import QueryIntent
 from bot.render import queries as render
 from bot.render.queries import Rendered
 from bot.services import charts, exports
 from bot.services import queries as service
+from bot.vocab import QueryKind
 from storage.models import Risk
 
 CALLBACK = re.compile(r"^q:([a-z]{2})((?::\d{1,18}|:[hml])*)$")

@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import care
+from bot import care, vocab
 from bot.app.context import CaseContext
 from bot.parsing import (
     AppointmentIntent,
@@ -41,12 +41,8 @@ from bot.parsing import (
     NewPatientIntent,
     PatientRef,
     QueryIntent,
-    QueryKind,
     When,
     parse,
-)
-from bot.parsing import (
-    Party as ParsedParty,
 )
 from bot.parsing.careplans import (
     CarePlanIntent,
@@ -58,6 +54,7 @@ from bot.parsing.careplans import (
 )
 from bot.render import records as render
 from bot.services import records as service
+from bot.vocab import QueryKind
 from handlers import careplans, patients, queries
 from handlers.common import is_number, quiet_conversation
 from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party
@@ -175,7 +172,7 @@ def _parse(context: CaseContext, text: str, caseload: Caseload) -> Intent | Care
     order: DateOrder = "DMY" if nurse.date_order == "DMY" else "MDY"
     return parse(
         text, now=context.services.clock.now(), zone=nurse.zone, caseload=caseload, date_order=order
-    )
+    ).first
 
 
 def _read_date(context: CaseContext, text: str) -> When | None:
@@ -536,7 +533,7 @@ async def start_contact_for_patient(update: Update, context: CaseContext, patien
     now = context.services.clock.now()
     intent = ContactIntent(
         patient=patient, candidates=(), patient_text=patient.name, channel=None, outcome=None,
-        with_whom=ParsedParty.PATIENT, occurred_at=When(now, has_time=True), follow_up=None,
+        with_whom=vocab.Party.PATIENT, occurred_at=When(now, has_time=True), follow_up=None,
         attempts=1, note="",
     )  # fmt: skip
     _keep(context, Draft(kind="contact", intent=intent, patient=patient))

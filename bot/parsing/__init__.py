@@ -1,58 +1,79 @@
-"""Pure text -> intent parsing for nurse messages (no telegram, no storage, no I/O).
+"""Pure text -> facts parsing for nurse messages (no telegram, no storage, no I/O).
 
-Public API: ``parse``, ``Caseload`` and the intent types; ``intent_to_json`` and
-``score_corpus`` for the corpus; ``add_parse_command`` / ``run_parse`` for the CLI.
+Public API: ``parse`` (a message -> a ``Reading`` of facts), ``Caseload`` and the fact types;
+``reading_to_json`` and ``score_corpus`` for the corpus; ``is_question`` for typed answers.
 """
 
-from bot.parsing.corpus import CorpusReport, intent_to_json, score_corpus
+from bot.parsing.corpus import CorpusReport, fact_to_json, reading_to_json, score_corpus
 from bot.parsing.dates import DateOrder, DateReader
+from bot.parsing.facts import Fact, Reading, doubts_of
 from bot.parsing.intents import (
+    AdmissionIntent,
     AppointmentIntent,
-    Channel,
-    Complexity,
+    CancelIntent,
     ContactIntent,
+    CorrectionIntent,
     DischargeIntent,
+    Doubt,
+    DoubtReason,
+    EdVisitIntent,
     Intent,
     IntentKind,
     MedRecIntent,
     NewPatientIntent,
-    Outcome,
-    Party,
+    NoteIntent,
     PatientMention,
     PatientRef,
     QueryIntent,
-    QueryKind,
-    Risk,
+    RescheduleIntent,
+    Target,
+    TaskIntent,
+    UndoIntent,
     UnknownIntent,
+    Vital,
+    VitalKind,
     When,
 )
 from bot.parsing.parser import parse
 from bot.parsing.patients import Caseload
+from bot.parsing.questions import is_question
 
 __all__ = [
+    "AdmissionIntent",
     "AppointmentIntent",
+    "CancelIntent",
     "Caseload",
-    "Channel",
-    "Complexity",
     "ContactIntent",
     "CorpusReport",
+    "CorrectionIntent",
     "DateOrder",
     "DateReader",
     "DischargeIntent",
+    "Doubt",
+    "DoubtReason",
+    "EdVisitIntent",
+    "Fact",
     "Intent",
     "IntentKind",
     "MedRecIntent",
     "NewPatientIntent",
-    "Outcome",
-    "Party",
+    "NoteIntent",
     "PatientMention",
     "PatientRef",
     "QueryIntent",
-    "QueryKind",
-    "Risk",
+    "Reading",
+    "RescheduleIntent",
+    "Target",
+    "TaskIntent",
+    "UndoIntent",
     "UnknownIntent",
+    "Vital",
+    "VitalKind",
     "When",
-    "intent_to_json",
+    "doubts_of",
+    "fact_to_json",
+    "is_question",
     "parse",
+    "reading_to_json",
     "score_corpus",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from bot.parsing.corpus import intent_to_json, score_corpus
+from bot.parsing.corpus import reading_to_json, score_corpus
 from bot.parsing.dates import DateOrder
 from bot.parsing.parser import parse
 from bot.parsing.patients import Caseload
@@ -50,8 +50,8 @@ def run_parse(args: argparse.Namespace) -> int:
     zone = ZoneInfo(args.tz)
     now = _now(args.now, zone)
     caseload = load_caseload(args.caseload_file) if args.caseload_file else Caseload(())
-    intent = parse(args.text, now=now, zone=zone, caseload=caseload, date_order=date_order)
-    print(json.dumps(intent_to_json(intent, zone), ensure_ascii=False, indent=2))
+    reading = parse(args.text, now=now, zone=zone, caseload=caseload, date_order=date_order)
+    print(json.dumps(reading_to_json(reading, zone), ensure_ascii=False, indent=2))
     return 0
 
 

@@ -75,7 +75,7 @@ _DAY_RE = re.compile(
   | (?P<in>\bin\s+(?P<in_n>{_NUM})\s*(?P<in_u>{_UNIT})\b)
   | (?:\b(?:{_FOLLOW_UP_CUE})\s*:?\s*
         (?P<span>(?P<span_n>\d{{1,3}}|{_NUM})\s*-?\s*(?P<span_u>{_UNIT})\b))
-  | (?P<mdate>\b(?:(?:{_WD})\.?,?\s+)?(?P<md_mon>{_MON})\.?\s+(?P<md_d>\d{{1,2}})(?:st|nd|rd|th)?\b
+  | (?P<mdate>\b(?:(?P<md_wd>{_WD})\.?,?\s+)?(?P<md_mon>{_MON})\.?\s+(?P<md_d>\d{{1,2}})(?:st|nd|rd|th)?\b
         (?:,?\s+(?P<md_y>\d{{4}})\b)?)
   | (?P<dmdate>\b(?P<dm_d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_mon>{_MON})\b\.?
         (?:,?\s+(?P<dm_y>\d{{4}})\b)?)
@@ -86,10 +86,10 @@ _DAY_RE = re.compile(
   | (?P<nextspan>\bnext\s+(?P<ns_u>week|wk|month)\b)
   | (?P<weekday>\b(?:(?P<wd_q>next|this|last|coming|on)\s+)?(?P<wd>{_WD})\b\.?)
   | (?P<ampm>\bin\s+the\s+(?P<ampm_p>am|morning|pm|afternoon|evening)\b)
-  | (?P<tomorrow>\b(?:tomorrow|tomorow|tmrw|tmw|tmr|2morrow)\b)
-  | (?P<yesterday>\b(?:yesterday|yday|yest)\b)
+  | (?P<tomorrow>\b(?:tomorrow|tomorow|tommorow|tommorrow|tmrw|tmrow|tmw|tmr|2morrow|2morow|tmro)\b)
+  | (?P<yesterday>\b(?:yesterday|yday|yest|ystd|yesterdy|last\s+night|overnight)\b)
   | (?P<tonight>\b(?:tonight|tonite|this\s+evening)\b)
-  | (?P<today>\b(?:today|this\s+(?:morning|afternoon)|earlier\s+today)\b)
+  | (?P<today>\b(?:today|tdy|this\s+(?:morning|afternoon|am|a\.m\.|pm|p\.m\.)|earlier\s+today|later\s+today)\b)
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -101,8 +101,10 @@ _TIME_RE = re.compile(
   | (?:(?P<mil_at>@|\bat)\s*(?P<mil>(?:[01]\d|2[0-3])[0-5]\d)\b(?!\s*(?:mg|ml|units?)\b))
   | (?:(?P<at>@|\bat)\s*(?P<at_h>\d{1,2})(?::(?P<at_m>[0-5]\d))?
         (?:\s*(?P<at_ap>[ap]\.?m\.?)\b|(?P<at_ap1>[ap])\b)?(?![\d/:]))
-  | (?:\b(?P<ap_h>\d{1,2})(?::(?P<ap_m>[0-5]\d))?(?:\s*(?P<ap>[ap]\.?m\.?)(?!\w)|(?P<ap1>[ap])\b))
+  | (?:\b(?P<cm_h>[1-9]|1[0-2])(?P<cm_m>[0-5]\d)\s*(?P<cm_ap>[ap])\.?m?\.?(?!\w))
+  | (?:\b(?P<ap_h>\d{1,2})(?:[:.](?P<ap_m>[0-5]\d))?(?:\s*(?P<ap>[ap]\.?m\.?)(?!\w)|(?P<ap1>[ap])\b))
   | (?:\b(?P<c_h>[01]?\d|2[0-3]):(?P<c_m>[0-5]\d)\b(?!/))
+  | (?P<bare>(?<![\d/:.,$#-])(?P<b_h>[01]?\d|2[0-3])(?P<b_m>[0-5]\d)(?![\d/:.%]|\s*(?:mg|ml|units?|lbs?|kg|cal)\b))
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -166,10 +168,16 @@ class DateFragment:
     text: str
     parts: tuple[str, ...] = ()
     clock: ClockTime | None = None
+    weekday: int | None = None
+    """The weekday written next to a calendar date ("fri 12/4"), to check they agree."""
 
     def with_clock(self, clock: ClockTime, start: int, end: int, text: str) -> DateFragment:
         """This fragment widened to include a time of day written next to it."""
-        return DateFragment(self.form, start, end, text, self.parts, clock)
+        return DateFragment(self.form, start, end, text, self.parts, clock, self.weekday)
+
+    def with_weekday(self, weekday: int, start: int, end: int, text: str) -> DateFragment:
+        """This calendar date widened to include the weekday written next to it."""
+        return DateFragment(self.form, start, end, text, self.parts, self.clock, weekday)
 
 
 @lru_cache(maxsize=16)
@@ -203,9 +211,46 @@ class DateReader:
     def fragments(self, text: str) -> list[DateFragment]:
         """Date/time fragments in reading order, times attached to the day next to them."""
         scanned = text[:MAX_DATE_CHARS]
-        days = list(_limit(self._day_fragments(scanned)))
+        days = _join_weekdays(scanned, list(_limit(self._day_fragments(scanned))))
         times = list(_limit(_time_fragments(scanned, days)))
         return _attach_times(scanned, days, times)
+
+    # -- checking ------------------------------------------------------------------------
+
+    def weekday_conflict(self, fragment: DateFragment, prefer: Prefer) -> tuple[When, When] | None:
+        """For "fri 12/3" when 12/3 is a Thursday: (the date as written, the weekday's date).
+        None when they agree or no weekday was written."""
+        if fragment.weekday is None:
+            return None
+        by_date = self.resolve(fragment, prefer)
+        if by_date is None:
+            return None
+        day = by_date.local_date(self.zone)
+        if day.weekday() == fragment.weekday:
+            return None
+        by_weekday = self.resolve(
+            DateFragment(DayForm.WEEKDAY, fragment.start, fragment.end, fragment.text,
+                         (_WEEKDAY_KEYS[fragment.weekday], ""), fragment.clock),
+            prefer,
+        )  # fmt: skip
+        return (by_date, by_weekday) if by_weekday is not None else None
+
+    def next_weekday_readings(self, fragment: DateFragment) -> tuple[When, When] | None:
+        """For "next wed" said when this week's Wednesday is still ahead: (the coming one,
+        next week's). None when both readings are the same day."""
+        if fragment.form is not DayForm.WEEKDAY or fragment.parts[1] != "next":
+            return None
+        weekday = _WEEKDAYS[fragment.parts[0]]
+        if weekday <= self.today.weekday():
+            return None
+        coming = DateFragment(
+            DayForm.WEEKDAY, fragment.start, fragment.end, fragment.text,
+            (fragment.parts[0], ""), fragment.clock,
+        )  # fmt: skip
+        first, second = self.resolve(coming, "future"), self.resolve(fragment, "future")
+        if first is None or second is None:
+            return None
+        return first, second
 
     def _day_fragments(self, text: str) -> Iterator[DateFragment]:
         for match in _DAY_RE.finditer(text):
@@ -402,7 +447,11 @@ def _day_fragment(match: re.Match[str], text: str) -> DateFragment | None:
     if built is None:
         return None
     form, parts = built
-    return DateFragment(form, start, end, raw, parts)
+    weekday = None
+    if form is DayForm.MONTH_NAME and len(parts) == 4:
+        weekday = _WEEKDAYS.get(parts[3])
+        parts = parts[:3]
+    return DateFragment(form, start, end, raw, parts, None, weekday)
 
 
 _Built = tuple[DayForm, tuple[str, ...]] | None
@@ -433,6 +482,44 @@ def _build_weekday(
     return DayForm.WEEKDAY, (word[:3].lower(), qualifier)
 
 
+_WEEKDAY_KEYS = {number: key for key, number in _WEEKDAYS.items()}
+_WEEKDAY_JOIN_RE = re.compile(r"^[\s,.]*(?:the\s+)?$", re.IGNORECASE)
+
+
+def _join_weekdays(text: str, days: list[DateFragment]) -> list[DateFragment]:
+    """Fold a weekday written right before or after a calendar date into that date
+    ("fri 12/4", "12/4 (fri)"), so it is one day, checked by ``weekday_conflict``."""
+    joined: list[DateFragment] = []
+    skip: set[int] = set()
+    calendar_forms = (DayForm.NUMERIC, DayForm.MONTH_NAME, DayForm.ISO)
+    for i, fragment in enumerate(days):
+        if i in skip:
+            continue
+        if fragment.form in calendar_forms and fragment.weekday is None:
+            neighbours = [(i - 1, True), (i + 1, False)]
+            for j, before in neighbours:
+                if not 0 <= j < len(days) or j in skip:
+                    continue
+                other = days[j]
+                if other.form is not DayForm.WEEKDAY or other.parts[1] not in ("", "on", "this"):
+                    continue
+                gap = (
+                    text[other.end : fragment.start] if before else text[fragment.end : other.start]
+                )
+                if not _WEEKDAY_JOIN_RE.match(gap.replace("(", " ").replace(")", " ")):
+                    continue
+                start, end = min(other.start, fragment.start), max(other.end, fragment.end)
+                fragment = fragment.with_weekday(
+                    _WEEKDAYS[other.parts[0]], start, end, text[start:end]
+                )
+                skip.add(j)
+                if before and joined and joined[-1] is other:
+                    joined.pop()
+                break
+        joined.append(fragment)
+    return [f for k, f in enumerate(joined) if f is not None]
+
+
 def _month_key(word: str | None) -> str:
     return (word or "")[:3].lower()
 
@@ -444,7 +531,7 @@ _BUILDERS = {
     "span": lambda g, *_: _build_span(DayForm.SPAN, g["span_n"] or "", g["span_u"] or ""),
     "mdate": lambda g, *_: (
         DayForm.MONTH_NAME,
-        (_month_key(g["md_mon"]), g["md_d"] or "", g["md_y"] or ""),
+        (_month_key(g["md_mon"]), g["md_d"] or "", g["md_y"] or "", (g["md_wd"] or "")[:3].lower()),
     ),
     "dmdate": lambda g, *_: (
         DayForm.MONTH_NAME,
@@ -472,7 +559,8 @@ def _time_fragments(text: str, days: list[DateFragment]) -> Iterator[DateFragmen
             continue
         clock = _clock(match)
         if clock is not None:
-            yield DateFragment(DayForm.TIME_ONLY, start, end, text[start:end], (), clock)
+            marker = ("bare",) if match.group("bare") else ()
+            yield DateFragment(DayForm.TIME_ONLY, start, end, text[start:end], marker, clock)
 
 
 def _clock(match: re.Match[str]) -> ClockTime | None:
@@ -483,6 +571,12 @@ def _clock(match: re.Match[str]) -> ClockTime | None:
         return ClockTime(0, 0, True)
     if g["mil"]:
         return ClockTime(int(g["mil"][:2]), int(g["mil"][2:]), True)
+    if g["cm_h"]:
+        hour = int(g["cm_h"]) % 12 + (12 if g["cm_ap"].lower() == "p" else 0)
+        return ClockTime(hour, int(g["cm_m"]), True)
+    if g["bare"]:
+        hour = int(g["b_h"])
+        return ClockTime(hour, int(g["b_m"]), len(g["b_h"]) == 2 and hour >= 13)
     hour_text = g["at_h"] or g["ap_h"] or g["c_h"]
     if hour_text is None:
         return None
@@ -521,7 +615,8 @@ def _attach_times(
     for fragment in times:
         index = _neighbour_day(text, result, fragment)
         if index is None:
-            result.append(fragment)
+            if fragment.parts != ("bare",):  # "1030" alone is a number, next to a day a time
+                result.append(fragment)
             continue
         day = result[index]
         start, end = min(day.start, fragment.start), max(day.end, fragment.end)

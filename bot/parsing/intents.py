@@ -12,72 +12,27 @@ from datetime import date, datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from bot.vocab import Channel, Complexity, Outcome, Party, QueryKind, Risk
+
 
 class IntentKind(enum.StrEnum):
-    """What the nurse is asking the bot to do."""
+    """What kind of fact a piece of a message states (``casebot parse`` prints the value)."""
 
     CONTACT = "contact"
     APPOINTMENT = "appointment"
     DISCHARGE = "discharge"
+    ADMISSION = "admission"
+    ED_VISIT = "ed_visit"
     MED_REC = "med_rec"
+    TASK = "task"
+    NOTE = "note"
     NEW_PATIENT = "new_patient"
     QUERY = "query"
+    CANCEL = "cancel"
+    RESCHEDULE = "reschedule"
+    CORRECTION = "correction"
+    UNDO = "undo"
     UNKNOWN = "unknown"
-
-
-class Channel(enum.StrEnum):
-    """How a contact happened."""
-
-    PHONE = "phone"
-    VISIT = "visit"
-    VIDEO = "video"
-    TEXT = "text"
-    VOICEMAIL = "voicemail"
-    EMAIL = "email"
-
-
-class Outcome(enum.StrEnum):
-    """Whether the contact reached someone (TCM counts only interactive contacts)."""
-
-    REACHED = "reached"
-    ATTEMPTED = "attempted"
-
-
-class Party(enum.StrEnum):
-    """Who the nurse talked to."""
-
-    PATIENT = "patient"
-    CAREGIVER = "caregiver"
-    PROVIDER = "provider"
-    INSURER = "insurer"
-
-
-class Risk(enum.StrEnum):
-    """A patient's risk tier."""
-
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-class Complexity(enum.StrEnum):
-    """TCM complexity of a discharge (99495 moderate, 99496 high)."""
-
-    MODERATE = "moderate"
-    HIGH = "high"
-
-
-class QueryKind(enum.StrEnum):
-    """Which view of the caseload the nurse asked for."""
-
-    CASELOAD = "caseload"
-    TODAY = "today"
-    OVERDUE = "overdue"
-    WEEK = "week"
-    PATIENT = "patient"
-    LAST_CONTACT = "last_contact"
-    NOT_CONTACTED = "not_contacted"
-    RISK = "risk"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +91,52 @@ class PatientMention:
     patient_text: str | None = None
 
 
+class DoubtReason(enum.StrEnum):
+    """Why a fact is unsure: what the read-back asks her to confirm."""
+
+    AMBIGUOUS_PATIENT = "ambiguous_patient"  # the name fits several of her patients
+    UNKNOWN_PATIENT = "unknown_patient"  # a name that fits none of her patients well
+    GUESSED_PATIENT = "guessed_patient"  # matched only by a misspelling or a nickname
+    DATE_CONFLICT = "date_conflict"  # the weekday and the date disagree
+    AMBIGUOUS_WEEKDAY = "ambiguous_weekday"  # "next Wed" said early in the week
+    UNKNOWN_WORD = "unknown_word"  # shorthand the parser does not know, where it matters
+    WEAK_CUE = "weak_cue"  # the kind of fact was chosen from a weak hint
+    NO_TIME = "no_time"  # an appointment without a time of day
+
+
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """One reason to read a fact back before saving it.
+
+    ``detail`` is the word or phrase in question (nurse text: escape it when rendering);
+    ``options`` are the readings to choose from (a date conflict: both days)."""
+
+    reason: DoubtReason
+    detail: str = ""
+    options: tuple[When, ...] = ()
+
+
+class VitalKind(enum.StrEnum):
+    """A vital sign a nurse reports (stored typed, with its unit)."""
+
+    BP = "bp"
+    HR = "hr"
+    BG = "bg"
+    WEIGHT = "weight"
+    SPO2 = "spo2"
+    TEMP = "temp"
+
+
+@dataclass(frozen=True, slots=True)
+class Vital:
+    """One reading as written: ``value`` keeps the number(s) ('150/90', '182'), ``unit`` the
+    unit written or implied ('mmHg', 'lb', 'kg', '%', 'F', 'C', 'bpm', 'mg/dL')."""
+
+    kind: VitalKind
+    value: str
+    unit: str
+
+
 @dataclass(frozen=True, slots=True)
 class ContactIntent:
     """A logged interaction: call, visit, video, text, voicemail or email."""
@@ -151,6 +152,8 @@ class ContactIntent:
     follow_up: When | None
     attempts: int
     note: str
+    vitals: tuple[Vital, ...] = ()
+    doubts: tuple[Doubt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,7 @@ class AppointmentIntent:
     with_whom: str | None
     where: str | None
     note: str
+    doubts: tuple[Doubt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +183,37 @@ class DischargeIntent:
     facility: str | None
     complexity: Complexity | None
     note: str
+    doubts: tuple[Doubt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionIntent:
+    """A hospital admission: it pauses the patient's routine follow-ups until the discharge."""
+
+    kind: ClassVar[IntentKind] = IntentKind.ADMISSION
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    on: date
+    facility: str | None
+    reason: str | None
+    note: str
+    doubts: tuple[Doubt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EdVisitIntent:
+    """An emergency-department visit: where, when, why."""
+
+    kind: ClassVar[IntentKind] = IntentKind.ED_VISIT
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    on: date
+    facility: str | None
+    reason: str | None
+    note: str
+    doubts: tuple[Doubt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +227,104 @@ class MedRecIntent:
     reconciled_on: date
     discrepancies: int | None
     note: str
+    doubts: tuple[Doubt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskIntent:
+    """Something she means to do herself ("remind me to fax orders fri")."""
+
+    kind: ClassVar[IntentKind] = IntentKind.TASK
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    what: str
+    due: When | None
+    note: str
+    doubts: tuple[Doubt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NoteIntent:
+    """A free note on a patient, with any vitals it reports."""
+
+    kind: ClassVar[IntentKind] = IntentKind.NOTE
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    text: str
+    vitals: tuple[Vital, ...]
+    note: str
+    doubts: tuple[Doubt, ...] = ()
+
+
+class Target(enum.StrEnum):
+    """What a cancel, reschedule or correction is about."""
+
+    APPOINTMENT = "appointment"
+    FOLLOW_UP = "follow_up"
+    LAST = "last"  # her latest record, whatever it was
+
+
+@dataclass(frozen=True, slots=True)
+class CancelIntent:
+    """Cancel an appointment (or a follow-up): which one, by patient, day or specialty."""
+
+    kind: ClassVar[IntentKind] = IntentKind.CANCEL
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    target: Target
+    on: When | None
+    what: str | None
+    note: str
+    doubts: tuple[Doubt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RescheduleIntent:
+    """Move an appointment (or follow-up) to a new day and/or time of day.
+
+    ``new`` is the new moment when a day was given; ``new_time`` is (hour, minute) when only a
+    time was given, to be put on the appointment's own day."""
+
+    kind: ClassVar[IntentKind] = IntentKind.RESCHEDULE
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    target: Target
+    new: When | None
+    new_time: tuple[int, int] | None
+    what: str | None
+    note: str
+    doubts: tuple[Doubt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionIntent:
+    """A fix to her latest record: a new date or time, channel, outcome, or patient."""
+
+    kind: ClassVar[IntentKind] = IntentKind.CORRECTION
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    new: When | None
+    new_time: tuple[int, int] | None
+    channel: Channel | None
+    outcome: Outcome | None
+    note: str
+    doubts: tuple[Doubt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UndoIntent:
+    """Take her latest saved message back ("scratch that", "undo")."""
+
+    kind: ClassVar[IntentKind] = IntentKind.UNDO
+    patient: PatientRef | None = None
+    candidates: tuple[PatientRef, ...] = ()
+    patient_text: str | None = None
+    doubts: tuple[Doubt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,11 +336,15 @@ class NewPatientIntent:
     mrn: str | None
     risk: Risk | None
     conditions: tuple[str, ...] = field(default=())
+    doubts: tuple[Doubt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class QueryIntent:
-    """A question about the caseload or one patient."""
+    """A question about the caseload or one patient.
+
+    ``calls`` marks a question about whom to call ("who do I need to call today"): the call
+    list for the day asked about."""
 
     kind: ClassVar[IntentKind] = IntentKind.QUERY
     query: QueryKind
@@ -216,6 +353,8 @@ class QueryIntent:
     patient_text: str | None = None
     risk: Risk | None = None
     days: int | None = None
+    calls: bool = False
+    doubts: tuple[Doubt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,13 +365,22 @@ class UnknownIntent:
     patient: PatientRef | None = None
     candidates: tuple[PatientRef, ...] = ()
     patient_text: str | None = None
+    doubts: tuple[Doubt, ...] = ()
 
 
 Intent = (
     ContactIntent
     | AppointmentIntent
     | DischargeIntent
+    | AdmissionIntent
+    | EdVisitIntent
     | MedRecIntent
+    | TaskIntent
+    | NoteIntent
+    | CancelIntent
+    | RescheduleIntent
+    | CorrectionIntent
+    | UndoIntent
     | NewPatientIntent
     | QueryIntent
     | UnknownIntent

@@ -1,22 +1,33 @@
-"""Turn one free-text nurse message into a typed intent.
+"""Turn one free-text nurse message into the facts it states.
 
-Owns: ``parse`` and the shorthand it understands (f/u, LVM, HV, d/c'd, appt, w/, x2, EOW ...):
-which kind of message it is, channel, outcome, with whom, which date is the follow-up and which is
-when it happened, appointment place and specialty, discharge facility, med-rec discrepancies,
-new-patient details and caseload questions.
+How a message becomes facts (docs/parsing.md has the long version):
+1. normalise: her learned shorthand applied, misspelled key words fixed (bot.parsing.normalise);
+2. whole-message forms: undo, a new patient, a question, a care-plan message;
+3. the message is cut into clauses (sentence ends, commas, "and", "then" ...); each clause gets
+   the cue it opens with (a failed call, a visit, an appointment, a discharge, a task ...), and a
+   clause holding two kinds of cue is cut again where the second one starts;
+4. clauses are grouped into facts: a clause with no cue of its own (a follow-up, vitals, a
+   comment) belongs to the fact before it; a clause naming another patient starts a new fact;
+5. each fact's slots are read from its own words only: its patient (or the one named before:
+   "called her back"), its dates, channel, outcome, place, facility;
+6. each fact is checked: anything the parser had to guess (two patients fit, the weekday and the
+   date disagree, an unknown word where the outcome is decided, a weak hint) is a ``Doubt``,
+   and an unsure fact is read back to her before it is saved.
 Must not import: telegram, storage, sqlalchemy, or anything doing I/O. ``now`` and the zone are
 arguments; nothing here reads a clock.
 """
 
 from __future__ import annotations
 
+import enum
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.parsing.careplans import CarePlanIntent, parse_careplan
+from bot.parsing import lexicon as lx
+from bot.parsing.careplans import parse_careplan
 from bot.parsing.dates import (
     FUTURE_FORMS,
     PAST_FORMS,
@@ -25,239 +36,47 @@ from bot.parsing.dates import (
     DateReader,
     DayForm,
 )
+from bot.parsing.facts import Fact, Reading
 from bot.parsing.intents import (
+    AdmissionIntent,
     AppointmentIntent,
-    Channel,
-    Complexity,
+    CancelIntent,
     ContactIntent,
+    CorrectionIntent,
     DischargeIntent,
-    Intent,
+    Doubt,
+    DoubtReason,
+    EdVisitIntent,
     MedRecIntent,
     NewPatientIntent,
-    Outcome,
-    Party,
+    NoteIntent,
     PatientMention,
     PatientRef,
     QueryIntent,
-    QueryKind,
-    Risk,
+    RescheduleIntent,
+    Target,
+    TaskIntent,
+    UndoIntent,
     UnknownIntent,
     When,
 )
-from bot.parsing.patients import Caseload, NameMatch, word_set
+from bot.parsing.normalise import Clause, clauses, normalise
+from bot.parsing.patients import Caseload, NameMatch, guess_name_text, word_set
+from bot.parsing.questions import read_question, strip_filler
+from bot.parsing.vitals import read_vitals
+from bot.vocab import Channel, Complexity, Outcome, Party, QueryKind, Risk
 
 MAX_ANALYSED_CHARS = 1000
 """Characters of a message read for meaning (the note keeps all of it)."""
 
+MAX_FACTS = 6
+"""Facts read from one message at most: a longer paste is read back, not saved blind."""
+
+RECENT_CONTACT_DAYS = 31
+"""A date in a contact further back than this is not when the contact happened."""
+
 _I = re.IGNORECASE
-
-# -- signals -------------------------------------------------------------------------------
-
-_CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
-    (Channel.VOICEMAIL, re.compile(
-        r"\b(?:lvm|lmom|l/m|vm(?!\s+full)|voicemail(?!\s+full)|voice\s*mail(?!\s+full)|"
-        r"left\s+(?:a\s+)?(?:vm|voicemail|message|msg))\b", _I)),
-    (Channel.VIDEO, re.compile(
-        r"\b(?:video|tele|telehealth|telemed|televisit|virtual\s+visit|zoom|facetime|doxy)\b", _I)),
-    (Channel.EMAIL, re.compile(r"\b(?:e-?mail(?:ed)?|emailed)\b", _I)),
-    (Channel.TEXT, re.compile(r"\b(?:texted|text(?:ed)?|txt(?:d|ed)?|sms)\b", _I)),
-    (Channel.VISIT, re.compile(
-        r"\b(?:hv|home\s+visit|visit(?:ed)?|seen|saw|in\s+person|f2f|face\s+to\s+face)\b", _I)),
-    (Channel.PHONE, re.compile(
-        r"\b(?:call(?:ed|ing|s)?|phoned?|tc|t/c|telephone|spoke|spoken|talked|rang|"
-        r"no\s+answer|unable\s+to\s+reach|couldn'?t\s+reach|could\s+not\s+reach)\b", _I)),
-)  # fmt: skip
-_CHANNEL_PRIORITY = (Channel.VOICEMAIL, Channel.VIDEO)
-"""Channels that win over others in the same message ('tried calling, LVM'; 'video visit')."""
-
-_ATTEMPTED_RE = re.compile(
-    r"\b(?:no\s+answer|n/a|unable\s+to\s+(?:reach|contact|get\s+(?:a\s+)?hold)|"
-    r"couldn'?t\s+(?:reach|get)|could\s+not\s+(?:reach|get)|did(?:\s+not|n'?t)\s+(?:answer|pick)|"
-    r"not\s+answering|no\s+response|no\s+pick\s*up|lvm|lmom|vm|voicemail|left\s+(?:a\s+)?"
-    r"(?:vm|voicemail|message|msg)|tried|attempt(?:ed|s)?|busy\s+signal|disconnected|"
-    r"wrong\s+number|(?:vm|mailbox)\s+full|unreachable|went\s+to\s+vm)\b",
-    _I,
-)
-_REPLIED_RE = re.compile(
-    r"\b(?:replied|responded|answered|confirmed|wrote\s+back|texted\s+back|reply)\b", _I
-)
-_CONTACT_OPENING_RE = re.compile(r"^\W*(?:f/u|follow[- ]?up)\s+(?:w/|with|call|visit)", _I)
-
-_FOLLOW_UP_CUE_RE = re.compile(
-    r"\b(?:f/u|fu|follow[- ]?up|recheck|re-?check|revisit|rtc|return|"
-    r"check(?:\s+(?:on|in|back))?|see\s+(?:him|her|them|pt|patient)|"
-    r"next\s+(?:visit|hv|call|appt|check|contact|f/u|session)|call(?:ing)?\s+back|callback|"
-    r"call\s+again|try(?:ing)?(?:\s+again)?|will\s+(?:try|call|check|see)|reassess|remind\s+me|"
-    r"touch\s+base|reach\s+out|due)\b",
-    _I,
-)
-_SENTENCE_BREAK_RE = re.compile(r"[.!?;\n]")
-
-_DISCHARGE_STRONG_RE = re.compile(r"\b(?:discharged|d/c'?e?d|dc'?e?d|d/ced|released\s+from)\b", _I)
-_DISCHARGE_WEAK_RE = re.compile(
-    r"\b(?:d/c|dc|discharge)\b(?=(?:(?!\b(?:instructions?|planning|plan|summary|papers|meds?)\b)"
-    r".){0,60}?\b(?:from|home)\b)",
-    _I,
-)
-_DISCHARGE_TOPIC_RE = re.compile(
-    r"\b(?:d/c|dc|discharge)\s+(?:instructions?|planning|plan|summary|papers|meds?|orders?)\b", _I
-)
-_MED_REC_RE = re.compile(
-    r"\b(?:med(?:ication)?s?\s*rec(?:onciliation|onciled|'?d)?|reconcil(?:ed|iation|e|ing))\b", _I
-)
-_APPOINTMENT_RE = re.compile(
-    r"\b(?:appts?|appointments?|apt|scheduled|sched|booked|eval|evaluation|consult)\b", _I
-)
-_SPECIALTY_RE = re.compile(
-    r"\b(?P<s>cardiology|cardio|endocrinology|endo|orthopedics|ortho|podiatry|dermatology|derm|"
-    r"nephrology|nephro|neurology|neuro|pulmonology|pulm|oncology|onc|gi|urology|ent|"
-    r"ophthalmology|ophtho|eye\s+doctor|dentist|dental|pcp|pt\s+eval|ot|rheumatology|rheum|"
-    r"hematology|psychiatry|psych|wound\s+care|vascular|surgery|surgeon|labs?|imaging|mri|"
-    r"ct\s+scan|x-?ray|echo|dialysis|infusion|ob/?gyn|allergy|audiology|nutrition|dietitian)\b",
-    _I,
-)
-_WITH_PROVIDER_RE = re.compile(
-    r"(?:\bw/|\bwith)\s*(?P<who>(?:dr\.?|doctor)\s+[A-Z][\w'\u2019-]*)", _I
-)
-
-_CAREGIVER_RE = re.compile(
-    r"\b(?:daughter|son|wife|husband|spouse|mother|father|mom|dad|caregiver|cg|family|niece|"
-    r"nephew|sister|brother|grand(?:son|daughter|child)|partner|guardian|poa|neighbou?r)\b",
-    _I,
-)
-_PROVIDER_RE = re.compile(
-    r"\b(?:pcp|dr\.?|doctor|md|np|provider|cardiolog\w*|office|pharmac\w*|specialist|surgeon|"
-    r"home\s+health|snf\s+staff|clinic\s+staff)\b",
-    _I,
-)
-_INSURER_RE = re.compile(
-    r"\b(?:insurance|insurer|payer|payor|aetna|humana|uhc|united\s*healthcare|cigna|medicaid|"
-    r"medicare|bcbs|anthem|prior\s+auth)\b",
-    _I,
-)
-_ATTEMPTS_RE = re.compile(
-    r"\bx\s?(?P<x>\d{1,2})\b|\b(?P<n>\d{1,2}|two|three|four|2nd|3rd|4th|second|third|fourth)"
-    r"\s+(?:attempts?|tries|calls)\b",
-    _I,
-)
-_ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "2nd": 2, "3rd": 3, "4th": 4,
-                  "second": 2, "third": 3, "fourth": 4}  # fmt: skip
-
-_FACILITY_STOP = word_set(
-    "today yesterday tonight on after with w for this last and to at due s/p but yest d/c dc"
-    " discharged admitted via per re since by high moderate mod low complexity risk"
-)
-_FACILITY_WORD_RE = re.compile(r"[^\W\d_][\w'\u2019.&-]*")
-_FROM_RE = re.compile(r"\bfrom\s+(?:the\s+)?", _I)
-_COMPLEXITY_HIGH_RE = re.compile(r"\b(?:high[\s-]*(?:complexity|comp|cx)|99496)\b", _I)
-_COMPLEXITY_MODERATE_RE = re.compile(r"\b(?:mod(?:erate)?[\s-]*(?:complexity|comp|cx)|99495)\b", _I)
-_DISCREPANCY_RE = re.compile(
-    r"\b(?P<n>\d{1,2}|no|zero|one|two|three|four|five|six)\s+(?:med(?:ication)?\s+)?"
-    r"discrepanc(?:y|ies)\b|\bdiscrepanc(?:y|ies)\s*[:=-]?\s*(?P<after>\d{1,2}|none)\b",
-    _I,
-)
-_SMALL_NUMBERS = {"no": 0, "zero": 0, "none": 0, "one": 1, "two": 2, "three": 3, "four": 4,
-                  "five": 5, "six": 6}  # fmt: skip
-
-_PLACE_AT_RE = re.compile(
-    r"(?:\bat|@|\bin)\s+(?P<place>(?:(?:St|Saint|Mt)\.?\s+)?[A-Z][\w'\u2019&-]*"
-    r"(?:\s+[A-Z][\w'\u2019&-]*){0,3})"
-)
-_AT_HOME_RE = re.compile(r"\b(?:at|in)\s+(?:the\s+)?(?P<place>home|clinic|office)\b", _I)
-_TRAILING_PLACE_RE = re.compile(
-    r",\s*(?P<place>(?:(?:St|Saint|Mt)\.?\s+)?[A-Z][\w'\u2019&-]*(?:\s+[A-Z][\w'\u2019&-]*){0,3})"
-    r"\s*\.?\s*$"
-)
-_NOT_PLACES = word_set(
-    """Mon Monday Tue Tues Tuesday Wed Wednesday Thu Thur Thurs Thursday Fri Friday Sat Saturday
-    Sun Sunday Jan January Feb February Mar March Apr April May Jun June Jul July Aug August Sep
-    Sept September Oct October Nov November Dec December PCP AM PM EOW EOM"""
-)
-
-# -- new patient and queries ---------------------------------------------------------------
-
-_NEW_PATIENT_RE = re.compile(
-    r"^\W*(?:new|add(?:ing)?|enroll?|admit)\s+(?:new\s+|a\s+)?(?:patient|pt)\b[\s:,-]*(?P<rest>.*)$",
-    _I | re.DOTALL,
-)
-_MRN_RE = re.compile(
-    r"\b(?:mrn|mr#|id)\s*[:#]?\s*(?P<mrn>[A-Za-z]*\d[\w-]{0,19})\b|#(?P<hash>\d[\w-]{2,19})\b", _I
-)
-_RISK_RE = re.compile(
-    r"\b(?P<level>high|med(?:ium)?|moderate|mod|low)[\s-]*risk\b|\brisk\s*[:=-]?\s*"
-    r"(?P<after>high|med(?:ium)?|moderate|mod|low)\b",
-    _I,
-)
-_CONDITION_SPLIT_RE = re.compile(r"\s*(?:,|;|/|\+|&|\band\b)\s*", _I)
-_CONDITION_LEAD_RE = re.compile(r"^(?:dx|diagnos[ei]s|with|w/|hx|pmh|conditions?)\s*:?\s*", _I)
-
-_QUERY_OPENING_RE = re.compile(
-    r"^\W*(?:who|whom|what|what's|whats|when|which|where|how|show|list|pull\s+up|open|view|find|"
-    r"look\s*up|any|anyone|anybody|is|are|do|does|did|can|tell\s+me|give\s+me|get|my)\b",
-    _I,
-)
-_BARE_QUERY_RE = re.compile(
-    r"^\W*(?:overdue|today|tomorrow|this\s+week|week|caseload|agenda|due(?:\s+today)?|"
-    r"(?:appts?|appointments?|tasks?)(?:\s+(?:today|this\s+week|due|overdue))?|patients|"
-    r"(?:high|medium|med|moderate|low)[\s-]*risk(?:\s+(?:patients|pts|list))?)\W*$",
-    _I,
-)
-_PATIENT_QUERY_RE = re.compile(
-    r"^\W*(?:show(?:\s+me)?|pull\s+up|open|view|find|look\s*up|lookup|details?\s+(?:for|on)|"
-    r"info\s+(?:for|on)|summary\s+(?:for|of)|chart\s+(?:for|of)|tell\s+me\s+about|"
-    r"what\s+about|how\s+is|how's)\b",
-    _I,
-)
-_LAST_CONTACT_RE = re.compile(
-    r"\blast\s+(?:reach|reached|contact|contacted|call|called|spoke|spoken|talk|talked|saw|"
-    r"seen|see|visit|visited|heard|texted)\b|^\W*did\s+i\s+(?:call|reach|contact|see|visit|talk)",
-    _I,
-)
-_NOT_CONTACTED_RE = re.compile(
-    r"\b(?:haven'?t|have\s+not|hasn'?t|has\s+not|not\s+been|not\s+yet|never)\s+"
-    r"(?:i\s+|been\s+|we\s+)?(?:called|contacted|reached|seen|talked|spoken|visited|heard)\b|"
-    r"\bno\s+contact\b|\bnot\s+contacted\b",
-    _I,
-)
-_OVERDUE_RE = re.compile(
-    r"\b(?:overdue|past\s+due|late|behind|missed|needs?\s+a\s+(?:call|visit|contact))\b", _I
-)
-_TODAY_RE = re.compile(r"\b(?:today|today's|my\s+day|agenda|due\s+now)\b", _I)
-_WEEK_RE = re.compile(r"\b(?:this\s+week|week|weekly|next\s+7\s+days)\b", _I)
-_CASELOAD_RE = re.compile(
-    r"\b(?:caseload|case\s+load|patients|pts|my\s+list|roster|everyone|(?:high|medium|med|"
-    r"moderate|low)[\s-]*risk)\b",
-    _I,
-)
-_RISK_QUESTION_RE = re.compile(r"\brisk\b", _I)
-_SPAN_DAYS_RE = re.compile(
-    r"\b(?:in|for|over|past|last|within)\s+(?:the\s+)?(?:(?P<n>\d{1,3}|a|an|one|two|three|four|"
-    r"five|six|seven|eight|nine|ten)\s*)?(?P<u>days?|wks?|weeks?|months?|mos?)\b",
-    _I,
-)
-_SPAN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-                 "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class _Message:
-    """What every reader of one message needs, computed once."""
-
-    text: str
-    analysed: str
-    names: NameMatch
-    reader: DateReader
-    fragments: tuple[DateFragment, ...]
-    now: datetime
-
-    @property
-    def mention(self) -> PatientMention:
-        return self.names.mention
-
-    @property
-    def has_patient(self) -> bool:
-        mention = self.mention
-        return mention.patient is not None or bool(mention.candidates)
+NOON = time(12, 0)
 
 
 def parse(
@@ -267,293 +86,951 @@ def parse(
     zone: ZoneInfo,
     caseload: Caseload | Sequence[PatientRef],
     date_order: DateOrder = "MDY",
-) -> Intent | CarePlanIntent:
-    """Read one message. ``now`` must be aware; pass a prebuilt ``Caseload`` for speed."""
+    shorthand: Mapping[str, str] | None = None,
+) -> Reading:
+    """Read one message. ``now`` must be aware; pass a prebuilt ``Caseload`` for speed;
+    ``shorthand`` is her learned terms (term -> meaning)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    analysed = text[:MAX_ANALYSED_CHARS]
-    if not analysed.strip():
-        return UnknownIntent()
-    new_patient = _new_patient(analysed)
-    if new_patient is not None:
-        return new_patient
+    raw = text[:MAX_ANALYSED_CHARS]
+    if not raw.strip():
+        return Reading((UnknownIntent(),))
     index = caseload if isinstance(caseload, Caseload) else Caseload(caseload)
-    # Goals, referrals and resources first: it answers None unless the message is one of them.
-    care_plan = parse_careplan(text, now=now, zone=zone, caseload=index, date_order=date_order)
-    if care_plan is not None:
-        return care_plan
+    normal = normalise(raw, protect=index.name_tokens, shorthand=shorthand)
+    body = strip_filler(normal)
+    offset = len(normal) - len(body)
     reader = DateReader(now=now, zone=zone, date_order=date_order)
     message = _Message(
         text=text,
-        analysed=analysed,
-        names=index.find(analysed),
+        normal=normal,
+        names=tuple(index.find_all(normal)),
         reader=reader,
-        fragments=tuple(reader.fragments(analysed)),
+        fragments=tuple(reader.fragments(normal)),
         now=now,
     )
-    return _query(message) or _record(message)
+    undo = _undo(message, body)
+    if undo is not None:
+        return Reading(undo)
+    new_patient = _new_patient(body)
+    if new_patient is not None:
+        intent, consumed = new_patient
+        rest = _facts(message, offset + consumed, new_patient_name=intent.name)
+        return Reading((intent, *rest))
+    question = read_question(body, _first_name_match(message, offset))
+    if question is not None:
+        return Reading((question,))
+    care_plan = parse_careplan(normal, now=now, zone=zone, caseload=index, date_order=date_order)
+    if care_plan is not None:
+        return Reading((care_plan,))
+    facts = _facts(message, offset)
+    return Reading(facts or (_nothing(message),))
 
 
-# -- which record ----------------------------------------------------------------------------
+# -- the message, read once ---------------------------------------------------------------------
 
 
-def _record(message: _Message) -> Intent:
-    """Discharge, med rec, appointment or contact; a bare name is a patient lookup."""
-    text = message.analysed
-    contact_at = _first_contact_signal(text)
-    discharge_at = _discharge_signal(text)
-    if discharge_at is not None and (contact_at is None or discharge_at < contact_at):
-        return _discharge(message)
-    if _MED_REC_RE.search(text):
-        return _med_rec(message)
-    appointment = _APPOINTMENT_RE.search(text)
-    if appointment and (contact_at is None or appointment.start() < contact_at):
-        return _appointment(message)
-    if contact_at is not None or _CONTACT_OPENING_RE.search(text):
-        return _contact(message)
-    if message.has_patient and _looks_like_appointment(message):
-        return _appointment(message)
-    if message.has_patient and _follow_up_fragment(message) is not None:
-        return _contact(message)
-    if message.has_patient and _is_only_name(message):
-        return _patient_query(message, QueryKind.PATIENT)
-    mention = message.mention
+@dataclass(frozen=True, slots=True)
+class _Message:
+    """What every reader of one message needs, computed once."""
+
+    text: str  # as she wrote it: notes keep this
+    normal: str  # normalised: everything is read from this
+    names: tuple[NameMatch, ...]
+    reader: DateReader
+    fragments: tuple[DateFragment, ...]
+    now: datetime
+
+    def names_in(self, start: int, end: int) -> list[NameMatch]:
+        return [n for n in self.names if n.span is not None and start <= n.span[0] < end]
+
+    def fragments_in(self, start: int, end: int) -> list[DateFragment]:
+        return [f for f in self.fragments if start <= f.start < end]
+
+
+def _first_name_match(message: _Message, start: int) -> NameMatch:
+    for name in message.names:
+        if name.span is not None and name.span[0] >= start:
+            return name
+    guess = guess_name_text(message.normal[start:])
+    return NameMatch(PatientMention(patient_text=guess), None)
+
+
+def _nothing(message: _Message) -> Fact:
+    """No fact: greetings, chatter, or a name alone (which opens her card)."""
+    names = message.names
+    if len(names) == 1 and names[0].span is not None:
+        start, end = names[0].span
+        rest = message.normal[:start] + message.normal[end:]
+        if not re.search(r"\w", strip_filler(rest)):
+            mention = names[0].mention
+            return QueryIntent(
+                query=QueryKind.PATIENT,
+                patient=mention.patient,
+                candidates=mention.candidates,
+                patient_text=mention.patient_text,
+            )
+    mention = names[0].mention if names else PatientMention()
     return UnknownIntent(mention.patient, mention.candidates, mention.patient_text)
 
 
-def _first_contact_signal(text: str) -> int | None:
-    starts = [m.start() for _, pattern in _CHANNEL_PATTERNS if (m := pattern.search(text))]
-    if (attempted := _ATTEMPTED_RE.search(text)) is not None:
-        starts.append(attempted.start())
+# -- cues -----------------------------------------------------------------------------------------
+
+
+class Cue(enum.Enum):
+    """What a clause opens with. Heads start a fact; modifiers add to the fact before them."""
+
+    CONTACT = "contact"
+    APPOINTMENT = "appointment"
+    DISCHARGE = "discharge"
+    ADMISSION = "admission"
+    ED_VISIT = "ed_visit"
+    MED_REC = "med_rec"
+    TASK = "task"
+    NOTE = "note"
+    CANCEL = "cancel"
+    RESCHEDULE = "reschedule"
+    CORRECTION = "correction"
+    FOLLOW_UP = "follow_up"  # modifier: the next step
+    VITALS = "vitals"  # modifier: readings
+    STATE = "state"  # modifier: a fact about her situation (a note on its own)
+
+
+MODIFIERS = frozenset({Cue.FOLLOW_UP, Cue.VITALS, Cue.STATE})
+_SECOND_HEADS = frozenset(
+    {Cue.APPOINTMENT, Cue.MED_REC, Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.TASK,
+     Cue.CANCEL, Cue.RESCHEDULE}
+)  # fmt: skip
+"""Cues that start a second fact even in the middle of a clause ("TCM call w/ Ana med rec done")."""
+
+_TOPIC_BEFORE_RE = re.compile(
+    r"\b(?:re|re:|about|regarding|abt|for|to\s+(?:discuss|review|confirm|remind|go\s+over|"
+    r"schedule|set\s+up|book|arrange)|reminder\s+(?:of|about|for)|remind(?:ed)?\s+(?:\w+\s+)?"
+    r"(?:of|about)|confirm(?:ed|ing)?|discussed|reviewed|questions?\s+(?:about|re|on)|"
+    r"asked\s+about|upcoming|missed|forgot)\s*(?:\w+'?s?\s+){0,2}$",
+    _I,
+)
+_FUTURE_PLAN_RE = re.compile(
+    r"\b(?:will|to|plan\s+to|going\s+to|gonna|need\s+to|needs\s+to|should|must|pls|please)\s+"
+    r"(?:\w+\s+)?$",
+    _I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _CueHit:
+    cue: Cue
+    start: int
+
+
+def _cue_hits(text: str, base: int) -> list[_CueHit]:
+    """Every cue in one clause (positions in the normalised message), in order."""
+    hits: list[_CueHit] = []
+
+    def add(cue: Cue, match: re.Match[str] | None) -> None:
+        if match is not None:
+            hits.append(_CueHit(cue, base + match.start()))
+
+    correction = lx.CORRECTION_RE.match(text)
+    if correction is not None and not lx.LEFT_MESSAGE_RE.search(text[: correction.end() + 4]):
+        add(Cue.CORRECTION, correction)
+    cancel = lx.CANCEL_RE.search(text)
+    if cancel is not None and not _is_topic(text, cancel.start()):
+        add(Cue.CANCEL, cancel)
+    reschedule = lx.RESCHEDULE_RE.search(text)
+    if reschedule is not None and (
+        _STRONG_RESCHEDULE_RE.search(text) or lx.APPOINTMENT_RE.search(text)
+    ):
+        add(Cue.RESCHEDULE, reschedule)
+    discharge = lx.DISCHARGE_RE.search(text)
+    if discharge is not None and not lx.DISCHARGE_NOT_RE.search(text):
+        if not _is_topic(text, discharge.start()) or lx.DISCHARGE_STRONG_RE.search(text):
+            add(Cue.DISCHARGE, discharge)
+    admission = lx.ADMISSION_RE.search(text)
+    if admission is not None and not _NEW_PATIENT_RE.match(text):
+        add(Cue.ADMISSION, admission)
+    ed = lx.ED_VISIT_RE.search(text)
+    if ed is not None and not lx.ED_ADVICE_RE.search(text[max(0, ed.start() - 30) : ed.end()]):
+        add(Cue.ED_VISIT, ed)
+    med_rec = lx.MED_REC_RE.search(text)
+    if med_rec is not None and not _is_topic(text, med_rec.start()):
+        add(Cue.MED_REC, med_rec)
+    task = lx.TASK_CUE_RE.match(text)
+    if task is not None:
+        add(Cue.TASK, task)
+    for appointment in lx.APPOINTMENT_RE.finditer(text):
+        if _is_appointment_topic(text, appointment):
+            continue
+        add(Cue.APPOINTMENT, appointment)
+        break
+    if not any(h.cue is Cue.APPOINTMENT for h in hits):
+        specialty = lx.SPECIALTY_RE.search(text)
+        if (
+            specialty is not None
+            and _DAY_WORD_RE.search(text, specialty.end())
+            and not (_is_topic(text, specialty.start()) or lx.FOLLOW_UP_CUE_RE.search(text))
+        ):
+            add(Cue.APPOINTMENT, specialty)
+    contact = _contact_cue(text)
+    if contact is not None:
+        hits.append(_CueHit(Cue.CONTACT, base + contact))
+    note = lx.NOTE_CUE_RE.match(text) or lx.NOTE_ANYWHERE_RE.search(text)
+    add(Cue.NOTE, note)
+    state = lx.NOTE_STATE_RE.search(text)
+    add(Cue.STATE, state)
+    follow = lx.FOLLOW_UP_CUE_RE.search(text)
+    add(Cue.FOLLOW_UP, follow)
+    if read_vitals(text):
+        hits.append(_CueHit(Cue.VITALS, base + _first_vital_at(text)))
+    return sorted(hits, key=lambda h: (h.start, _CUE_ORDER[h.cue]))
+
+
+_CUE_ORDER = {cue: i for i, cue in enumerate(Cue)}
+_DAY_WORD_RE = re.compile(
+    r"\d|\b(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|tmw|today|tonight|noon|next|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    _I,
+)
+_STRONG_RESCHEDULE_RE = re.compile(
+    r"\b(?:resched\w*|re-?sched\w*|push(?:ed)?\s+(?:back|out|to)|bump(?:ed)?\s+(?:to|up|back)|"
+    r"moved?\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|f/u|follow[- ]?up|to)|"
+    r"change\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|time|f/u|to))\b",
+    _I,
+)
+_NEW_PATIENT_RE = re.compile(
+    r"^\W*(?:new|add(?:ing)?|enroll?|admit|got\s+a\s+new|new\s+referral[,:]?\s+(?:pt|patient))"
+    r"\s+(?:new\s+|a\s+)?(?:patient|pt|client|member)\b[\s:,-]*(?P<rest>.*)$",
+    _I | re.DOTALL,
+)
+_VITAL_START_RE = re.compile(
+    r"\b(?:bp|b/p|blood\s+pressure|hr|pulse|bg|cbg|fsbs|fbs|bs|blood\s+sugar|sugar|glucose|wt|"
+    r"weight|weighs|spo2|o2|sats?|pulse\s*ox|temp|t\s*\d)",
+    _I,
+)
+
+
+def _first_vital_at(text: str) -> int:
+    match = _VITAL_START_RE.search(text)
+    return match.start() if match else 0
+
+
+def _is_topic(text: str, at: int) -> bool:
+    """'called re med rec', 'discussed d/c plan': the cue is what was talked about."""
+    return bool(_TOPIC_BEFORE_RE.search(text[max(0, at - 40) : at]))
+
+
+def _is_appointment_topic(text: str, match: re.Match[str]) -> bool:
+    if lx.APPOINTMENT_REMINDER_RE.match(text, match.start()):
+        return True
+    before = text[max(0, match.start() - 40) : match.start()]
+    if _TOPIC_BEFORE_RE.search(before):
+        # "to schedule cardio 12/8 at 2" names a booking: a topic only without a day.
+        return not re.search(r"\b(?:set\s+up|schedule|book|arrange)\s*(?:\w+\s+){0,2}$", before, _I)
+    return False
+
+
+def _contact_cue(text: str) -> int | None:
+    """Where the clause says a contact happened (or was tried); None for a plan."""
+    starts: list[int] = []
+    for pattern in (lx.LEFT_MESSAGE_RE, lx.NO_ANSWER_RE, lx.TRIED_RE, lx.CONTACT_PAST_RE):
+        match = pattern.search(text)
+        if match is not None:
+            starts.append(match.start())
+    for channel, pattern in lx.CHANNEL_PATTERNS:
+        match = pattern.search(text)
+        if match is None:
+            continue
+        if _FUTURE_PLAN_RE.search(text[max(0, match.start() - 30) : match.start()]):
+            continue  # "will call", "to visit": a plan, not a contact
+        if channel is Channel.PHONE and not lx.CONTACT_PAST_RE.search(text):
+            # a bare "call" with no past form: "call Tom fri" is a plan; "phone f/u w/ Tom,
+            # swelling down" is a call that happened
+            if _BARE_CALL_RE.match(text, match.start()):
+                continue
+        starts.append(match.start())
+    strong = _STRONG_REACHED_RE.search(text)
+    if strong is not None:
+        starts.append(strong.start())
     return min(starts) if starts else None
 
 
-def _discharge_signal(text: str) -> int | None:
-    strong = _DISCHARGE_STRONG_RE.search(text)
-    if strong is not None:
-        return strong.start()
-    weak = _DISCHARGE_WEAK_RE.search(text)
-    if weak is not None and not _DISCHARGE_TOPIC_RE.search(text):
-        return weak.start()
-    return None
+_BARE_CALL_RE = re.compile(
+    r"(?:call|phone|ph|ring|text|txt|email)\b(?!\s+(?:f/u|fu|follow[- ]?up|call|visit|contact|"
+    r"convo|conversation|check|w/|with|today|this\s+(?:am|morning|afternoon)|earlier))",
+    _I,
+)
+_STRONG_REACHED_RE = re.compile(
+    r"\b(?:spoke|spoken|talked|reached|connected\s+with|got\s+(?:a\s+)?hold\s+of|"
+    r"got\s+ahold\s+of|got\s+through|returned\s+(?:my|the|our)\s+(?:call|vm|voicemail|message)|"
+    r"called\s+(?:me\s+)?back|call(?:ed)?\s+me|(?:she|he|they|pt|patient|daughter|son|wife|"
+    r"husband|cg)\s+called|picked\s+up)\b",
+    _I,
+)
 
 
-def _looks_like_appointment(message: _Message) -> bool:
-    """'Dorothy Chen podiatry 12/2 @ 3pm': a specialty and a day, no follow-up wording."""
-    has_day = any(f.form not in PAST_FORMS for f in message.fragments)
-    return (
-        has_day
-        and bool(_SPECIALTY_RE.search(message.analysed))
-        and not (_FOLLOW_UP_CUE_RE.search(message.analysed))
-    )
+# -- grouping clauses into facts ------------------------------------------------------------------
 
 
-def _is_only_name(message: _Message) -> bool:
-    span = message.names.span
-    if span is None:
+@dataclass(slots=True)
+class _Span:
+    """The words of one fact being built: [start, end) with the kind it has so far."""
+
+    start: int
+    end: int
+    cue: Cue | None
+    names: list[NameMatch] = field(default_factory=list)
+    dated: bool = False
+    followed: bool = False  # another fact comes after it in the message
+
+
+def _sub_clauses(message: _Message, start: int) -> list[tuple[Clause, list[_CueHit]]]:
+    """Clauses from ``start``, each cut again where a second kind of fact begins."""
+    pieces: list[tuple[Clause, list[_CueHit]]] = []
+    for clause in clauses(message.normal[start:]):
+        clause = Clause(clause.start + start, clause.end + start)
+        hits = _cue_hits(message.normal[clause.start : clause.end], clause.start)
+        heads = [h for h in hits if h.cue not in MODIFIERS]
+        cut_at = None
+        if heads:
+            first = heads[0]
+            for later in heads[1:] if first.cue not in _ABOUT_AN_APPOINTMENT else ():
+                if (
+                    later.cue in _SECOND_HEADS
+                    and later.cue != first.cue
+                    and later.start > first.start
+                ):
+                    cut_at = later.start
+                    break
+        if cut_at is None:
+            pieces.append((clause, hits))
+            continue
+        left = Clause(clause.start, cut_at)
+        right = Clause(cut_at, clause.end)
+        pieces.append((left, [h for h in hits if h.start < cut_at]))
+        pieces.append((right, [h for h in hits if h.start >= cut_at]))
+    return pieces
+
+
+def _head(hits: list[_CueHit]) -> Cue | None:
+    heads = [h.cue for h in hits if h.cue not in MODIFIERS]
+    if not heads:
+        for cue in (Cue.FOLLOW_UP, Cue.VITALS, Cue.STATE):
+            if any(h.cue is cue for h in hits):
+                return cue
+        return None
+    return _PRIORITY_HEAD(heads)
+
+
+def _PRIORITY_HEAD(heads: list[Cue]) -> Cue:  # noqa: N802 - reads as a table
+    """Among heads in one clause, the kind that decides what the clause is."""
+    for cue in (
+        Cue.CORRECTION,
+        Cue.CANCEL,
+        Cue.RESCHEDULE,
+        Cue.TASK,
+        Cue.DISCHARGE,
+        Cue.MED_REC,
+        Cue.ED_VISIT,
+        Cue.ADMISSION,
+        Cue.CONTACT,
+        Cue.APPOINTMENT,
+        Cue.NOTE,
+    ):
+        if cue in heads:
+            if cue is Cue.ADMISSION and Cue.DISCHARGE in heads:
+                continue
+            return cue
+    return heads[0]
+
+
+_ABOUT_AN_APPOINTMENT = frozenset({Cue.CANCEL, Cue.RESCHEDULE, Cue.CORRECTION})
+"""Cues whose clause names the appointment they act on: not a second fact."""
+
+_MERGING = frozenset({Cue.CONTACT, Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.NOTE})
+
+
+def _spans(message: _Message, start: int) -> list[_Span]:
+    spans: list[_Span] = []
+    for clause, hits in _sub_clauses(message, start):
+        cue = _head(hits)
+        names = message.names_in(clause.start, clause.end)
+        dated = bool(message.fragments_in(clause.start, clause.end))
+        current = spans[-1] if spans else None
+        if current is None:
+            spans.append(_Span(clause.start, clause.end, cue, names, dated))
+            continue
+        new_patient = bool(names) and _other_patient(current, names)
+        if cue is None or cue in MODIFIERS:
+            if new_patient and current.cue in _RECORD_CUES and _short(message, clause, names):
+                spans.append(_Span(clause.start, clause.end, current.cue, names, dated))
+                continue
+            _extend(current, clause, names, dated)
+            if current.cue is None and cue is not None:
+                current.cue = cue
+            continue
+        if current.cue is None or current.cue in MODIFIERS:
+            if current.cue is Cue.FOLLOW_UP and cue is Cue.CONTACT:
+                current.cue = Cue.CONTACT  # "f/u call w/ Tom, LVM": the contact itself
+            else:
+                current.cue = cue if current.cue is None or cue is not Cue.NOTE else current.cue
+            _extend(current, clause, names, dated)
+            continue
+        if _merges(current, cue, names, dated):
+            if current.cue is Cue.ADMISSION and cue is Cue.DISCHARGE:
+                current.cue = Cue.DISCHARGE  # "admitted 11/15, d/c'd home 11/19": the discharge
+            _extend(current, clause, names, dated)
+            continue
+        spans.append(_Span(clause.start, clause.end, cue, names, dated))
+    return spans
+
+
+_RECORD_CUES = frozenset({Cue.CONTACT, Cue.APPOINTMENT, Cue.MED_REC, Cue.DISCHARGE, Cue.NOTE})
+
+
+def _extend(span: _Span, clause: Clause, names: list[NameMatch], dated: bool) -> None:
+    span.end = clause.end
+    span.names.extend(names)
+    span.dated = span.dated or dated
+
+
+def _other_patient(span: _Span, names: list[NameMatch]) -> bool:
+    if not span.names:
         return False
-    rest = message.analysed[: span[0]] + message.analysed[span[1] :]
-    return not re.search(r"\w", rest)
+    mine = {_key(n) for n in span.names}
+    return any(_key(n) not in mine for n in names)
 
 
-# -- contact -------------------------------------------------------------------------------------
+def _key(name: NameMatch) -> tuple[int | None, str] | tuple[str, ...]:
+    mention = name.mention
+    if mention.patient is not None:
+        return (mention.patient.id, mention.patient.name)
+    return tuple(sorted(c.name for c in mention.candidates))
 
 
-def _contact(message: _Message) -> ContactIntent:
-    text = message.analysed
-    follow_up_fragment = _follow_up_fragment(message)
-    cue = _FOLLOW_UP_CUE_RE.search(text)
-    what_happened = text[: cue.start()] if cue else text
-    channel = _channel(what_happened) or _channel(text)
-    outcome = _outcome(channel, what_happened)
+def _short(message: _Message, clause: Clause, names: list[NameMatch]) -> bool:
+    """'..., John Smith too': a clause that is little more than another name."""
+    text = message.normal[clause.start : clause.end]
+    for name in names:
+        assert name.span is not None
+        text = text.replace(message.normal[name.span[0] : name.span[1]], " ")
+    return len(re.findall(r"[^\W\d_]+", text)) <= 3
+
+
+def _merges(current: _Span, cue: Cue, names: list[NameMatch], dated: bool) -> bool:
+    """Whether a clause with its own cue still belongs to the fact before it."""
+    if names and _other_patient(current, names):
+        return False
+    if cue is Cue.DISCHARGE and current.cue is Cue.ADMISSION:
+        return True
+    if cue is Cue.CONTACT and current.cue is Cue.TASK:
+        return True  # "need to call Tom, LVM earlier": the task keeps its clause
+    if cue is Cue.NOTE and current.cue in _RECORD_CUES:
+        return True
+    if cue is Cue.APPOINTMENT and current.cue is Cue.APPOINTMENT:
+        return not (dated and current.dated)
+    return cue is current.cue and cue in _MERGING
+
+
+# -- facts from spans -----------------------------------------------------------------------------
+
+
+def _facts(
+    message: _Message, start: int, *, new_patient_name: str | None = None
+) -> tuple[Fact, ...]:
+    facts: list[Fact] = []
+    previous: PatientMention | None = None
+    if new_patient_name is not None:
+        previous = PatientMention(patient_text=new_patient_name)
+    spans = _spans(message, start)[:MAX_FACTS]
+    for i, span in enumerate(spans):
+        mention, guessed = _mention(span, previous)
+        span.followed = i + 1 < len(spans)
+        fact = _build(message, span, mention)
+        if fact is None:
+            continue
+        fact = _with_patient_doubts(fact, mention, guessed, new_patient_name)
+        facts.append(fact)
+        previous = mention
+    return tuple(facts)
+
+
+def _mention(span: _Span, previous: PatientMention | None) -> tuple[PatientMention, bool]:
+    if span.names:
+        return span.names[0].mention, span.names[0].guessed
+    return previous or PatientMention(), False
+
+
+def _build(message: _Message, span: _Span, mention: PatientMention) -> Fact | None:
+    cue = span.cue
+    if cue is None:
+        return None
+    if cue is Cue.FOLLOW_UP and _happened(message, span):
+        cue = span.cue = Cue.CONTACT
+    builder = _BUILDERS.get(cue)
+    if builder is None:
+        return None
+    return builder(message, span, mention)
+
+
+def _happened(message: _Message, span: _Span) -> bool:
+    """'f/u w/ Tom, doing well': a follow-up contact that took place (no day ahead named,
+    words of what she heard)."""
+    text = _words(message, span)
+    if _first_future_fragment(message, span) is not None:
+        return False
+    return lx.REACHED_RE.search(text) is not None
+
+
+def _words(message: _Message, span: _Span) -> str:
+    return message.normal[span.start : span.end]
+
+
+# -- contact ---------------------------------------------------------------------------------------
+
+
+def _contact(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    text = _words(message, span)
+    follow_cue = lx.FOLLOW_UP_CUE_RE.search(text)
+    what = text[: follow_cue.start()] if follow_cue and follow_cue.start() > 0 else text
+    channel = _channel(what) or _channel(text)
+    outcome, outcome_doubt = _outcome(channel, what, text, mention, followed=span.followed)
+    fragments = message.fragments_in(span.start, span.end)
+    follow_up_fragment = _follow_up_fragment(message, text, span.start, fragments)
     follow_up = message.reader.resolve(follow_up_fragment, "future") if follow_up_fragment else None
-    mention = message.mention
+    occurred, occurred_fragment = _occurred_at(message, text, span.start, fragments,
+                                               follow_up_fragment)  # fmt: skip
+    doubts = list(outcome_doubt)
+    doubts += _date_doubts(message, follow_up_fragment)
+    if follow_up is None and occurred_fragment is None:
+        stray = _stray_future_date(message, fragments, follow_up_fragment)
+        if stray is not None:
+            follow_up = stray
+            doubts.append(Doubt(DoubtReason.WEAK_CUE, "date"))
     return ContactIntent(
         patient=mention.patient,
         candidates=mention.candidates,
         patient_text=mention.patient_text,
         channel=channel,
         outcome=outcome,
-        with_whom=_with_whom(message, what_happened),
-        occurred_at=_occurred_at(message, follow_up_fragment),
+        with_whom=_with_whom(text, span, mention),
+        occurred_at=occurred,
         follow_up=follow_up,
         attempts=_attempts(text) if outcome is Outcome.ATTEMPTED else 1,
         note=message.text,
+        vitals=read_vitals(text),
+        doubts=tuple(doubts),
     )
 
 
 def _channel(text: str) -> Channel | None:
-    found = {
-        channel: m.start() for channel, pattern in _CHANNEL_PATTERNS if (m := pattern.search(text))
-    }
-    for channel in _CHANNEL_PRIORITY:
+    found = {}
+    for channel, pattern in lx.CHANNEL_PATTERNS:
+        match = pattern.search(text)
+        if match is not None and not _FUTURE_PLAN_RE.search(
+            text[max(0, match.start() - 30) : match.start()]
+        ):
+            found[channel] = match.start()
+    if not found:
+        return Channel.PHONE if lx.NO_ANSWER_RE.search(text) or lx.TRIED_RE.search(text) else None
+    if Channel.VOICEMAIL in found and not _STRONG_REACHED_RE.search(text):
+        return Channel.VOICEMAIL
+    for channel in (Channel.VIDEO, Channel.VISIT, Channel.EMAIL, Channel.TEXT):
         if channel in found:
+            if channel is Channel.VISIT and Channel.PHONE in found and _phone_first(text):
+                return Channel.PHONE
             return channel
-    return min(found, key=found.__getitem__) if found else None
+    return Channel.PHONE if Channel.PHONE in found else min(found, key=found.__getitem__)
 
 
-def _outcome(channel: Channel | None, text: str) -> Outcome | None:
-    """Voicemail and failed tries are attempts; one-way texts/emails are neither until replied."""
-    if channel is Channel.VOICEMAIL or _ATTEMPTED_RE.search(text):
-        return Outcome.ATTEMPTED
+def _phone_first(text: str) -> bool:
+    """'called pt, set up HV': the call is what happened, the visit is later."""
+    phone = lx.PHONE_WORD_RE.search(text)
+    visit = dict(lx.CHANNEL_PATTERNS)[Channel.VISIT].search(text)
+    return phone is not None and visit is not None and phone.start() < visit.start()
+
+
+def _outcome(
+    channel: Channel | None, what: str, text: str, mention: PatientMention, *, followed: bool
+) -> tuple[Outcome | None, list[Doubt]]:
+    """Reached or attempted. A plain word of being reached wins over attempt words ("LVM, pt
+    called back"); voicemail and failed calls are attempts; texts and emails are neither until
+    answered. A bare "called Tom" with nothing said is read back."""
+    strong_reached = _STRONG_REACHED_RE.search(text)
+    attempt = lx.LEFT_MESSAGE_RE.search(what) or lx.NO_ANSWER_RE.search(what)
+    tried = lx.TRIED_RE.search(what)
+    if strong_reached is not None and not _negated(text, strong_reached.start()):
+        return Outcome.REACHED, []
+    if attempt is not None or channel is Channel.VOICEMAIL:
+        return Outcome.ATTEMPTED, []
     if channel in (Channel.TEXT, Channel.EMAIL):
-        return Outcome.REACHED if _REPLIED_RE.search(text) else None
+        replied = re.search(
+            r"\b(?:replied|responded|wrote\s+back|texted\s+back|answered)\b", text, _I
+        )
+        return (Outcome.REACHED if replied else None), []
+    weak_reached = lx.REACHED_RE.search(text)
+    if tried is not None and weak_reached is None:
+        return Outcome.ATTEMPTED, []
     if channel is None:
-        return None
-    return Outcome.REACHED
+        return None, []
+    doubts = []
+    unknown = _unknown_word(what, mention)
+    if unknown is not None:
+        doubts.append(Doubt(DoubtReason.UNKNOWN_WORD, unknown))
+    elif (
+        weak_reached is None
+        and channel is Channel.PHONE
+        and not followed
+        and not _has_content(what, mention)
+    ):
+        doubts.append(Doubt(DoubtReason.WEAK_CUE, "outcome"))
+    return Outcome.REACHED, doubts
 
 
-def _with_whom(message: _Message, what_happened: str) -> Party:
-    """Who was on the other end: read between the start and just after the patient's name."""
-    span = message.names.span
-    window = what_happened[: span[1] + 24] if span else what_happened
-    window = _SENTENCE_BREAK_RE.split(window, maxsplit=1)[0] if not span else window
-    if _CAREGIVER_RE.search(window):
+def _negated(text: str, at: int) -> bool:
+    return bool(
+        re.search(
+            r"\b(?:not|never|no|didn'?t|didnt|couldn'?t|unable\s+to)\s+$",
+            text[max(0, at - 14) : at],
+            _I,
+        )
+    )
+
+
+_CONTENT_STOP = word_set(
+    """
+    called call calling phoned phone ph tc t/c spoke talked pt patient w with to re for and the
+    a an today this am pm morning afternoon f/u fu follow up x1 mr mrs ms her him his back
+    again tele telephone telephonic
+    """
+)
+_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z/'.]*")
+
+
+def _has_content(text: str, mention: PatientMention) -> bool:
+    """Whether a contact says something beyond "called <name>" (then she was reached)."""
+    name_words = {w.casefold() for w in (mention.patient_text or "").split()}
+    left = [
+        t
+        for t in _TOKEN_RE.findall(text)
+        if t.casefold().strip(".'") not in _CONTENT_STOP and t.casefold() not in name_words
+    ]
+    return len(left) >= 1
+
+
+def _unknown_word(text: str, mention: PatientMention) -> str | None:
+    """Shorthand the parser does not know, written where the outcome is decided: "called Tom
+    NR" — is NR "no response" or "not reached"? Read it back instead of guessing."""
+    name_words = {w.casefold() for w in (mention.patient_text or "").split()}
+    for token in re.findall(r"(?<![\w/])[A-Za-z]{2,5}(?![\w/])", text)[:12]:
+        folded = token.casefold()
+        if folded in name_words or folded in lx.KNOWN_WORDS or folded in _MEDICAL:
+            continue
+        shorthand_like = token.isupper() or not re.search(r"[aeiouy]", folded)
+        if shorthand_like:
+            return str(token)
+    return None
+
+
+_MEDICAL = word_set(
+    """
+    sob chf copd dm htn ckd esrd cad pna dvt pe afib mi cva tia uti bph gerd oa ra ms als cp ha
+    nv abd gu ua bm doe pnd jvd loc si hi phq gad mmse moca sw cm rn lpn cna md do np pa pcp pt ot
+    st slp rd hha msw poa dpoa dnr polst molst cms tcm mrp trc hedis ltc alf ilf snf ltach irf
+    icu pcu or pacu ed er uc eod eow eom asap stat fyi eta asa apap ntg hctz ace arb sglt glp
+    doac nsaid ppi ssri mdi hfa cgm poc fsbs cbg bg bs wt ht bmi temp rr hr bp sbp dbp map lbs
+    kg ok utr na lvm lm lmom lmtcb nkda adl adls iadl prn bid tid qid qd po iv im sq otc rx tx
+    dx hx sx fx pmh ros vs wnl nad aao aox le ue ble rle lle rom wc fww spo ra nc lpm bipap cpap
+    abx wbc hgb bmp cmp cbc inr ldl tsh ekg ecg echo ef nyha hh dme mri ct gi ent obgyn ob gyn
+    hv vv tele cc mg mcg ml dr mr mrs ms pm am hrs hr wks wk mos yr yrs min mins ur uro pft
+    ckd meds med rx labs lab vm msg txt sms pls thx ty np fu btw imo tbd nv dc ok re w s p c o
+    """
+)
+
+
+def _with_whom(text: str, span: _Span, mention: PatientMention) -> Party:
+    """Who was on the other end: read from the start to just after the patient's name."""
+    window = text
+    if span.names and span.names[0].span is not None:
+        name_end = span.names[0].span[1] - span.start
+        window = text[: name_end + 24]
+    else:
+        window = text[:60]
+    if lx.CAREGIVER_RE.search(window) and not re.search(
+        r"\b(?:pt|patient)\s+and\s+(?:her|his)?\s*\w+\b", window, _I
+    ):
         return Party.CAREGIVER
-    before_name = window[: span[0]] if span else window
-    if _INSURER_RE.search(before_name):
+    name_at = None
+    if span.names and span.names[0].span is not None:
+        name_at = span.names[0].span[0] - span.start
+    before = window[:name_at] if name_at is not None else window
+    if lx.INSURER_RE.search(before):
         return Party.INSURER
-    if _PROVIDER_RE.search(before_name):
+    if lx.PROVIDER_RE.search(before):
         return Party.PROVIDER
     return Party.PATIENT
 
 
 def _attempts(text: str) -> int:
-    match = _ATTEMPTS_RE.search(text)
+    match = lx.ATTEMPTS_RE.search(text)
     if match is None:
         return 1
-    word = (match.group("x") or match.group("n") or "1").lower()
-    count = _ATTEMPT_WORDS.get(word) or int(word)
+    word = (match.group("x") or match.group("n") or match.group("th") or "1").lower()
+    count = lx.ATTEMPT_WORDS.get(word) or int(word)
     return max(1, min(count, 20))
 
 
-def _follow_up_fragment(message: _Message) -> DateFragment | None:
+def _follow_up_fragment(
+    message: _Message, text: str, base: int, fragments: list[DateFragment]
+) -> DateFragment | None:
     """The first date that is the next step: after a follow-up cue, or only possible ahead."""
-    for fragment in message.fragments:
+    for fragment in fragments:
         if fragment.form in PAST_FORMS:
             continue
-        if fragment.form in FUTURE_FORMS or _cued(message.analysed, fragment):
+        if fragment.form in FUTURE_FORMS or _cued(text, fragment.start - base):
             return fragment
     return None
 
 
-def _cued(text: str, fragment: DateFragment) -> bool:
-    """A follow-up cue earlier in the same sentence as the fragment."""
+def _cued(text: str, at: int) -> bool:
+    """A follow-up cue earlier in the same sentence as the date."""
     sentence_start = 0
-    for brk in _SENTENCE_BREAK_RE.finditer(text, 0, fragment.start):
-        if not _is_abbreviation_dot(text, brk.start()):
-            sentence_start = brk.end()
-    return _FOLLOW_UP_CUE_RE.search(text, sentence_start, fragment.start) is not None
+    for brk in re.finditer(r"(?<!\bdr)(?<!\bst)[.!?;\n]", text[:at], _I):
+        sentence_start = brk.end()
+    return lx.FOLLOW_UP_CUE_RE.search(text, sentence_start, at) is not None
 
 
-def _is_abbreviation_dot(text: str, index: int) -> bool:
-    """'Dr. Kim', 'St. Mary's', 'approx. 3' are not sentence ends."""
-    return text[index] == "." and bool(
-        re.search(r"\b(?:dr|st|mt|mr|mrs|ms|approx|vs)$", text[:index], _I)
-    )
-
-
-def _occurred_at(message: _Message, follow_up: DateFragment | None) -> When:
-    for fragment in message.fragments:
+def _occurred_at(
+    message: _Message,
+    text: str,
+    base: int,
+    fragments: list[DateFragment],
+    follow_up: DateFragment | None,
+) -> tuple[When, DateFragment | None]:
+    """When the contact happened: a recent past date written in it, else now. Today's date
+    without a time is now (never midnight); an earlier day without a time is its noon."""
+    now = message.now.astimezone(UTC)
+    for fragment in fragments:
         if fragment is follow_up or fragment.form in FUTURE_FORMS:
             continue
-        if _cued(message.analysed, fragment):
+        if _cued(text, fragment.start - base):
             continue
         when = message.reader.resolve(fragment, "past")
-        if when is not None:
-            return when
-    return When(at=message.now.astimezone(UTC), has_time=True)
+        if when is None:
+            continue
+        zone = message.reader.zone
+        day = when.local_date(zone)
+        today = message.reader.today
+        if (today - day).days > RECENT_CONTACT_DAYS:
+            continue  # "called Tom 12/8" in December: 12/8 is not last year's call
+        if day == today and (not when.has_time or when.at > now):
+            return When(now, has_time=True), fragment
+        if not when.has_time:
+            noon = datetime.combine(day, NOON, tzinfo=zone).astimezone(UTC)
+            return When(noon, has_time=False), fragment
+        return when, fragment
+    return When(now, has_time=True), None
 
 
-# -- appointment ------------------------------------------------------------------------------
+def _stray_future_date(
+    message: _Message, fragments: list[DateFragment], follow_up: DateFragment | None
+) -> When | None:
+    """A date in a contact with no cue that can't be when it happened: probably the next step
+    ("called Tom 12/8" said on 2 Dec). Read back, not trusted."""
+    for fragment in fragments:
+        if fragment is follow_up or fragment.form in PAST_FORMS:
+            continue
+        past = message.reader.resolve(fragment, "past")
+        future = message.reader.resolve(fragment, "future")
+        if future is None:
+            continue
+        if (
+            past is None
+            or (message.reader.today - past.local_date(message.reader.zone)).days
+            > RECENT_CONTACT_DAYS
+        ):
+            return future
+    return None
 
 
-def _appointment(message: _Message) -> AppointmentIntent:
-    mention = message.mention
+def _date_doubts(
+    message: _Message, fragment: DateFragment | None, prefer: str = "future"
+) -> list[Doubt]:
+    if fragment is None:
+        return []
+    conflict = message.reader.weekday_conflict(fragment, "future" if prefer == "future" else "past")
+    if conflict is not None:
+        return [Doubt(DoubtReason.DATE_CONFLICT, fragment.text, conflict)]
+    readings = message.reader.next_weekday_readings(fragment)
+    if readings is not None:
+        return [Doubt(DoubtReason.AMBIGUOUS_WEEKDAY, fragment.text, readings)]
+    return []
+
+
+# -- appointment -----------------------------------------------------------------------------------
+
+
+def _appointment(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    text = _words(message, span)
+    fragment = _first_future_fragment(message, span)
+    at = message.reader.resolve(fragment, "future") if fragment else None
+    doubts = _date_doubts(message, fragment)
+    if (
+        fragment is not None
+        and at is not None
+        and at.local_date(message.reader.zone) < message.reader.today
+    ):
+        at = None
     return AppointmentIntent(
         patient=mention.patient,
         candidates=mention.candidates,
         patient_text=mention.patient_text,
-        at=_first_future(message),
-        with_whom=_specialty(message.analysed),
-        where=_place(message),
+        at=at,
+        with_whom=_specialty(text),
+        where=_place(text, span, message),
         note=message.text,
+        doubts=tuple(doubts),
     )
 
 
-def _first_future(message: _Message) -> When | None:
-    for fragment in message.fragments:
+def _first_future_fragment(message: _Message, span: _Span) -> DateFragment | None:
+    for fragment in message.fragments_in(span.start, span.end):
         if fragment.form in PAST_FORMS:
             continue
-        when = message.reader.resolve(fragment, "future")
-        if when is not None:
-            return when
+        if message.reader.resolve(fragment, "future") is not None:
+            return fragment
     return None
+
+
+_WITH_PROVIDER_RE = re.compile(
+    r"(?:\bw/|\bwith|\bsees|\bsee|\bseeing)\s*(?P<who>(?:dr\.?|doctor)\s+[A-Za-z][\w'-]*)", _I
+)
 
 
 def _specialty(text: str) -> str | None:
     provider = _WITH_PROVIDER_RE.search(text)
     if provider is not None:
         return provider.group("who")
-    specialty = _SPECIALTY_RE.search(text)
+    specialty = lx.SPECIALTY_RE.search(text)
     return specialty.group("s") if specialty else None
 
 
-def _place(message: _Message) -> str | None:
-    text = message.analysed
-    name_span = message.names.span
+_PLACE_AT_RE = re.compile(
+    r"(?:\bat|@|\bin)\s+(?P<place>(?:(?:St|Saint|Mt)\.?\s+)?[A-Z][\w'&-]*"
+    r"(?:\s+[A-Z][\w'&-]*){0,3})"
+)
+_AT_HOME_RE = re.compile(r"\b(?:at|in)\s+(?:the\s+)?(?P<place>home|clinic|office)\b", _I)
+_TRAILING_PLACE_RE = re.compile(
+    r",\s*(?P<place>(?:(?:St|Saint|Mt)\.?\s+)?[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*){0,3})\s*\.?\s*$"
+)
+_NOT_PLACES = word_set(
+    """Mon Monday Tue Tues Tuesday Wed Wednesday Thu Thur Thurs Thursday Fri Friday Sat Saturday
+    Sun Sunday Jan January Feb February Mar March Apr April May Jun June Jul July Aug August Sep
+    Sept September Oct October Nov November Dec December PCP AM PM EOW EOM ED ER"""
+)
+
+
+def _place(text: str, span: _Span, message: _Message) -> str | None:
+    name_spans = [
+        (n.span[0] - span.start, n.span[1] - span.start) for n in span.names if n.span is not None
+    ]
     for pattern in (_PLACE_AT_RE, _TRAILING_PLACE_RE, _AT_HOME_RE):
         for match in pattern.finditer(text):
             place = match.group("place").rstrip(".")
-            inside_name = (
-                name_span is not None and name_span[0] <= match.start("place") < name_span[1]
-            )
+            inside_name = any(s <= match.start("place") < e for s, e in name_spans)
             first_word = place.split()[0].rstrip(".,")
             if not inside_name and first_word not in _NOT_PLACES:
                 return place
     return None
 
 
-# -- discharge and med rec ---------------------------------------------------------------------
+# -- transitions of care ---------------------------------------------------------------------------
 
 
-def _discharge(message: _Message) -> DischargeIntent:
-    mention = message.mention
-    text = message.analysed
+def _discharge(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    text = _words(message, span)
     complexity = None
     if _COMPLEXITY_HIGH_RE.search(text):
         complexity = Complexity.HIGH
     elif _COMPLEXITY_MODERATE_RE.search(text):
         complexity = Complexity.MODERATE
+    day, fragment = _past_day(message, span, after=_discharge_at(text))
+    doubts = []
+    if fragment is not None:
+        doubts = _date_doubts(message, fragment, "past")
     return DischargeIntent(
         patient=mention.patient,
         candidates=mention.candidates,
         patient_text=mention.patient_text,
-        discharged=_past_day(message),
+        discharged=day,
         facility=_facility(text),
         complexity=complexity,
         note=message.text,
+        doubts=tuple(doubts),
     )
 
 
-def _past_day(message: _Message) -> date:
-    """The first date that can be in the past, read as past; today if none."""
-    for fragment in message.fragments:
-        if fragment.form in FUTURE_FORMS or fragment.form is DayForm.TIME_ONLY:
-            continue
-        day = message.reader.resolve_day(fragment, "past")
-        if day is not None:
-            return day
-    return message.reader.today
+def _discharge_at(text: str) -> int:
+    match = lx.DISCHARGE_RE.search(text)
+    admission = lx.ADMISSION_RE.search(text)
+    if match is not None and admission is not None and admission.start() < match.start():
+        return match.start()  # "admitted 11/15, d/c'd 11/19": the date after the discharge
+    return 0
 
 
-def _facility(text: str) -> str | None:
-    """'from Mercy General today' -> 'Mercy General'; 'from SNF 11/20' -> 'SNF'."""
-    for match in _FROM_RE.finditer(text):
-        words = _adjacent_words(text, match.end(), stop=_FACILITY_STOP, limit=4)
-        if words:
-            return " ".join(words)
+def _hospital_event(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    text = _words(message, span)
+    day, fragment = _past_day(message, span)
+    doubts = _date_doubts(message, fragment, "past") if fragment is not None else []
+    cls = AdmissionIntent if span.cue is Cue.ADMISSION else EdVisitIntent
+    return cls(
+        patient=mention.patient,
+        candidates=mention.candidates,
+        patient_text=mention.patient_text,
+        on=day,
+        facility=_facility(text, admission=True),
+        reason=_reason(text),
+        note=message.text,
+        doubts=tuple(doubts),
+    )
+
+
+_REASON_RE = re.compile(
+    r"\b(?:for|w/|with|c/o|d/t|due\s+to|r/t|bc|because\s+of|after)\s+(?:a\s+|an\s+|her\s+|his\s+)?"
+    r"(?P<r>[A-Za-z][\w/ -]{1,40}?)(?=\s*(?:$|[,.;]|\b(?:today|yesterday|yest|last|this|on|at|"
+    r"since|and|x\s?\d)\b))",
+    _I,
+)
+
+
+def _reason(text: str) -> str | None:
+    match = _REASON_RE.search(text)
+    return match.group("r").strip() if match else None
+
+
+_COMPLEXITY_HIGH_RE = re.compile(r"\b(?:high[\s-]*(?:complexity|comp|cx)|99496)\b", _I)
+_COMPLEXITY_MODERATE_RE = re.compile(r"\b(?:mod(?:erate)?[\s-]*(?:complexity|comp|cx)|99495)\b", _I)
+_FACILITY_STOP = word_set(
+    "today yesterday tonight on after with w for this last and to at due s/p but yest d/c dc"
+    " discharged admitted via per re since by high moderate mod low complexity risk home"
+    " c/o w/ x2 pt patient he she"
+)
+_FACILITY_WORD_RE = re.compile(r"[^\W\d_][\w'.&-]*")
+_FROM_RE = re.compile(r"\b(?:from|out\s+of|left)\s+(?:the\s+)?", _I)
+_TO_AT_RE = re.compile(r"\b(?:to|at|in)\s+(?:the\s+)?", _I)
+
+
+def _facility(text: str, *, admission: bool = False) -> str | None:
+    """'from Mercy General today' -> 'Mercy General'; 'admitted to St Luke's' -> "St Luke's"."""
+    for pattern in (_TO_AT_RE, _FROM_RE) if admission else (_FROM_RE,):
+        for match in pattern.finditer(text):
+            words = _adjacent_words(text, match.end(), stop=_FACILITY_STOP, limit=4)
+            if words and words[0].lower() not in {"ed", "er", "hospital"} | _GENERIC_PLACES:
+                return " ".join(words)
+            if words and words[0].lower() in {"ed", "er"}:
+                continue
     return None
+
+
+_GENERIC_PLACES = word_set("home house hosp")
 
 
 def _adjacent_words(text: str, start: int, *, stop: frozenset[str], limit: int) -> list[str]:
@@ -572,58 +1049,297 @@ def _adjacent_words(text: str, start: int, *, stop: frozenset[str], limit: int) 
     return words
 
 
-def _med_rec(message: _Message) -> MedRecIntent:
-    mention = message.mention
+def _past_day(
+    message: _Message, span: _Span, *, after: int = 0
+) -> tuple[date, DateFragment | None]:
+    """The first date in the fact that can be in the past, read as past; today if none."""
+    for fragment in message.fragments_in(span.start + after, span.end):
+        if fragment.form in FUTURE_FORMS or fragment.form is DayForm.TIME_ONLY:
+            continue
+        day = message.reader.resolve_day(fragment, "past")
+        if day is not None:
+            return day, fragment
+    return message.reader.today, None
+
+
+def _med_rec(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    text = _words(message, span)
+    day, _ = _past_day(message, span)
     return MedRecIntent(
         patient=mention.patient,
         candidates=mention.candidates,
         patient_text=mention.patient_text,
-        reconciled_on=_past_day(message),
-        discrepancies=_discrepancies(message.analysed),
+        reconciled_on=day,
+        discrepancies=_discrepancies(text),
         note=message.text,
     )
+
+
+_DISCREPANCY_RE = re.compile(
+    r"\b(?P<n>\d{1,2}|no|zero|one|two|three|four|five|six|0)\s+(?:med(?:ication)?\s+)?"
+    r"(?:discrepanc(?:y|ies)|changes?|issues?)\b|\bdiscrepanc(?:y|ies)\s*[:=-]?\s*"
+    r"(?P<after>\d{1,2}|none|x\s?\d)\b|\b(?P<none>no\s+discrepanc\w*|none\s+found|no\s+changes)\b",
+    _I,
+)
+_SMALL_NUMBERS = {"no": 0, "zero": 0, "none": 0, "one": 1, "two": 2, "three": 3, "four": 4,
+                  "five": 5, "six": 6}  # fmt: skip
 
 
 def _discrepancies(text: str) -> int | None:
     match = _DISCREPANCY_RE.search(text)
     if match is None:
         return None
-    word = (match.group("n") or match.group("after") or "").lower()
+    if match.group("none"):
+        return 0
+    word = (match.group("n") or match.group("after") or "").lower().replace("x", "").strip()
     return _SMALL_NUMBERS[word] if word in _SMALL_NUMBERS else int(word)
 
 
-# -- new patient ----------------------------------------------------------------------------------
+# -- tasks and notes -------------------------------------------------------------------------------
+
+_TASK_LEAD_RE = re.compile(
+    r"^\W*(?:remind\s+me\s+(?:to\s+)?|reminder\s*(?:to\s+)?:?\s*|todo\s*:?\s*|to\s*do\s*:?\s*|"
+    r"to-do\s*:?\s*|don'?t\s+forget\s+(?:to\s+)?|dont\s+forget\s+(?:to\s+)?|"
+    r"(?:i\s+)?need\s+to\s+|have\s+to\s+|gotta\s+|must\s+|pls\s+|please\s+|make\s+sure\s+(?:to\s+)?)",
+    _I,
+)
 
 
-def _new_patient(text: str) -> NewPatientIntent | None:
+def _task(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    text = _words(message, span)
+    fragment = _first_future_fragment(message, span)
+    due = message.reader.resolve(fragment, "future") if fragment else None
+    what = _TASK_LEAD_RE.sub("", text).strip(" .,;:-")
+    if fragment is not None:
+        cut = fragment.start - span.start
+        what = (text[:cut] + text[cut + len(fragment.text) :]).strip(" .,;:-")
+        what = _TASK_LEAD_RE.sub("", what).strip(" .,;:-")
+    doubts = _date_doubts(message, fragment)
+    if span.cue is Cue.FOLLOW_UP and not lx.TASK_ANYWHERE_RE.search(text):
+        # "Tom fri", "f/u w/ Tom next wk": a follow-up for herself, with no word saying so
+        if not lx.IMPERATIVE_RE.match(text) and not re.match(r"\W*(?:f/u|fu|follow)", text, _I):
+            doubts.append(Doubt(DoubtReason.WEAK_CUE, "task"))
+    return TaskIntent(
+        patient=mention.patient,
+        candidates=mention.candidates,
+        patient_text=mention.patient_text,
+        what=" ".join(what.split())[:200],
+        due=due,
+        note=message.text,
+        doubts=tuple(doubts),
+    )
+
+
+def _note(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    text = _words(message, span)
+    body = lx.NOTE_CUE_RE.sub("", text, count=1).strip(" .,;:-")
+    doubts: list[Doubt] = []
+    if span.cue is Cue.STATE and not read_vitals(text):
+        pass
+    if span.cue not in (Cue.NOTE, Cue.VITALS, Cue.STATE):
+        doubts.append(Doubt(DoubtReason.WEAK_CUE, "note"))
+    return NoteIntent(
+        patient=mention.patient,
+        candidates=mention.candidates,
+        patient_text=mention.patient_text,
+        text=" ".join(body.split())[:4000],
+        vitals=read_vitals(text),
+        note=message.text,
+        doubts=tuple(doubts),
+    )
+
+
+# -- cancel, reschedule, correct, undo -------------------------------------------------------------
+
+
+def _cancel(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    text = _words(message, span)
+    fragment = _first_future_fragment(message, span)
+    target = Target.APPOINTMENT
+    if not lx.APPOINTMENT_RE.search(text) and re.search(
+        r"\b(?:f/u|follow[- ]?up|reminder|task|call)\b", text, _I
+    ):
+        target = Target.FOLLOW_UP
+    return CancelIntent(
+        patient=mention.patient,
+        candidates=mention.candidates,
+        patient_text=mention.patient_text,
+        target=target,
+        on=message.reader.resolve(fragment, "future") if fragment else None,
+        what=_specialty(text),
+        note=message.text,
+    )
+
+
+_NEW_WHEN_RE = re.compile(r"\b(?:to|for|now|until|till|til|->|=>|instead)\b|→", _I)
+
+
+def _new_moment(
+    message: _Message, span: _Span
+) -> tuple[When | None, tuple[int, int] | None, DateFragment | None]:
+    """The new day and/or time a reschedule or correction names: after "to"/"now" when both an
+    old and a new one are written ("move 12/8 to 12/9"), else the last one."""
+    text = _words(message, span)
+    fragments = [f for f in message.fragments_in(span.start, span.end) if f.form not in PAST_FORMS]
+    if not fragments:
+        return None, None, None
+    chosen = fragments[-1]
+    marker = _NEW_WHEN_RE.search(text)
+    if marker is not None:
+        after = [f for f in fragments if f.start - span.start >= marker.start()]
+        if after:
+            chosen = after[0]
+    if chosen.form is DayForm.TIME_ONLY and chosen.clock is not None:
+        hour = _hour(chosen)
+        return None, (hour, chosen.clock.minute), chosen
+    return message.reader.resolve(chosen, "future"), None, chosen
+
+
+def _hour(fragment: DateFragment) -> int:
+    assert fragment.clock is not None
+    clock = fragment.clock
+    if clock.meridiem_given:
+        return clock.hour
+    return clock.hour + 12 if 1 <= clock.hour <= 6 else clock.hour
+
+
+def _reschedule(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    text = _words(message, span)
+    new, new_time, fragment = _new_moment(message, span)
+    target = Target.APPOINTMENT
+    if not lx.APPOINTMENT_RE.search(text) and re.search(
+        r"\b(?:f/u|follow[- ]?up|call|visit)\b", text, _I
+    ):
+        target = Target.FOLLOW_UP
+    return RescheduleIntent(
+        patient=mention.patient,
+        candidates=mention.candidates,
+        patient_text=mention.patient_text,
+        target=target,
+        new=new,
+        new_time=new_time,
+        what=_specialty(text),
+        note=message.text,
+        doubts=tuple(_date_doubts(message, fragment)),
+    )
+
+
+def _correction(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    text = _words(message, span)
+    new, new_time, fragment = _new_moment(message, span)
+    channel = None
+    outcome = None
+    if lx.LEFT_MESSAGE_RE.search(text):
+        channel, outcome = Channel.VOICEMAIL, Outcome.ATTEMPTED
+    elif lx.NO_ANSWER_RE.search(text) and not _STRONG_REACHED_RE.search(text):
+        outcome = Outcome.ATTEMPTED
+    elif _STRONG_REACHED_RE.search(text):
+        outcome = Outcome.REACHED
+    else:
+        found = _channel(text)
+        channel = found if found is not Channel.PHONE or lx.PHONE_WORD_RE.search(text) else None
+    return CorrectionIntent(
+        patient=mention.patient,
+        candidates=mention.candidates,
+        patient_text=mention.patient_text,
+        new=new,
+        new_time=new_time,
+        channel=channel,
+        outcome=outcome,
+        note=message.text,
+        doubts=tuple(_date_doubts(message, fragment)),
+    )
+
+
+_WRONG_PATIENT_RE = re.compile(
+    r"\bwrong\s+(?:pt|patient|person|name)\b.*?\b(?:it\s+was|was|should\s+be|meant|is|->|for)\s+",
+    _I,
+)
+
+
+def _undo(message: _Message, body: str) -> tuple[Fact, ...] | None:
+    match = lx.UNDO_RE.match(body)
+    if match is None:
+        return None
+    wrong = _WRONG_PATIENT_RE.search(body)
+    if wrong is not None:
+        names = [
+            n
+            for n in message.names
+            if n.span is not None and n.span[0] >= len(message.normal) - len(body) + wrong.end() - 1
+        ]
+        if names:
+            mention = names[0].mention
+            fact = CorrectionIntent(
+                patient=mention.patient,
+                candidates=mention.candidates,
+                patient_text=mention.patient_text,
+                new=None,
+                new_time=None,
+                channel=None,
+                outcome=None,
+                note=message.text,
+            )
+            return (fact,)
+    rest = body[match.end() :]
+    if re.search(r"[^\W_]{3,}", rest) and _cue_hits(rest, 0):
+        return None  # "scratch that, LVM for Tom": a new record follows, read it as such
+    return (UndoIntent(),)
+
+
+# -- new patient ------------------------------------------------------------------------------------
+
+_MRN_RE = re.compile(
+    r"\b(?:mrn|mr#|id|member\s+id)\s*[:#]?\s*(?P<mrn>[A-Za-z]*\d[\w-]{0,19})\b|#(?P<hash>\d[\w-]{2,19})\b",
+    _I,
+)
+_RISK_RE = re.compile(
+    r"\b(?P<level>high|med(?:ium)?|moderate|mod|low)[\s-]*risk\b|\brisk\s*[:=-]?\s*"
+    r"(?P<after>high|med(?:ium)?|moderate|mod|low)\b",
+    _I,
+)
+_CONDITION_SPLIT_RE = re.compile(r"\s*(?:,|;|/|\+|&|\band\b)\s*", _I)
+_CONDITION_LEAD_RE = re.compile(r"^(?:dx|diagnos[ei]s|with|w/|hx|pmh|conditions?)\s*:?\s*", _I)
+_NAME_STOP = frozenset(
+    {"mrn", "mr#", "id", "dob", "risk", "high", "medium", "med", "low", "dx", "d/c", "dc",
+     "discharged", "from", "admitted", "age", "yo", "y/o", "member"}
+)  # fmt: skip
+_NEW_PATIENT_TAIL_RE = re.compile(
+    r"[,;.]?\s*\b(?:d/c'?d|dc'?d|discharged|d/c|admitted|home\s+from|just\s+d/c|s/p|"
+    r"referred|ref(?:erred)?\s+by|tcm)\b",
+    _I,
+)
+
+
+def _new_patient(text: str) -> tuple[NewPatientIntent, int] | None:
+    """'new pt Gloria Diaz MRN 44821 high risk CHF, d/c from Mercy yest': the new patient, and
+    where the rest of the message (a discharge that brought her) begins."""
     opening = _NEW_PATIENT_RE.match(text)
     if opening is None:
         return None
-    rest = opening.group("rest").strip()
-    mrn_match = _MRN_RE.search(rest)
-    risk_match = _RISK_RE.search(rest)
-    name = _leading_name(rest)
+    rest_start = opening.start("rest")
+    rest = opening.group("rest")
+    tail = _NEW_PATIENT_TAIL_RE.search(rest)
+    own = rest[: tail.start()] if tail else rest
+    mrn_match = _MRN_RE.search(own)
+    risk_match = _RISK_RE.search(own)
+    name = " ".join(_adjacent_words(own, len(own) - len(own.lstrip()), stop=_NAME_STOP, limit=4))
     if not name:
         return None
+    name = " ".join(w[:1].upper() + w[1:] for w in name.split())
     after = max(
-        len(name),
+        len(own) - len(own.lstrip()) + len(name),
         mrn_match.end() if mrn_match else 0,
         risk_match.end() if risk_match else 0,
     )
-    return NewPatientIntent(
+    intent = NewPatientIntent(
         name=name,
         mrn=(mrn_match.group("mrn") or mrn_match.group("hash")) if mrn_match else None,
         risk=_risk_level(risk_match),
-        conditions=_conditions(rest[after:]),
+        conditions=_conditions(own[after:]),
     )
-
-
-_NAME_STOP = frozenset({"mrn", "mr#", "id", "dob", "risk", "high", "medium", "med", "low", "dx"})
-
-
-def _leading_name(rest: str) -> str:
-    """The name at the start of 'Maria Lopez MRN 12345 high risk ...' (up to four words)."""
-    return " ".join(_adjacent_words(rest, 0, stop=_NAME_STOP, limit=4))
+    consumed = rest_start + (tail.start() if tail else len(rest))
+    return intent, consumed
 
 
 def _risk_level(match: re.Match[str] | None) -> Risk | None:
@@ -643,72 +1359,57 @@ def _conditions(text: str) -> tuple[str, ...]:
     return tuple(item for item in items if item and len(item) <= 40)
 
 
-# -- queries --------------------------------------------------------------------------------------
+# -- patient doubts --------------------------------------------------------------------------------
 
 
-def _query(message: _Message) -> QueryIntent | None:
-    text = message.analysed.strip()
-    is_question = bool(
-        _QUERY_OPENING_RE.search(text) or text.endswith("?") or _BARE_QUERY_RE.match(text)
-    )
-    if not is_question:
-        return None
-    kind = _query_kind(message, text)
-    if kind is None:
-        return None
-    risk = _risk_level(_RISK_RE.search(text)) if kind is QueryKind.CASELOAD else None
-    days = _span_days(text) if kind is QueryKind.NOT_CONTACTED else None
-    return _patient_query(message, kind, risk=risk, days=days)
-
-
-def _query_kind(message: _Message, text: str) -> QueryKind | None:
-    if _LAST_CONTACT_RE.search(text):
-        return QueryKind.LAST_CONTACT
-    if _NOT_CONTACTED_RE.search(text):
-        return QueryKind.NOT_CONTACTED
-    if message.has_patient and _PATIENT_QUERY_RE.search(text):
-        return QueryKind.PATIENT
-    if message.has_patient and _RISK_QUESTION_RE.search(text):
-        return QueryKind.RISK
-    for kind, pattern in (
-        (QueryKind.OVERDUE, _OVERDUE_RE),
-        (QueryKind.TODAY, _TODAY_RE),
-        (QueryKind.WEEK, _WEEK_RE),
-        (QueryKind.CASELOAD, _CASELOAD_RE),
+def _with_patient_doubts(
+    fact: Fact, mention: PatientMention, guessed: bool, new_patient_name: str | None
+) -> Fact:
+    """Add the patient-level doubts to a record fact: two patients fit, none fits, a guess."""
+    if not isinstance(fact, _PATIENT_FACTS):
+        return fact
+    extra: list[Doubt] = []
+    if mention.candidates:
+        extra.append(Doubt(DoubtReason.AMBIGUOUS_PATIENT, mention.patient_text or ""))
+    elif (
+        mention.patient is None
+        and mention.patient_text
+        and mention.patient_text != new_patient_name
     ):
-        if pattern.search(text):
-            return kind
-    if message.has_patient and _is_question_about_patient(text):
-        return QueryKind.PATIENT
-    return None
+        extra.append(Doubt(DoubtReason.UNKNOWN_PATIENT, mention.patient_text))
+    elif guessed:
+        extra.append(Doubt(DoubtReason.GUESSED_PATIENT, mention.patient_text or ""))
+    if not extra:
+        return fact
+    return replace(fact, doubts=(*extra, *fact.doubts))
 
 
-def _is_question_about_patient(text: str) -> bool:
-    return text.endswith("?") and not _first_contact_signal(text)
+_PATIENT_FACTS = (
+    ContactIntent,
+    AppointmentIntent,
+    DischargeIntent,
+    AdmissionIntent,
+    EdVisitIntent,
+    MedRecIntent,
+    TaskIntent,
+    NoteIntent,
+    CancelIntent,
+    RescheduleIntent,
+)
 
-
-def _span_days(text: str) -> int | None:
-    match = _SPAN_DAYS_RE.search(text)
-    if match is None:
-        return None
-    count_text = (match.group("n") or "1").lower()
-    count = _SPAN_NUMBERS.get(count_text) or int(count_text)
-    unit = match.group("u").lower()
-    per_unit = 7 if unit.startswith("w") else 30 if unit.startswith("mo") else 1
-    return count * per_unit
-
-
-def _patient_query(
-    message: _Message, kind: QueryKind, *, risk: Risk | None = None, days: int | None = None
-) -> QueryIntent:
-    mention = message.mention
-    if kind not in (QueryKind.PATIENT, QueryKind.LAST_CONTACT, QueryKind.RISK):
-        mention = PatientMention()
-    return QueryIntent(
-        query=kind,
-        patient=mention.patient,
-        candidates=mention.candidates,
-        patient_text=mention.patient_text,
-        risk=risk,
-        days=days,
-    )
+_BUILDERS = {
+    Cue.CONTACT: _contact,
+    Cue.APPOINTMENT: _appointment,
+    Cue.DISCHARGE: _discharge,
+    Cue.ADMISSION: _hospital_event,
+    Cue.ED_VISIT: _hospital_event,
+    Cue.MED_REC: _med_rec,
+    Cue.TASK: _task,
+    Cue.FOLLOW_UP: _task,
+    Cue.NOTE: _note,
+    Cue.VITALS: _note,
+    Cue.STATE: _note,
+    Cue.CANCEL: _cancel,
+    Cue.RESCHEDULE: _reschedule,
+    Cue.CORRECTION: _correction,
+}

@@ -12,11 +12,13 @@ name token or capitalised words. Two or more equally good patients give ``candid
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from nicknames import NickNamer
 from rapidfuzz import fuzz, process
 
 from bot.parsing.intents import PatientMention, PatientRef
@@ -32,6 +34,19 @@ TOKEN_CUTOFF = 88.0
 
 MIN_FUZZY_TOKEN_LEN = 5
 """Shorter single words only match exactly: short words are too easily near a name."""
+
+SURE_FUZZY_SCORE = 92.0
+"""A misspelled lone name scoring below this is a guess: the fact is read back before saving."""
+
+
+@functools.cache
+def _nicknamer() -> NickNamer:
+    return NickNamer()
+
+
+def nicknames_of(first_name: str) -> frozenset[str]:
+    """The usual short forms of a first name ('thomas' -> tom, tommy, thom), folded."""
+    return frozenset(_nicknamer().nicknames_of(first_name)) - {first_name}
 
 
 def word_set(words: str) -> frozenset[str]:
@@ -129,10 +144,14 @@ def _tokenise(text: str) -> list[_Token]:
 
 @dataclass(frozen=True, slots=True)
 class NameMatch:
-    """What the matcher found and where (span of the name as written, for the parser)."""
+    """What the matcher found and where (span of the name as written, for the parser).
+
+    ``guessed`` is True when the name was matched only through a misspelling the matcher is not
+    sure of: the fact it belongs to is read back before it is saved."""
 
     mention: PatientMention
     span: tuple[int, int] | None
+    guessed: bool = False
 
 
 _NO_MATCH = NameMatch(PatientMention(), None)
@@ -143,21 +162,29 @@ class _Hit:
     refs: tuple[PatientRef, ...]
     first: int
     last: int
+    guessed: bool = False
 
 
 class Caseload:
-    """A normalised index of one nurse's patients, built once and reused for every message."""
+    """A normalised index of one nurse's patients, built once and reused for every message.
+
+    Besides full names it knows first names, last names, the usual nicknames of each first
+    name ("Tom" for Thomas, from the `nicknames` package) and first name + last initial
+    ("Tom J.")."""
 
     def __init__(self, refs: Iterable[PatientRef]) -> None:
         self.refs: tuple[PatientRef, ...] = tuple(refs)
         self._by_full: dict[str, list[PatientRef]] = {}
         self._by_first: dict[str, list[PatientRef]] = {}
         self._by_last: dict[str, list[PatientRef]] = {}
+        self._by_nick: dict[str, list[PatientRef]] = {}
+        self._first_of: dict[PatientRef, str] = {}
+        self._last_of: dict[PatientRef, str] = {}
         for ref in self.refs:
             self._index(ref)
         self._full_keys: list[str] = list(self._by_full)
         self._name_tokens: list[str] = sorted(set(self._by_first) | set(self._by_last))
-        self._name_token_set = frozenset(self._name_tokens)
+        self._name_token_set = frozenset(self._name_tokens) | frozenset(self._by_nick)
 
     @classmethod
     def from_names(cls, names: Iterable[str]) -> Caseload:
@@ -167,48 +194,108 @@ class Caseload:
     def __len__(self) -> int:
         return len(self.refs)
 
+    @property
+    def name_tokens(self) -> frozenset[str]:
+        """Every folded first, last and nickname token: words the typo fixer must not touch."""
+        return self._name_token_set
+
     def _index(self, ref: PatientRef) -> None:
         parts = normalise_name(ref.name).split()
         if not parts:
             return
-        keys = {" ".join(parts), f"{parts[0]} {parts[-1]}"} if len(parts) > 1 else set()
+        first, last = parts[0], parts[-1]
+        self._first_of[ref] = first
+        keys = {" ".join(parts), f"{first} {last}"} if len(parts) > 1 else set()
         for key in keys:
             self._by_full.setdefault(key, []).append(ref)
-        self._by_first.setdefault(parts[0], []).append(ref)
+        self._by_first.setdefault(first, []).append(ref)
         if len(parts) > 1:
-            self._by_last.setdefault(parts[-1], []).append(ref)
+            self._last_of[ref] = last
+            self._by_last.setdefault(last, []).append(ref)
+        for nick in nicknames_of(first):
+            self._by_nick.setdefault(nick, []).append(ref)
+            if len(parts) > 1:
+                self._by_full.setdefault(f"{nick} {last}", []).append(ref)
 
     def find(self, text: str) -> NameMatch:
         """The patient the text names, the candidates if ambiguous, or the name as written."""
+        found = self.find_all(text, limit=1)
+        if found:
+            return found[0]
+        guess = guess_name_text(text)
+        return NameMatch(PatientMention(patient_text=guess), None)
+
+    def find_all(self, text: str, *, limit: int = 6) -> list[NameMatch]:
+        """Every patient mention in the text, in reading order (at most ``limit``)."""
         tokens = _tokenise(text)
-        hit = self._full_name_hit(tokens) or self._single_name_hit(tokens)
-        if hit is None:
-            guess = guess_name_text(text, tokens)
-            return NameMatch(PatientMention(patient_text=guess), None)
-        start, end = tokens[hit.first].start, tokens[hit.last].end
-        written = text[start:end]
-        if len(hit.refs) == 1:
-            mention = PatientMention(patient=hit.refs[0], patient_text=written)
-        else:
-            mention = PatientMention(candidates=hit.refs, patient_text=written)
-        return NameMatch(mention, (start, end))
+        hits: list[_Hit] = []
+        taken: set[int] = set()
+        for finder in (
+            self._full_name_hits,
+            self._initial_hits,
+            self._fuzzy_full_name_hits,
+            self._single_name_hits,
+            self._fuzzy_single_hits,
+        ):
+            for hit in finder(tokens, taken):
+                hits.append(hit)
+                taken.update(range(hit.first, hit.last + 1))
+        hits.sort(key=lambda h: h.first)
+        result = []
+        for hit in hits[:limit]:
+            start, end = tokens[hit.first].start, tokens[hit.last].end
+            written = text[start:end]
+            if len(hit.refs) == 1:
+                mention = PatientMention(patient=hit.refs[0], patient_text=written)
+            else:
+                mention = PatientMention(candidates=hit.refs, patient_text=written)
+            result.append(NameMatch(mention, (start, end), hit.guessed))
+        return result
 
     # -- whole names ---------------------------------------------------------------------
 
-    def _full_name_hit(self, tokens: Sequence[_Token]) -> _Hit | None:
+    def _full_name_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
+        hits: list[_Hit] = []
         if not self._full_keys:
-            return None
+            return hits
+        used = set(taken)
         for size in (3, 2):
             for i in range(len(tokens) - size + 1):
+                span = range(i, i + size)
+                if used.intersection(span):
+                    continue
                 key = " ".join(t.norm for t in tokens[i : i + size])
                 refs = self._by_full.get(key)
                 if refs and not _after_provider_title(tokens, i):
-                    return _Hit(_unique(refs), i, i + size - 1)
-        return self._fuzzy_full_name_hit(tokens)
+                    hits.append(_Hit(_unique(refs), i, i + size - 1))
+                    used.update(span)
+        return hits
 
-    def _fuzzy_full_name_hit(self, tokens: Sequence[_Token]) -> _Hit | None:
-        best: tuple[float, _Hit] | None = None
+    def _initial_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
+        """'Tom J.' / 'maria l': a first name (or nickname) and the last name's initial."""
+        hits: list[_Hit] = []
         for i in range(len(tokens) - 1):
+            first, initial = tokens[i], tokens[i + 1]
+            if i in taken or i + 1 in taken or len(initial.norm) != 1:
+                continue
+            if initial.start - first.end > 2:
+                continue
+            refs = [
+                r
+                for r in (*self._by_first.get(first.norm, []), *self._by_nick.get(first.norm, []))
+                if self._last_of.get(r, "").startswith(initial.norm)
+            ]
+            if refs:
+                hits.append(_Hit(_unique(refs), i, i + 1))
+        return hits
+
+    def _fuzzy_full_name_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
+        hits: list[_Hit] = []
+        if not self._full_keys:
+            return hits
+        for i in range(len(tokens) - 1):
+            if i in taken or i + 1 in taken:
+                continue
             pair = tokens[i : i + 2]
             if not self._name_shaped_pair(pair) or _after_provider_title(tokens, i):
                 continue
@@ -220,9 +307,9 @@ class Caseload:
                 continue
             top = found[0][1]
             refs = _unique(r for key, score, _ in found if score == top for r in self._by_full[key])
-            if best is None or top > best[0]:
-                best = (top, _Hit(refs, i, i + 1))
-        return best[1] if best else None
+            hits.append(_Hit(refs, i, i + 1))
+            taken = taken | {i, i + 1}
+        return hits
 
     def _name_shaped_pair(self, pair: Sequence[_Token]) -> bool:
         if any(t.norm in COMMON_WORDS or len(t.norm) < 2 for t in pair):
@@ -232,26 +319,62 @@ class Caseload:
 
     # -- first or last name alone --------------------------------------------------------
 
-    def _single_name_hit(self, tokens: Sequence[_Token]) -> _Hit | None:
+    def _single_name_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
+        hits: list[_Hit] = []
         for i, token in enumerate(tokens):
-            if not _may_be_lone_name(token) or _after_provider_title(tokens, i):
+            if i in taken or not _may_be_lone_name(token) or _after_provider_title(tokens, i):
                 continue
+            if self._another_surname_follows(tokens, i):
+                continue  # "Maria Gonzalez": a Maria who is not one of hers
             refs = self._exact_single(token.norm, titled=_after_title(tokens, i))
+            if not refs and token.norm in self._by_nick and _may_be_nickname(token):
+                refs = self._nickname_refs(token.norm)
             if refs:
-                return _Hit(refs, i, i)
-        for i, token in enumerate(tokens):
-            if not self._fuzzy_single_allowed(tokens, i):
-                continue
-            refs = self._fuzzy_single(token.norm, titled=_after_title(tokens, i))
-            if refs:
-                return _Hit(refs, i, i)
-        return None
+                hits.append(_Hit(refs, i, i))
+        return hits
+
+    def _another_surname_follows(self, tokens: Sequence[_Token], i: int) -> bool:
+        if i + 1 >= len(tokens):
+            return False
+        nxt = tokens[i + 1]
+        return (
+            nxt.capitalised
+            and tokens[i].capitalised
+            and nxt.start - tokens[i].end <= 1
+            and len(nxt.norm) > 1
+            and nxt.norm not in COMMON_WORDS
+            and nxt.norm not in self._name_token_set
+            and not _is_abbreviation_token(nxt)
+        )
+
+    def _nickname_refs(self, norm: str) -> tuple[PatientRef, ...]:
+        """Patients a nickname may mean; when several, those whose first name it is closest to
+        ('Bill' is William before Robert)."""
+        refs = _unique(self._by_nick.get(norm, []))
+        if len(refs) <= 1:
+            return refs
+        scored = [(fuzz.partial_ratio(norm, self._first_of.get(r, "")), r) for r in refs]
+        best = max(score for score, _ in scored)
+        return tuple(r for score, r in scored if score >= best - 15)
 
     def _exact_single(self, norm: str, *, titled: bool) -> tuple[PatientRef, ...]:
         by_last = self._by_last.get(norm, [])
         if titled:
             return _unique(by_last)
         return _unique([*self._by_first.get(norm, []), *by_last])
+
+    def _fuzzy_single_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
+        hits: list[_Hit] = []
+        for i, token in enumerate(tokens):
+            if i in taken or not self._fuzzy_single_allowed(tokens, i):
+                continue
+            if self._another_surname_follows(tokens, i):
+                continue
+            found = self._fuzzy_single(token.norm, titled=_after_title(tokens, i))
+            if found is not None:
+                refs, score = found
+                hits.append(_Hit(refs, i, i, guessed=score < SURE_FUZZY_SCORE))
+        return hits
 
     def _fuzzy_single_allowed(self, tokens: Sequence[_Token], i: int) -> bool:
         token = tokens[i]
@@ -261,19 +384,32 @@ class Caseload:
             and not _after_provider_title(tokens, i)
         )
 
-    def _fuzzy_single(self, norm: str, *, titled: bool) -> tuple[PatientRef, ...]:
+    def _fuzzy_single(
+        self, norm: str, *, titled: bool
+    ) -> tuple[tuple[PatientRef, ...], float] | None:
         choices = list(self._by_last) if titled else self._name_tokens
-        found = process.extract(
-            norm, choices, scorer=fuzz.ratio, score_cutoff=TOKEN_CUTOFF, limit=4
-        )
+        cutoff = TOKEN_CUTOFF if len(norm) < 6 else TOKEN_CUTOFF - 6
+        found = process.extract(norm, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4)
         if not found:
-            return ()
+            return None
         top = found[0][1]
         refs: list[PatientRef] = []
         for key, score, _ in found:
             if score == top:
                 refs.extend(self._exact_single(key, titled=titled))
-        return _unique(refs)
+        return _unique(refs), top
+
+
+def _may_be_nickname(token: _Token) -> bool:
+    """A lone nickname counts when it is not also an everyday word ('will', 'pat', 'bill'),
+    unless she capitalised it."""
+    if token.norm in COMMON_WORDS:
+        return False
+    return token.capitalised or token.norm not in WORDS_THAT_ARE_NAMES
+
+
+def _is_abbreviation_token(token: _Token) -> bool:
+    return len(token.norm) <= 4 and not token.capitalised
 
 
 def _may_be_lone_name(token: _Token) -> bool:

@@ -1,0 +1,396 @@
+"""The words the parser knows: cues for each kind of fact, shorthand, and the known-word lists.
+
+Owns every pattern that decides what a clause of a nurse message states (a failed call, a
+visit, an appointment, a discharge, a task for herself ...) and the vocabulary the typo
+corrector may correct towards. To teach the parser a word, add it here (see docs/parsing.md).
+Must not import: telegram, storage, sqlalchemy, or anything doing I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.vocab import Channel
+
+_I = re.IGNORECASE
+
+
+def words(text: str) -> frozenset[str]:
+    """A set of whitespace-separated words (keeps long word lists readable)."""
+    return frozenset(text.split())
+
+
+# -- contacts ---------------------------------------------------------------------------------
+
+# A message was left: the contact went to voicemail (an attempt).
+LEFT_MESSAGE_RE = re.compile(
+    r"\b(?:lvm|lvmm|lmom|lmtcb|lmtc|lmvm|lm|l/m|vm\s+left|msg\s+left|message\s+left|"
+    r"left\s+(?:a\s+|her\s+|him\s+|them\s+|detailed\s+|another\s+|2nd\s+|second\s+)?"
+    r"(?:detailed\s+)?(?:vm|v/m|voicemail|voice\s*mail|message|msg|mssg)|"
+    r"went\s+(?:straight\s+)?to\s+(?:vm|voicemail|voice\s*mail)|to\s+vm|"
+    r"(?:vm|voicemail)\s+(?:x\s?\d|again|#?\d))\b",
+    _I,
+)
+
+# The call did not reach anyone (an attempt, no message left).
+NO_ANSWER_RE = re.compile(
+    r"\b(?:na|n/a(?=\s*(?:x\s?\d|,|\.|;|$|\s+(?:again|on|at|for|to|w|x|re|call|lvm|lm|vm)\b))|"
+    r"no\s*ans(?:wer)?|noans|no\s+answr|no\s+pick\s*-?\s*up|no\s+pu|did\s*n[o']?t\s+(?:answer|pick\s*up)|"
+    r"didnt\s+(?:answer|pick\s*up)|did\s+not\s+(?:answer|pick\s*up)|not\s+answering|wouldn'?t\s+answer|"
+    r"no\s+(?:response|resp|reply|callback|call\s+back|return\s+call)|"
+    r"utr|unable\s+to\s+(?:reach|contact|get\s+(?:a\s+)?hold\s+of|get\s+ahold\s+of|get\s+through|"
+    r"connect|lvm|leave\s+(?:a\s+)?(?:vm|message|msg))|"
+    r"could\s*n[o']?t\s+(?:reach|get\s+(?:a\s+)?hold|get\s+ahold|get\s+through|connect|lvm)|"
+    r"couldnt\s+(?:reach|get\s+(?:a\s+)?hold|get\s+ahold|get\s+through|connect)|"
+    r"could\s+not\s+(?:reach|get\s+(?:a\s+)?hold|get\s+ahold|get\s+through|connect)|"
+    r"busy(?:\s+(?:signal|tone|line))?|line\s+busy|disconnected|disconnect(?:ed)?\s+(?:number|#)|"
+    r"wrong\s+(?:number|#|no\.?)|not\s+in\s+service|out\s+of\s+service|"
+    r"(?:vm|voicemail|voice\s*mail|mailbox)\s+(?:is\s+)?full|full\s+(?:vm|mailbox)|"
+    r"phone\s+(?:off|dead|rang\s+out)|rang\s+(?:out|and\s+rang|no\s+answer)|rna|"
+    r"no\s+one\s+(?:answered|picked\s+up|home)|nobody\s+(?:answered|picked\s+up|home)|"
+    r"not\s+(?:reached|reachable|available|avail|home)|unreachable|no\s+contact\s+made|"
+    r"no\s+luck|no\s+go|straight\s+to\s+(?:vm|voicemail))\b",
+    _I,
+)
+
+# The contact was tried (an attempt, however it went).
+TRIED_RE = re.compile(
+    r"\b(?:tried(?:\s+(?:calling|to\s+call|to\s+reach|again|phone|ph|her|him|them))?|"
+    r"attempt(?:ed|s)?|(?:1st|2nd|3rd|4th|first|second|third|fourth|another|final)\s+"
+    r"(?:attempt|try|call\s+attempt)|call\s+attempt|attempted\s+call)\b",
+    _I,
+)
+
+# Someone was really reached: these win over attempt words in the same fact.
+REACHED_RE = re.compile(
+    r"\b(?:spoke|spoken|speaking|talked|talking|chatted|reached|connected\s+with|"
+    r"got\s+(?:a\s+)?hold\s+of|got\s+ahold\s+of|got\s+through|"
+    r"returned\s+(?:my|the|our)\s+(?:call|vm|voicemail|message)|called\s+(?:me\s+)?back|"
+    r"call(?:ed)?\s+me|(?:she|he|they|pt|patient|daughter|son|wife|husband|cg)\s+called|"
+    r"picked\s+up|(?<!didn't\s)(?<!didnt\s)(?<!not\s)answered|"
+    r"discussed|reviewed|educated|instructed|reinforced|explained|verbalized|verbalizes|"
+    r"states|stated|reports|reported|says|said|c/o|complains|denies|denied|agreed|agrees|"
+    r"confirmed|feeling|feels|doing\s+(?:well|ok|okay|good|better|fine|great|worse)|"
+    r"(?:is|was)\s+(?:doing|feeling)|replied|responded|wrote\s+back|texted\s+back|"
+    r"tcm\s+(?:call|contact)\s+(?:done|complete|completed|made))\b",
+    _I,
+)
+
+# How a contact happened. Order matters only for ties at the same position.
+CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
+    (Channel.VOICEMAIL, LEFT_MESSAGE_RE),
+    (Channel.VIDEO, re.compile(
+        r"\b(?:video(?:\s*(?:call|visit|chat))?|vv|telehealth|tele\s*health|telemed|telemedicine|"
+        r"tele\s*visit|televisit|tele|virtual\s+(?:visit|appt|appointment|call)|zoom|facetime|"
+        r"doxy(?:\.me)?|teams\s+call)\b", _I)),
+    (Channel.EMAIL, re.compile(r"\b(?:e-?mail(?:ed)?|emailed|portal\s+(?:msg|message)|mychart)\b", _I)),
+    (Channel.TEXT, re.compile(
+        r"\b(?:texted|text(?:ed)?|txt(?:d|ed)?|sms|messaged|msgd)\b(?!\s+back\b)", _I)),
+    (Channel.VISIT, re.compile(
+        r"\b(?:hv|h/v|home\s*visit|home\s*vst|visit(?:ed)?|vst|seen|saw|see(?=\s+(?:pt|patient)\b)|"
+        r"in\s+person|f2f|face\s*to\s*face|ftf|rounded|bedside|clinic\s+visit|office\s+visit|"
+        r"met\s+(?:w/|with))\b", _I)),
+    (Channel.PHONE, re.compile(
+        r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|telephonic(?:ally)?|spoke|"
+        r"spoken|talked|rang|ringing|dialed|f/u\s+call|tcm\s+call)\b", _I)),
+)  # fmt: skip
+
+PHONE_WORD_RE = re.compile(r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|rang|dialed)\b", _I)
+
+# A past event of contact (something happened), as opposed to a plan ("call Tom fri").
+CONTACT_PAST_RE = re.compile(
+    r"\b(?:called|cld|phoned|spoke|spoken|talked|rang|texted|txted|txtd|emailed|e-mailed|"
+    r"visited|seen|saw|met|reached|tc|t/c|hv|h/v|home\s*visit|video\s*(?:call|visit)|"
+    r"telehealth|tele\s*visit|televisit|f2f|lvm|lmom|lmtcb|lm|left|tried|attempted|"
+    r"(?:phone|tcm|f/u)\s+call|call\s+(?:w/|with|to)|returned)\b",
+    _I,
+)
+
+CAREGIVER_RE = re.compile(
+    r"\b(?:daughter|dtr|son|wife|husband|hubby|spouse|mother|father|mom|dad|caregiver|cg|c/g|"
+    r"family|niece|nephew|sister|brother|grand(?:son|daughter|child)|partner|guardian|poa|"
+    r"neighbou?r|aide|hha|friend|girlfriend|boyfriend|fiance|roommate)\b",
+    _I,
+)
+PROVIDER_RE = re.compile(
+    r"\b(?:pcp|dr\.?|doctor|md|np|pa-c|provider|cardiolog\w*|office|pharmac\w*|specialist|"
+    r"surgeon|home\s+health|hh\s+(?:agency|nurse|rn)|snf\s+staff|clinic\s+staff|"
+    r"case\s+manager|social\s+worker|sw|dme|supplier|nurse\s+line|triage)\b",
+    _I,
+)
+INSURER_RE = re.compile(
+    r"\b(?:insurance|insurer|payer|payor|aetna|humana|uhc|united\s*healthcare|cigna|medicaid|"
+    r"medicare|bcbs|anthem|prior\s+auth|pa\s+dept|plan\s+rep)\b",
+    _I,
+)
+
+ATTEMPTS_RE = re.compile(
+    r"\bx\s?(?P<x>[2-9])\b|\b(?P<n>[2-9]|two|three|four|2nd|3rd|4th|second|third|fourth)\s*"
+    r"(?:attempts?|tries|calls|x|times)\b|\b(?P<th>2nd|3rd|4th|second|third|fourth)\s+"
+    r"(?:attempt|try|call|vm|voicemail|msg|message)\b",
+    _I,
+)
+ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "2nd": 2, "3rd": 3, "4th": 4,
+                 "second": 2, "third": 3, "fourth": 4}  # fmt: skip
+
+# -- the next step (follow-ups) and tasks for herself ------------------------------------------
+
+FOLLOW_UP_CUE_RE = re.compile(
+    r"\b(?:f/u|fu|f\s*/\s*u|follow[- ]?up|followup|recheck|re-?check|revisit|rtc|return|"
+    r"check(?:\s+(?:on|in|back|up))?|see\s+(?:him|her|them|pt|patient)|"
+    r"next\s+(?:visit|hv|call|appt|check|contact|f/u|session|tc)|call(?:ing)?\s+back|callback|"
+    r"call\s+(?:again|her|him|them|pt)|try(?:ing)?(?:\s+again)?|retry|re-?attempt|"
+    r"will\s+(?:try|call|check|see|f/u|follow|reach|visit|text|email)|reassess|"
+    r"remind\s+me|touch\s+base|reach\s+out|due|plan\s+to|plan:|planning\s+to)\b",
+    _I,
+)
+
+TASK_CUE_RE = re.compile(
+    r"^\W*(?:remind\s+me|reminder(?:\s+to)?|todo|to\s*do|to-do|tbd|task|"
+    r"don'?t\s+forget|dont\s+forget|do\s+not\s+forget|need\s+to|needs\s+to|i\s+need\s+to|"
+    r"have\s+to|gotta|got\s+to|must|should|pls|please|plan\s+to|going\s+to|gonna|"
+    r"i'?ll|i\s+will|will\s+need\s+to|make\s+sure)\b",
+    _I,
+)
+TASK_ANYWHERE_RE = re.compile(
+    r"\b(?:remind\s+me|reminder\s+to|todo|to-do|don'?t\s+forget|dont\s+forget|need\s+to|"
+    r"have\s+to|gotta|make\s+sure\s+to)\b",
+    _I,
+)
+# An imperative at the start of a clause: a plan for herself when a day ahead is named.
+IMPERATIVE_RE = re.compile(
+    r"^\W*(?:call|phone|ring|text|txt|email|e-mail|fax|send|order|schedule|sched|book|check|"
+    r"follow\s*up|f/u|fu|verify|confirm|request|get|pick\s+up|drop\s+off|mail|arrange|"
+    r"set\s+up|review|update|complete|finish|submit|ask|see|visit|hv|recheck|call\s+back)\b",
+    _I,
+)
+
+# -- appointments -------------------------------------------------------------------------------
+
+APPOINTMENT_RE = re.compile(
+    r"\b(?:appts?|appointments?|apt(?!\s*(?:#|\d|complex|bldg))|appt\.|scheduled|sched|schd|"
+    r"booked|set\s+up\s+(?:w/|with|for|an?\s)|consult|eval(?:uation)?|"
+    r"(?:has|have|got)\s+(?:an?\s+)?(?:appt|appointment)|"
+    r"sees|seeing|to\s+see(?=\s+(?:dr|pcp|cardio|endo|ortho|the|his|her|neuro|gi|pulm|derm|"
+    r"nephro|onc|uro|ent|podiatry|eye|dentist|surgeon|specialist)\b)|"
+    r"f/u\s+(?:w/|with)\s+(?:dr|pcp|cardio\w*|endo\w*|ortho\w*|neuro\w*|gi|pulm\w*|derm\w*|"
+    r"nephro\w*|onc\w*|uro\w*|surg\w*|the\s+surgeon|specialist)|"
+    r"soc|start\s+of\s+care|hh\s+(?:start|visit|eval|soc|intake)|home\s+health\s+(?:start|visit|"
+    r"eval|soc|intake)|pt\s+eval|ot\s+eval|st\s+eval|"
+    r"colonoscopy|endoscopy|egd|mri|ct(?:\s+scan)?|cat\s+scan|pet\s+scan|x-?ray|xray|"
+    r"ultrasound|us\s+(?:of|abd)|echo(?:cardiogram)?|tee|stress\s+test|ekg|ecg|holter|"
+    r"labs?|bloodwork|blood\s+work|blood\s+draw|lab\s+draw|inr\s+check|a1c\s+check|"
+    r"dialysis|infusion|chemo(?:therapy)?|radiation|surgery|procedure|biopsy|mammogram|"
+    r"mammo|dexa|bone\s+scan|pft|sleep\s+study|cath(?:eterization)?|angiogram|"
+    r"pre-?op|post-?op(?:\s+visit)?|wound\s+clinic|wound\s+care\s+(?:appt|visit)|"
+    r"injection|shot|vaccine|flu\s+shot|dentist|dental|eye\s+exam|optometr\w*|"
+    r"hearing\s+test|audiology|pt\s+session|physical\s+therapy|therapy\s+session|"
+    r"annual\s+(?:wellness|physical|visit)|awv|physical)\b",
+    _I,
+)
+# An appointment cue that is only the topic of a contact ("called re appt", "appt reminder").
+APPOINTMENT_TOPIC_RE = re.compile(
+    r"\b(?:re|about|regarding|reminder\s+(?:of|about|for)|remind(?:ed)?\s+(?:\w+\s+)?(?:of|about)|"
+    r"confirm(?:ed|ing)?|discussed|reviewed|upcoming|missed|forgot|no[- ]?show(?:ed)?\s+(?:for|to)|"
+    r"to\s+(?:discuss|confirm|remind))\s+(?:\w+\s+){0,3}?"
+    r"(?:her|his|their|the|a|an|upcoming|next|new)?\s*(?:\w+\s+)?(?:appts?|appointments?)\b",
+    _I,
+)
+APPOINTMENT_REMINDER_RE = re.compile(r"\b(?:appt|appointment)\s+reminders?\b", _I)
+
+SPECIALTY_RE = re.compile(
+    r"\b(?P<s>cardiology|cardiologist|cardio|endocrinology|endocrinologist|endo|orthopedics|"
+    r"orthopedic|ortho|podiatry|podiatrist|dermatology|derm|nephrology|nephro|neurology|neuro|"
+    r"pulmonology|pulmonologist|pulm|oncology|oncologist|onc|gi|urology|uro|ent|ophthalmology|"
+    r"ophtho|eye\s+doctor|dentist|dental|pcp|pt\s+eval|ot\s+eval|rheumatology|rheum|hematology|"
+    r"heme|psychiatry|psych|wound\s+care|wound\s+clinic|vascular|surgery|surgeon|labs?|imaging|"
+    r"mri|ct\s+scan|ct|x-?ray|echo|dialysis|infusion|ob/?gyn|allergy|audiology|nutrition|"
+    r"dietitian|colonoscopy|endoscopy|egd|stress\s+test|mammogram|dexa|chemo|radiation|"
+    r"biopsy|cath|pre-?op|post-?op|ekg|ultrasound|bloodwork|blood\s+work|physical\s+therapy|"
+    r"hh\s+soc|soc|start\s+of\s+care|home\s+health|sleep\s+study|pft|"
+    r"annual\s+wellness|awv|physical)\b",
+    _I,
+)
+
+# -- transitions of care ------------------------------------------------------------------------
+
+DISCHARGE_RE = re.compile(
+    r"\b(?:discharged|dischrgd|d/c'?e?d|dc'?e?d|d/ced|d/c|dc|dischg|disch|discharge|"
+    r"released\s+from|released\s+home|sent\s+home|came\s+home|went\s+home|got\s+home|"
+    r"home\s+from(?:\s+the)?\s+(?:hosp\w*|er|ed|snf|rehab|ltac|ltach|icu|mercy|st\.?|"
+    r"[A-Z]\w+)|back\s+home|home\s+(?:now\s+)?(?:after|s/p)|got\s+out\s+of|left\s+(?:the\s+)?"
+    r"(?:hosp\w*|snf|rehab)|out\s+of\s+(?:the\s+)?(?:hosp\w*|snf|rehab)|home\s+today\s+from|"
+    r"transitioned\s+home|dc\s+home|discharged\s+home)\b",
+    _I,
+)
+DISCHARGE_NOT_RE = re.compile(
+    r"\b(?:d/c|dc|discharge|discharged)\s+(?:instructions?|planning|plan|summary|summaries|papers|"
+    r"paperwork|meds?|orders?|date|criteria|teaching|education|from\s+(?:the\s+)?program|"
+    r"from\s+(?:case\s+management|cm|services|hh|home\s+health|pt|ot))\b|"
+    r"\b(?:d/c'?e?d|dc'?e?d|discontinued?|stopped)\s+(?:her|his|the)?\s*(?:lasix|meds?|"
+    r"medication|\w+(?:pril|olol|sartan|statin|ide|mab|pine|zole|cillin|mycin|floxacin|one|"
+    r"formin|gliptin|azepam|oxetine))\b|"
+    r"\bplan(?:ned|ning)?\s+(?:to\s+)?(?:d/c|dc|discharge)|"
+    r"\b(?:possible|possibly|expected|expect|pending|anticipated?|likely|maybe|tentative)\s+"
+    r"(?:d/c|dc|discharge)|\b(?:d/c|dc|discharge)\s+(?:pending|tomorrow|tmrw|planned|expected)",
+    _I,
+)
+DISCHARGE_STRONG_RE = re.compile(
+    r"\b(?:discharged|d/c'?e?d|dc'?e?d|d/ced|released\s+from|home\s+from|back\s+home|"
+    r"got\s+out\s+of|sent\s+home)\b",
+    _I,
+)
+ADMISSION_RE = re.compile(
+    r"\b(?:admitted|admit(?:ted)?\s+(?:to|at|for)|readmitted|re-?admitted|readmit|"
+    r"hospitalized|hospitalised|inpatient|in\s+(?:the\s+)?hosp(?:ital)?|in\s+icu|"
+    r"back\s+in\s+(?:the\s+)?(?:hosp\w*|mercy|[A-Z]\w+)|got\s+admitted|was\s+admitted|"
+    r"is\s+admitted|admission\s+(?:to|at|for))\b",
+    _I,
+)
+ED_VISIT_RE = re.compile(
+    r"\b(?:(?:went|gone|going|go|was|is|been|taken|brought|ended\s+up|sent|transported|"
+    r"ambulance|ems|visit(?:ed)?|seen|presented|back)\s+(?:in\s+|to\s+|at\s+)?(?:the\s+)?"
+    r"(?:ed|er|e\.r\.|emergency(?:\s+(?:room|dept|department))?)|"
+    r"(?:in|at|to)\s+(?:the\s+)?(?:ed|er|e\.r\.|emergency\s+(?:room|dept|department))|"
+    r"(?:ed|er)\s+(?:visit|trip|yest\w*|last\s+night|over\s+the\s+weekend|sat\w*|sun\w*|"
+    r"for|w/|with|on)|emergency\s+(?:room|dept|department)\s+visit|urgent\s+ed)\b",
+    _I,
+)
+ED_ADVICE_RE = re.compile(
+    r"\b(?:advised|advise|told|instructed|recommended|recommend|encouraged|urged|suggested|"
+    r"go\s+to\s+(?:the\s+)?(?:ed|er)\s+if|to\s+(?:the\s+)?(?:ed|er)\s+if|if\s+\w+\s+(?:ed|er)|"
+    r"call\s+911|s/sx|signs)\b",
+    _I,
+)
+MED_REC_RE = re.compile(
+    r"\b(?:med(?:ication)?s?\s*rec(?:onciliation|onciled|'?d)?|medrec|mr\s+done|"
+    r"reconcil(?:ed|iation|e|ing)|rec'?d\s+meds|went\s+(?:over|thru|through)\s+(?:all\s+)?"
+    r"(?:her|his|their)?\s*meds|med\s+review|reviewed\s+(?:all\s+)?(?:her|his|their)?\s*meds)\b",
+    _I,
+)
+
+# -- notes and vitals ---------------------------------------------------------------------------
+
+NOTE_CUE_RE = re.compile(
+    r"^\W*(?:note|notes|nb|n\.b\.|fyi|f\.y\.i\.|update|info|heads\s+up|just\s+fyi|memo|"
+    r"add\s+(?:a\s+)?note|note\s+to\s+self)\b\s*(?:for|on|re|about|:|-)?",
+    _I,
+)
+NOTE_ANYWHERE_RE = re.compile(
+    r"\b(?:note\s+(?:for|on|re|about)|fyi|pls\s+note|please\s+note)\b", _I
+)
+NOTE_STATE_RE = re.compile(
+    r"\b(?:prefers|moved\s+(?:in\s+)?(?:w/|with|to)|lives\s+(?:w/|with|alone)|"
+    r"now\s+(?:lives|has|uses|on)|new\s+(?:phone|number|address|caregiver|cg)|phone\s+#|"
+    r"is\s+(?:the\s+)?(?:caregiver|cg|poa)|daughter\s+is|son\s+is|wife\s+is|husband\s+is|"
+    r"allergic|allergy\s+to|code\s+status|dnr|full\s+code|hospice|passed\s+away|expired|"
+    r"deceased|died)\b",
+    _I,
+)
+
+# -- cancelling, moving, correcting, taking back ------------------------------------------------
+
+CANCEL_RE = re.compile(
+    r"\b(?:cancel(?:l?ed|l?ing|s)?|cxl(?:d|ed)?|cx(?:d|ed)?|canx|call(?:ed)?\s+off|"
+    r"no\s+longer\s+(?:needs|need|has|going)|not\s+going\s+to\s+(?:the|her|his)|"
+    r"won'?t\s+(?:be\s+)?(?:going|attending|make\s+it))\b",
+    _I,
+)
+RESCHEDULE_RE = re.compile(
+    r"\b(?:resched(?:uled?|uling|ed|d)?|re-?sched\w*|rescheduled|moved?|moving|push(?:ed)?\s+"
+    r"(?:back|out|to)|bump(?:ed)?\s+(?:to|up|back)|changed?\s+(?:\w+'?s?\s+){0,3}?"
+    r"(?:appt|appointment|visit|time|date|f/u|follow[- ]?up)|now\s+(?:on|at|is)|new\s+(?:time|date)|"
+    r"instead)\b",
+    _I,
+)
+CORRECTION_RE = re.compile(
+    r"^\W*(?:actually|correction|correct(?:ion)?:|i\s+meant|meant|sorry|oops|whoops|typo|"
+    r"wait|no,|make\s+(?:it|that)|change\s+(?:it|that)|should\s+(?:be|have\s+been|say)|"
+    r"it\s+was|that\s+was|fix)\b",
+    _I,
+)
+MAKE_IT_RE = re.compile(
+    r"\b(?:make\s+(?:it|that|the\s+f/u|the\s+follow[- ]?up)|change\s+(?:it|that)\s+to|"
+    r"should\s+(?:be|have\s+been|say)|meant|not\s+\w+\s*,?\s*(?:but\s+)?)\b",
+    _I,
+)
+UNDO_RE = re.compile(
+    r"^\W*(?:undo|undo\s+(?:that|last|the\s+last(?:\s+one)?)|scratch\s+(?:that|last|the\s+last)|"
+    r"delete\s+(?:that|last|the\s+last(?:\s+(?:one|entry|note|record))?|it|my\s+last)|"
+    r"never\s*mind|nvm|disregard(?:\s+(?:that|last|the\s+last|my\s+last))?|"
+    r"ignore\s+(?:that|last|the\s+last|my\s+last)|remove\s+(?:that|last|the\s+last)|"
+    r"take\s+(?:that|it)\s+back|didn'?t\s+mean\s+to|cancel\s+(?:that|last|the\s+last"
+    r"(?:\s+(?:one|entry))?|my\s+last)|wrong\s+(?:pt|patient|person)|"
+    r"(?:oops|whoops|sorry)\W*(?:wrong\s+(?:pt|patient|person)|delete|undo|scratch|ignore))\b",
+    _I,
+)
+
+# -- greetings and filler in front of a real message -------------------------------------------
+
+LEADING_FILLER_RE = re.compile(
+    r"^\W*(?:(?:good\s+)?(?:morning|mornin|afternoon|evening)|gm|hi|hey|hello|yo|ok(?:ay)?|"
+    r"k|so|um+|uh+|hmm+|alright|all\s+right|quick\s+(?:q|question|one)|q|question|also|"
+    r"and|btw|one\s+more|another\s+one|next|then|oh|ah|well|sorry|pls|please|hey\s+bot|bot)"
+    r"\b[\s,.!:;-]*",
+    _I,
+)
+
+# -- words the parser knows (nothing to doubt) --------------------------------------------------
+
+KNOWN_WORDS = words(
+    """
+    a an and or but the of to for from with without w in on at by as is was be been are am he
+    she him her his hers they them their i me my we us our you your it its this that these those
+    who whom what when where which why how not no yes ok okay hi hello hey thanks thank please
+    will would can could should may might must shall did do does done had has have get got go
+    went going come came said says say tell told ask asked also too just still again then now
+    very much more less some any all both each other another about after before during until
+    over under up down out off into onto than there here
+    pt pts patient patients re cc co f u fu d dc md rn np pa cg poa hh snf ed er icu ltac
+    call called calls calling phone phoned spoke talked texted text txt email emailed left
+    message msg voicemail vm lvm lm lmom lmtcb hv visit visited seen saw clinic home tele
+    video appt appts appointment appointments discharged discharge admitted med meds rec
+    today tomorrow tmrw yesterday tonight morning afternoon evening am pm week weeks wk wks
+    month months day days hr hrs next last new high low medium moderate risk mon tue wed thu
+    fri sat sun mrn dob tcm f2f sob cp chf copd dm htn ckd afib mi uti cva pna dvt pe esrd
+    bp hr bg cbg fsbs wt temp spo2 o2 sats rr pain lbs lb kg labs lab a1c inr bmp cbc
+    insulin lasix dose refill refills pharmacy rx prescription order orders fax faxed
+    son daughter wife husband caregiver family doctor dr pcp nurse provider insurance
+    well better worse stable fine good ok doing feeling states reports denies c o s p
+    x2 x3 x1 na n a utr busy tried attempt attempts unable reach reached answer
+    re: w/ w/o s/p c/o h/o r/o d/c t/c l/m f/u b/p
+    """
+)
+
+MEDICATION_OR_DOSE = re.compile(
+    r"(?:\d|mg|mcg|ml|units?|tabs?|caps?|bid|tid|qid|qd|qhs|qam|qpm|prn|daily|hs|po|iv|im|sc|"
+    r"subq|sq|pril|olol|sartan|statin|formin|zole|pine|cillin|mycin|floxacin|azepam|oxetine|"
+    r"gliptin|gliflozin|glutide|parin|xaban|gatran)",
+    _I,
+)
+"""Never learned as her shorthand: medication, dose and frequency words."""
+
+DO_NOT_USE = words(
+    """
+    u iu qd q.d. qod q.o.d. ms mso4 mgso4 ms04 mgs04 cc ug µg hs tiw dc d/c ss sc sq ad as au
+    od os ou bt hhs ihs
+    """
+)
+"""The Joint Commission "Do Not Use" list and ISMP error-prone abbreviations: never learned."""
+
+CORRECTABLE = words(
+    """
+    tomorrow appointment appointments discharged discharge voicemail message answer answered
+    yesterday today follow reached unable attempted attempt called calling visited visit
+    admitted admission readmitted emergency hospital hospitalized reconciliation reconciled
+    medication medications cardiology endocrinology orthopedics neurology nephrology
+    pulmonology oncology podiatry dermatology referral referred scheduled reschedule
+    rescheduled cancel cancelled canceled monday tuesday wednesday thursday friday saturday
+    sunday january february march april august september october november december
+    morning afternoon evening tonight weekend caregiver daughter husband spoke talked texted
+    emailed phoned colonoscopy ultrasound surgery procedure infusion dialysis telehealth
+    remind reminder schedule discussed returned disconnected unreachable overdue caseload
+    appt
+    """
+)
+"""Key words a misspelling is corrected towards ("tommorow" -> "tomorrow")."""

@@ -1,0 +1,141 @@
+"""Before reading: her own shorthand applied, misspelled key words fixed, clauses found.
+
+Owns: ``normalise`` (apostrophes and dashes unified, the nurse's learned terms replaced by what
+they mean, misspellings of key words corrected with rapidfuzz: "tommorow" -> "tomorrow") and
+``clauses`` (where one piece of a message ends and the next begins). Names of her patients are
+never "corrected".
+Must not import: telegram, storage, sqlalchemy, or anything doing I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from bot.parsing.lexicon import CORRECTABLE, KNOWN_WORDS
+
+_I = re.IGNORECASE
+
+TYPO_CUTOFF = 85.0
+"""rapidfuzz ratio a word needs to be corrected towards a key word."""
+
+MIN_TYPO_LEN = 5
+"""Shorter words are never corrected: too many short words are near each other."""
+
+_PUNCTUATION = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "`": "'", "\u2013": "-", "\u2014": "-", "\u00a0": " "}
+)
+_WORD_RE = re.compile(r"[A-Za-z]+")
+_CORRECTABLE = sorted(CORRECTABLE)
+# "f/u tom" means tomorrow when no name follows ("f/u tom am", "call back tom").
+_TOM_RE = re.compile(
+    r"\b(?P<cue>f/u|fu|follow\s*up|call\s+back|try\s+again|recheck|rtc|see\s+(?:him|her)|"
+    r"due|until|til|till|by)\s+tom\b(?=\s*(?:$|[.,;!]|am\b|pm\b|morning|afternoon|@|at\b|\d))",
+    _I,
+)
+
+
+def normalise(
+    text: str, *, protect: frozenset[str] = frozenset(), shorthand: Mapping[str, str] | None = None
+) -> str:
+    """The text as the readers see it. ``protect`` holds folded words never corrected (her
+    patients' names); ``shorthand`` maps her learned terms to what they mean."""
+    text = text.translate(_PUNCTUATION)
+    if shorthand:
+        text = apply_shorthand(text, shorthand)
+    text = _TOM_RE.sub(lambda m: f"{m.group('cue')} tomorrow", text)
+    return _fix_typos(text, protect)
+
+
+def apply_shorthand(text: str, shorthand: Mapping[str, str]) -> str:
+    """Replace each learned term (a whole word or phrase, any case) by its meaning."""
+    pattern = _shorthand_pattern(tuple(sorted(shorthand, key=len, reverse=True)))
+    if pattern is None:
+        return text
+    lowered = {term.casefold(): meaning for term, meaning in shorthand.items()}
+    return pattern.sub(lambda m: lowered.get(m.group(0).casefold(), m.group(0)), text)
+
+
+@lru_cache(maxsize=256)
+def _shorthand_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    alternatives = "|".join(re.escape(t) for t in terms)
+    return re.compile(rf"(?<![\w/])(?:{alternatives})(?![\w/])", _I)
+
+
+def _fix_typos(text: str, protect: frozenset[str]) -> str:
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        folded = word.casefold()
+        if (
+            len(folded) < MIN_TYPO_LEN
+            or folded in CORRECTABLE
+            or folded in KNOWN_WORDS
+            or folded in protect
+        ):
+            return word
+        return _correction(folded) or word
+
+    return _WORD_RE.sub(fix, text)
+
+
+@lru_cache(maxsize=4096)
+def _correction(folded: str) -> str | None:
+    found = process.extractOne(folded, _CORRECTABLE, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+    if found is None:
+        return None
+    target: str = found[0]
+    # A plural or tense of the same word is not a typo ("visits", "calls").
+    if folded.startswith(target) or target.startswith(folded):
+        return None
+    return target
+
+
+# -- clauses ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One piece of a message between breaks: [start, end) in the normalised text."""
+
+    start: int
+    end: int
+
+
+_ABBREVIATION_BEFORE_DOT = re.compile(
+    r"(?:\b(?:dr|st|mt|mr|mrs|ms|jr|sr|vs|approx|appt|apt|pt|wk|wks|hr|hrs|min|mins|no|tel|"
+    r"ph|dept|e\.r|a\.m|p\.m|a|p|[a-z])|\d)$",
+    _I,
+)
+_BREAK_RE = re.compile(
+    r"[.!?](?=\s|$)|[;\n|]|,|\s[-=>]+\s|\s\+\s|\s&\s|\s/\s|"
+    r"\b(?:and\s+then|then|also|plus|and|but|so|after\s+that|afterwards|btw)\b",
+    _I,
+)
+
+
+def clauses(text: str) -> list[Clause]:
+    """Where the message breaks: sentence ends (not 'Dr.' or '12.5'), semicolons, new lines,
+    commas, dashes between words, and joining words ('and', 'then', 'also', 'but')."""
+    found: list[Clause] = []
+    start = 0
+    for match in _BREAK_RE.finditer(text):
+        if match.group(0) == "." and _ABBREVIATION_BEFORE_DOT.search(text[: match.start()]):
+            continue
+        if match.group(0) == "," and _inside_number(text, match.start()):
+            continue
+        if text[start : match.start()].strip():
+            found.append(Clause(start, match.start()))
+        start = match.end()
+    if text[start:].strip():
+        found.append(Clause(start, len(text)))
+    return found
+
+
+def _inside_number(text: str, index: int) -> bool:
+    return 0 < index < len(text) - 1 and text[index - 1].isdigit() and text[index + 1].isdigit()
