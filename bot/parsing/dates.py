@@ -99,7 +99,7 @@ _TIME_RE = re.compile(
     (?P<noon>\b(?:noon|midday)\b)
   | (?P<midnight>\bmidnight\b)
   | (?:(?P<mil_at>@|\bat)\s*(?P<mil>(?:[01]\d|2[0-3])[0-5]\d)\b(?!\s*(?:mg|ml|units?)\b))
-  | (?:(?P<at>@|\bat)\s*(?P<at_h>\d{1,2})(?::(?P<at_m>[0-5]\d))?
+  | (?:(?P<at>@|\bat|\bafter|\baround|\bby|\babout)\s*(?P<at_h>\d{1,2})(?::(?P<at_m>[0-5]\d))?
         (?:\s*(?P<at_ap>[ap]\.?m\.?)\b|(?P<at_ap1>[ap])\b)?(?![\d/:]))
   | (?:\b(?P<cm_h>[1-9]|1[0-2])(?P<cm_m>[0-5]\d)\s*(?P<cm_ap>[ap])\.?m?\.?(?!\w))
   | (?:\b(?P<ap_h>\d{1,2})(?:[:.](?P<ap_m>[0-5]\d))?(?:\s*(?P<ap>[ap]\.?m\.?)(?!\w)|(?P<ap1>[ap])\b))

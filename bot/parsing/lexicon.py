@@ -45,8 +45,14 @@ NO_ANSWER_RE = re.compile(
     r"could\s+not\s+(?:reach|get\s+(?:a\s+)?hold|get\s+ahold|get\s+through|connect)|"
     r"busy(?:\s+(?:signal|tone|line))?|line\s+busy|disconnected|disconnect(?:ed)?\s+(?:number|#)|"
     r"wrong\s+(?:number|#|no\.?)|not\s+in\s+service|out\s+of\s+service|"
-    r"(?:vm|voicemail|voice\s*mail|mailbox)\s+(?:is\s+)?full|full\s+(?:vm|mailbox)|"
+    r"(?:vm|voicemail|voice\s*mail|mailbox)\s*(?:box\s+)?(?:is\s+)?full|full\s+(?:vm|mailbox)|"
+    r"can'?t\s+leave\s+(?:a\s+)?(?:msg|message|vm)|cant\s+leave|gave\s+up|hung\s+up|"
+    r"on\s+hold\s+(?:for\s+)?\d+|no\s+one\s+available|nobody\s+available|"
+    r"missed\s+(?:it|her\s+call|his\s+call|the\s+call|my\s+call)|"
+    r"(?:didn'?t|didnt|did\s+not|no)\s+(?:leave\s+)?(?:a\s+)?(?:msg|message|vm)(?:\s+left)?|"
+    r"still\s+no\s+(?:call\s*back|callback|answer|response|word)|"
     r"phone\s+(?:off|dead|rang\s+out)|rang\s+(?:out|and\s+rang|no\s+answer)|rna|"
+    r"(?:phone|it|line)\s+(?:just\s+)?(?:rang|rings)\s+(?:out|and\s+rang|forever)|"
     r"no\s+one\s+(?:answered|picked\s+up|home)|nobody\s+(?:answered|picked\s+up|home)|"
     r"not\s+(?:reached|reachable|available|avail|home)|unreachable|no\s+contact\s+made|"
     r"no\s+luck|no\s+go|straight\s+to\s+(?:vm|voicemail))\b",
@@ -75,6 +81,25 @@ REACHED_RE = re.compile(
     r"tcm\s+(?:call|contact)\s+(?:done|complete|completed|made))\b",
     _I,
 )
+
+# Someone was reached for sure (these win over attempt words: "LVM, pt called back").
+STRONG_REACHED_RE = re.compile(
+    r"\b(?:spoke|spoken|talked|reached(?!\s+(?:vm|v/m|voicemail|voice\s*mail|mailbox|machine|"
+    r"answering|a\s+recording|recording|her\s+vm|his\s+vm))|connected\s+with|"
+    r"got\s+(?:a\s+)?hold\s+of|got\s+ahold\s+of|got\s+through\s+to|finally\s+got\s+(?:her|him)|"
+    r"returned\s+(?:my|the|our|her|his)?\s*(?:call|vm|voicemail|message|msg)|"
+    r"called\s+(?:me\s+)?(?:right\s+)?back|call(?:ed)?\s+me(?!\s+back\b)|"
+    r"(?:she|he|they|pt|patient|daughter|son|wife|husband|cg)\s+called(?!\s+(?:911|ems|ambulance))|"
+    r"picked\s+up|answered(?!\s+machine))\b",
+    _I,
+)
+NOT_REACHED_AFTER_RE = re.compile(
+    r"^\s*(?:w/|with|to)?\s*(?:nobody|no\s*one|noone|no-one)\b|"
+    r"^[^.;]{0,25}\b(?:but\s+i\s+missed|i\s+missed|missed\s+(?:it|the\s+call|her|him))\b",
+    _I,
+)
+"""Right after a "reached" word, what takes it back: "spoke w/ nobody", "called back but I
+missed it"."""
 
 # How a contact happened. Order matters only for ties at the same position.
 CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
@@ -125,13 +150,16 @@ INSURER_RE = re.compile(
 )
 
 ATTEMPTS_RE = re.compile(
-    r"\bx\s?(?P<x>[2-9])\b|\b(?P<n>[2-9]|two|three|four|2nd|3rd|4th|second|third|fourth)\s*"
-    r"(?:attempts?|tries|calls|x|times)\b|\b(?P<th>2nd|3rd|4th|second|third|fourth)\s+"
-    r"(?:attempt|try|call|vm|voicemail|msg|message)\b",
+    r"(?<![\w/])x\s?(?P<x>[2-9])\b(?!\s*(?:days?|wks?|weeks?|hrs?|mos?|months?))|"
+    r"\b(?P<n>[2-9]|two|three|four|2nd|3rd|4th|second|third|fourth)\s*"
+    r"(?:attempts?|tries|calls|x|times)\b|\b(?P<th>2nd|3rd|4th|second|third|fourth|final)\s+"
+    r"(?:(?:tcm|phone|call|outreach|f/u)\s+)?(?:attempt|try|call|vm|voicemail|msg|message|"
+    r"outreach)\b|\b(?:attempt|outreach|call|try)\s*#\s?(?P<hash>[2-9])\b|"
+    r"\b(?P<twice>twice|thrice)\b",
     _I,
 )
 ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "2nd": 2, "3rd": 3, "4th": 4,
-                 "second": 2, "third": 3, "fourth": 4}  # fmt: skip
+                 "second": 2, "third": 3, "fourth": 4, "twice": 2, "thrice": 3}  # fmt: skip
 
 # -- the next step (follow-ups) and tasks for herself ------------------------------------------
 
@@ -139,9 +167,11 @@ FOLLOW_UP_CUE_RE = re.compile(
     r"\b(?:f/u|fu|f\s*/\s*u|follow[- ]?up|followup|recheck|re-?check|revisit|rtc|return|"
     r"check(?:\s+(?:on|in|back|up))?|see\s+(?:him|her|them|pt|patient)|"
     r"next\s+(?:visit|hv|call|appt|check|contact|f/u|session|tc)|call(?:ing)?\s+back|callback|"
-    r"call\s+(?:again|her|him|them|pt)|try(?:ing)?(?:\s+again)?|retry|re-?attempt|"
+    r"call(?:ing)?\s+(?:again|her|him|them|pt)|try(?:ing)?(?:\s+again)?|retry|re-?attempt|"
     r"will\s+(?:try|call|check|see|f/u|follow|reach|visit|text|email)|reassess|"
-    r"remind\s+me|touch\s+base|reach\s+out|due|plan\s+to|plan:|planning\s+to)\b",
+    r"remind\s+me|touch\s+base|reach\s+out|due|plan\s+to|plan:|planning\s+to|"
+    r"(?:hv|h/v|home\s+visit|visit|tc|call|phone\s+call|video\s+visit)(?=\s+(?:on\s+|next\s+|this\s+)?"
+    r"(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|tmw|\d{1,2}/\d|in\s+\d|eow|eom|next)))\b",
     _I,
 )
 
@@ -231,6 +261,7 @@ DISCHARGE_NOT_RE = re.compile(
     r"medication|\w+(?:pril|olol|sartan|statin|ide|mab|pine|zole|cillin|mycin|floxacin|one|"
     r"formin|gliptin|azepam|oxetine))\b|"
     r"\bplan(?:ned|ning)?\s+(?:to\s+)?(?:d/c|dc|discharge)|"
+    r"\b(?:post|s/p|after|since|following|prior\s+to|before)[\s-]*(?:d/c|dc|discharge)\b|"
     r"\b(?:possible|possibly|expected|expect|pending|anticipated?|likely|maybe|tentative)\s+"
     r"(?:d/c|dc|discharge)|\b(?:d/c|dc|discharge)\s+(?:pending|tomorrow|tmrw|planned|expected)",
     _I,

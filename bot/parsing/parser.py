@@ -262,14 +262,6 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
             continue
         add(Cue.APPOINTMENT, appointment)
         break
-    if not any(h.cue is Cue.APPOINTMENT for h in hits):
-        specialty = lx.SPECIALTY_RE.search(text)
-        if (
-            specialty is not None
-            and _DAY_WORD_RE.search(text, specialty.end())
-            and not (_is_topic(text, specialty.start()) or lx.FOLLOW_UP_CUE_RE.search(text))
-        ):
-            add(Cue.APPOINTMENT, specialty)
     contact = _contact_cue(text)
     if contact is not None:
         hits.append(_CueHit(Cue.CONTACT, base + contact))
@@ -285,11 +277,7 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
 
 
 _CUE_ORDER = {cue: i for i, cue in enumerate(Cue)}
-_DAY_WORD_RE = re.compile(
-    r"\d|\b(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|tmw|today|tonight|noon|next|"
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
-    _I,
-)
+
 _STRONG_RESCHEDULE_RE = re.compile(
     r"\b(?:resched\w*|re-?sched\w*|push(?:ed)?\s+(?:back|out|to)|bump(?:ed)?\s+(?:to|up|back)|"
     r"moved?\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|f/u|follow[- ]?up|to)|"
@@ -341,28 +329,29 @@ def _contact_cue(text: str) -> int | None:
             continue
         if _FUTURE_PLAN_RE.search(text[max(0, match.start() - 30) : match.start()]):
             continue  # "will call", "to visit": a plan, not a contact
+        if _DAY_AHEAD_RE.match(text, match.end()) and not lx.CONTACT_PAST_RE.search(text[: match.start()]):
+            if channel in (Channel.VISIT, Channel.PHONE, Channel.VIDEO):
+                continue  # "HV fri", "call tmrw": the next step
         if channel is Channel.PHONE and not lx.CONTACT_PAST_RE.search(text):
             # a bare "call" with no past form: "call Tom fri" is a plan; "phone f/u w/ Tom,
             # swelling down" is a call that happened
             if _BARE_CALL_RE.match(text, match.start()):
                 continue
         starts.append(match.start())
-    strong = _STRONG_REACHED_RE.search(text)
+    strong = reached_at(text)
     if strong is not None:
-        starts.append(strong.start())
+        starts.append(strong)
     return min(starts) if starts else None
 
 
+_DAY_AHEAD_RE = re.compile(
+    r"\s+(?:on\s+|next\s+|this\s+|again\s+)?(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|tmw|"
+    r"\d{1,2}/\d{1,2}|in\s+\d|eow|eom|next\s+(?:wk|week))",
+    _I,
+)
 _BARE_CALL_RE = re.compile(
     r"(?:call|phone|ph|ring|text|txt|email)\b(?!\s+(?:f/u|fu|follow[- ]?up|call|visit|contact|"
     r"convo|conversation|check|w/|with|today|this\s+(?:am|morning|afternoon)|earlier))",
-    _I,
-)
-_STRONG_REACHED_RE = re.compile(
-    r"\b(?:spoke|spoken|talked|reached|connected\s+with|got\s+(?:a\s+)?hold\s+of|"
-    r"got\s+ahold\s+of|got\s+through|returned\s+(?:my|the|our)\s+(?:call|vm|voicemail|message)|"
-    r"called\s+(?:me\s+)?back|call(?:ed)?\s+me|(?:she|he|they|pt|patient|daughter|son|wife|"
-    r"husband|cg)\s+called|picked\s+up)\b",
     _I,
 )
 
@@ -474,7 +463,10 @@ def _spans(message: _Message, start: int) -> list[_Span]:
                 current.cue = cue if current.cue is None or cue is not Cue.NOTE else current.cue
             _extend(current, clause, names, dated)
             continue
-        if _merges(current, cue, names, dated):
+        if cue is Cue.TASK and current.cue is Cue.CONTACT and _is_next_step(message, clause):
+            _extend(current, clause, names, dated)  # "didn't pick up, I'll try again after 3"
+            continue
+        if _merges(message, current, clause, cue, names, dated):
             if current.cue is Cue.ADMISSION and cue is Cue.DISCHARGE:
                 current.cue = Cue.DISCHARGE  # "admitted 11/15, d/c'd home 11/19": the discharge
             _extend(current, clause, names, dated)
@@ -515,10 +507,26 @@ def _short(message: _Message, clause: Clause, names: list[NameMatch]) -> bool:
     return len(re.findall(r"[^\W\d_]+", text)) <= 3
 
 
-def _merges(current: _Span, cue: Cue, names: list[NameMatch], dated: bool) -> bool:
+def _is_next_step(message: _Message, clause: Clause) -> bool:
+    text = message.normal[clause.start : clause.end]
+    return lx.FOLLOW_UP_CUE_RE.search(text) is not None
+
+
+def _merges(
+    message: _Message,
+    current: _Span,
+    clause: Clause,
+    cue: Cue,
+    names: list[NameMatch],
+    dated: bool,
+) -> bool:
     """Whether a clause with its own cue still belongs to the fact before it."""
     if names and _other_patient(current, names):
         return False
+    if cue is Cue.CONTACT and current.cue is Cue.CONTACT:
+        return _same_contact(
+            message.normal[current.start : current.end], message.normal[clause.start : clause.end]
+        )
     if cue is Cue.DISCHARGE and current.cue is Cue.ADMISSION:
         return True
     if cue is Cue.CONTACT and current.cue is Cue.TASK:
@@ -528,6 +536,60 @@ def _merges(current: _Span, cue: Cue, names: list[NameMatch], dated: bool) -> bo
     if cue is Cue.APPOINTMENT and current.cue is Cue.APPOINTMENT:
         return not (dated and current.dated)
     return cue is current.cue and cue in _MERGING
+
+
+def _same_contact(before: str, after: str) -> bool:
+    """Whether a contact clause goes on the contact before it ("no answer, LVM") or is a
+    contact of its own: a call-back after a failed try, another way of reaching her ("texted
+    her to call me"), or someone else ("tried his son too")."""
+    if reached_at(after) is not None and reached_at(before) is None and _attempted(before):
+        return False
+    mine, theirs = _explicit_channel(before), _explicit_channel(after)
+    if mine is not None and theirs is not None and mine != theirs:
+        if not {mine, theirs} <= {Channel.PHONE, Channel.VOICEMAIL}:
+            return False
+    party_before, party_after = _party_words(before), _party_words(after)
+    return not (party_after and party_after != party_before and _CONTACT_VERB_RE.search(after))
+
+
+_CONTACT_VERB_RE = re.compile(
+    r"\b(?:tried|called|spoke|talked|lvm|lm|left|texted|emailed|reached|no\s+ans\w*)\b", _I
+)
+
+
+def _attempted(text: str) -> bool:
+    return bool(lx.LEFT_MESSAGE_RE.search(text) or lx.NO_ANSWER_RE.search(text)
+                or lx.TRIED_RE.search(text))  # fmt: skip
+
+
+def _explicit_channel(text: str) -> Channel | None:
+    """The channel a clause names in words (not the voicemail an attempt implies)."""
+    for channel in (Channel.VIDEO, Channel.VISIT, Channel.EMAIL, Channel.TEXT):
+        if dict(lx.CHANNEL_PATTERNS)[channel].search(text):
+            return channel
+    if lx.PHONE_WORD_RE.search(text) or lx.NO_ANSWER_RE.search(text):
+        return Channel.PHONE
+    return None
+
+
+def _party_words(text: str) -> str:
+    if lx.CAREGIVER_RE.search(text):
+        return "caregiver"
+    if lx.INSURER_RE.search(text):
+        return "insurer"
+    return ""
+
+
+def reached_at(text: str) -> int | None:
+    """Where the text says someone was really reached, or None ("spoke w/ nobody", "called
+    back but I missed it" and "didn't pick up" don't count)."""
+    for match in lx.STRONG_REACHED_RE.finditer(text):
+        if _negated(text, match.start()):
+            continue
+        if lx.NOT_REACHED_AFTER_RE.search(text[match.end() :]):
+            continue
+        return match.start()
+    return None
 
 
 # -- facts from spans -----------------------------------------------------------------------------
@@ -541,6 +603,10 @@ def _facts(
     if new_patient_name is not None:
         previous = PatientMention(patient_text=new_patient_name)
     spans = _spans(message, start)[:MAX_FACTS]
+    if previous is None:
+        named = next((s for s in spans if s.names), None)
+        if named is not None:
+            previous = named.names[0].mention  # "no answer earlier but Gloria called back"
     for i, span in enumerate(spans):
         mention, guessed = _mention(span, previous)
         span.followed = i + 1 < len(spans)
@@ -565,10 +631,37 @@ def _build(message: _Message, span: _Span, mention: PatientMention) -> Fact | No
         return None
     if cue is Cue.FOLLOW_UP and _happened(message, span):
         cue = span.cue = Cue.CONTACT
+    if cue is None and _looks_like_appointment(message, span):
+        cue = span.cue = Cue.APPOINTMENT
     builder = _BUILDERS.get(cue)
     if builder is None:
         return None
     return builder(message, span, mention)
+
+
+_FILLER_WORDS = word_set(
+    "w w/ with at in on for the a an appt appointment apt pt patient has have is her his @ next"
+    " this coming to see sees"
+)
+
+
+def _looks_like_appointment(message: _Message, span: _Span) -> bool:
+    """'Dorothy Chen podiatry 12/2 @ 3pm': a specialty and a day ahead, and nothing else said."""
+    text = _words(message, span)
+    specialty = lx.SPECIALTY_RE.search(text)
+    if specialty is None or _first_future_fragment(message, span) is None:
+        return False
+    rest = text
+    for fragment in reversed(message.fragments_in(span.start, span.end)):
+        a, b = fragment.start - span.start, fragment.end - span.start
+        rest = rest[:a] + " " + rest[b:]
+    for name in span.names:
+        assert name.span is not None
+        a, b = name.span[0] - span.start, name.span[1] - span.start
+        rest = rest[:a] + " " * (b - a) + rest[b:]
+    rest = lx.SPECIALTY_RE.sub(" ", rest)
+    left = [w for w in re.findall(r"[^\W\d_][\w/'.-]*", rest) if w.casefold() not in _FILLER_WORDS]
+    return len(left) <= 2
 
 
 def _happened(message: _Message, span: _Span) -> bool:
@@ -589,8 +682,8 @@ def _words(message: _Message, span: _Span) -> str:
 
 def _contact(message: _Message, span: _Span, mention: PatientMention) -> Fact:
     text = _words(message, span)
-    follow_cue = lx.FOLLOW_UP_CUE_RE.search(text)
-    what = text[: follow_cue.start()] if follow_cue and follow_cue.start() > 0 else text
+    next_step = _next_step_at(text)
+    what = text[:next_step] if next_step else text
     channel = _channel(what) or _channel(text)
     outcome, outcome_doubt = _outcome(channel, what, text, mention, followed=span.followed)
     fragments = message.fragments_in(span.start, span.end)
@@ -621,6 +714,15 @@ def _contact(message: _Message, span: _Span, mention: PatientMention) -> Fact:
     )
 
 
+def _next_step_at(text: str) -> int | None:
+    """Where the next step begins ("f/u fri", "will try again"); "no call back" is not one."""
+    for match in lx.FOLLOW_UP_CUE_RE.finditer(text):
+        if re.search(r"\b(?:no|not|never|still\s+no|without)\s+$", text[max(0, match.start() - 12) : match.start()], _I):
+            continue
+        return match.start()
+    return None
+
+
 def _channel(text: str) -> Channel | None:
     found = {}
     for channel, pattern in lx.CHANNEL_PATTERNS:
@@ -630,15 +732,26 @@ def _channel(text: str) -> Channel | None:
         ):
             found[channel] = match.start()
     if not found:
-        return Channel.PHONE if lx.NO_ANSWER_RE.search(text) or lx.TRIED_RE.search(text) else None
-    if Channel.VOICEMAIL in found and not _STRONG_REACHED_RE.search(text):
-        return Channel.VOICEMAIL
+        implied = lx.NO_ANSWER_RE.search(text) or lx.TRIED_RE.search(text) or reached_at(text)
+        return Channel.PHONE if implied is not None else None
+    if Channel.VOICEMAIL in found and reached_at(text) is None:
+        if not _NO_MESSAGE_LEFT_RE.search(text):
+            return Channel.VOICEMAIL
+        found.pop(Channel.VOICEMAIL)
+        return Channel.PHONE
     for channel in (Channel.VIDEO, Channel.VISIT, Channel.EMAIL, Channel.TEXT):
         if channel in found:
             if channel is Channel.VISIT and Channel.PHONE in found and _phone_first(text):
                 return Channel.PHONE
             return channel
     return Channel.PHONE if Channel.PHONE in found else min(found, key=found.__getitem__)
+
+
+_NO_MESSAGE_LEFT_RE = re.compile(
+    r"\b(?:didn'?t|didnt|did\s+not|no|not|couldn'?t|cant|can'?t|unable\s+to)\s+(?:leave\s+)?"
+    r"(?:a\s+)?(?:msg|message|vm|voicemail)(?:\s+left)?\b|\bno\s+(?:msg|message|vm)\s+left\b",
+    _I,
+)
 
 
 def _phone_first(text: str) -> bool:
@@ -654,10 +767,9 @@ def _outcome(
     """Reached or attempted. A plain word of being reached wins over attempt words ("LVM, pt
     called back"); voicemail and failed calls are attempts; texts and emails are neither until
     answered. A bare "called Tom" with nothing said is read back."""
-    strong_reached = _STRONG_REACHED_RE.search(text)
     attempt = lx.LEFT_MESSAGE_RE.search(what) or lx.NO_ANSWER_RE.search(what)
     tried = lx.TRIED_RE.search(what)
-    if strong_reached is not None and not _negated(text, strong_reached.start()):
+    if reached_at(text) is not None:
         return Outcome.REACHED, []
     if attempt is not None or channel is Channel.VOICEMAIL:
         return Outcome.ATTEMPTED, []
@@ -688,7 +800,7 @@ def _outcome(
 def _negated(text: str, at: int) -> bool:
     return bool(
         re.search(
-            r"\b(?:not|never|no|didn'?t|didnt|couldn'?t|unable\s+to)\s+$",
+            r"\b(?:not|never|no|nobody|didn'?t|didnt|couldn'?t|unable\s+to|hasn'?t|has\s+not)\s+$",
             text[max(0, at - 14) : at],
             _I,
         )
@@ -773,7 +885,12 @@ def _attempts(text: str) -> int:
     match = lx.ATTEMPTS_RE.search(text)
     if match is None:
         return 1
-    word = (match.group("x") or match.group("n") or match.group("th") or "1").lower()
+    word = (
+        match.group("x") or match.group("n") or match.group("th") or match.group("hash")
+        or match.group("twice") or "1"
+    ).lower()
+    if word == "final":
+        return 1
     count = lx.ATTEMPT_WORDS.get(word) or int(word)
     return max(1, min(count, 20))
 
@@ -1231,9 +1348,9 @@ def _correction(message: _Message, span: _Span, mention: PatientMention) -> Fact
     outcome = None
     if lx.LEFT_MESSAGE_RE.search(text):
         channel, outcome = Channel.VOICEMAIL, Outcome.ATTEMPTED
-    elif lx.NO_ANSWER_RE.search(text) and not _STRONG_REACHED_RE.search(text):
+    elif lx.NO_ANSWER_RE.search(text) and reached_at(text) is None:
         outcome = Outcome.ATTEMPTED
-    elif _STRONG_REACHED_RE.search(text):
+    elif reached_at(text) is not None:
         outcome = Outcome.REACHED
     else:
         found = _channel(text)
