@@ -317,31 +317,41 @@ def _is_appointment_topic(text: str, match: re.Match[str]) -> bool:
 
 
 def _contact_cue(text: str) -> int | None:
-    """Where the clause says a contact happened (or was tried); None for a plan."""
+    """Where the clause says a contact happened (or was tried); None for a plan ("HV fri",
+    "will call", "call Tom tmrw")."""
     starts: list[int] = []
-    for pattern in (lx.LEFT_MESSAGE_RE, lx.NO_ANSWER_RE, lx.TRIED_RE, lx.CONTACT_PAST_RE):
+    for pattern in (lx.LEFT_MESSAGE_RE, lx.NO_ANSWER_RE, lx.TRIED_RE):
         match = pattern.search(text)
         if match is not None:
             starts.append(match.start())
+    past = lx.CONTACT_PAST_RE.search(text)
+    if past is not None and not _planned(text, past):
+        starts.append(past.start())
     for channel, pattern in lx.CHANNEL_PATTERNS:
         match = pattern.search(text)
-        if match is None:
+        if match is None or _planned(text, match):
             continue
-        if _FUTURE_PLAN_RE.search(text[max(0, match.start() - 30) : match.start()]):
-            continue  # "will call", "to visit": a plan, not a contact
-        if _DAY_AHEAD_RE.match(text, match.end()) and not lx.CONTACT_PAST_RE.search(text[: match.start()]):
-            if channel in (Channel.VISIT, Channel.PHONE, Channel.VIDEO):
-                continue  # "HV fri", "call tmrw": the next step
-        if channel is Channel.PHONE and not lx.CONTACT_PAST_RE.search(text):
-            # a bare "call" with no past form: "call Tom fri" is a plan; "phone f/u w/ Tom,
-            # swelling down" is a call that happened
-            if _BARE_CALL_RE.match(text, match.start()):
-                continue
+        if (
+            channel is Channel.PHONE
+            and not lx.CONTACT_PAST_RE.search(text)
+            and _BARE_CALL_RE.match(text, match.start())
+        ):
+            continue  # "call Tom fri" is a plan; "phone f/u w/ Tom, swelling down" happened
         starts.append(match.start())
     strong = reached_at(text)
     if strong is not None:
         starts.append(strong)
     return min(starts) if starts else None
+
+
+def _planned(text: str, match: re.Match[str]) -> bool:
+    """A contact word that names the next step: "will call", "to visit", "HV fri"."""
+    if _FUTURE_PLAN_RE.search(text[max(0, match.start() - 30) : match.start()]):
+        return True
+    if not _DAY_AHEAD_RE.match(text, match.end()):
+        return False
+    earlier = lx.CONTACT_PAST_RE.search(text[: match.start()])
+    return earlier is None and not re.match(r"(?:called|spoke|talked|lvm|left|tried)", match.group(0), _I)
 
 
 _DAY_AHEAD_RE = re.compile(
@@ -627,12 +637,12 @@ def _mention(span: _Span, previous: PatientMention | None) -> tuple[PatientMenti
 
 def _build(message: _Message, span: _Span, mention: PatientMention) -> Fact | None:
     cue = span.cue
+    if cue is None and _looks_like_appointment(message, span):
+        cue = span.cue = Cue.APPOINTMENT
     if cue is None:
         return None
     if cue is Cue.FOLLOW_UP and _happened(message, span):
         cue = span.cue = Cue.CONTACT
-    if cue is None and _looks_like_appointment(message, span):
-        cue = span.cue = Cue.APPOINTMENT
     builder = _BUILDERS.get(cue)
     if builder is None:
         return None
