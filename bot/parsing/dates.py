@@ -306,6 +306,8 @@ class DateReader:
         if form in simple:
             return simple[form]
         if form is DayForm.NEXT_SPAN:
+            if parts[0] == "w":
+                return today + timedelta(days=7 - today.weekday())  # Monday of next week
             return _add_span(today, 1, parts[0])
         if form is DayForm.PART_OF_DAY:
             return self._part_of_day(parts[0])
@@ -477,7 +479,7 @@ def _build_weekday(
 ) -> _Built:
     word = groups["wd"] or ""
     qualifier = (groups["wd_q"] or "").lower()
-    if word in ("sat", "sun") and not qualifier:
+    if word in ("sat", "sun") and not qualifier and re.match(r"\s+[a-z]", text[end:]):
         return None  # "sat up in chair", "sun exposure": lowercase bare words are not days
     return DayForm.WEEKDAY, (word[:3].lower(), qualifier)
 

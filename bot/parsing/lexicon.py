@@ -106,17 +106,20 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
     (Channel.VOICEMAIL, LEFT_MESSAGE_RE),
     (Channel.VIDEO, re.compile(
         r"\b(?:video(?:\s*(?:call|visit|chat))?|vv|telehealth|tele\s*health|telemed|telemedicine|"
-        r"tele\s*visit|televisit|tele|virtual\s+(?:visit|appt|appointment|call)|zoom|facetime|"
+        r"tele\s*visit|televisit|tele\s*video|virtual\s+(?:visit|appt|appointment|call)|zoom|facetime|"
         r"doxy(?:\.me)?|teams\s+call)\b", _I)),
     (Channel.EMAIL, re.compile(r"\b(?:e-?mail(?:ed)?|emailed|portal\s+(?:msg|message)|mychart)\b", _I)),
     (Channel.TEXT, re.compile(
-        r"\b(?:texted|text(?:ed)?|txt(?:d|ed)?|sms|messaged|msgd)\b(?!\s+back\b)", _I)),
+        r"\b(?:texted|text(?:ed)?|txt(?:d|ed)?|sms|messaged|msgd)\b", _I)),
     (Channel.VISIT, re.compile(
         r"\b(?:hv|h/v|home\s*visit|home\s*vst|visit(?:ed)?|vst|seen|saw|see(?=\s+(?:pt|patient)\b)|"
         r"in\s+person|f2f|face\s*to\s*face|ftf|rounded|bedside|clinic\s+visit|office\s+visit|"
-        r"met\s+(?:w/|with))\b", _I)),
+        r"met\s+(?:w/|with)|stopped\s+by|came\s+(?:by|in|into)|dropped\s+(?:off|by)|walk-?in|"
+        r"drop-?in|went\s+(?:to|by)\s+(?:her|his|their|the)\s+(?:house|home|apt|place)|"
+        r"at\s+(?:her|his|their)\s+(?:house|home|apt|place))\b", _I)),
     (Channel.PHONE, re.compile(
-        r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|telephonic(?:ally)?|spoke|"
+        r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health))|"
+        r"telephonic(?:ally)?|spoke|"
         r"spoken|talked|rang|ringing|dialed|f/u\s+call|tcm\s+call)\b", _I)),
 )  # fmt: skip
 
@@ -127,7 +130,9 @@ CONTACT_PAST_RE = re.compile(
     r"\b(?:called|cld|phoned|spoke|spoken|talked|rang|texted|txted|txtd|emailed|e-mailed|"
     r"visited|seen|saw|met|reached|tc|t/c|hv|h/v|home\s*visit|video\s*(?:call|visit)|"
     r"telehealth|tele\s*visit|televisit|f2f|lvm|lmom|lmtcb|lm|left|tried|attempted|"
-    r"(?:phone|tcm|f/u)\s+call|call\s+(?:w/|with|to)|returned)\b",
+    r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
+    r"tcm\s+contact|contact\s+(?:made|done|completed?)|contacted|stopped\s+by|came\s+by|"
+    r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back)\b",
     _I,
 )
 
@@ -226,7 +231,11 @@ APPOINTMENT_TOPIC_RE = re.compile(
     r"(?:her|his|their|the|a|an|upcoming|next|new)?\s*(?:\w+\s+)?(?:appts?|appointments?)\b",
     _I,
 )
-APPOINTMENT_REMINDER_RE = re.compile(r"\b(?:appt|appointment)\s+reminders?\b", _I)
+APPOINTMENT_REMINDER_RE = re.compile(
+    r"\b(?:appts?|appointments?)\s+(?:reminders?|list|card|cards|info|schedule|times?|letter|"
+    r"calendar|sheet)\b",
+    _I,
+)
 
 SPECIALTY_RE = re.compile(
     r"\b(?P<s>cardiology|cardiologist|cardio|endocrinology|endocrinologist|endo|orthopedics|"
@@ -322,7 +331,7 @@ NOTE_STATE_RE = re.compile(
 # -- cancelling, moving, correcting, taking back ------------------------------------------------
 
 CANCEL_RE = re.compile(
-    r"\b(?:cancel(?:l?ed|l?ing|s)?|cxl(?:d|ed)?|cx(?:d|ed)?|canx|call(?:ed)?\s+off|"
+    r"\b(?:cancel(?:l?ed|l?ing|s)?|cxl(?:d|ed)?|cx(?:'?d|ed)|canx|call(?:ed)?\s+off|"
     r"no\s+longer\s+(?:needs|need|has|going)|not\s+going\s+to\s+(?:the|her|his)|"
     r"won'?t\s+(?:be\s+)?(?:going|attending|make\s+it))\b",
     _I,

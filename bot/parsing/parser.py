@@ -306,9 +306,16 @@ def _is_topic(text: str, at: int) -> bool:
     return bool(_TOPIC_BEFORE_RE.search(text[max(0, at - 40) : at]))
 
 
+_DONE_AFTER_RE = re.compile(
+    r"\s*(?:\w+\s+)?(?:done|completed?|finished|performed|went\s+well)\b", _I
+)
+
+
 def _is_appointment_topic(text: str, match: re.Match[str]) -> bool:
     if lx.APPOINTMENT_REMINDER_RE.match(text, match.start()):
         return True
+    if _DONE_AFTER_RE.match(text, match.end()):
+        return True  # "home safety eval done": it happened, nothing is booked
     before = text[max(0, match.start() - 40) : match.start()]
     if _TOPIC_BEFORE_RE.search(before):
         # "to schedule cardio 12/8 at 2" names a booking: a topic only without a day.
@@ -922,7 +929,8 @@ def _cued(text: str, at: int) -> bool:
     sentence_start = 0
     for brk in re.finditer(r"(?<!\bdr)(?<!\bst)[.!?;\n]", text[:at], _I):
         sentence_start = brk.end()
-    return lx.FOLLOW_UP_CUE_RE.search(text, sentence_start, at) is not None
+    cue = lx.FOLLOW_UP_CUE_RE.search(text, sentence_start)
+    return cue is not None and cue.start() < at
 
 
 def _occurred_at(
