@@ -68,7 +68,9 @@ def fact_to_json(fact: Fact, zone: ZoneInfo) -> dict[str, JsonValue]:
             follow_up=_iso(fact.follow_up, zone),
             with_whom=fact.with_whom.value,
             attempts=fact.attempts,
-            occurred=fact.occurred_at.local_date(zone).isoformat(),
+            occurred=(
+                fact.occurred_at.local_date(zone).isoformat() if fact.occurred_given else None
+            ),
         )
         if fact.vitals:
             result["vitals"] = {v.kind.value: v.value for v in fact.vitals}

@@ -154,6 +154,7 @@ class ContactIntent:
     note: str
     vitals: tuple[Vital, ...] = ()
     doubts: tuple[Doubt, ...] = ()
+    occurred_given: bool = False  # the message says when it happened ("yesterday")
 
 
 @dataclass(frozen=True, slots=True)

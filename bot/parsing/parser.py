@@ -723,6 +723,7 @@ def _contact(message: _Message, span: _Span, mention: PatientMention) -> Fact:
         outcome=outcome,
         with_whom=_with_whom(text, span, mention),
         occurred_at=occurred,
+        occurred_given=occurred_fragment is not None,
         follow_up=follow_up,
         attempts=_attempts(text) if outcome is Outcome.ATTEMPTED else 1,
         note=message.text,
@@ -731,9 +732,19 @@ def _contact(message: _Message, span: _Span, mention: PatientMention) -> Fact:
     )
 
 
+_DESCRIBES_CONTACT_RE = re.compile(
+    r"\b(?:phone|tele|telephone|telephonic|video|hv|home|tcm|post-?op|post-?d/?c|hospital)\s*$", _I
+)
+_CONTACT_AFTER_RE = re.compile(r"\s*(?:call|visit|hv|w/|with|contact|phone)\b", _I)
+
+
 def _next_step_at(text: str) -> int | None:
     """Where the next step begins ("f/u fri", "will try again"); "no call back" is not one."""
     for match in lx.FOLLOW_UP_CUE_RE.finditer(text):
+        if _DESCRIBES_CONTACT_RE.search(text[max(0, match.start() - 12) : match.start()]) or (
+            _CONTACT_AFTER_RE.match(text, match.end())
+        ):
+            continue  # "phone f/u w/ Tom", "f/u call": the kind of contact, not a next step
         if re.search(r"\b(?:no|not|never|still\s+no|without)\s+$", text[max(0, match.start() - 12) : match.start()], _I):
             continue
         return match.start()
@@ -741,27 +752,33 @@ def _next_step_at(text: str) -> int | None:
 
 
 def _channel(text: str) -> Channel | None:
-    found = {}
+    """How the contact happened: the first channel word, where a message left beats the call it
+    was left on, and "spoke"/"talked" (which may be in person) count only when nothing else is
+    written."""
+    found: dict[Channel, int] = {}
     for channel, pattern in lx.CHANNEL_PATTERNS:
-        match = pattern.search(text)
-        if match is not None and not _FUTURE_PLAN_RE.search(
-            text[max(0, match.start() - 30) : match.start()]
-        ):
+        for match in pattern.finditer(text):
+            if _FUTURE_PLAN_RE.search(text[max(0, match.start() - 30) : match.start()]):
+                continue
+            if channel is Channel.PHONE and _GENERIC_TALK_RE.fullmatch(match.group(0)):
+                continue
             found[channel] = match.start()
-    if not found:
-        implied = lx.NO_ANSWER_RE.search(text) or lx.TRIED_RE.search(text) or reached_at(text)
-        return Channel.PHONE if implied is not None else None
+            break
     if Channel.VOICEMAIL in found and reached_at(text) is None:
         if not _NO_MESSAGE_LEFT_RE.search(text):
             return Channel.VOICEMAIL
         found.pop(Channel.VOICEMAIL)
-        return Channel.PHONE
-    for channel in (Channel.VIDEO, Channel.VISIT, Channel.EMAIL, Channel.TEXT):
-        if channel in found:
-            if channel is Channel.VISIT and Channel.PHONE in found and _phone_first(text):
-                return Channel.PHONE
-            return channel
-    return Channel.PHONE if Channel.PHONE in found else min(found, key=found.__getitem__)
+        found.setdefault(Channel.PHONE, 0)
+    found.pop(Channel.VOICEMAIL, None)
+    if found:
+        return min(found, key=lambda ch: (found[ch], _CHANNEL_TIE[ch]))
+    implied = lx.NO_ANSWER_RE.search(text) or lx.TRIED_RE.search(text) or reached_at(text)
+    return Channel.PHONE if implied is not None else None
+
+
+_GENERIC_TALK_RE = re.compile(r"spoke|spoken|talked", _I)
+_CHANNEL_TIE = {Channel.VIDEO: 0, Channel.VISIT: 1, Channel.EMAIL: 2, Channel.TEXT: 3,
+                Channel.PHONE: 4, Channel.CLINIC: 5, Channel.VOICEMAIL: 6}  # fmt: skip
 
 
 _NO_MESSAGE_LEFT_RE = re.compile(
@@ -799,7 +816,7 @@ def _outcome(
     if tried is not None and weak_reached is None:
         return Outcome.ATTEMPTED, []
     if channel is None:
-        return None, []
+        return (Outcome.REACHED if weak_reached is not None else None), []
     doubts = []
     unknown = _unknown_word(what, mention)
     if unknown is not None:
@@ -890,12 +907,24 @@ def _with_whom(text: str, span: _Span, mention: PatientMention) -> Party:
     name_at = None
     if span.names and span.names[0].span is not None:
         name_at = span.names[0].span[0] - span.start
+        after = text[span.names[0].span[1] - span.start :][:45]
+        if _THEIR_PEOPLE_RE.match(after):
+            if lx.INSURER_RE.search(after):
+                return Party.INSURER
+            if lx.PROVIDER_RE.search(after) or _CARE_TEAM_RE.search(after):
+                return Party.PROVIDER
     before = window[:name_at] if name_at is not None else window
     if lx.INSURER_RE.search(before):
         return Party.INSURER
     if lx.PROVIDER_RE.search(before):
         return Party.PROVIDER
     return Party.PATIENT
+
+
+_THEIR_PEOPLE_RE = re.compile(r"^'?s?\s+(?:\w+\s+){0,2}?(?:\w+)", _I)
+_CARE_TEAM_RE = re.compile(
+    r"\b(?:care\s+coordinator|coordinator|cm|nurse|rn|office|clinic|team|staff|agency)\b", _I
+)
 
 
 def _attempts(text: str) -> int:
@@ -933,6 +962,12 @@ def _cued(text: str, at: int) -> bool:
     return cue is not None and cue.start() < at
 
 
+_FIRST_BREAK_RE = re.compile(r"[.;!?](?:\s|$)|\s-\s|\n")
+_NOT_WHEN_RE = re.compile(
+    r"\b(?:from|since|thru|through|until|till|til|ends?|expires?|exp|before|by)\s*$", _I
+)
+
+
 def _occurred_at(
     message: _Message,
     text: str,
@@ -943,11 +978,15 @@ def _occurred_at(
     """When the contact happened: a recent past date written in it, else now. Today's date
     without a time is now (never midnight); an earlier day without a time is its noon."""
     now = message.now.astimezone(UTC)
+    first_break = _FIRST_BREAK_RE.search(text)
+    limit = first_break.start() if first_break else len(text)
     for fragment in fragments:
         if fragment is follow_up or fragment.form in FUTURE_FORMS:
             continue
-        if _cued(text, fragment.start - base):
+        if _cued(text, fragment.start - base) or fragment.start - base > limit:
             continue
+        if _NOT_WHEN_RE.search(text[max(0, fragment.start - base - 8) : fragment.start - base]):
+            continue  # "returned my call from yesterday", "approved thru 12/20"
         when = message.reader.resolve(fragment, "past")
         if when is None:
             continue
@@ -972,6 +1011,8 @@ def _stray_future_date(
     ("called Tom 12/8" said on 2 Dec). Read back, not trusted."""
     for fragment in fragments:
         if fragment is follow_up or fragment.form in PAST_FORMS:
+            continue
+        if _NOT_WHEN_RE.search(message.normal[max(0, fragment.start - 8) : fragment.start]):
             continue
         past = message.reader.resolve(fragment, "past")
         future = message.reader.resolve(fragment, "future")

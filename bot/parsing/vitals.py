@@ -12,7 +12,10 @@ import re
 from bot.parsing.intents import Vital, VitalKind
 
 _I = re.IGNORECASE
-_SEP = r"\s*(?:[:=-]|is|was|of|at|@)?\s*"
+_SEP = (
+    r"\s*(?:[:=-]|is|was|of|at|@)?\s*(?:(?:stable|up|down|now|today|still|steady|about|around|"
+    r"approx|~|at|was|is|this\s+am|am|pm)\s+)?"
+)
 
 _PATTERNS: tuple[tuple[VitalKind, re.Pattern[str]], ...] = (
     (VitalKind.BP, re.compile(
@@ -52,9 +55,15 @@ _DEFAULT_UNITS = {
 }
 
 
+_BARE_TEMP_RE = re.compile(r"(?<![\d./])(?P<v>(?:9[5-9]|10[0-4])\.\d)(?:\s*°?\s*(?P<u>[fF]))?(?![\d/])")
+
+
 def read_vitals(text: str) -> tuple[Vital, ...]:
     """Every plausible vital sign in the text, in the order written (one of each kind)."""
     found: list[tuple[int, Vital]] = []
+    bare = _BARE_TEMP_RE.search(text)
+    if bare is not None and not _PATTERNS[-1][1].search(text):
+        found.append((bare.start(), Vital(VitalKind.TEMP, bare.group("v"), "F")))
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(text):
             vital = _vital(kind, match)
