@@ -150,7 +150,8 @@ PROVIDER_RE = re.compile(
 )
 INSURER_RE = re.compile(
     r"\b(?:insurance|insurer|payer|payor|aetna|humana|uhc|united\s*healthcare|cigna|medicaid|"
-    r"medicare|bcbs|anthem|prior\s+auth|pa\s+dept|plan\s+rep)\b",
+    r"medicare|bcbs|anthem|prior\s+auth|pa\s+dept|plan\s+rep|(?:her|his|their)\s+plan|"
+    r"health\s+plan|managed\s+care|mco)\b",
     _I,
 )
 
@@ -370,8 +371,8 @@ UNDO_RE = re.compile(
 
 LEADING_FILLER_RE = re.compile(
     r"^\W*(?:(?:good\s+)?(?:morning|mornin|afternoon|evening)|gm|hi|hey|hello|yo|ok(?:ay)?|"
-    r"k|so|um+|uh+|hmm+|alright|all\s+right|quick\s+(?:q|question|one)|q|question|also|"
-    r"and|btw|one\s+more|another\s+one|next|then|oh|ah|well|sorry|pls|please|hey\s+bot|bot)"
+    r"k|so|um+|uh+|ugh+|argh+|hmm+|alright|all\s+right|quick\s+(?:q|question|one)|q|question|"
+    r"also|and|btw|one\s+more|another\s+one|oh|ah|well|sorry|hey\s+bot|bot|lol|omg)"
     r"\b[\s,.!:;-]*",
     _I,
 )

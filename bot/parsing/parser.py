@@ -116,7 +116,7 @@ def parse(
         intent, consumed = new_patient
         rest = _facts(message, offset + consumed, new_patient_name=intent.name)
         return Reading((intent, *rest))
-    question = read_question(body, _first_name_match(message, offset))
+    question = read_question(body, _first_name_match(message, offset), today=reader.today)
     if question is not None:
         return Reading((question,))
     care_plan = parse_careplan(normal, now=now, zone=zone, caseload=index, date_order=date_order)

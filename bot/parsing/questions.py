@@ -9,8 +9,9 @@ Must not import: telegram, storage, sqlalchemy, or anything doing I/O.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
-from bot.parsing.intents import PatientMention, QueryIntent
+from bot.parsing.intents import Doubt, DoubtReason, PatientMention, QueryIntent
 from bot.parsing.lexicon import (
     CHANNEL_PATTERNS,
     LEADING_FILLER_RE,
@@ -26,14 +27,18 @@ _OPENING_RE = re.compile(
     r"^\W*(?:who|whom|who's|whos|what|what's|whats|when|when's|whens|which|where|how|how's|"
     r"hows|show|list|pull\s+up|open|view|find|look\s*up|lookup|any|anyone|anybody|anything|"
     r"is|are|do|does|did|can|could|tell\s+me|give\s+me|get|my|pls\s+show|whats\s+on|"
-    r"need\s+(?:a\s+|the\s+|my\s+)?(?:list|call\s+list|worklist)|where\s+am\s+i)\b",
+    r"(?:pls|please)\s+(?:send|show|give|list|pull)|send\s+(?:me\s+)?(?:my|the|call|list)|"
+    r"need\s+(?:a\s+|the\s+|my\s+)?(?:list|call\s+list|worklist)|where\s+am\s+i|"
+    r"last\s+(?:time|contact|call|visit)|next\s+(?:appt|appointment)|how\s+many|status\s+(?:on|of))\b",
     _I,
 )
 _BARE_RE = re.compile(
     r"^\W*(?:overdue|today|tomorrow|tmrw|tmw|tomorrow's|this\s+week|week|next\s+week|caseload|"
     r"agenda|due(?:\s+today)?|worklist|work\s+list|call\s+list|calls|to-?do(?:\s+list)?|"
     r"(?:appts?|appointments?|tasks?)(?:\s+(?:today|tomorrow|tmrw|this\s+week|due|overdue))?|"
-    r"patients|pts|referrals?|open\s+referrals?|"
+    r"patients|pts|pt\s+list|patient\s+list|my\s+list|risk\s+list|referrals?|open\s+referrals?|"
+    r"week\s+at\s+a\s+glance|my\s+week|my\s+day|schedule|sched|(?:today'?s|tmrw'?s|"
+    r"tomorrow'?s)\s+(?:schedule|sched|visits|calls|appts)|"
     r"(?:high|medium|med|moderate|low)[\s-]*risk(?:\s+(?:patients|pts|list))?)\W*$",
     _I,
 )
@@ -46,13 +51,16 @@ _PATIENT_RE = re.compile(
 )
 _LAST_CONTACT_RE = re.compile(
     r"\blast\s+(?:reach|reached|contact|contacted|call|called|spoke|spoken|talk|talked|saw|"
-    r"seen|see|visit|visited|heard|texted)\b|^\W*did\s+i\s+(?:call|reach|contact|see|visit|"
-    r"talk|speak)|\bwhen\s+did\s+i\s+(?:last\s+)?(?:call|reach|contact|see|visit|talk|speak)",
+    r"seen|see|visit|visited|heard|texted|time)\b|^\W*did\s+i\s+(?:call|reach|contact|see|visit|"
+    r"talk|speak)|\bwhen\s+did\s+(?:i|we|anyone)\s+(?:last\s+)?(?:call|reach|contact|see|visit|"
+    r"talk|speak|hear)",
     _I,
 )
 _NOT_CONTACTED_RE = re.compile(
-    r"\b(?:haven'?t|havent|have\s+not|hasn'?t|hasnt|has\s+not|not\s+been|not\s+yet|never)\s+"
-    r"(?:i\s+|been\s+|we\s+)?(?:called|contacted|reached|seen|talked|spoken|visited|heard)\b|"
+    r"\b(?:haven'?t|havent|have\s+not|hasn'?t|hasnt|has\s+not|not\s+been|not\s+yet|never|"
+    r"have\s+i\s+not|i\s+have\s+not|i\s+haven'?t)\s+"
+    r"(?:i\s+|been\s+|we\s+)?(?:called|contacted|reached|seen|talked|spoken|visited|heard|"
+    r"touched\s+base|checked\s+on|checked\s+in)\b|"
     r"\bno\s+contact\b|\bnot\s+contacted\b|\bnot\s+(?:reached|called)\s+in\b",
     _I,
 )
@@ -61,13 +69,21 @@ _CALL_LIST_RE = re.compile(
     r"who\s+(?:needs|need)\s+(?:a\s+)?(?:call|calls|calling|contact|phone\s+call)|"
     r"call\s+list|calls\s+(?:for|to\s+make|due|today|tomorrow)|who\s+(?:to|should\s+i)\s+call|"
     r"(?:who|anyone|anybody)\s+(?:i\s+)?(?:need|needs|have|has)\s+to\s+call|"
-    r"calls\s+i\s+(?:need|have)\s+to\s+make|my\s+calls|phone\s+list|tcm\s+calls?\s+(?:due|list))\b",
+    r"calls\s+i\s+(?:need|have)\s+to\s+make|my\s+calls|phone\s+list|tcm\s+calls?\s+(?:due|list)|"
+    r"(?:anyone|anybody|who)\s+(?:still\s+)?(?:need|needs)\s+(?:a\s+)?(?:call|calling|contact)|"
+    r"(?:who'?s|whos|who\s+is)\s+due\s+for\s+(?:a\s+)?(?:call|contact)|"
+    r"(?:ppl|people|pts|patients|who)\s+i\s+(?:need|have)\s+to\s+call(?:\s+back)?|"
+    r"call\s*backs?\s+(?:list|due|pending))\b",
     _I,
 )
 _NEXT_APPOINTMENT_RE = re.compile(
-    r"\b(?:next|upcoming|(?:any|what|which|when)\s+(?:\w+\s+)?(?:appts?|appointments?))\b.*?"
-    r"\b(?:appts?|appointments?|visit|scheduled)\b|\bwhen\s+is\s+(?:\w+'?s?\s+){0,3}?"
-    r"(?:appt|appointment|visit|\w+\s+appt)|\b(?:appts?|appointments?)\s+(?:for|does)\b",
+    r"\b(?:next|upcoming)\s+(?:\w+\s+)?(?:appts?|appointments?|visit|procedure|test)\b|"
+    r"\bwhen\s+is\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|\w+\s+appt)|"
+    r"\b(?:appts?|appointments?)\s+(?:for|does|coming\s+up)\b|"
+    r"\b(?:have|has|got)\s+(?:an?\s+|any\s+)?(?:\w+\s+)?(?:appts?|appointments?|anything)\s+"
+    r"(?:coming\s+up|scheduled|sched|soon|this\s+week|booked|upcoming)\b|"
+    r"\b(?:anything|appts?|appointments?)\s+(?:coming\s+up|scheduled|upcoming)\b|"
+    r"\bappts?\s*\?\s*$",
     _I,
 )
 _REFERRALS_RE = re.compile(r"\breferrals?\b", _I)
@@ -77,14 +93,17 @@ _OVERDUE_RE = re.compile(
 )
 _TOMORROW_RE = re.compile(r"\b(?:tomorrow|tmrw|tmw|tmr|tomorow|tommorow|2morrow|tomorrow's)\b", _I)
 _TODAY_RE = re.compile(
-    r"\b(?:today|today's|todays|tdy|my\s+day|agenda|due\s+now|on\s+deck|on\s+my\s+plate)\b", _I
+    r"\b(?:today|today's|todays|tdy|my\s+day|agenda|due\s+now|on\s+deck|on\s+my\s+plate|"
+    r"schedule|sched)\b",
+    _I,
 )
 _WEEK_RE = re.compile(
-    r"\b(?:this\s+week|week|weekly|next\s+7\s+days|rest\s+of\s+(?:the\s+)?week)\b", _I
+    r"\b(?:this\s+wk|this\s+week|week|wk|weekly|next\s+7\s+days|rest\s+of\s+(?:the\s+)?week)\b",
+    _I,
 )
 _CASELOAD_RE = re.compile(
-    r"\b(?:caseload|case\s+load|patients|pts|my\s+list|roster|everyone|census|panel|"
-    r"on\s+my\s+list|(?:high|medium|med|moderate|low)[\s-]*risk)\b",
+    r"\b(?:caseload|case\s+load|patients|pts|pt\s+list|my\s+list|roster|everyone|census|panel|"
+    r"on\s+my\s+list|risk\s+list|(?:high|medium|med|moderate|low)[\s-]*risk)\b",
     _I,
 )
 _RISK_RE = re.compile(
@@ -121,17 +140,17 @@ def is_question(text: str) -> bool:
     body = strip_filler(text).strip()
     if not body:
         return False
-    if _RECORD_WORDS_RE.search(body) and not body.endswith("?"):
-        return False
-    return bool(_OPENING_RE.search(body) or body.endswith("?") or _BARE_RE.match(body))
+    if _OPENING_RE.search(body) or _BARE_RE.match(body):
+        return True
+    return body.endswith("?") and not _RECORD_WORDS_RE.search(body)
 
 
-def read_question(text: str, names: NameMatch) -> QueryIntent | None:
+def read_question(text: str, names: NameMatch, *, today: date) -> QueryIntent | None:
     """The caseload view a question asks for; None when it is not a question we answer."""
     body = strip_filler(text).strip()
     if not is_question(body):
         return None
-    kind, calls = _kind(body, names)
+    kind, calls = _kind(body, names, today)
     if kind is None:
         return None
     risk = _risk(body) if kind is QueryKind.CASELOAD else None
@@ -139,6 +158,9 @@ def read_question(text: str, names: NameMatch) -> QueryIntent | None:
     mention = names.mention
     if kind not in _ABOUT_ONE_PATIENT:
         mention = PatientMention()
+    doubts = ()
+    if mention.candidates:
+        doubts = (Doubt(DoubtReason.AMBIGUOUS_PATIENT, mention.patient_text or ""),)
     return QueryIntent(
         query=kind,
         patient=mention.patient,
@@ -147,6 +169,7 @@ def read_question(text: str, names: NameMatch) -> QueryIntent | None:
         risk=risk,
         days=days,
         calls=calls,
+        doubts=doubts,
     )
 
 
@@ -156,7 +179,7 @@ _ABOUT_ONE_PATIENT = frozenset(
 )  # fmt: skip
 
 
-def _kind(body: str, names: NameMatch) -> tuple[QueryKind | None, bool]:
+def _kind(body: str, names: NameMatch, today: date) -> tuple[QueryKind | None, bool]:
     has_patient = names.mention.patient is not None or bool(names.mention.candidates)
     if _LAST_CONTACT_RE.search(body):
         return QueryKind.LAST_CONTACT, False
@@ -174,6 +197,9 @@ def _kind(body: str, names: NameMatch) -> tuple[QueryKind | None, bool]:
         return QueryKind.REFERRALS, False
     if _NEXT_APPOINTMENT_RE.search(body) and (has_patient or _NEXT_WORD.search(body)):
         return QueryKind.NEXT_APPOINTMENT, False
+    day = _DAY_ASKED_RE.search(body)
+    if day is not None and not has_patient:
+        return _day_view(_WEEKDAYS.index(day.group(1)[:3].lower()), today), False
     if has_patient and _PATIENT_RE.search(body):
         return QueryKind.PATIENT, False
     if has_patient and _RISK_WORD_RE.search(body) and not _CASELOAD_RE.search(body):
@@ -193,6 +219,19 @@ def _kind(body: str, names: NameMatch) -> tuple[QueryKind | None, bool]:
 
 
 _NEXT_WORD = re.compile(r"\bnext\b", _I)
+_DAY_ASKED_RE = re.compile(
+    r"\b(?:have|got|on|for|is|'s|s)\s+(?:on\s+)?(mon|tues?|wed|thu|fri|sat|sun)\w*\b", _I
+)
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _day_view(weekday: int, today: date) -> QueryKind:
+    """A weekday asked about is today's, tomorrow's or (further on) the week's view."""
+    if weekday == today.weekday():
+        return QueryKind.TODAY
+    if weekday == (today + timedelta(days=1)).weekday():
+        return QueryKind.TOMORROW
+    return QueryKind.WEEK
 
 
 def _names_a_contact(text: str) -> bool:
