@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+import holidays
 from dateparser.date import DateDataParser
 
 from bot.parsing.intents import When
@@ -86,6 +87,9 @@ _DAY_RE = re.compile(
   | (?P<nextspan>\bnext\s+(?P<ns_u>week|wk|month)\b)
   | (?P<weekday>\b(?:(?P<wd_q>next|this|last|coming|on)\s+)?(?P<wd>{_WD})\b\.?)
   | (?P<ampm>\bin\s+the\s+(?P<ampm_p>am|morning|pm|afternoon|evening)\b)
+  | (?P<holiday>\b(?:xmas\s+eve|christmas\s+eve|xmas|x-mas|christmas|new\s+year'?s?\s+eve|nye|
+        new\s+year'?s?(?:\s+day)?|thanksgiving|turkey\s+day|july\s+4th|4th\s+of\s+july|
+        independence\s+day|memorial\s+day|labor\s+day|mlk\s+day|veterans'?\s+day)\b)
   | (?P<tomorrow>\b(?:tomorrow|tomorow|tommorow|tommorrow|tmrw|tmrow|tmw|tmr|2morrow|2morow|tmro)\b)
   | (?P<yesterday>\b(?:yesterday|yday|yest|ystd|yesterdy|last\s+night|overnight)\b)
   | (?P<tonight>\b(?:tonight|tonite|this\s+evening)\b)
@@ -136,6 +140,7 @@ class DayForm(enum.Enum):
     YESTERDAY = "yesterday"
     TONIGHT = "tonight"
     TODAY = "today"
+    HOLIDAY = "holiday"
     TIME_ONLY = "time_only"
 
 
@@ -288,6 +293,8 @@ class DateReader:
             return self._weekday(_WEEKDAYS[parts[0]], parts[1], prefer)
         if form is DayForm.TIME_ONLY:
             return self._time_only_day(fragment, prefer)
+        if form is DayForm.HOLIDAY:
+            return _holiday(parts[0], self.today, prefer)
         return self._relative_day(form, parts)
 
     def _relative_day(self, form: DayForm, parts: tuple[str, ...]) -> date | None:
@@ -522,6 +529,48 @@ def _join_weekdays(text: str, days: list[DateFragment]) -> list[DateFragment]:
     return [f for k, f in enumerate(joined) if f is not None]
 
 
+_FIXED_HOLIDAYS = {"xmas eve": (12, 24), "xmas": (12, 25), "nye": (12, 31), "new year": (1, 1),
+                   "july 4th": (7, 4), "veterans day": (11, 11)}  # fmt: skip
+_FLOATING_HOLIDAYS = {"thanksgiving": "Thanksgiving", "memorial day": "Memorial Day",
+                      "labor day": "Labor Day", "mlk day": "Martin Luther King"}  # fmt: skip
+
+
+def _holiday_key(text: str) -> str:
+    """'Christmas Eve' -> 'xmas eve', "new year's day" -> 'new year', 'turkey day' ->
+    'thanksgiving'."""
+    words = " ".join(text.lower().replace("'", "").replace("x-mas", "xmas").split())
+    words = words.replace("christmas", "xmas").replace("turkey day", "thanksgiving")
+    if words.startswith("new year") and words.endswith("eve"):
+        return "nye"
+    if words.startswith("new year"):
+        return "new year"
+    if words in ("4th of july", "independence day"):
+        return "july 4th"
+    if words.startswith("veteran"):
+        return "veterans day"
+    return words
+
+
+def _holiday(key: str, today: date, prefer: Prefer) -> date | None:
+    """The named day nearest to today in the wanted direction (US holidays by name)."""
+    if key in _FIXED_HOLIDAYS:
+        month, day = _FIXED_HOLIDAYS[key]
+        return _nearest_year(month, day, today, prefer)
+    name = _FLOATING_HOLIDAYS.get(key)
+    if name is None:
+        return None
+    found = sorted(
+        day
+        for year in range(today.year - 1, today.year + 2)
+        for day, title in holidays.country_holidays("US", years=year).items()
+        if title.startswith(name)
+    )
+    if prefer == "future":
+        return next((d for d in found if d >= today), None)
+    behind = [d for d in found if d <= today]
+    return behind[-1] if behind else None
+
+
 def _month_key(word: str | None) -> str:
     return (word or "")[:3].lower()
 
@@ -546,6 +595,7 @@ _BUILDERS = {
     "weekday": _build_weekday,
     "ampm": lambda g, *_: (DayForm.PART_OF_DAY, ((g["ampm_p"] or "am").lower(),)),
     "tomorrow": lambda *_: (DayForm.TOMORROW, ()),
+    "holiday": lambda g, *_: (DayForm.HOLIDAY, (_holiday_key(g["holiday"] or ""),)),
     "yesterday": lambda *_: (DayForm.YESTERDAY, ()),
     "tonight": lambda *_: (DayForm.TONIGHT, ()),
     "today": lambda *_: (DayForm.TODAY, ()),

@@ -112,13 +112,15 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
     (Channel.TEXT, re.compile(
         r"\b(?:texted|text(?:ed)?|txt(?:d|ed)?|sms|messaged|msgd)\b", _I)),
     (Channel.VISIT, re.compile(
-        r"\b(?:hv|h/v|home\s*visit|home\s*vst|visit(?:ed)?|vst|seen|saw|see(?=\s+(?:pt|patient)\b)|"
+        r"\b(?:hv|h/v|home\s*visit|home\s*vst|visit(?:ed)?|vst|seen|"
+        r"saw(?!\s+(?:it|that|this|the\s+(?:note|chart|portal|results?|report|msg|message|email)|"
+        r"in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|see(?=\s+(?:pt|patient)\b)|"
         r"in\s+person|f2f|face\s*to\s*face|ftf|rounded|bedside|clinic\s+visit|office\s+visit|"
         r"met\s+(?:w/|with)|stopped\s+by|came\s+(?:by|in|into)|dropped\s+(?:off|by)|walk-?in|"
         r"drop-?in|went\s+(?:to|by)\s+(?:her|his|their|the)\s+(?:house|home|apt|place)|"
         r"at\s+(?:her|his|their)\s+(?:house|home|apt|place))\b", _I)),
     (Channel.PHONE, re.compile(
-        r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health))|"
+        r"\b(?:call(?:ed|ing)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health))|"
         r"telephonic(?:ally)?|spoke|"
         r"spoken|talked|rang|ringing|dialed|f/u\s+call|tcm\s+call)\b", _I)),
 )  # fmt: skip
@@ -128,8 +130,11 @@ PHONE_WORD_RE = re.compile(r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|rang|d
 # A past event of contact (something happened), as opposed to a plan ("call Tom fri").
 CONTACT_PAST_RE = re.compile(
     r"\b(?:called|cld|phoned|spoke|spoken|talked|rang|texted|txted|txtd|emailed|e-mailed|"
-    r"visited|seen|saw|met|reached|tc|t/c|hv|h/v|home\s*visit|video\s*(?:call|visit)|"
-    r"telehealth|tele\s*visit|televisit|f2f|lvm|lmom|lmtcb|lm|left|tried|attempted|"
+    r"visited|seen|saw(?!\s+(?:it|that|this|the\s+(?:note|chart|portal|results?|report|msg|"
+    r"message|email)|in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|met|"
+    r"reached|tc|t/c|hv|h/v|home\s*visit|video\s*(?:call|visit)|"
+    r"telehealth|tele\s*visit|televisit|f2f|lvm|lmom|lmtcb|lm|left(?!\s+(?:the|her|his)\s+"
+    r"(?:snf|hosp\w*|rehab|facility|er|ed))|tried|attempted|"
     r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
     r"tcm\s+contact|contact\s+(?:made|done|completed?)|contacted|stopped\s+by|came\s+by|"
     r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back)\b",
@@ -184,21 +189,25 @@ FOLLOW_UP_CUE_RE = re.compile(
 
 TASK_CUE_RE = re.compile(
     r"^\W*(?:remind\s+me|reminder(?:\s+to)?|todo|to\s*do|to-do|tbd|task|"
-    r"don'?t\s+forget|dont\s+forget|do\s+not\s+forget|need\s+to|needs\s+to|i\s+need\s+to|"
-    r"have\s+to|gotta|got\s+to|must|should|pls|please|plan\s+to|going\s+to|gonna|"
-    r"i'?ll|i\s+will|will\s+need\s+to|make\s+sure)\b",
+    r"don'?t\s+forget|dont\s+forget|do\s+not\s+forget|don'?t\s+let\s+me\s+forget|"
+    r"dont\s+let\s+me\s+forget|need\s+to|i\s+need\s+to|have\s+to|gotta|got\s+to|must|"
+    r"pls|please|plan\s+to|i'?m\s+going\s+to|im\s+going\s+to|i'?m\s+gonna|im\s+gonna|"
+    r"i'?ll|i\s+will|will\s+need\s+to|make\s+sure|f/u\s+on|follow\s+up\s+on)\b",
     _I,
 )
 TASK_ANYWHERE_RE = re.compile(
     r"\b(?:remind\s+me|reminder\s+to|todo|to-do|don'?t\s+forget|dont\s+forget|need\s+to|"
+    r"let\s+me\s+forget|"
     r"have\s+to|gotta|make\s+sure\s+to)\b",
     _I,
 )
 # An imperative at the start of a clause: a plan for herself when a day ahead is named.
 IMPERATIVE_RE = re.compile(
     r"^\W*(?:call|phone|ring|text|txt|email|e-mail|fax|send|order|schedule|sched|book|check|"
-    r"follow\s*up|f/u|fu|verify|confirm|request|get|pick\s+up|drop\s+off|mail|arrange|"
-    r"set\s+up|review|update|complete|finish|submit|ask|see|visit|hv|recheck|call\s+back)\b",
+    r"verify|confirm|request|get|pick\s+up|drop\s+off|mail|arrange|set\s+up|review|update|"
+    r"complete|finish|submit|ask|recheck|call\s+back|refax|resend|print|sign|chase|"
+    r"look\s+into|find\s+out|reach\s+out\s+to|touch\s+base\s+w(?:/|ith)?)\b"
+    r"(?!\s+(?:w/|with|to|f/u|fu|follow|call|visit|conversation|convo)\b)",
     _I,
 )
 
@@ -238,6 +247,17 @@ APPOINTMENT_REMINDER_RE = re.compile(
     r"calendar|sheet)\b",
     _I,
 )
+APPOINTMENT_OBJECT_RE = re.compile(
+    r"\s*(?:referral|order|orders|auth|authorization|results?|report|req|requisition|"
+    r"paperwork|forms?|script|rx|done|completed?|finished|went\s+(?:well|ok|fine))\b",
+    _I,
+)
+"""After an appointment word: its paperwork or result, not a booking ("sleep study referral")."""
+STRONG_APPOINTMENT_RE = re.compile(
+    r"\b(?:appts?|appointments?|apt|scheduled|sched|schd|booked|set\s+up|consult|sees|seeing|"
+    r"to\s+see|soc|start\s+of\s+care)\b",
+    _I,
+)
 
 SPECIALTY_RE = re.compile(
     r"\b(?P<s>cardiology|cardiologist|cardio|endocrinology|endocrinologist|endo|orthopedics|"
@@ -261,7 +281,8 @@ DISCHARGE_RE = re.compile(
     r"home\s+from(?:\s+the)?\s+(?:hosp\w*|er|ed|snf|rehab|ltac|ltach|icu|mercy|st\.?|"
     r"[A-Z]\w+)|back\s+home|home\s+(?:now\s+)?(?:after|s/p)|got\s+out\s+of|left\s+(?:the\s+)?"
     r"(?:hosp\w*|snf|rehab)|out\s+of\s+(?:the\s+)?(?:hosp\w*|snf|rehab)|home\s+today\s+from|"
-    r"transitioned\s+home|dc\s+home|discharged\s+home)\b",
+    r"transitioned\s+home|dc\s+home|discharged\s+home|home\s+(?:as\s+of|since)|"
+    r"(?:got|arrived|made\s+it)\s+home|now\s+home\s+(?:from|after))\b",
     _I,
 )
 DISCHARGE_NOT_RE = re.compile(
@@ -284,7 +305,7 @@ DISCHARGE_STRONG_RE = re.compile(
 )
 ADMISSION_RE = re.compile(
     r"\b(?:admitted|admit(?:ted)?\s+(?:to|at|for)|readmitted|re-?admitted|readmit|"
-    r"hospitalized|hospitalised|inpatient|in\s+(?:the\s+)?hosp(?:ital)?|in\s+icu|"
+    r"hospitalized|hospitalised|inpatient|inpt|in-pt|in\s+(?:the\s+)?hosp(?:ital)?|in\s+icu|"
     r"back\s+in\s+(?:the\s+)?(?:hosp\w*|mercy|[A-Z]\w+)|got\s+admitted|was\s+admitted|"
     r"is\s+admitted|admission\s+(?:to|at|for))\b",
     _I,
@@ -326,7 +347,13 @@ NOTE_STATE_RE = re.compile(
     r"now\s+(?:lives|has|uses|on)|new\s+(?:phone|number|address|caregiver|cg)|phone\s+#|"
     r"is\s+(?:the\s+)?(?:caregiver|cg|poa)|daughter\s+is|son\s+is|wife\s+is|husband\s+is|"
     r"allergic|allergy\s+to|code\s+status|dnr|full\s+code|hospice|passed\s+away|expired|"
-    r"deceased|died)\b",
+    r"deceased|died|gate\s+code|door\s+code|lock\s*box|key\s+(?:is\s+)?under|"
+    r"doesn'?t\s+want|doesnt\s+want|does\s+not\s+want|no\s+calls|do\s+not\s+call|dnc|"
+    r"(?:using|uses)\s+(?:a\s+)?(?:walker|cane|wheelchair|rollator|o2|oxygen)|fall\s+risk|"
+    r"needs?\s+(?:an?\s+)?(?:interpreter|translator)|interpreter|speaks\s+only|"
+    r"pharmacy\s+is|pcp\s+is|insurance\s+is|best\s+(?:time|number)|cell\s+(?:#|is|number)|"
+    r"(?:a1c|hba1c|inr|bnp|k|potassium|hgb|hemoglobin|cr|creatinine|egfr|gfr|ldl|tsh|wbc|plt|"
+    r"na|sodium|mag|albumin)\s*(?:was|is|of|=|:)?\s*\d)\b",
     _I,
 )
 

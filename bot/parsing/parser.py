@@ -241,10 +241,15 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
         _STRONG_RESCHEDULE_RE.search(text) or lx.APPOINTMENT_RE.search(text)
     ):
         add(Cue.RESCHEDULE, reschedule)
-    discharge = lx.DISCHARGE_RE.search(text)
-    if discharge is not None and not lx.DISCHARGE_NOT_RE.search(text):
-        if not _is_topic(text, discharge.start()) or lx.DISCHARGE_STRONG_RE.search(text):
+    blocked = [m.span() for m in lx.DISCHARGE_NOT_RE.finditer(text)]
+    for discharge in lx.DISCHARGE_RE.finditer(text):
+        if any(a <= discharge.start() < b for a, b in blocked):
+            continue
+        if not _is_topic(text, discharge.start()) or lx.DISCHARGE_STRONG_RE.match(
+            text, discharge.start()
+        ):
             add(Cue.DISCHARGE, discharge)
+            break
     admission = lx.ADMISSION_RE.search(text)
     if admission is not None and not _NEW_PATIENT_RE.match(text):
         add(Cue.ADMISSION, admission)
@@ -254,7 +259,7 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
     med_rec = lx.MED_REC_RE.search(text)
     if med_rec is not None and not _is_topic(text, med_rec.start()):
         add(Cue.MED_REC, med_rec)
-    task = lx.TASK_CUE_RE.match(text)
+    task = lx.TASK_CUE_RE.match(text) or _imperative(text)
     if task is not None:
         add(Cue.TASK, task)
     for appointment in lx.APPOINTMENT_RE.finditer(text):
@@ -296,6 +301,17 @@ _VITAL_START_RE = re.compile(
 )
 
 
+def _imperative(text: str) -> re.Match[str] | None:
+    """'call cvs re refill tmrw', 'get d/c summary from mercy': a plan for herself, when the
+    clause opens with a bare verb and tells of no contact that happened."""
+    match = lx.IMPERATIVE_RE.match(strip_filler(text))
+    if match is None:
+        return None
+    if lx.CONTACT_PAST_RE.search(text) or reached_at(text) is not None or _attempted(text):
+        return None
+    return lx.IMPERATIVE_RE.match(text, len(text) - len(strip_filler(text)))
+
+
 def _first_vital_at(text: str) -> int:
     match = _VITAL_START_RE.search(text)
     return match.start() if match else 0
@@ -314,6 +330,12 @@ _DONE_AFTER_RE = re.compile(
 def _is_appointment_topic(text: str, match: re.Match[str]) -> bool:
     if lx.APPOINTMENT_REMINDER_RE.match(text, match.start()):
         return True
+    if lx.APPOINTMENT_OBJECT_RE.match(text, match.end()):
+        return True  # "sleep study referral", "labs results"
+    if re.search(
+        r"\b(?:post|s/p|after|following|from)[\s-]*(?:\w+\s+){0,2}$", text[: match.start()], _I
+    ):
+        return True  # "post procedure day 1", "a1c from last wk labs"
     if _DONE_AFTER_RE.match(text, match.end()):
         return True  # "home safety eval done": it happened, nothing is booked
     before = text[max(0, match.start() - 40) : match.start()]
@@ -358,7 +380,9 @@ def _planned(text: str, match: re.Match[str]) -> bool:
     if not _DAY_AHEAD_RE.match(text, match.end()):
         return False
     earlier = lx.CONTACT_PAST_RE.search(text[: match.start()])
-    return earlier is None and not re.match(r"(?:called|spoke|talked|lvm|left|tried)", match.group(0), _I)
+    return earlier is None and not re.match(
+        r"(?:called|spoke|talked|lvm|left|tried)", match.group(0), _I
+    )
 
 
 _DAY_AHEAD_RE = re.compile(
@@ -395,10 +419,15 @@ def _sub_clauses(message: _Message, start: int) -> list[tuple[Clause, list[_CueH
         clause = Clause(clause.start + start, clause.end + start)
         hits = _cue_hits(message.normal[clause.start : clause.end], clause.start)
         heads = [h for h in hits if h.cue not in MODIFIERS]
+        if len(heads) > 1 and heads[0].cue is Cue.NOTE:
+            hits = [h for h in hits if h is not heads[0]]  # "fyi Tom in the ER": the ER visit
+            heads = heads[1:]
         cut_at = None
         if heads:
             first = heads[0]
             for later in heads[1:] if first.cue not in _ABOUT_AN_APPOINTMENT else ():
+                if {later.cue, first.cue} == {Cue.DISCHARGE, Cue.ADMISSION}:
+                    continue  # one stay: "discharged from inpt rehab"
                 if (
                     later.cue in _SECOND_HEADS
                     and later.cue != first.cue
@@ -448,7 +477,7 @@ def _PRIORITY_HEAD(heads: list[Cue]) -> Cue:  # noqa: N802 - reads as a table
     return heads[0]
 
 
-_ABOUT_AN_APPOINTMENT = frozenset({Cue.CANCEL, Cue.RESCHEDULE, Cue.CORRECTION})
+_ABOUT_AN_APPOINTMENT = frozenset({Cue.CANCEL, Cue.RESCHEDULE, Cue.CORRECTION, Cue.TASK})
 """Cues whose clause names the appointment they act on: not a second fact."""
 
 _MERGING = frozenset({Cue.CONTACT, Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.NOTE})
@@ -479,6 +508,29 @@ def _spans(message: _Message, start: int) -> list[_Span]:
             else:
                 current.cue = cue if current.cue is None or cue is not Cue.NOTE else current.cue
             _extend(current, clause, names, dated)
+            continue
+        if (
+            cue is Cue.APPOINTMENT
+            and not dated
+            and current.cue is not None
+            and not lx.STRONG_APPOINTMENT_RE.search(message.normal[clause.start : clause.end])
+        ):
+            _extend(current, clause, names, dated)  # "in ED today, waiting on CT"
+            continue
+        if (
+            cue is Cue.DISCHARGE
+            and current.cue is Cue.ED_VISIT
+            and not _other_patient(current, names)
+        ):
+            _extend(current, clause, names, dated)  # "ER last night ... went home"
+            continue
+        if (
+            cue is Cue.TASK
+            and current.cue is Cue.TASK
+            and not names
+            and not _names_a_day(message, clause)
+        ):
+            _extend(current, clause, names, dated)  # "recheck temp tonight, call her 8pm"
             continue
         if cue is Cue.TASK and current.cue is Cue.CONTACT and _is_next_step(message, clause):
             _extend(current, clause, names, dated)  # "didn't pick up, I'll try again after 3"
@@ -522,6 +574,12 @@ def _short(message: _Message, clause: Clause, names: list[NameMatch]) -> bool:
         assert name.span is not None
         text = text.replace(message.normal[name.span[0] : name.span[1]], " ")
     return len(re.findall(r"[^\W\d_]+", text)) <= 3
+
+
+def _names_a_day(message: _Message, clause: Clause) -> bool:
+    return any(
+        f.form is not DayForm.TIME_ONLY for f in message.fragments_in(clause.start, clause.end)
+    )
 
 
 def _is_next_step(message: _Message, clause: Clause) -> bool:
@@ -745,7 +803,11 @@ def _next_step_at(text: str) -> int | None:
             _CONTACT_AFTER_RE.match(text, match.end())
         ):
             continue  # "phone f/u w/ Tom", "f/u call": the kind of contact, not a next step
-        if re.search(r"\b(?:no|not|never|still\s+no|without)\s+$", text[max(0, match.start() - 12) : match.start()], _I):
+        if re.search(
+            r"\b(?:no|not|never|still\s+no|without)\s+$",
+            text[max(0, match.start() - 12) : match.start()],
+            _I,
+        ):
             continue
         return match.start()
     return None
@@ -932,8 +994,12 @@ def _attempts(text: str) -> int:
     if match is None:
         return 1
     word = (
-        match.group("x") or match.group("n") or match.group("th") or match.group("hash")
-        or match.group("twice") or "1"
+        match.group("x")
+        or match.group("n")
+        or match.group("th")
+        or match.group("hash")
+        or match.group("twice")
+        or "1"
     ).lower()
     if word == "final":
         return 1
@@ -1068,11 +1134,21 @@ def _appointment(message: _Message, span: _Span, mention: PatientMention) -> Fac
 
 
 def _first_future_fragment(message: _Message, span: _Span) -> DateFragment | None:
-    for fragment in message.fragments_in(span.start, span.end):
+    """The first day ahead in the fact, with a time written apart from it in the same fact
+    joined to it ("recheck temp tonight, call her 8pm")."""
+    fragments = message.fragments_in(span.start, span.end)
+    for fragment in fragments:
         if fragment.form in PAST_FORMS:
             continue
-        if message.reader.resolve(fragment, "future") is not None:
-            return fragment
+        if message.reader.resolve(fragment, "future") is None:
+            continue
+        if fragment.clock is None and fragment.form is not DayForm.TIME_ONLY:
+            times = [f for f in fragments if f.form is DayForm.TIME_ONLY and f.clock is not None]
+            if times and times[0].clock is not None:
+                return fragment.with_clock(
+                    times[0].clock, fragment.start, fragment.end, fragment.text
+                )
+        return fragment
     return None
 
 

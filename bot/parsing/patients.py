@@ -91,6 +91,7 @@ WORDS_THAT_ARE_NAMES = word_set(
     grace hope faith joy rose may june april august autumn summer will bill pat mark art sue
     rich king brown white black green young long hall wood stone rivers price love bell
     frank earl rusty sandy dawn crystal amber ruby pearl olive iris ivy daisy lily holly
+    walker baker cook carter parker turner hunter wells
     """
 )
 
@@ -125,6 +126,11 @@ class _Token:
     start: int
     end: int
     capitalised: bool
+    listed: bool = False  # an item of a list: "fax orders: king, lewis, walker"
+
+
+_LIST_BEFORE_RE = re.compile(r"[,:;]\s*$")
+_LIST_AFTER_RE = re.compile(r"\s*(?:[,;.]|$)")
 
 
 def _tokenise(text: str) -> list[_Token]:
@@ -136,7 +142,11 @@ def _tokenise(text: str) -> list[_Token]:
             end -= 2
         norm = _normalise_token(word)
         if norm:
-            tokens.append(_Token(norm, match.start(), end, word[:1].isupper()))
+            listed = bool(
+                _LIST_BEFORE_RE.search(text[: match.start()])
+                and _LIST_AFTER_RE.match(text, match.end())
+            )
+            tokens.append(_Token(norm, match.start(), end, word[:1].isupper(), listed))
         if len(tokens) >= MAX_NAME_TOKENS:
             break
     return tokens
@@ -405,7 +415,7 @@ def _may_be_nickname(token: _Token) -> bool:
     unless she capitalised it."""
     if token.norm in COMMON_WORDS:
         return False
-    return token.capitalised or token.norm not in WORDS_THAT_ARE_NAMES
+    return token.capitalised or token.listed or token.norm not in WORDS_THAT_ARE_NAMES
 
 
 def _is_abbreviation_token(token: _Token) -> bool:

@@ -55,7 +55,9 @@ _DEFAULT_UNITS = {
 }
 
 
-_BARE_TEMP_RE = re.compile(r"(?<![\d./])(?P<v>(?:9[5-9]|10[0-4])\.\d)(?:\s*°?\s*(?P<u>[fF]))?(?![\d/])")
+_BARE_TEMP_RE = re.compile(
+    r"(?<![\d./])(?P<v>(?:9[5-9]|10[0-4])\.\d)(?:\s*°?\s*(?P<u>[fF]))?(?![\d/])"
+)
 
 
 def read_vitals(text: str) -> tuple[Vital, ...]:
