@@ -82,6 +82,7 @@ _DAY_RE = re.compile(
         (?:,?\s+(?P<dm_y>\d{{4}})\b)?)
   | (?P<numeric>(?<![\d/.,])(?P<n_a>\d{{1,2}})(?:/(?P<n_b>\d{{1,2}})(?:/(?P<n_y>\d{{4}}|\d{{2}}))?
         |[.-](?P<n_b2>\d{{1,2}})[.-](?P<n_y2>\d{{4}}|\d{{2}}))(?![\d/.]\d?))
+  | (?P<ordinal>\b(?:on\s+)?the\s+(?P<ord_d>[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b)
   | (?P<eow>\b(?:eow|end\s+of\s+(?:the\s+)?week)\b)
   | (?P<eom>\b(?:eom|end\s+of\s+(?:the\s+)?month)\b)
   | (?P<nextspan>\bnext\s+(?P<ns_u>week|wk|month)\b)
@@ -91,7 +92,7 @@ _DAY_RE = re.compile(
         new\s+year'?s?(?:\s+day)?|thanksgiving|turkey\s+day|july\s+4th|4th\s+of\s+july|
         independence\s+day|memorial\s+day|labor\s+day|mlk\s+day|veterans'?\s+day)\b)
   | (?P<tomorrow>\b(?:tomorrow|tomorow|tommorow|tommorrow|tmrw|tmrow|tmw|tmr|2morrow|2morow|tmro)\b)
-  | (?P<yesterday>\b(?:yesterday|yday|yest|ystd|yesterdy|last\s+night|overnight)\b)
+  | (?P<yesterday>\b(?:yesterday|yday|yest|ystd|yesterdy|last\s+night)\b)
   | (?P<tonight>\b(?:tonight|tonite|this\s+evening)\b)
   | (?P<today>\b(?:today|tdy|this\s+(?:morning|afternoon|am|a\.m\.|pm|p\.m\.)|earlier\s+today|later\s+today)\b)
     """,
@@ -108,6 +109,7 @@ _TIME_RE = re.compile(
   | (?:\b(?P<cm_h>[1-9]|1[0-2])(?P<cm_m>[0-5]\d)\s*(?P<cm_ap>[ap])\.?m?\.?(?!\w))
   | (?:\b(?P<ap_h>\d{1,2})(?:[:.](?P<ap_m>[0-5]\d))?(?:\s*(?P<ap>[ap]\.?m\.?)(?!\w)|(?P<ap1>[ap])\b))
   | (?:\b(?P<c_h>[01]?\d|2[0-3]):(?P<c_m>[0-5]\d)\b(?!/))
+  | (?P<hour_only>(?<=\s)(?P<ho_h>[1-9]|1[0-2])(?=\s*(?:$|[,;!)]|\.(?:\s|$))))
   | (?P<bare>(?<![\d/:.,$#-])(?P<b_h>[01]?\d|2[0-3])(?P<b_m>[0-5]\d)(?![\d/:.%]|\s*(?:mg|ml|units?|lbs?|kg|cal)\b))
     """,
     re.IGNORECASE | re.VERBOSE,
@@ -141,6 +143,7 @@ class DayForm(enum.Enum):
     TONIGHT = "tonight"
     TODAY = "today"
     HOLIDAY = "holiday"
+    DAY_OF_MONTH = "day_of_month"
     TIME_ONLY = "time_only"
 
 
@@ -295,6 +298,8 @@ class DateReader:
             return self._time_only_day(fragment, prefer)
         if form is DayForm.HOLIDAY:
             return _holiday(parts[0], self.today, prefer)
+        if form is DayForm.DAY_OF_MONTH:
+            return _day_of_month(int(parts[0]), self.today, prefer)
         return self._relative_day(form, parts)
 
     def _relative_day(self, form: DayForm, parts: tuple[str, ...]) -> date | None:
@@ -535,6 +540,20 @@ _FLOATING_HOLIDAYS = {"thanksgiving": "Thanksgiving", "memorial day": "Memorial 
                       "labor day": "Labor Day", "mlk day": "Martin Luther King"}  # fmt: skip
 
 
+def _day_of_month(day: int, today: date, prefer: Prefer) -> date | None:
+    """'the 14th': this month's if still ahead (or behind, for the past), else the next one's."""
+    step = 1 if prefer == "future" else -1
+    year, month = today.year, today.month
+    for _ in range(13):
+        found = _safe_date(year, month, day)
+        if found is not None and ((found >= today) if prefer == "future" else (found <= today)):
+            return found
+        index = year * 12 + month - 1 + step
+        year, month = divmod(index, 12)
+        month += 1
+    return None
+
+
 def _holiday_key(text: str) -> str:
     """'Christmas Eve' -> 'xmas eve', "new year's day" -> 'new year', 'turkey day' ->
     'thanksgiving'."""
@@ -590,6 +609,7 @@ _BUILDERS = {
     ),
     "numeric": _build_numeric,
     "eow": lambda *_: (DayForm.END_OF_WEEK, ()),
+    "ordinal": lambda g, *_: (DayForm.DAY_OF_MONTH, (g["ord_d"] or "",)),
     "eom": lambda *_: (DayForm.END_OF_MONTH, ()),
     "nextspan": lambda g, *_: (DayForm.NEXT_SPAN, (_unit(g["ns_u"] or "w"),)),
     "weekday": _build_weekday,
@@ -611,7 +631,7 @@ def _time_fragments(text: str, days: list[DateFragment]) -> Iterator[DateFragmen
             continue
         clock = _clock(match)
         if clock is not None:
-            marker = ("bare",) if match.group("bare") else ()
+            marker = ("bare",) if match.group("bare") or match.group("hour_only") else ()
             yield DateFragment(DayForm.TIME_ONLY, start, end, text[start:end], marker, clock)
 
 
@@ -626,9 +646,12 @@ def _clock(match: re.Match[str]) -> ClockTime | None:
     if g["cm_h"]:
         hour = int(g["cm_h"]) % 12 + (12 if g["cm_ap"].lower() == "p" else 0)
         return ClockTime(hour, int(g["cm_m"]), True)
+    if g["hour_only"]:
+        return ClockTime(int(g["ho_h"]), 0, False)
     if g["bare"]:
         hour = int(g["b_h"])
-        return ClockTime(hour, int(g["b_m"]), len(g["b_h"]) == 2 and hour >= 13)
+        military = len(g["b_h"]) == 2 and (hour >= 13 or g["b_h"].startswith("0"))
+        return ClockTime(hour, int(g["b_m"]), military)
     hour_text = g["at_h"] or g["ap_h"] or g["c_h"]
     if hour_text is None:
         return None

@@ -176,7 +176,7 @@ ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "2nd": 2, "3rd": 3, "4th": 4,
 
 FOLLOW_UP_CUE_RE = re.compile(
     r"\b(?:f/u|fu|f\s*/\s*u|follow[- ]?up|followup|recheck|re-?check|revisit|rtc|return|"
-    r"check(?:\s+(?:on|in|back|up))?|see\s+(?:him|her|them|pt|patient)|"
+    r"check\s+(?:on|in|back|up|w/|with)|^\W*check\b|recheck|see\s+(?:him|her|them|pt|patient)|"
     r"next\s+(?:visit|hv|call|appt|check|contact|f/u|session|tc|video|vv|tele|zoom|phone|"
     r"home\s+visit|outreach|touch\s*base)|call(?:ing)?\s+back|callback|recontact|re-?contact|"
     r"call(?:ing)?\s+(?:again|her|him|them|pt)|try(?:ing)?(?:\s+again)?|retry|re-?attempt|"
@@ -221,7 +221,7 @@ APPOINTMENT_RE = re.compile(
     r"nephro|onc|uro|ent|podiatry|eye|dentist|surgeon|specialist)\b)|"
     r"f/u\s+(?:w/|with)\s+(?:dr|pcp|cardio\w*|endo\w*|ortho\w*|neuro\w*|gi|pulm\w*|derm\w*|"
     r"nephro\w*|onc\w*|uro\w*|surg\w*|the\s+surgeon|specialist)|"
-    r"soc|start\s+of\s+care|hh\s+(?:start|visit|eval|soc|intake)|home\s+health\s+(?:start|visit|"
+    r"soc|start\s+of\s+care|hh\s+(?:start|visit|eval|soc|intake|pt|ot|st)|home\s+health\s+(?:start|visit|"
     r"eval|soc|intake)|pt\s+eval|ot\s+eval|st\s+eval|"
     r"colonoscopy|endoscopy|egd|mri|ct(?:\s+scan)?|cat\s+scan|pet\s+scan|x-?ray|xray|"
     r"ultrasound|us\s+(?:of|abd)|echo(?:cardiogram)?|tee|stress\s+test|ekg|ecg|holter|"
@@ -255,7 +255,7 @@ APPOINTMENT_OBJECT_RE = re.compile(
 """After an appointment word: its paperwork or result, not a booking ("sleep study referral")."""
 STRONG_APPOINTMENT_RE = re.compile(
     r"\b(?:appts?|appointments?|apt|scheduled|sched|schd|booked|set\s+up|consult|sees|seeing|"
-    r"to\s+see|soc|start\s+of\s+care)\b",
+    r"to\s+see|soc|start\s+of\s+care|starting|starts)\b",
     _I,
 )
 
@@ -263,7 +263,9 @@ SPECIALTY_RE = re.compile(
     r"\b(?P<s>cardiology|cardiologist|cardio|endocrinology|endocrinologist|endo|orthopedics|"
     r"orthopedic|ortho|podiatry|podiatrist|dermatology|derm|nephrology|nephro|neurology|neuro|"
     r"pulmonology|pulmonologist|pulm|oncology|oncologist|onc|gi|urology|uro|ent|ophthalmology|"
-    r"ophtho|eye\s+doctor|dentist|dental|pcp|pt\s+eval|ot\s+eval|rheumatology|rheum|hematology|"
+    r"ophtho|eye\s+doctor|eye\s+dr|dentist|dental|pcp|pt\s+eval|ot\s+eval|rheumatology|rheum|"
+    r"hematology|cards|cardiac\s+rehab|pulmonary\s+rehab|cxr|coumadin\s+clinic|anticoag\w*|"
+    r"hh\s+(?:pt|ot|st|rn|aide|nurse)|pt/ot|"
     r"heme|psychiatry|psych|wound\s+care|wound\s+clinic|vascular|surgery|surgeon|labs?|imaging|"
     r"mri|ct\s+scan|ct|x-?ray|echo|dialysis|infusion|ob/?gyn|allergy|audiology|nutrition|"
     r"dietitian|colonoscopy|endoscopy|egd|stress\s+test|mammogram|dexa|chemo|radiation|"

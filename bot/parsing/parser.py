@@ -544,7 +544,9 @@ def _spans(message: _Message, start: int) -> list[_Span]:
     return spans
 
 
-_RECORD_CUES = frozenset({Cue.CONTACT, Cue.APPOINTMENT, Cue.MED_REC, Cue.DISCHARGE, Cue.NOTE})
+_RECORD_CUES = frozenset(
+    {Cue.CONTACT, Cue.APPOINTMENT, Cue.MED_REC, Cue.DISCHARGE, Cue.NOTE, Cue.TASK}
+)
 
 
 def _extend(span: _Span, clause: Clause, names: list[NameMatch], dated: bool) -> None:
@@ -702,7 +704,7 @@ def _mention(span: _Span, previous: PatientMention | None) -> tuple[PatientMenti
 
 def _build(message: _Message, span: _Span, mention: PatientMention) -> Fact | None:
     cue = span.cue
-    if cue is None and _looks_like_appointment(message, span):
+    if _booked_ahead(message, span):
         cue = span.cue = Cue.APPOINTMENT
     if cue is None:
         return None
@@ -712,6 +714,45 @@ def _build(message: _Message, span: _Span, mention: PatientMention) -> Fact | No
     if builder is None:
         return None
     return builder(message, span, mention)
+
+
+def _booked_ahead(message: _Message, span: _Span) -> bool:
+    """Whether a fact with no booking word is still an appointment: something ahead, at a day
+    (and usually a time), with a provider or a service, and nothing said to have happened:
+    "luis follow up w his pcp 12/10 @1030", "coumadin clinic tues 830", "F2F w pcp 12/7 @ 10:20",
+    "Dorothy Chen podiatry 12/2 @ 3pm". Her own plans ("f/u w/ Tom fri") stay tasks."""
+    if span.cue not in (None, Cue.FOLLOW_UP, Cue.CONTACT):
+        return False
+    text = _words(message, span)
+    fragment = _first_future_fragment(message, span)
+    if fragment is None or _PAST_TENSE_RE.search(text) or lx.REACHED_RE.search(text):
+        return False
+    if fragment.form in FUTURE_FORMS and fragment.form is not DayForm.TOMORROW:
+        return False  # "in 2 wks", "eow": a follow-up span, not a booking
+    provider = (
+        lx.SPECIALTY_RE.search(text) or _WITH_PROVIDER_RE.search(text) or (_SERVICE_RE.search(text))
+    )
+    if span.cue is Cue.CONTACT:
+        timed = fragment.clock is not None
+        return provider is not None and timed and not _cued(text, fragment.start - span.start)
+    if span.cue is Cue.FOLLOW_UP:
+        return provider is not None
+    return provider is not None or fragment.clock is not None
+
+
+_PAST_TENSE_RE = re.compile(
+    r"\b(?:called|spoke|spoken|talked|saw|seen|visited|texted|emailed|left|lvm|lmom|lm|tried|"
+    r"reached|was|were|had|did|done|went|came|got|completed|discussed|reviewed|no\s+ans\w*|"
+    r"na|utr|unable)\b",
+    _I,
+)
+_SERVICE_RE = re.compile(
+    r"\b(?:clinic|dr|doctor|check|test|scan|therapy|rehab|intake|fitting|exam|session|procedure|"
+    r"lab|labs|draw|infusion|dialysis|xray|x-ray|cxr|ekg|echo|mri|ct|pt|ot|hh|soc|change|"
+    r"visit|f2f|appt|consult|eval|program|class|group|vaccine|shot|injection|screening|"
+    r"mammo\w*|colonoscopy|dentist|dental|eye|hearing|optometr\w*|podiatr\w*|wound)\b",
+    _I,
+)
 
 
 _FILLER_WORDS = word_set(

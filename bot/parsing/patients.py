@@ -415,7 +415,7 @@ def _may_be_nickname(token: _Token) -> bool:
     unless she capitalised it."""
     if token.norm in COMMON_WORDS:
         return False
-    return token.capitalised or token.listed or token.norm not in WORDS_THAT_ARE_NAMES
+    return token.capitalised or token.norm not in WORDS_THAT_ARE_NAMES
 
 
 def _is_abbreviation_token(token: _Token) -> bool:
@@ -425,7 +425,7 @@ def _is_abbreviation_token(token: _Token) -> bool:
 def _may_be_lone_name(token: _Token) -> bool:
     if token.norm in COMMON_WORDS:
         return False
-    return token.capitalised or token.norm not in WORDS_THAT_ARE_NAMES
+    return token.capitalised or token.listed or token.norm not in WORDS_THAT_ARE_NAMES
 
 
 def _unique(refs: Iterable[PatientRef]) -> tuple[PatientRef, ...]:
