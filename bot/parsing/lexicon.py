@@ -176,13 +176,13 @@ ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "2nd": 2, "3rd": 3, "4th": 4,
 
 FOLLOW_UP_CUE_RE = re.compile(
     r"\b(?:f/u|fu|f\s*/\s*u|follow[- ]?up|followup|recheck|re-?check|revisit|rtc|return|"
-    r"check\s+(?:on|in|back|up|w/|with)|^\W*check\b|recheck|see\s+(?:him|her|them|pt|patient)|"
+    r"check\s+(?:on|in|back|up|w/|with)|recheck|see\s+(?:him|her|them|pt|patient)|"
     r"next\s+(?:visit|hv|call|appt|check|contact|f/u|session|tc|video|vv|tele|zoom|phone|"
     r"home\s+visit|outreach|touch\s*base)|call(?:ing)?\s+back|callback|recontact|re-?contact|"
     r"call(?:ing)?\s+(?:again|her|him|them|pt)|try(?:ing)?(?:\s+again)?|retry|re-?attempt|"
     r"will\s+(?:try|call|check|see|f/u|follow|reach|visit|text|email)|reassess|"
     r"remind\s+me|touch\s+base|reach\s+out|due|plan\s+to|plan:|planning\s+to|"
-    r"(?:hv|h/v|home\s+visit|visit|tc|call|phone\s+call|video\s+visit)(?=\s+(?:again\s+)?(?:on\s+|next\s+|this\s+)?"
+    r"(?:hv|h/v|home\s+visit|visit|tc|call|phone\s+call|video\s+visit|check)(?=\s+(?:again\s+)?(?:on\s+|next\s+|this\s+)?"
     r"(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|tmw|\d{1,2}/\d|in\s+\d|eow|eom|next)))\b",
     _I,
 )

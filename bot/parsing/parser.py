@@ -532,6 +532,14 @@ def _spans(message: _Message, start: int) -> list[_Span]:
         ):
             _extend(current, clause, names, dated)  # "recheck temp tonight, call her 8pm"
             continue
+        if (
+            cue is Cue.TASK
+            and current.cue is Cue.APPOINTMENT
+            and not names
+            and not _names_a_day(message, clause)
+        ):
+            _extend(current, clause, names, dated)  # "sleep study 12/19, check in 8pm"
+            continue
         if cue is Cue.TASK and current.cue is Cue.CONTACT and _is_next_step(message, clause):
             _extend(current, clause, names, dated)  # "didn't pick up, I'll try again after 3"
             continue
