@@ -690,14 +690,19 @@ def _attach_times(
     for fragment in times:
         index = _neighbour_day(text, result, fragment)
         if index is None:
-            if fragment.parts != ("bare",):  # "1030" alone is a number, next to a day a time
-                result.append(fragment)
+            if fragment.parts != ("bare",) or _VALUE_BEFORE_RE.search(text[: fragment.start]):
+                result.append(fragment)  # "1030" alone is a number; "make that 1030" a time
             continue
         day = result[index]
         start, end = min(day.start, fragment.start), max(day.end, fragment.end)
         assert fragment.clock is not None
         result[index] = day.with_clock(fragment.clock, start, end, text[start:end])
     return sorted(result, key=lambda f: f.start)
+
+
+_VALUE_BEFORE_RE = re.compile(
+    r"\b(?:that|it|to|be|is|at|now|arrive|arrival|check\s+in)\s*$", re.IGNORECASE
+)
 
 
 def _neighbour_day(text: str, days: list[DateFragment], moment: DateFragment) -> int | None:

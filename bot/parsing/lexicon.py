@@ -376,18 +376,31 @@ RESCHEDULE_RE = re.compile(
 )
 CORRECTION_RE = re.compile(
     r"^\W*(?:actually|correction|correct(?:ion)?:|i\s+meant|meant|sorry|oops|whoops|typo|"
-    r"wait|no,|make\s+(?:it|that)|change\s+(?:it|that)|should\s+(?:be|have\s+been|say)|"
-    r"it\s+was|that\s+was|fix)\b",
+    r"wait|no\s+wait|no,|edit|make\s+(?:it|that)|change\s+(?:it|that)|should\s+(?:be|have\s+been|say)|"
+    r"it\s+was|that\s+was|its|it'?s\s+(?=\w+\s*$)|fix|wrong\s+(?:date|day|time|dt)|"
+    r"not\s+\w+,?\s+(?:i\s+)?meant)\b",
     _I,
 )
+CORRECTION_TAIL_RE = re.compile(
+    r"\b(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a|p)?|mon|tue|tues|wed|weds|thu|thurs|fri|sat|sun|"
+    r"\d{1,2}/\d{1,2})\s*,?\s+not\s+(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a|p)?|mon|tue|tues|wed|weds|"
+    r"thu|thurs|fri|sat|sun|\d{1,2}/\d{1,2})\b",
+    _I,
+)
+"""A value written against the wrong one: "3pm not 2", "fri not thurs"."""
 MAKE_IT_RE = re.compile(
     r"\b(?:make\s+(?:it|that|the\s+f/u|the\s+follow[- ]?up)|change\s+(?:it|that)\s+to|"
     r"should\s+(?:be|have\s+been|say)|meant|not\s+\w+\s*,?\s*(?:but\s+)?)\b",
     _I,
 )
 UNDO_RE = re.compile(
-    r"^\W*(?:undo|undo\s+(?:that|last|the\s+last(?:\s+one)?)|scratch\s+(?:that|last|the\s+last)|"
+    r"^\W*(?:(?:pls|please)\s+)?(?:undo|undo\s+(?:that|last|the\s+last(?:\s+one)?)|"
+    r"scratch\s+(?:that|last|the\s+last)|"
     r"delete\s+(?:that|last|the\s+last(?:\s+(?:one|entry|note|record))?|it|my\s+last)|"
+    r"delete\s+that\s+one|take\s+back\s+(?:that|the|my)\s+(?:last\s+)?\w*|"
+    r"(?:nvm|never\s*mind)\W*(?:cancel|delete|undo|scratch)\s+(?:that|it)|"
+    r"(?:oops|whoops|sorry)\W*(?:that\s+was\s+)?(?:the\s+)?wrong\s+(?:pt|patient|person)\W*"
+    r"(?:delete|undo|scratch|remove)\s+(?:it|that)|"
     r"never\s*mind|nvm|disregard(?:\s+(?:that|last|the\s+last|my\s+last))?|"
     r"ignore\s+(?:that|last|the\s+last|my\s+last)|remove\s+(?:that|last|the\s+last)|"
     r"take\s+(?:that|it)\s+back|didn'?t\s+mean\s+to|cancel\s+(?:that|last|the\s+last"
@@ -429,6 +442,8 @@ KNOWN_WORDS = words(
     son daughter wife husband caregiver family doctor dr pcp nurse provider insurance
     well better worse stable fine good ok doing feeling states reports denies c o s p
     x2 x3 x1 na n a utr busy tried attempt attempts unable reach reached answer
+    resched sched schd reschd rescheduled appt appts f/u fu recheck reeval reassess refax
+    rechecked refilled refill readmit readmitted readmission recert recerts
     re: w/ w/o s/p c/o h/o r/o d/c t/c l/m f/u b/p
     """
 )

@@ -20,7 +20,7 @@ from bot.parsing.lexicon import CORRECTABLE, KNOWN_WORDS
 
 _I = re.IGNORECASE
 
-TYPO_CUTOFF = 85.0
+TYPO_CUTOFF = 87.0
 """rapidfuzz ratio a word needs to be corrected towards a key word."""
 
 MIN_TYPO_LEN = 5

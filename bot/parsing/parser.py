@@ -230,7 +230,7 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
         if match is not None:
             hits.append(_CueHit(cue, base + match.start()))
 
-    correction = lx.CORRECTION_RE.match(text)
+    correction = lx.CORRECTION_RE.match(text) or lx.CORRECTION_TAIL_RE.search(text)
     if correction is not None and not lx.LEFT_MESSAGE_RE.search(text[: correction.end() + 4]):
         add(Cue.CORRECTION, correction)
     cancel = lx.CANCEL_RE.search(text)
@@ -285,7 +285,7 @@ _CUE_ORDER = {cue: i for i, cue in enumerate(Cue)}
 
 _STRONG_RESCHEDULE_RE = re.compile(
     r"\b(?:resched\w*|re-?sched\w*|push(?:ed)?\s+(?:back|out|to)|bump(?:ed)?\s+(?:to|up|back)|"
-    r"moved?\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|f/u|follow[- ]?up|to)|"
+    r"moved?\s+(?:\w+'?s?\s+){0,4}?(?:appt|appointment|visit|hv|f/u|follow[- ]?up|to)|"
     r"change\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|time|f/u|to))\b",
     _I,
 )
@@ -423,7 +423,7 @@ def _sub_clauses(message: _Message, start: int) -> list[tuple[Clause, list[_CueH
             hits = [h for h in hits if h is not heads[0]]  # "fyi Tom in the ER": the ER visit
             heads = heads[1:]
         cut_at = None
-        if heads:
+        if heads and not any(h.cue in _ABOUT_AN_APPOINTMENT for h in heads):
             first = heads[0]
             for later in heads[1:] if first.cue not in _ABOUT_AN_APPOINTMENT else ():
                 if {later.cue, first.cue} == {Cue.DISCHARGE, Cue.ADMISSION}:
@@ -608,6 +608,10 @@ def _merges(
     """Whether a clause with its own cue still belongs to the fact before it."""
     if names and _other_patient(current, names):
         return False
+    if current.cue is Cue.CORRECTION and not names:
+        return True  # "that was a vm not a real call, she didn't pick up"
+    if cue is Cue.RESCHEDULE and current.cue is Cue.CANCEL and not dated:
+        return True  # "appt cancelled, will resched"
     if cue is Cue.CONTACT and current.cue is Cue.CONTACT:
         return _same_contact(
             message.normal[current.start : current.end], message.normal[clause.start : clause.end]
@@ -1475,6 +1479,10 @@ def _cancel(message: _Message, span: _Span, mention: PatientMention) -> Fact:
 _NEW_WHEN_RE = re.compile(r"\b(?:to|for|now|until|till|til|->|=>|instead)\b|→", _I)
 
 
+_OLD_BEFORE_RE = re.compile(r"\b(?:not|from|instead\s+of|rather\s+than|was)\s*$", _I)
+_NOT_AFTER_RE = re.compile(r"\s*,?\s*(?:not|instead\s+of|rather\s+than)\b", _I)
+
+
 def _new_moment(
     message: _Message, span: _Span
 ) -> tuple[When | None, tuple[int, int] | None, DateFragment | None]:
@@ -1484,9 +1492,15 @@ def _new_moment(
     fragments = [f for f in message.fragments_in(span.start, span.end) if f.form not in PAST_FORMS]
     if not fragments:
         return None, None, None
+    old = [f for f in fragments if _OLD_BEFORE_RE.search(text[: f.start - span.start])]
+    new = [f for f in fragments if f not in old]
+    fragments = new or fragments
     chosen = fragments[-1]
+    instead = [f for f in fragments if _NOT_AFTER_RE.match(text, f.end - span.start)]
     marker = _NEW_WHEN_RE.search(text)
-    if marker is not None:
+    if instead:
+        chosen = instead[0]  # "fri not thurs", "3pm not 2"
+    elif marker is not None:
         after = [f for f in fragments if f.start - span.start >= marker.start()]
         if after:
             chosen = after[0]
@@ -1506,6 +1520,8 @@ def _hour(fragment: DateFragment) -> int:
 
 def _reschedule(message: _Message, span: _Span, mention: PatientMention) -> Fact:
     text = _words(message, span)
+    if not lx.APPOINTMENT_RE.search(text) and re.search(r"\b(?:f/u|fu|follow[- ]?up)\b", text, _I):
+        return _correction(message, span, mention)  # "change Susan's f/u to mon"
     new, new_time, fragment = _new_moment(message, span)
     target = Target.APPOINTMENT
     if not lx.APPOINTMENT_RE.search(text) and re.search(
@@ -1527,6 +1543,14 @@ def _reschedule(message: _Message, span: _Span, mention: PatientMention) -> Fact
 
 def _correction(message: _Message, span: _Span, mention: PatientMention) -> Fact:
     text = _words(message, span)
+    meant = [
+        n
+        for n in span.names
+        if n.span is not None
+        and not re.search(r"\bnot\s*$", message.normal[max(0, n.span[0] - 6) : n.span[0]], _I)
+    ]
+    if meant and len(span.names) > 1:
+        mention = meant[0].mention  # "not harold, I meant tom"
     new, new_time, fragment = _new_moment(message, span)
     channel = None
     outcome = None
