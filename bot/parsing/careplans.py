@@ -669,8 +669,8 @@ def _given(
     for fragment in fragments:
         rest = rest[: fragment.start] + " " * (fragment.end - fragment.start) + rest[fragment.end :]
     resource = _clean(re.sub(r"\s+(?:today|yesterday|on)\s*$", "", rest.rstrip(), flags=_I))
-    if not resource or _NOT_A_RESOURCE_RE.match(resource):
-        return None
+    if not resource or _NOT_A_RESOURCE_RE.match(resource) or fragments:
+        return None  # "gave him his sleep study date: monday the 14th": not a resource
     patient, candidates, patient_text = _mention(names)
     return ResourceGivenIntent(
         patient, candidates, patient_text, resource=resource, given_on=day, note=text

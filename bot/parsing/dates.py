@@ -74,6 +74,7 @@ _DAY_RE = re.compile(
     (?P<iso>\b(?P<iso_y>\d{{4}})-(?P<iso_m>\d{{1,2}})-(?P<iso_d>\d{{1,2}})\b)
   | (?P<ago>\b(?P<ago_n>{_NUM})\s*(?P<ago_u>{_UNIT})\s+ago\b)
   | (?P<in>\bin\s+(?P<in_n>{_NUM})\s*(?P<in_u>{_UNIT})\b)
+  | (?P<from>\b(?P<from_n>{_NUM})\s*(?P<from_u>{_UNIT})\s+(?:from\s+(?:today|now)|out)\b)
   | (?:\b(?:{_FOLLOW_UP_CUE})\s*:?\s*
         (?P<span>(?P<span_n>\d{{1,3}}|{_NUM})\s*-?\s*(?P<span_u>{_UNIT})\b))
   | (?P<mdate>\b(?:(?P<md_wd>{_WD})\.?,?\s+)?(?P<md_mon>{_MON})\.?\s+(?P<md_d>\d{{1,2}})(?:st|nd|rd|th)?\b
@@ -253,9 +254,9 @@ class DateReader:
             return None
         coming = DateFragment(
             DayForm.WEEKDAY, fragment.start, fragment.end, fragment.text,
-            (fragment.parts[0], ""), fragment.clock,
+            (fragment.parts[0], "following"), fragment.clock,
         )  # fmt: skip
-        first, second = self.resolve(coming, "future"), self.resolve(fragment, "future")
+        first, second = self.resolve(fragment, "future"), self.resolve(coming, "future")
         if first is None or second is None:
             return None
         return first, second
@@ -340,10 +341,11 @@ class DateReader:
             back = (today.weekday() - weekday) % 7 or 7
             return today - timedelta(days=back)
         ahead = (weekday - today.weekday()) % 7 or 7
-        if qualifier == "next":
-            # "next Friday" is Friday of next week; the coming one is "Friday" / "this Friday".
+        if qualifier == "following":
             start_of_next_week = today + timedelta(days=7 - today.weekday())
             return start_of_next_week + timedelta(days=weekday)
+        # "next Friday" reads as the coming one; when next week's could be meant too, the
+        # parser reads it back (next_weekday_readings)
         return today + timedelta(days=ahead)
 
     def _time_only_day(self, fragment: DateFragment, prefer: Prefer) -> date:
@@ -505,7 +507,7 @@ def _join_weekdays(text: str, days: list[DateFragment]) -> list[DateFragment]:
     ("fri 12/4", "12/4 (fri)"), so it is one day, checked by ``weekday_conflict``."""
     joined: list[DateFragment] = []
     skip: set[int] = set()
-    calendar_forms = (DayForm.NUMERIC, DayForm.MONTH_NAME, DayForm.ISO)
+    calendar_forms = (DayForm.NUMERIC, DayForm.MONTH_NAME, DayForm.ISO, DayForm.DAY_OF_MONTH)
     for i, fragment in enumerate(days):
         if i in skip:
             continue
@@ -598,6 +600,7 @@ _BUILDERS = {
     "iso": lambda g, *_: (DayForm.ISO, (g["iso_y"] or "", g["iso_m"] or "", g["iso_d"] or "")),
     "ago": lambda g, *_: _build_span(DayForm.AGO, g["ago_n"] or "", g["ago_u"] or ""),
     "in": lambda g, *_: _build_span(DayForm.IN, g["in_n"] or "", g["in_u"] or ""),
+    "from": lambda g, *_: _build_span(DayForm.IN, g["from_n"] or "", g["from_u"] or ""),
     "span": lambda g, *_: _build_span(DayForm.SPAN, g["span_n"] or "", g["span_u"] or ""),
     "mdate": lambda g, *_: (
         DayForm.MONTH_NAME,
@@ -741,8 +744,8 @@ def _add_months(day: date, months: int) -> date | None:
 
 
 def _end_of_week(today: date) -> date:
-    """The coming Friday (today if it is Friday); at the weekend, next week's Friday."""
-    return today + timedelta(days=(4 - today.weekday()) % 7)
+    """The coming Friday; on a Friday or at the weekend, next week's Friday."""
+    return today + timedelta(days=(4 - today.weekday()) % 7 or 7)
 
 
 def _end_of_month(today: date) -> date:

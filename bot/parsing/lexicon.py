@@ -137,7 +137,8 @@ CONTACT_PAST_RE = re.compile(
     r"(?:snf|hosp\w*|rehab|facility|er|ed))|tried|attempted|"
     r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
     r"tcm\s+contact|contact\s+(?:made|done|completed?)|contacted|stopped\s+by|came\s+by|"
-    r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back)\b",
+    r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back|told|informed|notified|"
+    r"let\s+(?:her|him|them|pt|\w+)\s+know|gave\s+(?:her|him|pt|them)\b)\b",
     _I,
 )
 
@@ -182,7 +183,8 @@ FOLLOW_UP_CUE_RE = re.compile(
     r"call(?:ing)?\s+(?:again|her|him|them|pt)|try(?:ing)?(?:\s+again)?|retry|re-?attempt|"
     r"will\s+(?:try|call|check|see|f/u|follow|reach|visit|text|email)|reassess|"
     r"remind\s+me|touch\s+base|reach\s+out|due|plan\s+to|plan:|planning\s+to|"
-    r"(?:hv|h/v|home\s+visit|visit|tc|call|phone\s+call|video\s+visit|check)(?=\s+(?:again\s+)?(?:on\s+|next\s+|this\s+)?"
+    r"(?:hv|h/v|home\s+visit|visit|tc|call|phone\s+call|video\s+visit|check|talk|speak|"
+    r"touch\s+base|connect|text|email)(?=\s+(?:again\s+)?(?:on\s+|next\s+|this\s+)?"
     r"(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|tmw|\d{1,2}/\d|in\s+\d|eow|eom|next)))\b",
     _I,
 )
@@ -191,6 +193,7 @@ TASK_CUE_RE = re.compile(
     r"^\W*(?:remind\s+me|reminder(?:\s+to)?|todo|to\s*do|to-do|tbd|task|"
     r"don'?t\s+forget|dont\s+forget|do\s+not\s+forget|don'?t\s+let\s+me\s+forget|"
     r"dont\s+let\s+me\s+forget|need\s+to|i\s+need\s+to|have\s+to|gotta|got\s+to|must|"
+    r"need\s+(?:the|a|an|her|his|their|to\s+get)|waiting\s+(?:on|for)|"
     r"pls|please|plan\s+to|i'?m\s+going\s+to|im\s+going\s+to|i'?m\s+gonna|im\s+gonna|"
     r"i'?ll|i\s+will|will\s+need\s+to|make\s+sure|f/u\s+on|follow\s+up\s+on)\b",
     _I,
@@ -215,6 +218,7 @@ IMPERATIVE_RE = re.compile(
 
 APPOINTMENT_RE = re.compile(
     r"\b(?:appts?|appointments?|apt(?!\s*(?:#|\d|complex|bldg))|appt\.|scheduled|sched|schd|"
+    r"set\s+for|"
     r"booked|set\s+up\s+(?:w/|with|for|an?\s)|consult|eval(?:uation)?|"
     r"(?:has|have|got)\s+(?:an?\s+)?(?:appt|appointment)|"
     r"sees|seeing|to\s+see(?=\s+(?:dr|pcp|cardio|endo|ortho|the|his|her|neuro|gi|pulm|derm|"
@@ -254,8 +258,8 @@ APPOINTMENT_OBJECT_RE = re.compile(
 )
 """After an appointment word: its paperwork or result, not a booking ("sleep study referral")."""
 STRONG_APPOINTMENT_RE = re.compile(
-    r"\b(?:appts?|appointments?|apt|scheduled|sched|schd|booked|set\s+up|consult|sees|seeing|"
-    r"to\s+see|soc|start\s+of\s+care|starting|starts)\b",
+    r"\b(?:appts?|appointments?|apt|scheduled|sched|schd|booked|set\s+up|set\s+for|consult|"
+    r"sees|seeing|to\s+see|soc|start\s+of\s+care|starting|starts)\b",
     _I,
 )
 

@@ -386,7 +386,8 @@ def _planned(text: str, match: re.Match[str]) -> bool:
 
 
 _DAY_AHEAD_RE = re.compile(
-    r"\s+(?:on\s+|next\s+|this\s+|again\s+)?(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|tmw|"
+    r"\s+(?:call\s+|visit\s+|appt\s+)?(?:on\s+|next\s+|this\s+|again\s+)?"
+    r"(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|tmw|"
     r"\d{1,2}/\d{1,2}|in\s+\d|eow|eom|next\s+(?:wk|week))",
     _I,
 )
@@ -746,7 +747,7 @@ def _booked_ahead(message: _Message, span: _Span) -> bool:
     )
     if span.cue is Cue.CONTACT:
         timed = fragment.clock is not None
-        return provider is not None and timed and not _cued(text, fragment.start - span.start)
+        return timed and not _cued(text, fragment.start - span.start)
     if span.cue is Cue.FOLLOW_UP:
         return provider is not None
     return provider is not None or fragment.clock is not None
@@ -760,8 +761,9 @@ _PAST_TENSE_RE = re.compile(
 )
 _SERVICE_RE = re.compile(
     r"\b(?:clinic|dr|doctor|check|test|scan|therapy|rehab|intake|fitting|exam|session|procedure|"
-    r"lab|labs|draw|infusion|dialysis|xray|x-ray|cxr|ekg|echo|mri|ct|pt|ot|hh|soc|change|"
-    r"visit|f2f|appt|consult|eval|program|class|group|vaccine|shot|injection|screening|"
+    r"lab|labs|draw|infusion|dialysis|xray|x-ray|cxr|ekg|echo|mri|ct|pt|ot|hh|soc|vac\s+change|"
+    r"dressing\s+change|"
+    r"f2f|appt|consult|eval|program|class|group|vaccine|shot|injection|screening|"
     r"mammo\w*|colonoscopy|dentist|dental|eye|hearing|optometr\w*|podiatr\w*|wound)\b",
     _I,
 )
