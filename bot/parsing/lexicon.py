@@ -137,7 +137,7 @@ CONTACT_PAST_RE = re.compile(
     r"(?:snf|hosp\w*|rehab|facility|er|ed))|tried|attempted|"
     r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
     r"tcm\s+contact|contact\s+(?:made|done|completed?)|contacted|stopped\s+by|came\s+by|"
-    r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back|told|informed|notified|"
+    r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back|"
     r"let\s+(?:her|him|them|pt|\w+)\s+know|gave\s+(?:her|him|pt|them)\b)\b",
     _I,
 )
@@ -193,7 +193,7 @@ TASK_CUE_RE = re.compile(
     r"^\W*(?:remind\s+me|reminder(?:\s+to)?|todo|to\s*do|to-do|tbd|task|"
     r"don'?t\s+forget|dont\s+forget|do\s+not\s+forget|don'?t\s+let\s+me\s+forget|"
     r"dont\s+let\s+me\s+forget|need\s+to|i\s+need\s+to|have\s+to|gotta|got\s+to|must|"
-    r"need\s+(?:the|a|an|her|his|their|to\s+get)|waiting\s+(?:on|for)|"
+    r"need\s+(?:the|a|an|her|his|their|to\s+get)|"
     r"pls|please|plan\s+to|i'?m\s+going\s+to|im\s+going\s+to|i'?m\s+gonna|im\s+gonna|"
     r"i'?ll|i\s+will|will\s+need\s+to|make\s+sure|f/u\s+on|follow\s+up\s+on)\b",
     _I,

@@ -420,6 +420,15 @@ def _sub_clauses(message: _Message, start: int) -> list[tuple[Clause, list[_CueH
         clause = Clause(clause.start + start, clause.end + start)
         hits = _cue_hits(message.normal[clause.start : clause.end], clause.start)
         heads = [h for h in hits if h.cue not in MODIFIERS]
+        if (
+            len(heads) > 1
+            and heads[0].cue is Cue.CONTACT
+            and any(h.cue is Cue.APPOINTMENT for h in heads)
+            and _BOOKING_RE.search(message.normal[clause.start : clause.end])
+            and not _PAST_TENSE_RE.search(message.normal[clause.start : clause.end])
+        ):
+            hits = [h for h in hits if h.cue is not Cue.CONTACT]  # "HV w/ okafor set for mon 10a"
+            heads = [h for h in heads if h.cue is not Cue.CONTACT]
         if len(heads) > 1 and heads[0].cue is Cue.NOTE:
             hits = [h for h in hits if h is not heads[0]]  # "fyi Tom in the ER": the ER visit
             heads = heads[1:]
@@ -478,6 +487,7 @@ def _PRIORITY_HEAD(heads: list[Cue]) -> Cue:  # noqa: N802 - reads as a table
     return heads[0]
 
 
+_BOOKING_RE = re.compile(r"\b(?:set\s+for|set\s+up|scheduled|sched|booked|planned)\b", _I)
 _ABOUT_AN_APPOINTMENT = frozenset({Cue.CANCEL, Cue.RESCHEDULE, Cue.CORRECTION, Cue.TASK})
 """Cues whose clause names the appointment they act on: not a second fact."""
 
@@ -719,6 +729,8 @@ def _build(message: _Message, span: _Span, mention: PatientMention) -> Fact | No
     cue = span.cue
     if _booked_ahead(message, span):
         cue = span.cue = Cue.APPOINTMENT
+    if cue is None and mention.patient is not None and _only_a_day(message, span):
+        return _task(message, span, mention)
     if cue is None:
         return None
     if cue is Cue.FOLLOW_UP and _happened(message, span):
@@ -727,6 +739,20 @@ def _build(message: _Message, span: _Span, mention: PatientMention) -> Fact | No
     if builder is None:
         return None
     return builder(message, span, mention)
+
+
+def _only_a_day(message: _Message, span: _Span) -> bool:
+    """'Tom fri': her patient and a day ahead, nothing else."""
+    if _first_future_fragment(message, span) is None:
+        return False
+    rest = _words(message, span)
+    for fragment in reversed(message.fragments_in(span.start, span.end)):
+        rest = rest[: fragment.start - span.start] + " " + rest[fragment.end - span.start :]
+    for name in span.names:
+        assert name.span is not None
+        a, b = name.span[0] - span.start, name.span[1] - span.start
+        rest = rest[:a] + " " * (b - a) + rest[b:]
+    return not re.search(r"[^\W\d_]{2,}", rest)
 
 
 def _booked_ahead(message: _Message, span: _Span) -> bool:
@@ -986,6 +1012,8 @@ def _unknown_word(text: str, mention: PatientMention) -> str | None:
     for token in re.findall(r"(?<![\w/])[A-Za-z]{2,5}(?![\w/])", text)[:12]:
         folded = token.casefold()
         if folded in name_words or folded in lx.KNOWN_WORDS or folded in _MEDICAL:
+            continue
+        if any(pattern.fullmatch(token) for _, pattern in lx.CHANNEL_PATTERNS):
             continue
         shorthand_like = token.isupper() or not re.search(r"[aeiouy]", folded)
         if shorthand_like:
@@ -1422,10 +1450,8 @@ def _task(message: _Message, span: _Span, mention: PatientMention) -> Fact:
         what = (text[:cut] + text[cut + len(fragment.text) :]).strip(" .,;:-")
         what = _TASK_LEAD_RE.sub("", what).strip(" .,;:-")
     doubts = _date_doubts(message, fragment)
-    if span.cue is Cue.FOLLOW_UP and not lx.TASK_ANYWHERE_RE.search(text):
-        # "Tom fri", "f/u w/ Tom next wk": a follow-up for herself, with no word saying so
-        if not lx.IMPERATIVE_RE.match(text) and not re.match(r"\W*(?:f/u|fu|follow)", text, _I):
-            doubts.append(Doubt(DoubtReason.WEAK_CUE, "task"))
+    if span.cue is None:
+        doubts.append(Doubt(DoubtReason.WEAK_CUE, "task"))  # "Tom fri": a follow-up, probably
     return TaskIntent(
         patient=mention.patient,
         candidates=mention.candidates,
