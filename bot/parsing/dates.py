@@ -517,7 +517,7 @@ def _join_weekdays(text: str, days: list[DateFragment]) -> list[DateFragment]:
                 if not 0 <= j < len(days) or j in skip:
                     continue
                 other = days[j]
-                if other.form is not DayForm.WEEKDAY or other.parts[1] not in ("", "on", "this"):
+                if other.form is not DayForm.WEEKDAY or other.parts[1] == "last":
                     continue
                 gap = (
                     text[other.end : fragment.start] if before else text[fragment.end : other.start]

@@ -78,7 +78,9 @@ REACHED_RE = re.compile(
     r"states|stated|reports|reported|says|said|c/o|complains|denies|denied|agreed|agrees|"
     r"confirmed|feeling|feels|doing\s+(?:well|ok|okay|good|better|fine|great|worse)|"
     r"(?:is|was)\s+(?:doing|feeling)|replied|responded|wrote\s+back|texted\s+back|"
-    r"tcm\s+(?:call|contact)\s+(?:done|complete|completed|made))\b",
+    r"tcm\s+(?:call|contact)\s+(?:done|complete|completed|made)|let\s+\w+\s+know|"
+    r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|info|results?|"
+    r"number|list|appt|appointment))\b",
     _I,
 )
 
@@ -138,7 +140,9 @@ CONTACT_PAST_RE = re.compile(
     r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
     r"tcm\s+contact|contact\s+(?:made|done|completed?)|contacted|stopped\s+by|came\s+by|"
     r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back|"
-    r"let\s+(?:her|him|them|pt|\w+)\s+know|gave\s+(?:her|him|pt|them)\b)\b",
+    r"let\s+(?:her|him|them|pt|\w+)\s+know|gave\s+(?:her|him|pt|them)\b|"
+    r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|info|results?|"
+    r"number|list|appt|appointment)\b)\b",
     _I,
 )
 

@@ -708,7 +708,7 @@ def _facts(
         if named is not None:
             previous = named.names[0].mention  # "no answer earlier but Gloria called back"
     for i, span in enumerate(spans):
-        mention, guessed = _mention(span, previous)
+        mention, guessed = _mention(message, span, previous)
         span.followed = i + 1 < len(spans)
         fact = _build(message, span, mention)
         if fact is None:
@@ -719,10 +719,17 @@ def _facts(
     return tuple(facts)
 
 
-def _mention(span: _Span, previous: PatientMention | None) -> tuple[PatientMention, bool]:
+def _mention(
+    message: _Message, span: _Span, previous: PatientMention | None
+) -> tuple[PatientMention, bool]:
+    """The fact's patient: the first named in it, else the one named before ("called her
+    back"), else a name-like word she has not added ("LVM for mrs garcia")."""
     if span.names:
         return span.names[0].mention, span.names[0].guessed
-    return previous or PatientMention(), False
+    if previous is not None:
+        return previous, False
+    guess = guess_name_text(_words(message, span))
+    return PatientMention(patient_text=guess), False
 
 
 def _build(message: _Message, span: _Span, mention: PatientMention) -> Fact | None:
@@ -775,7 +782,8 @@ def _booked_ahead(message: _Message, span: _Span) -> bool:
         timed = fragment.clock is not None
         return timed and not _cued(text, fragment.start - span.start)
     if span.cue is Cue.FOLLOW_UP:
-        return provider is not None
+        visit = re.search(r"\b(?:hv|h/v|home\s+visit|visit|f2f)\b", text, _I)
+        return provider is not None or (visit is not None and fragment.clock is not None)
     return provider is not None or fragment.clock is not None
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from nicknames import NickNamer
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from bot.parsing.intents import PatientMention, PatientRef
 
@@ -129,7 +130,13 @@ class _Token:
     listed: bool = False  # an item of a list: "fax orders: king, lewis, walker"
 
 
-_LIST_BEFORE_RE = re.compile(r"[,:;]\s*$")
+_NAME_EXPECTED_RE = re.compile(
+    r"\b(?:called|call|spoke\s+(?:w/?|with|to)|talked\s+to|lvm\s+for|lm\s+for|left\s+vm\s+for|"
+    r"texted|visited|saw|hv\s+w/?|tc\s+w/?|mr|mrs|ms|miss)\.?\s+$",
+    re.IGNORECASE,
+)
+"""Right before a word that is a name even when it is also an everyday word ("called bill")."""
+_LIST_BEFORE_RE = re.compile(r"(?:[,:;]|\s-+)\s*$")
 _LIST_AFTER_RE = re.compile(r"\s*(?:[,;.]|$)")
 
 
@@ -145,7 +152,8 @@ def _tokenise(text: str) -> list[_Token]:
             listed = bool(
                 _LIST_BEFORE_RE.search(text[: match.start()])
                 and _LIST_AFTER_RE.match(text, match.end())
-            )
+            ) or bool(_NAME_EXPECTED_RE.search(text[max(0, match.start() - 16) : match.start()]))
+            listed = listed or fold(word).endswith("'s")
             tokens.append(_Token(norm, match.start(), end, word[:1].isupper(), listed))
         if len(tokens) >= MAX_NAME_TOKENS:
             break
@@ -242,6 +250,7 @@ class Caseload:
         taken: set[int] = set()
         for finder in (
             self._full_name_hits,
+            self._mixed_name_hits,
             self._initial_hits,
             self._fuzzy_full_name_hits,
             self._single_name_hits,
@@ -255,7 +264,9 @@ class Caseload:
         for hit in hits[:limit]:
             start, end = tokens[hit.first].start, tokens[hit.last].end
             written = text[start:end]
-            if len(hit.refs) == 1:
+            if not hit.refs:
+                mention = PatientMention(patient_text=written)
+            elif len(hit.refs) == 1:
                 mention = PatientMention(patient=hit.refs[0], patient_text=written)
             else:
                 mention = PatientMention(candidates=hit.refs, patient_text=written)
@@ -282,8 +293,21 @@ class Caseload:
         return hits
 
     def _initial_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
-        """'Tom J.' / 'maria l': a first name (or nickname) and the last name's initial."""
+        """'Tom J.' / 'maria l': a first name (or nickname) and the last name's initial;
+        'H. Jensen': the first name's initial and a last name."""
         hits: list[_Hit] = []
+        for i in range(len(tokens) - 1):
+            initial, last = tokens[i], tokens[i + 1]
+            if i in taken or i + 1 in taken or len(initial.norm) != 1 or not initial.capitalised:
+                continue
+            refs = [
+                r
+                for r in self._by_last.get(last.norm, [])
+                if self._first_of.get(r, "").startswith(initial.norm)
+            ]
+            if refs:
+                hits.append(_Hit(_unique(refs), i, i + 1))
+                taken = taken | {i, i + 1}
         for i in range(len(tokens) - 1):
             first, initial = tokens[i], tokens[i + 1]
             if i in taken or i + 1 in taken or len(initial.norm) != 1:
@@ -297,6 +321,22 @@ class Caseload:
             ]
             if refs:
                 hits.append(_Hit(_unique(refs), i, i + 1))
+        return hits
+
+    def _mixed_name_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
+        """'bob smith' when Bob is Robert King and Smith is John Smith: nobody of hers. The
+        pair is taken (so neither half matches alone) and read back as an unknown name."""
+        hits: list[_Hit] = []
+        for i in range(len(tokens) - 1):
+            if i in taken or i + 1 in taken:
+                continue
+            first, last = tokens[i], tokens[i + 1]
+            if first.norm in COMMON_WORDS or last.norm in COMMON_WORDS:
+                continue
+            firsts = {*self._by_first.get(first.norm, []), *self._by_nick.get(first.norm, [])}
+            lasts = set(self._by_last.get(last.norm, []))
+            if firsts and lasts and not firsts & lasts:
+                hits.append(_Hit((), i, i + 1))
         return hits
 
     def _fuzzy_full_name_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
@@ -382,8 +422,9 @@ class Caseload:
                 continue
             found = self._fuzzy_single(token.norm, titled=_after_title(tokens, i))
             if found is not None:
-                refs, score = found
-                hits.append(_Hit(refs, i, i, guessed=score < SURE_FUZZY_SCORE))
+                refs, score, key = found
+                one_slip = len(refs) == 1 and Levenshtein.distance(token.norm, key) <= 1
+                hits.append(_Hit(refs, i, i, guessed=score < SURE_FUZZY_SCORE and not one_slip))
         return hits
 
     def _fuzzy_single_allowed(self, tokens: Sequence[_Token], i: int) -> bool:
@@ -396,7 +437,7 @@ class Caseload:
 
     def _fuzzy_single(
         self, norm: str, *, titled: bool
-    ) -> tuple[tuple[PatientRef, ...], float] | None:
+    ) -> tuple[tuple[PatientRef, ...], float, str] | None:
         choices = list(self._by_last) if titled else self._name_tokens
         cutoff = TOKEN_CUTOFF if len(norm) < 6 else TOKEN_CUTOFF - 6
         found = process.extract(norm, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4)
@@ -407,7 +448,7 @@ class Caseload:
         for key, score, _ in found:
             if score == top:
                 refs.extend(self._exact_single(key, titled=titled))
-        return _unique(refs), top
+        return _unique(refs), top, found[0][0]
 
 
 def _may_be_nickname(token: _Token) -> bool:
@@ -415,7 +456,7 @@ def _may_be_nickname(token: _Token) -> bool:
     unless she capitalised it."""
     if token.norm in COMMON_WORDS:
         return False
-    return token.capitalised or token.norm not in WORDS_THAT_ARE_NAMES
+    return token.capitalised or token.listed or token.norm not in WORDS_THAT_ARE_NAMES
 
 
 def _is_abbreviation_token(token: _Token) -> bool:
@@ -453,7 +494,7 @@ def guess_name_text(text: str, tokens: Sequence[_Token] | None = None) -> str | 
     run: list[_Token] = []
     for i, token in enumerate(words):
         name_like = (
-            token.capitalised
+            (token.capitalised or _after_title(words, i) or _is_first_name(token.norm))
             and token.norm not in COMMON_WORDS
             and not _is_abbreviation(text[token.start : token.end])
             and not (i > 0 and words[i - 1].norm in _PLACE_WORDS | _PROVIDER_TITLES and not run)
@@ -466,6 +507,23 @@ def guess_name_text(text: str, tokens: Sequence[_Token] | None = None) -> str | 
     if not run:
         return None
     return text[run[0].start : run[-1].end]
+
+
+def _is_first_name(norm: str) -> bool:
+    """Whether a lowercase word is a first name people have ('helen'), from the nicknames
+    package's list of names: a name she has not added, not an everyday word."""
+    return (
+        len(norm) >= 3
+        and norm not in COMMON_WORDS
+        and norm not in WORDS_THAT_ARE_NAMES
+        and norm in _first_names()
+    )
+
+
+@functools.cache
+def _first_names() -> frozenset[str]:
+    namer = _nicknamer()
+    return frozenset(namer.canonical_lookup) | frozenset(namer.nickname_lookup)
 
 
 def _is_abbreviation(word: str) -> bool:
