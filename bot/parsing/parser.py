@@ -495,72 +495,84 @@ _MERGING = frozenset({Cue.CONTACT, Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, C
 
 
 def _spans(message: _Message, start: int) -> list[_Span]:
+    """Clauses grouped into facts (see the module docstring, step 4)."""
     spans: list[_Span] = []
     for clause, hits in _sub_clauses(message, start):
         cue = _head(hits)
         names = message.names_in(clause.start, clause.end)
         dated = bool(message.fragments_in(clause.start, clause.end))
+        text = message.normal[clause.start : clause.end]
         current = spans[-1] if spans else None
+        if (
+            cue is Cue.FOLLOW_UP
+            and _names_a_day(message, clause)
+            and _PROVIDER_VISIT_RE.search(text)
+        ):
+            cue = Cue.APPOINTMENT  # "pcp f/u 12/22 @ 11": a visit with her doctor
         if current is None:
             spans.append(_Span(clause.start, clause.end, cue, names, dated))
             continue
-        new_patient = bool(names) and _other_patient(current, names)
+        if names and _other_patient(current, names):
+            if current.cue is None and _TOGETHER_RE.search(text):
+                current.cue = cue  # "dorothy chen and mrs thompson both NA"
+            if cue is None or cue in MODIFIERS:
+                cue = current.cue if _short(message, clause, names) else cue
+            spans.append(_Span(clause.start, clause.end, cue, names, dated))
+            continue
         if cue is None or cue in MODIFIERS:
-            if new_patient and current.cue in _RECORD_CUES and _short(message, clause, names):
-                spans.append(_Span(clause.start, clause.end, current.cue, names, dated))
-                continue
             _extend(current, clause, names, dated)
             if current.cue is None and cue is not None:
                 current.cue = cue
             continue
         if current.cue is None or current.cue in MODIFIERS:
+            if current.cue in (Cue.VITALS, Cue.STATE) and cue is Cue.CONTACT:
+                spans.append(_Span(clause.start, clause.end, cue, names, dated))
+                continue  # "aisha BG 342 per HH, called pcp": a note, then a call
             if current.cue is Cue.FOLLOW_UP and cue is Cue.CONTACT:
                 current.cue = Cue.CONTACT  # "f/u call w/ Tom, LVM": the contact itself
-            else:
-                current.cue = cue if current.cue is None or cue is not Cue.NOTE else current.cue
+            elif cue is not Cue.NOTE or current.cue is None:
+                current.cue = cue
             _extend(current, clause, names, dated)
             continue
-        if (
-            cue is Cue.APPOINTMENT
-            and not dated
-            and current.cue is not None
-            and not lx.STRONG_APPOINTMENT_RE.search(message.normal[clause.start : clause.end])
-        ):
-            _extend(current, clause, names, dated)  # "in ED today, waiting on CT"
-            continue
-        if (
-            cue is Cue.DISCHARGE
-            and current.cue is Cue.ED_VISIT
-            and not _other_patient(current, names)
-        ):
-            _extend(current, clause, names, dated)  # "ER last night ... went home"
-            continue
-        if (
-            cue is Cue.TASK
-            and current.cue is Cue.TASK
-            and not names
-            and not _names_a_day(message, clause)
-        ):
-            _extend(current, clause, names, dated)  # "recheck temp tonight, call her 8pm"
-            continue
-        if (
-            cue is Cue.TASK
-            and current.cue is Cue.APPOINTMENT
-            and not names
-            and not _names_a_day(message, clause)
-        ):
-            _extend(current, clause, names, dated)  # "sleep study 12/19, check in 8pm"
-            continue
-        if cue is Cue.TASK and current.cue is Cue.CONTACT and _is_next_step(message, clause):
-            _extend(current, clause, names, dated)  # "didn't pick up, I'll try again after 3"
-            continue
-        if _merges(message, current, clause, cue, names, dated):
+        if _belongs(message, current, clause, cue, names, dated):
             if current.cue is Cue.ADMISSION and cue is Cue.DISCHARGE:
-                current.cue = Cue.DISCHARGE  # "admitted 11/15, d/c'd home 11/19": the discharge
+                current.cue = Cue.DISCHARGE  # "admitted then d/c'd home 11/19": the discharge
             _extend(current, clause, names, dated)
             continue
         spans.append(_Span(clause.start, clause.end, cue, names, dated))
     return spans
+
+
+_TOGETHER_RE = re.compile(r"\b(?:both|all|each|all\s+three|everyone)\b", _I)
+_PROVIDER_VISIT_RE = re.compile(
+    r"\b(?:pcp|dr\.?\s+\w+|doctor|cardio\w*|cards|endo\w*|ortho\w*|neuro\w*|nephro\w*|"
+    r"pulm\w*|onc\w*|gi|uro\w*|surg\w*|specialist|podiatr\w*|derm\w*)\b",
+    _I,
+)
+
+
+def _belongs(
+    message: _Message,
+    current: _Span,
+    clause: Clause,
+    cue: Cue,
+    names: list[NameMatch],
+    dated: bool,
+) -> bool:
+    """Whether a clause with a cue of its own still belongs to the fact before it."""
+    text = message.normal[clause.start : clause.end]
+    if cue is Cue.APPOINTMENT and not dated and not lx.STRONG_APPOINTMENT_RE.search(text):
+        return True  # "in ED today, waiting on CT"
+    if cue is Cue.DISCHARGE and current.cue is Cue.ED_VISIT:
+        return True  # "ER last night ... went home"
+    no_day = not names and not _names_a_day(message, clause)
+    if cue is Cue.TASK and current.cue in (Cue.TASK, Cue.APPOINTMENT) and no_day:
+        return True  # "recheck temp tonight, call her 8pm"; "sleep study 12/19, check in 8pm"
+    if cue is Cue.TASK and current.cue is Cue.CONTACT and _is_next_step(message, clause):
+        return True  # "didn't pick up, I'll try again after 3"
+    if cue is Cue.DISCHARGE and current.cue is Cue.ADMISSION:
+        return not current.dated  # "admitted 12/1, d/c'd 12/4" is two facts
+    return _merges(message, current, clause, cue, names, dated)
 
 
 _RECORD_CUES = frozenset(
