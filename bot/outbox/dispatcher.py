@@ -42,12 +42,12 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.render import digest as digest_render
 from bot.render import records as records_render
+from bot.render.callbacks import Attendance, ShowDigest, TaskAction
 from bot.render.reminders import (
     TASK_BUTTONS,
     ReminderFacts,
     patient_label,
     render_reminder,
-    task_callback,
 )
 from bot.services.records import AttendanceCheck
 from storage import careplans as careplan_store
@@ -780,12 +780,16 @@ class Dispatcher:
             buttons = InlineKeyboardMarkup(
                 [
                     [
-                        InlineKeyboardButton(label_, callback_data=task_callback(code, task.id))
-                        for label_, code in TASK_BUTTONS[:2]
+                        InlineKeyboardButton(
+                            label_, callback_data=TaskAction(action, task.id).pack()
+                        )
+                        for label_, action in TASK_BUTTONS[:2]
                     ],
                     [
-                        InlineKeyboardButton(label_, callback_data=task_callback(code, task.id))
-                        for label_, code in TASK_BUTTONS[2:]
+                        InlineKeyboardButton(
+                            label_, callback_data=TaskAction(action, task.id).pack()
+                        )
+                        for label_, action in TASK_BUTTONS[2:]
                     ],
                 ]
             )
@@ -817,8 +821,8 @@ class Dispatcher:
         buttons = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(label, callback_data=f"at:{task.id}:{code}")
-                    for code, label in records_render.ATTENDANCE_BUTTONS
+                    InlineKeyboardButton(label, callback_data=Attendance(task.id, status).pack())
+                    for status, label in records_render.ATTENDANCE_BUTTONS
                 ]
             ]
         )
@@ -840,7 +844,7 @@ class Dispatcher:
         buttons = None
         if cut:
             buttons = InlineKeyboardMarkup(
-                [[InlineKeyboardButton("Show all", callback_data=f"dga:{delivery.id}")]]
+                [[InlineKeyboardButton("Show all", callback_data=ShowDigest(delivery.id).pack())]]
             )
         assert nurse.chat_id is not None
         return Outgoing(nurse.chat_id, text, buttons)

@@ -31,6 +31,7 @@ DB_UNAVAILABLE = (
 CANCELLED = "Cancelled. Nothing was changed."
 NOTHING_TO_CANCEL = "Nothing to cancel."
 UNKNOWN_COMMAND = "I don't know that command. /help lists what I understand, with examples."
+BUTTON_GONE = "That button no longer works. Nothing was changed."
 
 HELP = """<b>What I understand</b>
 

@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.vocab import AppointmentStatus
+
 if TYPE_CHECKING:
     from bot.services.records import (
         AttendanceCheck,
@@ -35,8 +37,12 @@ HIGH = "High"
 ATTENDED = "Attended"
 NO_SHOW = "No-show"
 RESCHEDULED = "Rescheduled"
-# The attended? check's buttons: callback "at:<task id>:<code>" (handlers/records.py answers).
-ATTENDANCE_BUTTONS = (("a", ATTENDED), ("n", NO_SHOW), ("r", RESCHEDULED))
+# The attended? check's buttons, each packed as an Attendance (handlers/records.py answers).
+ATTENDANCE_BUTTONS = (
+    (AppointmentStatus.ATTENDED, ATTENDED),
+    (AppointmentStatus.NO_SHOW, NO_SHOW),
+    (AppointmentStatus.RESCHEDULED, RESCHEDULED),
+)
 TOMORROW = "Tomorrow"
 IN_ONE_WEEK = "In 1 week"
 NO_FOLLOW_UP = "No follow-up"

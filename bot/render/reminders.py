@@ -1,7 +1,7 @@
 """Reminder pushes as text: what is due, for whom (per the privacy setting), why, by when.
 
-Pure: no telegram, no storage. Button labels and their opaque callback data live here too, so
-handlers and the dispatcher agree on them.
+Pure: no telegram, no storage. The reminder's button labels live here too, so handlers and the
+dispatcher agree on them.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from bot.render.callbacks import TaskPress
 
 KIND_LABELS = {
     "follow_up": "Follow-up",
@@ -36,17 +38,13 @@ CHANNEL_WORDS = {
 # A push more than this after its due time says it is late.
 LATE_AFTER = timedelta(minutes=2)
 
-TASK_BUTTONS: tuple[tuple[str, str], ...] = (
-    ("Done", "d"),
-    ("Snooze 1h", "s"),
-    ("Tomorrow", "t"),
-    ("Log contact", "l"),
+TASK_BUTTONS: tuple[tuple[str, TaskPress], ...] = (
+    ("Done", "done"),
+    ("Snooze 1h", "snooze"),
+    ("Tomorrow", "tomorrow"),
+    ("Log contact", "log"),
 )
-
-
-def task_callback(action: str, task_id: int) -> str:
-    """Opaque callback data for a task button: "tk:<action>:<task id>" (no patient data)."""
-    return f"tk:{action}:{task_id}"
+"""A reminder's buttons; each press is packed as a TaskAction (bot.render.callbacks)."""
 
 
 def patient_label(*, privacy: str, name: str, initials: str, code: str) -> str:
