@@ -4,8 +4,8 @@
 A message that parses completely is saved at once and answered with its summary and
 [Undo] [Change follow-up] [Add note]; what is missing (which patient, how, when, follow-up) is
 asked in one ConversationHandler. Edited, forwarded and media messages are never logged.
-Callback data carries opaque ids only. New patients and patient lookups are handed to
-handlers.patients.
+Button data is typed (bot.render.callbacks) and carries opaque ids only. New patients and
+patient lookups are handed to handlers.patients.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import care
+from bot import care, vocab
 from bot.app.context import CaseContext
 from bot.parsing import (
     AppointmentIntent,
@@ -57,9 +57,21 @@ from bot.parsing.careplans import (
     ResourceQueryIntent,
 )
 from bot.render import records as render
+from bot.render.callbacks import (
+    Attendance,
+    ContactHow,
+    ContactWay,
+    EpisodeComplexity,
+    FollowUp,
+    FollowUpChoice,
+    PatientPick,
+    RecordAction,
+    RecordPress,
+    namespace_pattern,
+)
 from bot.services import records as service
 from handlers import careplans, patients, queries
-from handlers.common import is_number, quiet_conversation
+from handlers.common import on_press, quiet_conversation
 from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party
 
 RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
@@ -74,13 +86,6 @@ CARE_PLAN_INTENTS = (
 DRAFT_KEY = "records.draft"
 CONVERSATION_TIMEOUT = 15 * 60
 
-_KIND_CODES = {
-    service.RecordKind.CONTACT: "c",
-    service.RecordKind.APPOINTMENT: "a",
-    service.RecordKind.EPISODE: "e",
-    service.RecordKind.MED_REC: "m",
-}
-_CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 _KIND_PREFIX = {
     "contact": "called ",
     "appointment": "appt ",
@@ -93,21 +98,26 @@ _INTENT_KIND = {
     DischargeIntent: "discharge",
     MedRecIntent: "med_rec",
 }
-NO_ANSWER = "na"
-_CHANNEL_CHOICES = (
-    ("Phone call", Channel.PHONE),
-    ("Call, no answer", NO_ANSWER),
-    ("Home visit", Channel.VISIT),
-    ("Video", Channel.VIDEO),
-    ("Voicemail", Channel.VOICEMAIL),
-    ("Text", Channel.TEXT),
-    ("Email", Channel.EMAIL),
+_CHANNEL_CHOICES: tuple[tuple[str, ContactWay], ...] = (
+    ("Phone call", (vocab.Channel.PHONE, None)),
+    ("Call, no answer", (vocab.Channel.PHONE, vocab.Outcome.ATTEMPTED)),
+    ("Home visit", (vocab.Channel.VISIT, None)),
+    ("Video", (vocab.Channel.VIDEO, None)),
+    ("Voicemail", (vocab.Channel.VOICEMAIL, None)),
+    ("Text", (vocab.Channel.TEXT, None)),
+    ("Email", (vocab.Channel.EMAIL, None)),
 )
-_ATTENDANCE = {
-    "a": (render.ATTENDED, AppointmentStatus.ATTENDED),
-    "n": (render.NO_SHOW, AppointmentStatus.NO_SHOW),
-    "r": (render.RESCHEDULED, AppointmentStatus.RESCHEDULED),
-}
+_SAVED_BUTTONS: tuple[tuple[str, RecordPress], ...] = (
+    (render.UNDO, "undo"),
+    (render.CHANGE_FOLLOW_UP, "follow_up"),
+    (render.ADD_NOTE, "note"),
+)
+_FOLLOW_UP_BUTTONS: tuple[tuple[str, FollowUp], ...] = (
+    (render.TOMORROW, "tomorrow"),
+    (render.IN_ONE_WEEK, "in_a_week"),
+    (render.NO_FOLLOW_UP, "none"),
+)
+_FOLLOW_UP_DAYS: dict[FollowUp, int] = {"tomorrow": 1, "in_a_week": 7}
 
 
 class Step(IntEnum):
@@ -195,19 +205,23 @@ def _read_date(context: CaseContext, text: str) -> When | None:
 
 def saved_keyboard(logged: service.Logged) -> InlineKeyboardMarkup:
     """[Undo] [Change follow-up] [Add note], plus [Moderate] [High] for an unknown complexity."""
-    code = f"{_KIND_CODES[logged.kind]}:{logged.record_id}"
+    kind, record_id = vocab.RecordKind(logged.kind), logged.record_id
     rows = [
         [
-            InlineKeyboardButton(render.UNDO, callback_data=f"rc:u:{code}"),
-            InlineKeyboardButton(render.CHANGE_FOLLOW_UP, callback_data=f"rc:f:{code}"),
-            InlineKeyboardButton(render.ADD_NOTE, callback_data=f"rc:n:{code}"),
+            InlineKeyboardButton(label, callback_data=RecordAction(action, kind, record_id).pack())
+            for label, action in _SAVED_BUTTONS
         ]
     ]
     if logged.kind == service.RecordKind.EPISODE and logged.complexity is None:
         rows.append(
             [
-                InlineKeyboardButton(render.MODERATE, callback_data=f"rc:x:{logged.record_id}:m"),
-                InlineKeyboardButton(render.HIGH, callback_data=f"rc:x:{logged.record_id}:h"),
+                InlineKeyboardButton(
+                    label, callback_data=EpisodeComplexity(record_id, complexity).pack()
+                )
+                for label, complexity in (
+                    (render.MODERATE, vocab.Complexity.MODERATE),
+                    (render.HIGH, vocab.Complexity.HIGH),
+                )
             ]
         )
     return InlineKeyboardMarkup(rows)
@@ -217,20 +231,8 @@ def follow_up_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(render.TOMORROW, callback_data="fu:1d"),
-                InlineKeyboardButton(render.IN_ONE_WEEK, callback_data="fu:1w"),
-                InlineKeyboardButton(render.NO_FOLLOW_UP, callback_data="fu:none"),
-            ]
-        ]
-    )
-
-
-def attendance_keyboard(task_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(label, callback_data=f"at:{task_id}:{code}")
-                for code, label in render.ATTENDANCE_BUTTONS
+                InlineKeyboardButton(label, callback_data=FollowUpChoice(choice).pack())
+                for label, choice in _FOLLOW_UP_BUTTONS
             ]
         ]
     )
@@ -240,7 +242,7 @@ def _candidate_keyboard(refs: tuple[PatientRef, ...]) -> InlineKeyboardMarkup:
     labels = render.candidate_labels([r.name for r in refs])
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(label, callback_data=f"pk:{ref.id}")]
+            [InlineKeyboardButton(label, callback_data=PatientPick(ref.id).pack())]
             for label, ref in zip(labels, refs, strict=True)
             if ref.id is not None
         ]
@@ -249,18 +251,10 @@ def _candidate_keyboard(refs: tuple[PatientRef, ...]) -> InlineKeyboardMarkup:
 
 def _channel_keyboard() -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(label, callback_data=f"ch:{choice}")
-        for label, choice in _CHANNEL_CHOICES
+        InlineKeyboardButton(label, callback_data=ContactHow(way).pack())
+        for label, way in _CHANNEL_CHOICES
     ]
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
-
-
-def _record_ref(data: str) -> tuple[service.RecordKind, int] | None:
-    """'rc:u:c:12' -> (contact, 12); None for anything malformed."""
-    parts = data.split(":")
-    if len(parts) != 4 or parts[2] not in _CODE_KINDS or not is_number(parts[3]):
-        return None
-    return _CODE_KINDS[parts[2]], int(parts[3])
 
 
 # -- the free-text router --------------------------------------------------------------------------
@@ -456,23 +450,22 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
 # -- conversation steps ----------------------------------------------------------------------------
 
 
-async def pick_patient(update: Update, context: CaseContext) -> int:
+async def pick_patient(update: Update, context: CaseContext, press: PatientPick) -> int:
     """Take the patient the nurse tapped among the candidates."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
     draft = _draft(context)
-    raw = query.data.removeprefix("pk:")
-    if draft is None or not is_number(raw):
+    if draft is None:
         await _say(update, context, render.TIMED_OUT)
         return ConversationHandler.END
+    picked = press.patient_id
     chosen = next(
-        (r for r in (draft.intent.candidates if draft.intent else ()) if r.id == int(raw)), None
+        (r for r in (draft.intent.candidates if draft.intent else ()) if r.id == picked), None
     )
     if chosen is None:
         refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
-        chosen = next((r for r in refs if r.id == int(raw)), None)
+        chosen = next((r for r in refs if r.id == picked), None)
     if chosen is None:
         await _say(update, context, render.refusal(service.Refusal.NO_PATIENT))
         return ConversationHandler.END
@@ -506,22 +499,19 @@ async def patient_text(update: Update, context: CaseContext) -> int:
     return Step.PATIENT
 
 
-async def pick_channel(update: Update, context: CaseContext) -> int:
+async def pick_channel(update: Update, context: CaseContext, press: ContactHow) -> int:
     """Take how the contact happened."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
     draft = _draft(context)
-    choice = query.data.removeprefix("ch:")
-    channel = next((c for _label, c in _CHANNEL_CHOICES if c == choice), None)
-    if draft is None or channel is None or not isinstance(draft.intent, ContactIntent):
+    if draft is None or not isinstance(draft.intent, ContactIntent):
         await _say(update, context, render.TIMED_OUT)
         return ConversationHandler.END
-    if channel == NO_ANSWER:
-        draft.channel, draft.outcome = Channel.PHONE, Outcome.ATTEMPTED
-    else:
-        draft.channel = Channel(channel)
+    channel, outcome = press.way
+    draft.channel = Channel(channel)
+    if outcome is not None:
+        draft.outcome = Outcome(outcome)
     return await _advance(update, context, draft)
 
 
@@ -591,18 +581,16 @@ async def when_text(update: Update, context: CaseContext) -> int:
     return await _advance(update, context, draft)
 
 
-async def follow_up_button(update: Update, context: CaseContext) -> int:
+async def follow_up_button(update: Update, context: CaseContext, press: FollowUpChoice) -> int:
     """Take [Tomorrow] [In 1 week] [No follow-up]."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
     draft = _draft(context)
     if draft is None:
         await _say(update, context, render.TIMED_OUT)
         return ConversationHandler.END
-    choice = query.data.removeprefix("fu:")
-    days = {"1d": 1, "1w": 7}.get(choice)
+    days = _FOLLOW_UP_DAYS.get(press.choice)
     when = None
     if days is not None:
         zone = context.me.zone
@@ -761,19 +749,15 @@ async def timed_out(update: Update, context: CaseContext) -> None:
 # -- buttons under a saved record --------------------------------------------------------------
 
 
-async def undo_button(update: Update, context: CaseContext) -> None:
+async def undo_button(update: Update, context: CaseContext, press: RecordAction) -> None:
     """Undo a logged record (its tasks are cancelled, tasks it closed reopen)."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
-    ref = _record_ref(query.data)
-    if ref is None:
-        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
-        return
     services = context.services
     result = await service.undo_record(
-        services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
-    )
+        services.db, services.clock, nurse=context.me, kind=service.RecordKind(press.kind),
+        record_id=press.record_id,
+    )  # fmt: skip
     if isinstance(result, service.Refusal):
         await query.answer(render.refusal(result))
         await _say(update, context, render.refusal(result))
@@ -782,26 +766,22 @@ async def undo_button(update: Update, context: CaseContext) -> None:
     await _say(update, context, render.undone(result))
 
 
-async def change_button(update: Update, context: CaseContext) -> int:
+async def change_button(update: Update, context: CaseContext, press: RecordAction) -> int:
     """[Change follow-up] or [Add note]: check the record still takes changes, then ask."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
-    ref = _record_ref(query.data)
     services = context.services
-    found: service.Refusal | str = service.Refusal.NOT_FOUND
-    if ref is not None:
-        found = await service.check_changeable(
-            services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
-        )
-    if isinstance(found, service.Refusal) or ref is None:
-        reason = found if isinstance(found, service.Refusal) else service.Refusal.NOT_FOUND
-        await query.answer(render.refusal(reason))
-        await _say(update, context, render.refusal(reason))
+    ref = (service.RecordKind(press.kind), press.record_id)
+    found = await service.check_changeable(
+        services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
+    )
+    if isinstance(found, service.Refusal):
+        await query.answer(render.refusal(found))
+        await _say(update, context, render.refusal(found))
         _keep(context, None)
         return ConversationHandler.END
     await query.answer()
-    if query.data.startswith("rc:f:"):
+    if press.action == "follow_up":
         _keep(context, Draft(kind="change_follow_up", target=ref, target_name=found))
         await _say(update, context, render.ask_follow_up(found), follow_up_keyboard())
         return Step.FOLLOW_UP
@@ -810,23 +790,18 @@ async def change_button(update: Update, context: CaseContext) -> int:
     return Step.NOTE
 
 
-async def complexity_button(update: Update, context: CaseContext) -> None:
+async def complexity_button(update: Update, context: CaseContext, press: EpisodeComplexity) -> None:
     """[Moderate] [High]: set a discharge's complexity and re-date its visit task."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
-    parts = query.data.split(":")
-    if len(parts) != 4 or not is_number(parts[2]) or parts[3] not in {"m", "h"}:
-        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
-        return
     services = context.services
     result = await service.set_complexity(
         services.db,
         services.config,
         services.clock,
         nurse=context.me,
-        episode_id=int(parts[2]),
-        complexity=Complexity.MODERATE if parts[3] == "m" else Complexity.HIGH,
+        episode_id=press.episode_id,
+        complexity=Complexity(press.complexity),
     )
     if isinstance(result, service.Refusal):
         await query.answer(render.refusal(result))
@@ -837,22 +812,17 @@ async def complexity_button(update: Update, context: CaseContext) -> None:
     await _say(update, context, render.complexity_set(result, context.me.zone, now))
 
 
-async def attendance_button(update: Update, context: CaseContext) -> None:
+async def attendance_button(update: Update, context: CaseContext, press: Attendance) -> None:
     """[Attended] [No-show] [Rescheduled] under an attended? check."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
-    parts = query.data.split(":")
-    if len(parts) != 3 or not is_number(parts[1]) or parts[2] not in _ATTENDANCE:
-        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
-        return
     services = context.services
     result = await service.set_attendance(
         services.db,
         services.clock,
         nurse=context.me,
-        task_id=int(parts[1]),
-        status=_ATTENDANCE[parts[2]][1],
+        task_id=press.task_id,
+        status=AppointmentStatus(press.status),
     )
     if isinstance(result, service.Refusal):
         await query.answer(render.refusal(result))
@@ -902,20 +872,20 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
         ),
         CommandHandler("note", note_command, filters=filters.UpdateType.MESSAGE),
     ]
-    change = CallbackQueryHandler(change_button, pattern=r"^rc:[fn]:")
+    change = on_press(RecordAction, change_button, action=("follow_up", "note"))
     # How a contact went: also an entry, for contacts begun outside (start_contact_for_patient).
-    channel = CallbackQueryHandler(pick_channel, pattern=r"^ch:")
+    channel = on_press(ContactHow, pick_channel)
     return quiet_conversation(
         entry_points=[*commands, change, channel, MessageHandler(text, on_text)],
         states={
             Step.PATIENT: [
-                CallbackQueryHandler(pick_patient, pattern=r"^pk:"),
+                on_press(PatientPick, pick_patient),
                 MessageHandler(text, patient_text),
             ],
             Step.CHANNEL: [channel, MessageHandler(text, channel_text)],
             Step.WHEN: [MessageHandler(text, when_text)],
             Step.FOLLOW_UP: [
-                CallbackQueryHandler(follow_up_button, pattern=r"^fu:"),
+                on_press(FollowUpChoice, follow_up_button),
                 MessageHandler(text, follow_up_text),
             ],
             Step.NOTE: [MessageHandler(text, note_text)],
@@ -945,7 +915,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     )
     app.add_handler(MessageHandler(media & filters.UpdateType.MESSAGE, on_media))
     app.add_handler(conversation())
-    app.add_handler(CallbackQueryHandler(undo_button, pattern=r"^rc:u:"))
-    app.add_handler(CallbackQueryHandler(complexity_button, pattern=r"^rc:x:"))
-    app.add_handler(CallbackQueryHandler(attendance_button, pattern=r"^at:"))
-    app.add_handler(CallbackQueryHandler(stale_question, pattern=r"^(?:pk|ch|fu|rc):"))
+    app.add_handler(on_press(RecordAction, undo_button, action="undo"))
+    app.add_handler(on_press(EpisodeComplexity, complexity_button))
+    app.add_handler(on_press(Attendance, attendance_button))
+    closed = namespace_pattern(PatientPick, ContactHow, FollowUpChoice, RecordAction)
+    app.add_handler(CallbackQueryHandler(stale_question, pattern=closed))
