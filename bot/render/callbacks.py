@@ -179,7 +179,7 @@ class CallbackData:
     """One button family. Subclass as a frozen dataclass with `prefix=` and annotated fields."""
 
     prefix: ClassVar[str]
-    _fields: ClassVar[tuple[tuple[str, Codec], ...]]
+    codecs: ClassVar[tuple[tuple[str, Codec], ...]]
     _strict: ClassVar[re.Pattern[str]]
 
     def __init_subclass__(cls, *, prefix: str, **kwargs: Any) -> None:
@@ -189,15 +189,15 @@ class CallbackData:
         # Only the family's own fields: a class without annotations would see its base's.
         own = cls.__dict__.get("__annotations__", {})
         hints = get_type_hints(cls, vars(sys.modules[cls.__module__]), include_extras=True)
-        cls._fields = tuple((name, _codec(cls, name, hints[name])) for name in own)
-        segments = [re.escape(prefix), *(f"({codec.regex})" for _, codec in cls._fields)]
+        cls.codecs = tuple((name, _codec(cls, name, hints[name])) for name in own)
+        segments = [re.escape(prefix), *(f"({codec.regex})" for _, codec in cls.codecs)]
         cls._strict = re.compile(SEPARATOR.join(segments))
 
     def pack(self) -> str:
         """The callback data of this press (at most 64 bytes)."""
         segments = [
             self.prefix,
-            *(codec.encode(getattr(self, name)) for name, codec in self._fields),
+            *(codec.encode(getattr(self, name)) for name, codec in self.codecs),
         ]
         data = SEPARATOR.join(segments)
         assert len(data.encode()) <= MAX_BYTES, f"{type(self).__name__} packs to over 64 bytes"
@@ -213,7 +213,7 @@ class CallbackData:
         if match is None:
             return None
         values = {}
-        for (name, codec), text in zip(cls._fields, match.groups(), strict=True):
+        for (name, codec), text in zip(cls.codecs, match.groups(), strict=True):
             value = codec.decode(text)
             if value is None:
                 return None
@@ -226,7 +226,7 @@ class CallbackData:
         (`only` narrows them, e.g. `RecordAction.pattern(action="undo")`). It matches every
         press this family packs and none another family packs; `unpack` does the strict check."""
         segments = [re.escape(cls.prefix)]
-        for name, codec in cls._fields:
+        for name, codec in cls.codecs:
             if not isinstance(codec, Codes):
                 break
             narrowed = codec.only(only.pop(name)) if name in only else codec
