@@ -474,7 +474,8 @@ async def pick_goal(update: Update, context: CaseContext, press: GoalAction) -> 
     assert query is not None
     await query.answer()
     pending = _pending(context)
-    if "change" not in pending:
+    # A goal button of /plan ([Met] ...) pends a change too, but for a goal it already knows.
+    if "change" not in pending or "patient_id" not in pending:
         await _say(update, context, render.TIMED_OUT)
         return
     _clear(context)
