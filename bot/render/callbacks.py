@@ -4,8 +4,8 @@ with `unpack()`; nothing else writes or splits callback strings.
 
 The wire format is the family's prefix and one segment per field, joined by ":", e.g.
 `RecordAction("undo", RecordKind.CONTACT, 12).pack() == "rc:u:c:12"`. A field's codec (the
-`Annotated` metadata) says how it is written: `Id` (a row id, 1 to 18 ASCII digits), `Page`,
-`Token` (a one-time random token), `Clock` (HHMM) or a `Codes` table (a fixed set of values,
+`Annotated` metadata) says how it is written: `Id` (a row id, 1 to 18 ASCII digits), `Page`, `Days`,
+`Token` (a one-time random token), `TimeOfDay` (HHMM) or a `Codes` table (a fixed set of values,
 each with a short code). Fields carry opaque ids and codes only, never names or notes: button
 data travels through Telegram and is no place for patient data. Packed data fits Telegram's 64
 bytes with every field at its maximum (asserted).
@@ -114,7 +114,7 @@ class TokenCodec:
 
 
 @dataclass(frozen=True)
-class ClockCodec:
+class TimeOfDayCodec:
     """A time of day as HHMM."""
 
     regex: str = "(?:[01][0-9]|2[0-3])[0-5][0-9]"
@@ -166,10 +166,12 @@ def same(*values: str) -> Codes[str]:
 
 Id = Annotated[int, Number(1, 10**18 - 1)]
 """A row id: positive, up to 18 digits (a signed 64-bit column holds them all)."""
-Page = Annotated[int, Number(0, 9_999)]
-Days = Annotated[int, Number(1, 9_999)]
+Page = Annotated[int, Number(0, 999_999)]
+"""A list's page: /caseload N takes up to 6 digits."""
+Days = Annotated[int, Number(1, 99_999)]
+"""'Not reached in N days': the parser reads up to 999 months."""
 Token = Annotated[str, TokenCodec()]
-Clock = Annotated[time, ClockCodec()]
+TimeOfDay = Annotated[time, TimeOfDayCodec()]
 
 
 # -- the base class -----------------------------------------------------------------------------
@@ -602,7 +604,7 @@ class ZoneChoice(CallbackData, prefix="tz"):
 class DigestTime(CallbackData, prefix="dg"):
     """A morning digest time."""
 
-    at: Clock
+    at: TimeOfDay
 
 
 @dataclass(frozen=True)

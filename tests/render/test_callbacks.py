@@ -22,7 +22,6 @@ from bot.render.callbacks import (
     CallbackData,
     CancelMove,
     CaseloadPage,
-    ClockCodec,
     CloseGoal,
     Codec,
     Codes,
@@ -56,6 +55,7 @@ from bot.render.callbacks import (
     TaskListPage,
     TeamNurse,
     TeamNursePage,
+    TimeOfDayCodec,
     TokenCodec,
     TransferTo,
     ZoneChoice,
@@ -159,7 +159,7 @@ def _largest(family: type[CallbackData]) -> CallbackData:
         elif isinstance(codec, TokenCodec):
             values[name] = "x" * 16
         else:
-            assert isinstance(codec, ClockCodec)
+            assert isinstance(codec, TimeOfDayCodec)
             values[name] = time(23, 59)
     return family(**values)
 
@@ -210,7 +210,7 @@ MALFORMED = [
     "tk:x:5",
     "tk:d:5:5",
     "dga:5:",
-    "q:cl:10000",  # past the last page a list can have
+    "q:cl:1000000",  # past the last page a list can have
     "q:cl:-1",
     "q:rk:x:0",
     "q:nc:0:0",
