@@ -62,18 +62,14 @@ T = TypeVar("T", bound=Hashable)
 
 
 class Codec(Protocol):
-    """How one field is written as one segment of callback data."""
+    """How one field is written as one segment: `regex` (no capturing group, no separator)
+    says what a segment may look like; `decode` of a segment that matched it may still say
+    None (e.g. a number out of range)."""
 
     @property
-    def regex(self) -> str:
-        """What a segment may look like (no capturing groups, never the separator)."""
-        ...
-
+    def regex(self) -> str: ...
     def encode(self, value: Any) -> str: ...
-
-    def decode(self, text: str) -> Any | None:
-        """The value of a segment that matched `regex`; None if it is still not valid."""
-        ...
+    def decode(self, text: str) -> Any | None: ...
 
 
 @dataclass(frozen=True)
@@ -85,10 +81,8 @@ class Number:
 
     @property
     def regex(self) -> str:
-        digits = len(str(self.high))
-        return (
-            f"0|[1-9][0-9]{{0,{digits - 1}}}" if self.low == 0 else f"[1-9][0-9]{{0,{digits - 1}}}"
-        )
+        positive = f"[1-9][0-9]{{0,{len(str(self.high)) - 1}}}"
+        return f"0|{positive}" if self.low == 0 else positive
 
     def encode(self, value: int) -> str:
         assert self.low <= value <= self.high, f"{value} is out of range"
@@ -256,14 +250,14 @@ def _codec(cls: type, name: str, hint: Any) -> Codec:
 RecordPress = Literal["undo", "follow_up", "note"]
 RECORD_PRESSES: Codes[RecordPress] = Codes({"undo": "u", "follow_up": "f", "note": "n"})
 RECORD_KINDS = Codes(
-    {
-        RecordKind.CONTACT: "c",
-        RecordKind.APPOINTMENT: "a",
-        RecordKind.EPISODE: "e",
-        RecordKind.MED_REC: "m",
-    }
-)
+    {RecordKind.CONTACT: "c", RecordKind.APPOINTMENT: "a", RecordKind.EPISODE: "e",
+     RecordKind.MED_REC: "m"}
+)  # fmt: skip
 RISKS = Codes({Risk.HIGH: "h", Risk.MEDIUM: "m", Risk.LOW: "l"})
+ATTENDANCE = Codes(
+    {AppointmentStatus.ATTENDED: "a", AppointmentStatus.NO_SHOW: "n",
+     AppointmentStatus.RESCHEDULED: "r"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -288,16 +282,7 @@ class Attendance(CallbackData, prefix="at"):
     """[Attended] [No-show] [Rescheduled] under an attended? check (sent by the outbox)."""
 
     task_id: Id
-    status: Annotated[
-        AppointmentStatus,
-        Codes(
-            {
-                AppointmentStatus.ATTENDED: "a",
-                AppointmentStatus.NO_SHOW: "n",
-                AppointmentStatus.RESCHEDULED: "r",
-            }
-        ),
-    ]
+    status: Annotated[AppointmentStatus, ATTENDANCE]
 
 
 @dataclass(frozen=True)
@@ -310,16 +295,11 @@ class PatientPick(CallbackData, prefix="pk"):
 ContactWay = tuple[Channel, Outcome | None]
 """How a contact happened; the outcome only where the button says it (a call, no answer)."""
 CONTACT_WAYS: Codes[ContactWay] = Codes(
-    {
-        (Channel.PHONE, None): "phone",
-        (Channel.PHONE, Outcome.ATTEMPTED): "na",
-        (Channel.VISIT, None): "visit",
-        (Channel.VIDEO, None): "video",
-        (Channel.VOICEMAIL, None): "voicemail",
-        (Channel.TEXT, None): "text",
-        (Channel.EMAIL, None): "email",
-    }
-)
+    {(Channel.PHONE, None): "phone", (Channel.PHONE, Outcome.ATTEMPTED): "na",
+     (Channel.VISIT, None): "visit", (Channel.VIDEO, None): "video",
+     (Channel.VOICEMAIL, None): "voicemail", (Channel.TEXT, None): "text",
+     (Channel.EMAIL, None): "email"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -449,26 +429,17 @@ class CancelMove(CallbackData, prefix="q:xx"):
 # -- patients (handlers/patients.py) ---------------------------------------------------------------
 
 PatientPress = Literal["card", "risk", "conditions", "mrn", "close", "close_ok", "transfer"]
+PATIENT_PRESSES: Codes[PatientPress] = Codes(
+    {"card": "card", "risk": "risk", "conditions": "cond", "mrn": "mrn", "close": "close",
+     "close_ok": "closeok", "transfer": "xfer"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class PatientAction(CallbackData, prefix="pt"):
     """A card's buttons, [Open card] and [Yes, close the case]: one patient id each."""
 
-    action: Annotated[
-        PatientPress,
-        Codes(
-            {
-                "card": "card",
-                "risk": "risk",
-                "conditions": "cond",
-                "mrn": "mrn",
-                "close": "close",
-                "close_ok": "closeok",
-                "transfer": "xfer",
-            }
-        ),
-    ]
+    action: Annotated[PatientPress, PATIENT_PRESSES]
     patient_id: Id
 
 
@@ -552,20 +523,16 @@ class PlanNote(CallbackData, prefix="cn"):
     patient_id: Id
 
 
+REFERRAL_MOVES = Codes(
+    {ReferralStatus.SCHEDULED: "s", ReferralStatus.COMPLETED: "c", ReferralStatus.DECLINED: "x"}
+)
+
+
 @dataclass(frozen=True)
 class MoveReferral(CallbackData, prefix="rf"):
     """[Scheduled] [Completed] [Declined] under /referrals."""
 
-    status: Annotated[
-        ReferralStatus,
-        Codes(
-            {
-                ReferralStatus.SCHEDULED: "s",
-                ReferralStatus.COMPLETED: "c",
-                ReferralStatus.DECLINED: "x",
-            }
-        ),
-    ]
+    status: Annotated[ReferralStatus, REFERRAL_MOVES]
     referral_id: Id
 
 
