@@ -35,10 +35,11 @@ from bot.render import patients as patient_render  # noqa: E402
 from bot.render import queries as render  # noqa: E402
 from bot.services import patients as patient_service  # noqa: E402
 from bot.services import queries as service  # noqa: E402
+from bot.vocab import PatientStatus  # noqa: E402
 from storage.audit import record_audit  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Base, Nurse, Patient, PatientStatus  # noqa: E402
+from storage.models import Base, Nurse, Patient  # noqa: E402
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION = "## Caseload queries"

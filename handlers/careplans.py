@@ -48,8 +48,8 @@ from bot.services import careplans as plans
 from bot.services import referrals, resources
 from bot.services.patients import find_patients
 from bot.services.records import Source
+from bot.vocab import ReferralStatus, ResourceKind
 from handlers.common import is_number, quiet_conversation
-from storage.models import ReferralStatus, ResourceKind
 
 PENDING_KEY = "careplans.pending"
 PATIENT_CHOICE_KEY = "careplans.patient_choice"

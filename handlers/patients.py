@@ -36,8 +36,8 @@ from bot.render import patients as render
 from bot.render.patients import PatientCard
 from bot.services import patients as service
 from bot.services.records import Source
+from bot.vocab import Risk
 from handlers.common import is_number, quiet_conversation
-from storage.models import Risk
 
 log = logging.getLogger(__name__)
 

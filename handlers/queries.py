@@ -26,7 +26,7 @@ from bot.render import queries as render
 from bot.render.queries import Rendered
 from bot.services import charts, exports
 from bot.services import queries as service
-from storage.models import Risk
+from bot.vocab import Risk
 
 CALLBACK = re.compile(r"^q:([a-z]{2})((?::\d{1,18}|:[hml])*)$")
 RISK_CODES = {"h": Risk.HIGH, "m": Risk.MEDIUM, "l": Risk.LOW}

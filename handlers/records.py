@@ -58,9 +58,9 @@ from bot.parsing.careplans import (
 )
 from bot.render import records as render
 from bot.services import records as service
+from bot.vocab import AppointmentStatus, Channel, Complexity, Outcome, Party
 from handlers import careplans, patients, queries
 from handlers.common import is_number, quiet_conversation
-from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party
 
 RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
 CARE_PLAN_INTENTS = (

@@ -31,25 +31,27 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocab import (
+    AppointmentStatus,
+    DeliveryStatus,
+    GoalStatus,
+    Outcome,
+    PatientStatus,
+    Risk,
+    TaskStatus,
+)
 from storage.careplans import OPEN_REFERRAL
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     CareGoal,
     Contact,
     Delivery,
-    DeliveryStatus,
     Episode,
-    GoalStatus,
     MedicationReconciliation,
     Nurse,
-    Outcome,
     Patient,
-    PatientStatus,
     Referral,
-    Risk,
     Task,
-    TaskStatus,
 )
 from storage.types import UTCDateTime
 

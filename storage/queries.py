@@ -19,20 +19,15 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Integer, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocab import AppointmentStatus, Outcome, PatientStatus, Risk, TaskKind, TaskStatus
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     Contact,
     Episode,
     MedicationReconciliation,
     Nurse,
-    Outcome,
     Patient,
-    PatientStatus,
-    Risk,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 from storage.types import UTCDateTime
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocab import Outcome, PatientStatus, TaskKind, TaskStatus
 from storage.models import (
     Appointment,
     Contact,
@@ -21,12 +22,8 @@ from storage.models import (
     InboundMessage,
     MedicationReconciliation,
     Note,
-    Outcome,
     Patient,
-    PatientStatus,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 
 Record = Contact | Appointment | Episode | MedicationReconciliation | Note

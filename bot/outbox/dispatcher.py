@@ -50,25 +50,14 @@ from bot.render.reminders import (
     task_callback,
 )
 from bot.services.records import AttendanceCheck
+from bot.vocab import DeliveryKind, DeliveryStatus, Role, TaskKind, TaskStatus
 from storage import careplans as careplan_store
 from storage import deliveries as outbox
 from storage import digest as digest_store
 from storage import queries as query_store
 from storage.audit import record_audit
 from storage.db import Database, DatabaseUnavailable
-from storage.models import (
-    Appointment,
-    Contact,
-    Delivery,
-    DeliveryKind,
-    DeliveryStatus,
-    Nurse,
-    Patient,
-    Role,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from storage.models import Appointment, Contact, Delivery, Nurse, Patient, Task
 
 log = logging.getLogger(__name__)
 

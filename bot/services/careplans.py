@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.parsing.careplans import GoalChange
+from bot.vocab import GoalStatus
 from storage import audit
 from storage import careplans as store
 from storage import records as record_store
 from storage.db import Database
-from storage.models import CareGoal, GoalStatus, Patient
+from storage.models import CareGoal, Patient
 
 GOAL_MATCH_CUTOFF = 60.0
 """rapidfuzz token_set_ratio an outcome needs to pick one of several active goals."""

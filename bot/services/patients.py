@@ -34,11 +34,12 @@ from bot.render.patients import (
     TimelineLine,
 )
 from bot.services.careplans import MessageKey, remember
+from bot.vocab import PatientStatus, Risk
 from storage import patients as repo
 from storage import records as record_store
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Patient, PatientStatus, Risk
+from storage.models import Patient
 
 TIMELINE_LENGTH = 8
 LEDGER_KIND = "patient"

@@ -22,11 +22,12 @@ from bot.app.context import NurseView
 from bot.care import end_of_local_day, start_of_local_day
 from bot.config import Config
 from bot.services import charts
+from bot.vocab import PatientStatus, Risk
 from storage import patients as patient_repo
 from storage import queries as repo
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Nurse, PatientStatus, Risk, Team
+from storage.models import Nurse, Team
 
 CASELOAD_PAGE = 10
 TASK_PAGE = 8

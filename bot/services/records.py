@@ -25,25 +25,19 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.parsing import PatientRef, When
 from bot.services import referrals
+from bot.vocab import AppointmentStatus, Channel, Complexity, Outcome, Party, TaskKind, TaskStatus
 from storage import audit
 from storage import patients as patient_store
 from storage import records as store
 from storage.db import Database
 from storage.models import (
     Appointment,
-    AppointmentStatus,
-    Channel,
-    Complexity,
     Contact,
     Episode,
     MedicationReconciliation,
     Note,
-    Outcome,
-    Party,
     Patient,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 
 CHANGE_WINDOW = timedelta(hours=48)

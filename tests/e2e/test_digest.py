@@ -10,19 +10,9 @@ from sqlalchemy import update
 
 from bot.care import end_of_local_day
 from bot.outbox.dispatcher import Dispatcher, digest_instant, is_day_off
+from bot.vocab import AppointmentStatus, Channel, DeliveryKind, Outcome, TaskKind, TaskStatus
 from storage.db import Database
-from storage.models import (
-    Appointment,
-    AppointmentStatus,
-    Channel,
-    Contact,
-    DeliveryKind,
-    Nurse,
-    Outcome,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from storage.models import Appointment, Contact, Nurse, Task
 from tests.harness import Harness
 from tests.reminder_support import CHICAGO, add_patient, deliveries, nurse_row, run_pass
 

@@ -9,23 +9,25 @@ import pytest
 from sqlalchemy import select
 
 from bot.render import patients as render
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Outcome,
+    Party,
+    PatientStatus,
+    Risk,
+    TaskKind,
+    TaskStatus,
+)
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     AuditEvent,
-    Channel,
     Contact,
     Episode,
     MedicationReconciliation,
     Nurse,
-    Outcome,
-    Party,
     Patient,
-    PatientStatus,
-    Risk,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 from storage.patients import create_patient
 from tests.fakes.telegram import Call, FakeUser

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from bot.render import records as render
+from bot.vocab import AppointmentStatus, TaskKind, TaskStatus
 from storage import patients
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     AuditEvent,
     Contact,
     Episode,
@@ -23,8 +23,6 @@ from storage.models import (
     Note,
     Nurse,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness

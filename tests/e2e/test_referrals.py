@@ -11,16 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.care import end_of_local_day, local_time_on
-from storage.models import (
-    Appointment,
-    AuditEvent,
-    Contact,
-    Referral,
-    ReferralStatus,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from bot.vocab import ReferralStatus, TaskKind, TaskStatus
+from storage.models import Appointment, AuditEvent, Contact, Referral, Task
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
 from tests.reminder_support import CHICAGO, add_patient, run_pass

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from bot.outbox.dispatcher import Dispatcher
-from storage.models import DeliveryStatus, Nurse, TaskKind
+from bot.vocab import DeliveryStatus, TaskKind
+from storage.models import Nurse
 from tests.harness import Harness
 from tests.reminder_support import (
     CHICAGO,
@@ -195,7 +196,7 @@ async def test_routine_reminders_wait_for_quiet_hours_to_end_urgent_ones_do_not(
 async def test_a_nurse_who_blocked_the_bot_is_marked_unreachable_and_her_supervisor_told(
     harness: Harness,
 ) -> None:
-    from storage.models import Role
+    from bot.vocab import Role
 
     sup = await harness.enroll("Sue", role=Role.SUPERVISOR)
     ana = await harness.enroll("Ana")
@@ -284,7 +285,7 @@ async def test_reminders_command_lists_upcoming_and_done_and_snooze_by_number(
 async def test_a_tcm_contact_about_to_lapse_is_escalated_to_the_supervisor(
     harness: Harness,
 ) -> None:
-    from storage.models import Role
+    from bot.vocab import Role
 
     sue = await harness.enroll("Sue", role=Role.SUPERVISOR)
     ana = await harness.enroll("Ana")

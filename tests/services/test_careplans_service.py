@@ -20,20 +20,10 @@ from bot.parsing.careplans import GoalChange
 from bot.services import careplans as plans
 from bot.services import records, referrals, resources
 from bot.services.enrollment import view_of
+from bot.vocab import ReferralStatus, ResourceKind, TaskKind, TaskStatus
 from storage import patients
 from storage.db import Database
-from storage.models import (
-    AuditEvent,
-    CareGoal,
-    Nurse,
-    Referral,
-    ReferralStatus,
-    ResourceKind,
-    Task,
-    TaskKind,
-    TaskStatus,
-    Team,
-)
+from storage.models import AuditEvent, CareGoal, Nurse, Referral, Task, Team
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 24 Nov 2026, 09:00 in Chicago

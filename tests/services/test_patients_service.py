@@ -13,25 +13,19 @@ from bot.parsing import Caseload, PatientRef
 from bot.render import patients as render
 from bot.services import patients as service
 from bot.services.enrollment import view_of
-from storage.audit import verify_chain
-from storage.db import Database
-from storage.models import (
-    AuditEvent,
+from bot.vocab import (
     Channel,
-    Contact,
-    Delivery,
     DeliveryKind,
     DeliveryStatus,
-    Nurse,
     Outcome,
-    Patient,
     PatientStatus,
     Risk,
-    Task,
     TaskKind,
     TaskStatus,
-    Team,
 )
+from storage.audit import verify_chain
+from storage.db import Database
+from storage.models import AuditEvent, Contact, Delivery, Nurse, Patient, Task, Team
 
 NOW = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
 

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from bot.app.context import NurseView
 from bot.ops.seed import SIZES, seed
 from bot.services import queries as service
+from bot.vocab import Risk, Role, TaskKind
 from storage.db import Database
-from storage.models import AuditEvent, Contact, Nurse, Patient, Risk, Role, Task, TaskKind, Team
+from storage.models import AuditEvent, Contact, Nurse, Patient, Task, Team
 
 NOW = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
 

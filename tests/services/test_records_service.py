@@ -17,20 +17,10 @@ from bot.config import Config
 from bot.parsing import When
 from bot.services import records as service
 from bot.services.enrollment import view_of
+from bot.vocab import AppointmentStatus, Channel, Complexity, Outcome, Party, TaskKind, TaskStatus
 from storage import patients
 from storage.db import Database
-from storage.models import (
-    AppointmentStatus,
-    AuditEvent,
-    Channel,
-    Complexity,
-    Nurse,
-    Outcome,
-    Party,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from storage.models import AuditEvent, Nurse, Task
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 24 Nov 2026, 09:00 in Chicago
