@@ -34,7 +34,6 @@ from telegram.ext import (
 from bot.app.context import CaseContext
 from bot.parsing.careplans import (
     CarePlanIntent,
-    GoalChange,
     GoalIntent,
     ReferralIntent,
     ReferralStatusIntent,
@@ -48,7 +47,7 @@ from bot.services import careplans as plans
 from bot.services import referrals, resources
 from bot.services.patients import find_patients
 from bot.services.records import Source
-from bot.vocab import ReferralStatus, ResourceKind
+from bot.vocab import GoalStatus, ReferralStatus, ResourceKind
 from handlers.common import is_number, quiet_conversation
 
 PENDING_KEY = "careplans.pending"
@@ -60,7 +59,7 @@ CHOICE_TIMEOUT = timedelta(seconds=CONVERSATION_TIMEOUT)
 MAX_GOAL_ROWS = 40
 """Keyboard rows for goals under /plan (Telegram allows 100 buttons per keyboard)."""
 
-_CHANGES = {"m": GoalChange.MET, "n": GoalChange.NOT_MET, "d": GoalChange.DISCONTINUED}
+_CHANGES = {"m": GoalStatus.MET, "n": GoalStatus.NOT_MET, "d": GoalStatus.DISCONTINUED}
 _CHANGE_LABELS = {"m": render.MET, "n": render.NOT_MET, "d": render.DISCONTINUE}
 _REFERRAL_MOVES = {
     "s": (render.SCHEDULED, ReferralStatus.SCHEDULED),
@@ -316,7 +315,7 @@ async def _move_referral(
 ) -> None:
     """Move the referral the message names; ask which one when several fit."""
     services = context.services
-    status = ReferralStatus(intent.status.value)
+    status = intent.status
     result = await referrals.move_referral(
         services.db, services.clock, nurse=context.me, source=source, patient_id=patient_id,
         to_whom=intent.to_whom, specialty=intent.specialty, status=status,
@@ -425,7 +424,7 @@ async def _after_close(
     update: Update,
     context: CaseContext,
     result: plans.GoalSaved | plans.GoalChoice | plans.Refusal,
-    change: GoalChange,
+    change: GoalStatus,
     outcome: str,
 ) -> None:
     if isinstance(result, plans.GoalChoice):
@@ -461,7 +460,7 @@ async def pick_goal(update: Update, context: CaseContext) -> None:
         return
     _clear(context)
     services = context.services
-    change = GoalChange(pending["change"])
+    change = GoalStatus(pending["change"])
     outcome = str(pending.get("outcome", ""))
     result = await plans.close_goal(
         services.db, services.clock, nurse=context.me, source=None,
@@ -639,7 +638,7 @@ async def outcome_text(update: Update, context: CaseContext) -> int:
     _clear(context)
     services = context.services
     goal_id = int(pending["goal_id"])
-    change = GoalChange(pending["change"])
+    change = GoalStatus(pending["change"])
     result = await plans.close_goal(
         services.db, services.clock, nurse=context.me, source=Source(message.chat_id,
         message.message_id), patient_id=None, change=change, outcome=outcome,

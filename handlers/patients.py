@@ -217,7 +217,7 @@ async def _add(
         now=_now(context),
         name=intent.name,
         mrn=intent.mrn,
-        risk=Risk(intent.risk.value) if intent.risk else None,
+        risk=intent.risk,
         conditions=intent.conditions,
         allow_duplicate=allow_duplicate,
         source=source,

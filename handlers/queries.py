@@ -21,12 +21,12 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.app.context import CaseContext
-from bot.parsing import QueryIntent, QueryKind
+from bot.parsing import QueryIntent
 from bot.render import queries as render
 from bot.render.queries import Rendered
 from bot.services import charts, exports
 from bot.services import queries as service
-from bot.vocab import Risk
+from bot.vocab import QueryKind, Risk
 
 CALLBACK = re.compile(r"^q:([a-z]{2})((?::\d{1,18}|:[hml])*)$")
 RISK_CODES = {"h": Risk.HIGH, "m": Risk.MEDIUM, "l": Risk.LOW}
@@ -665,7 +665,7 @@ async def answer_query(update: Update, context: CaseContext, intent: QueryIntent
     elif kind == QueryKind.WEEK:
         await show_week(update, context)
     elif kind == QueryKind.CASELOAD:
-        risk = Risk(intent.risk.value) if intent.risk is not None else None
+        risk = intent.risk
         await show_caseload(update, context, risk=risk)
     elif kind == QueryKind.NOT_CONTACTED:
         await show_not_reached(update, context, days=intent.days or DEFAULT_NOT_REACHED_DAYS)

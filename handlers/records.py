@@ -41,12 +41,8 @@ from bot.parsing import (
     NewPatientIntent,
     PatientRef,
     QueryIntent,
-    QueryKind,
     When,
     parse,
-)
-from bot.parsing import (
-    Party as ParsedParty,
 )
 from bot.parsing.careplans import (
     CarePlanIntent,
@@ -58,7 +54,7 @@ from bot.parsing.careplans import (
 )
 from bot.render import records as render
 from bot.services import records as service
-from bot.vocab import AppointmentStatus, Channel, Complexity, Outcome, Party
+from bot.vocab import AppointmentStatus, Channel, Complexity, Outcome, Party, QueryKind
 from handlers import careplans, patients, queries
 from handlers.common import is_number, quiet_conversation
 
@@ -315,7 +311,7 @@ async def _route(
             patient=intent.patient,
         )
         if isinstance(intent, ContactIntent) and intent.channel is not None:
-            draft.channel = Channel(intent.channel.value)
+            draft.channel = intent.channel
         return await _advance(update, context, draft)
     message = update.effective_message
     if message is not None and _looks_like_question(message.text or ""):
@@ -408,7 +404,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
     if isinstance(intent, ContactIntent):
         channel = draft.channel or Channel.PHONE
         outcome = draft.outcome or (
-            Outcome(intent.outcome.value)
+            intent.outcome
             if intent.outcome is not None
             else Outcome.ATTEMPTED
             if channel == Channel.VOICEMAIL
@@ -416,7 +412,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
         )
         result = await service.log_contact(
             db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            channel=channel, outcome=outcome, with_whom=Party(intent.with_whom.value),
+            channel=channel, outcome=outcome, with_whom=intent.with_whom,
             occurred_at=intent.occurred_at.at, follow_up=intent.follow_up, note=intent.note,
             command=command,
         )  # fmt: skip
@@ -431,7 +427,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
         result = await service.log_discharge(
             db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
             discharged_on=intent.discharged, facility=intent.facility or "",
-            complexity=None if intent.complexity is None else Complexity(intent.complexity.value),
+            complexity=intent.complexity,
             note=intent.note, command=command,
         )  # fmt: skip
     elif isinstance(intent, MedRecIntent):
@@ -536,7 +532,7 @@ async def start_contact_for_patient(update: Update, context: CaseContext, patien
     now = context.services.clock.now()
     intent = ContactIntent(
         patient=patient, candidates=(), patient_text=patient.name, channel=None, outcome=None,
-        with_whom=ParsedParty.PATIENT, occurred_at=When(now, has_time=True), follow_up=None,
+        with_whom=Party.PATIENT, occurred_at=When(now, has_time=True), follow_up=None,
         attempts=1, note="",
     )  # fmt: skip
     _keep(context, Draft(kind="contact", intent=intent, patient=patient))
@@ -564,9 +560,9 @@ async def channel_text(update: Update, context: CaseContext) -> int:
         and typed.patient is None
         and not typed.patient_text
     ):
-        draft.channel = Channel(typed.channel.value)
+        draft.channel = typed.channel
         if typed.outcome is not None:
-            draft.outcome = Outcome(typed.outcome.value)
+            draft.outcome = typed.outcome
         return await _advance(update, context, draft)
     if await _is_new_entry(context, text):
         return await _switch_to_new_message(update, context, draft)

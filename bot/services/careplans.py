@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app.context import NurseView
 from bot.clock import Clock
-from bot.parsing.careplans import GoalChange
 from bot.vocab import GoalStatus
 from storage import audit
 from storage import careplans as store
@@ -49,13 +48,6 @@ class MessageKey(Protocol):
 
     @property
     def message_id(self) -> int: ...
-
-
-_STATUS = {
-    GoalChange.MET: GoalStatus.MET,
-    GoalChange.NOT_MET: GoalStatus.NOT_MET,
-    GoalChange.DISCONTINUED: GoalStatus.DISCONTINUED,
-}
 
 
 @dataclass(frozen=True)
@@ -235,7 +227,7 @@ async def close_goal(
     nurse: NurseView,
     source: MessageKey | None,
     patient_id: int | None,
-    change: GoalChange,
+    change: GoalStatus,
     outcome: str,
     goal_id: int | None = None,
     hint: str = "",
@@ -246,6 +238,8 @@ async def close_goal(
     Without ``goal_id`` the goal is the only active one, or the one the outcome (or ``hint``)
     reads like; otherwise the active goals come back to choose from.
     """
+    if change is GoalStatus.ACTIVE:
+        raise ValueError("a goal closes as met, not met or discontinued")
     now = clock.now()
     async with db.uow() as session:
         if patient_id is None and goal_id is not None:
@@ -275,7 +269,7 @@ async def close_goal(
                 )
             goal = picked
         prior = {"status": goal.status.value, "outcome": goal.outcome}
-        goal.status = _STATUS[change]
+        goal.status = change
         goal.outcome = outcome[:2000]
         goal.closed_at = now
         goal.updated_at = now

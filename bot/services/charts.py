@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import care
+from bot.vocab import Complexity, TaskKind
 
 CHART_DAYS = 28
 RISK_ORDER = ("high", "medium", "low")
@@ -94,9 +95,9 @@ def tcm_compliance(
     for d in discharges:
         if d.discharged_on < today - timedelta(days=within_days) or d.discharged_on > today:
             continue
-        complexity = care.Complexity(d.complexity) if d.complexity else None
+        complexity = Complexity(d.complexity) if d.complexity else None
         specs = care.transition_tasks(d.discharged_on, complexity, zone, calendar, rules)
-        deadline = next(s.due_at for s in specs if s.kind == care.TaskKind.TCM_CONTACT)
+        deadline = next(s.due_at for s in specs if s.kind == TaskKind.TCM_CONTACT)
         start = care.start_of_local_day(d.discharged_on, zone)
         ok = d.first_reached_at is not None and start <= d.first_reached_at <= deadline
         if not ok and deadline > now:

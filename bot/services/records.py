@@ -385,11 +385,7 @@ async def log_discharge(
         )
         await store.add_record(session, episode)
         specs = care.transition_tasks(
-            discharged_on,
-            None if complexity is None else care.Complexity(complexity.value),
-            zone,
-            business_calendar(config),
-            care_rules(config),
+            discharged_on, complexity, zone, business_calendar(config), care_rules(config)
         )
         created = []
         for spec in specs:
@@ -397,8 +393,8 @@ async def log_discharge(
                 session,
                 nurse_id=nurse.id,
                 patient_id=patient.id,
-                kind=TaskKind(spec.kind.value),
-                title=_TASK_TITLES[TaskKind(spec.kind.value)],
+                kind=spec.kind,
+                title=_TASK_TITLES[spec.kind],
                 due_at=spec.due_at,
                 window_start=spec.opens_at,
                 remind_at=care.local_time_on(
@@ -678,10 +674,10 @@ async def set_complexity(
         prior_complexity = None if episode.complexity is None else episode.complexity.value
         episode.complexity = complexity
         specs = {
-            TaskKind(s.kind.value): s
+            s.kind: s
             for s in care.transition_tasks(
                 episode.discharged_on,
-                care.Complexity(complexity.value),
+                complexity,
                 zone,
                 business_calendar(config),
                 care_rules(config),

@@ -16,11 +16,10 @@ from bot.care import end_of_local_day, local_time_on
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, load_config
 from bot.parsing import When
-from bot.parsing.careplans import GoalChange
 from bot.services import careplans as plans
 from bot.services import records, referrals, resources
 from bot.services.enrollment import view_of
-from bot.vocab import ReferralStatus, ResourceKind, TaskKind, TaskStatus
+from bot.vocab import GoalStatus, ReferralStatus, ResourceKind, TaskKind, TaskStatus
 from storage import patients
 from storage.db import Database
 from storage.models import AuditEvent, CareGoal, Nurse, Referral, Task, Team
@@ -83,7 +82,7 @@ async def test_goal_closed_is_audited_with_its_prior_status(
     )  # fmt: skip
     assert isinstance(saved, plans.GoalSaved)
     closed = await plans.close_goal(
-        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalChange.NOT_MET,
+        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalStatus.NOT_MET,
         outcome="A1c 9.1",
     )  # fmt: skip
     assert isinstance(closed, plans.GoalSaved)
@@ -92,7 +91,7 @@ async def test_goal_closed_is_audited_with_its_prior_status(
     assert event.detail["prior"] == {"status": "active", "outcome": ""}
     assert event.patient_id == maria
     again = await plans.close_goal(
-        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalChange.MET, outcome="",
+        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalStatus.MET, outcome="",
         goal_id=saved.goal.id,
     )  # fmt: skip
     assert again == plans.Refusal.ALREADY_ANSWERED
@@ -108,7 +107,7 @@ async def test_the_outcome_picks_among_several_goals_or_asks(
             db, clock, nurse=ana, source=None, patient_id=maria, text=text, target_on=None
         )
     picked = await plans.close_goal(
-        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalChange.MET,
+        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalStatus.MET,
         outcome="walking 20 min daily",
     )  # fmt: skip
     assert isinstance(picked, plans.GoalSaved)
@@ -117,7 +116,7 @@ async def test_the_outcome_picks_among_several_goals_or_asks(
         db, clock, nurse=ana, source=None, patient_id=maria, text="no ER visits", target_on=None
     )
     choice = await plans.close_goal(
-        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalChange.DISCONTINUED,
+        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalStatus.DISCONTINUED,
         outcome="moved away",
     )  # fmt: skip
     assert isinstance(choice, plans.GoalChoice)
@@ -135,7 +134,7 @@ async def test_goals_refuse_another_nurses_patient_and_no_active_goal(
     )
     assert refused == plans.Refusal.NO_PATIENT
     none = await plans.close_goal(
-        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalChange.MET, outcome=""
+        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalStatus.MET, outcome=""
     )
     assert none == plans.Refusal.NO_GOAL
     assert await plans.plan(db, clock, nurse=bea, patient_id=maria) == plans.Refusal.NOT_FOUND
