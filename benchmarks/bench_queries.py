@@ -27,6 +27,8 @@ import asyncpg
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 
+from bot.vocab import Refusal
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app.context import NurseView  # noqa: E402
@@ -109,7 +111,7 @@ def _cases(db: Database, nurse: NurseView, pid: int) -> dict[str, Callable[[], A
 
     async def patient() -> None:
         card = await patient_service.patient_card(db, nurse, pid, now=datetime.now(tz=UTC))
-        assert not isinstance(card, patient_service.Refusal)
+        assert not isinstance(card, Refusal)
         patient_render.render_card(card)
 
     async def baseline() -> None:

@@ -45,9 +45,9 @@ from bot.parsing.intents import PatientRef
 from bot.render import careplans as render
 from bot.services import careplans as plans
 from bot.services import referrals, resources
+from bot.services.ledger import MessageKey
 from bot.services.patients import find_patients
-from bot.services.records import Source
-from bot.vocab import GoalStatus, ReferralStatus, ResourceKind
+from bot.vocab import GoalStatus, ReferralStatus, Refusal, ResourceKind
 from handlers.common import is_number, quiet_conversation
 
 PENDING_KEY = "careplans.pending"
@@ -81,7 +81,7 @@ class PendingPatient:
     token: str
     candidates: tuple[PatientRef, ...]
     intent: PatientIntent | None
-    source: Source | None
+    source: MessageKey | None
     asked_at: datetime
 
     @property
@@ -96,7 +96,7 @@ class PendingReferral:
     token: str
     status: ReferralStatus
     referral_ids: tuple[int, ...]
-    source: Source | None
+    source: MessageKey | None
     asked_at: datetime
 
     @property
@@ -148,7 +148,7 @@ def _today(context: CaseContext) -> date:
 
 
 async def handle_intent(
-    update: Update, context: CaseContext, intent: CarePlanIntent, source: Source | None
+    update: Update, context: CaseContext, intent: CarePlanIntent, source: MessageKey | None
 ) -> None:
     """Save or answer a goal, referral, referral status, resource search or resource given;
     with several patients of that name, ask which one with buttons first."""
@@ -171,7 +171,7 @@ async def _carry_out(
     context: CaseContext,
     intent: PatientIntent,
     patient_id: int,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     """Save a care-plan message about one known patient, and reply after the commit."""
     services, nurse = context.services, context.me
@@ -189,7 +189,7 @@ async def _carry_out(
             patient_id=patient_id, to_whom=intent.to_whom, specialty=intent.specialty,
             reason=intent.reason, sent_on=intent.sent_on,
         )  # fmt: skip
-        if isinstance(result, plans.Refusal):
+        if isinstance(result, Refusal):
             await _say(update, context, render.refusal(result))
             return
         await _say(
@@ -209,7 +209,7 @@ async def _carry_out(
             services.db, services.clock, nurse=nurse, source=source, patient_id=patient_id,
             resource_text=intent.resource, given_on=intent.given_on,
         )  # fmt: skip
-        if isinstance(given, plans.Refusal):
+        if isinstance(given, Refusal):
             await _say(update, context, render.refusal(given))
             return
         await _say(
@@ -233,7 +233,7 @@ async def _ask_patient(
     written: str | None,
     candidates: tuple[PatientRef, ...],
     intent: PatientIntent | None,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     """Keep the action pending and show one button per candidate patient."""
     token = _remember_choice(
@@ -311,7 +311,7 @@ async def _move_referral(
     context: CaseContext,
     intent: ReferralStatusIntent,
     patient_id: int,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     """Move the referral the message names; ask which one when several fit."""
     services = context.services
@@ -320,7 +320,7 @@ async def _move_referral(
         services.db, services.clock, nurse=context.me, source=source, patient_id=patient_id,
         to_whom=intent.to_whom, specialty=intent.specialty, status=status,
     )  # fmt: skip
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
     elif isinstance(result, referrals.NoMatchingReferral):
         reply = render.no_matching_referral(
@@ -377,7 +377,7 @@ async def referral_choice_button(update: Update, context: CaseContext) -> None:
         services.db, services.clock, nurse=context.me, referral_id=referral_id,
         status=pending.status, command="text", source=pending.source,
     )  # fmt: skip
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     await _say(
@@ -390,7 +390,7 @@ async def _goal(
     context: CaseContext,
     intent: GoalIntent,
     patient_id: int,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     services, nurse = context.services, context.me
     if intent.change is None:
@@ -398,7 +398,7 @@ async def _goal(
             services.db, services.clock, nurse=nurse, source=source, patient_id=patient_id,
             text=intent.text, target_on=intent.target,
         )  # fmt: skip
-        if isinstance(saved, plans.Refusal):
+        if isinstance(saved, Refusal):
             await _say(update, context, render.refusal(saved))
             return
         await _say(
@@ -423,7 +423,7 @@ async def _goal(
 async def _after_close(
     update: Update,
     context: CaseContext,
-    result: plans.GoalSaved | plans.GoalChoice | plans.Refusal,
+    result: plans.GoalSaved | plans.GoalChoice | Refusal,
     change: GoalStatus,
     outcome: str,
 ) -> None:
@@ -438,7 +438,7 @@ async def _after_close(
             update, context, render.which_goal(result.patient_name), InlineKeyboardMarkup(buttons)
         )
         return
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     goal = result.goal
@@ -495,7 +495,7 @@ async def _show_plan(update: Update, context: CaseContext, patient_id: int) -> N
     """The patient's care plan with its goal and note buttons."""
     services, nurse = context.services, context.me
     view = await plans.plan(services.db, services.clock, nurse=nurse, patient_id=patient_id)
-    if isinstance(view, plans.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, render.refusal(view))
         return
     text = render.render_plan(
@@ -579,7 +579,7 @@ async def intervention_text(update: Update, context: CaseContext) -> int:
     saved = await plans.add_intervention(
         services.db, services.clock, nurse=context.me, goal_id=goal_id, text=text
     )
-    if isinstance(saved, plans.Refusal):
+    if isinstance(saved, Refusal):
         await _say(update, context, render.refusal(saved))
     else:
         await _say(update, context, render.intervention_saved(saved.patient_name, text))
@@ -603,7 +603,7 @@ async def note_text(update: Update, context: CaseContext) -> int:
     saved = await plans.add_progress_note(
         services.db, services.clock, nurse=context.me, patient_id=patient_id, text=text
     )
-    if isinstance(saved, plans.Refusal):
+    if isinstance(saved, Refusal):
         await _say(update, context, render.refusal(saved))
     else:
         await _say(update, context, render.note_saved(saved.patient_name))
@@ -640,7 +640,7 @@ async def outcome_text(update: Update, context: CaseContext) -> int:
     goal_id = int(pending["goal_id"])
     change = GoalStatus(pending["change"])
     result = await plans.close_goal(
-        services.db, services.clock, nurse=context.me, source=Source(message.chat_id,
+        services.db, services.clock, nurse=context.me, source=MessageKey(message.chat_id,
         message.message_id), patient_id=None, change=change, outcome=outcome,
         goal_id=goal_id, command="plan",
     )  # fmt: skip
@@ -685,7 +685,7 @@ async def referral_button(update: Update, context: CaseContext) -> None:
         services.db, services.clock, nurse=context.me, referral_id=int(parts[2]),
         status=_REFERRAL_MOVES[parts[1]][1],
     )  # fmt: skip
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     await _say(

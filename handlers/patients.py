@@ -35,8 +35,8 @@ from bot.render import messages
 from bot.render import patients as render
 from bot.render.patients import PatientCard
 from bot.services import patients as service
-from bot.services.records import Source
-from bot.vocab import Risk
+from bot.services.ledger import MessageKey
+from bot.vocab import Refusal, Risk
 from handlers.common import is_number, quiet_conversation
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,10 @@ MAX_CANDIDATES = 8
 RISK_CODES = {"h": Risk.HIGH, "m": Risk.MEDIUM, "l": Risk.LOW}
 
 REFUSALS = {
-    service.Refusal.NOT_FOUND: render.STALE,
-    service.Refusal.NOT_YOURS: render.NOT_YOURS,
-    service.Refusal.CLOSED: "That case is closed, so nothing was changed.",
-    service.Refusal.NOT_TEAMMATE: (
+    Refusal.NOT_FOUND: render.STALE,
+    Refusal.NOT_YOURS: render.NOT_YOURS,
+    Refusal.CLOSED: "That case is closed, so nothing was changed.",
+    Refusal.NOT_TEAMMATE: (
         "That nurse isn't an active member of your team any more. Nothing was changed."
     ),
 }
@@ -152,7 +152,7 @@ def _unstash(context: CaseContext, token: str) -> NewPatientIntent | None:
     return offers.pop(token, None)
 
 
-async def _refuse_press(query: CallbackQuery, refusal: service.Refusal) -> None:
+async def _refuse_press(query: CallbackQuery, refusal: Refusal) -> None:
     await query.answer(REFUSALS[refusal], show_alert=True)
 
 
@@ -164,7 +164,7 @@ async def reply_patient_card(update: Update, context: CaseContext, patient_id: i
     card = await service.patient_card(
         context.services.db, context.me, patient_id, now=_now(context)
     )
-    if isinstance(card, service.Refusal):
+    if isinstance(card, Refusal):
         await _say(update, context, REFUSALS[card])
         return
     await _say(update, context, render.render_card(card), card_keyboard(card))
@@ -207,7 +207,7 @@ async def _add(
     message = update.effective_message
     # The nurse's own message is the redelivery key; a button press has none of its own.
     source = (
-        Source(chat_id=message.chat_id, message_id=message.message_id)
+        MessageKey(chat_id=message.chat_id, message_id=message.message_id)
         if edit is None and message is not None
         else None
     )
@@ -335,7 +335,7 @@ async def _ask_field(update: Update, context: CaseContext, step: Step) -> int:
     brief = await service.patient_brief(
         context.services.db, context.me, pid, now=_now(context), command=command
     )
-    if isinstance(brief, service.Refusal):
+    if isinstance(brief, Refusal):
         await _refuse_press(query, brief)
         return ConversationHandler.END
     await query.answer()
@@ -393,9 +393,9 @@ async def mrn_text(update: Update, context: CaseContext) -> int:
 
 
 async def _reply_changed(
-    update: Update, context: CaseContext, what: str, result: service.Changed | service.Refusal
+    update: Update, context: CaseContext, what: str, result: service.Changed | Refusal
 ) -> None:
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, REFUSALS[result])
         return
     head = render.changed(what, result.card.name, result.before, result.after)
@@ -430,9 +430,9 @@ async def open_card(update: Update, context: CaseContext) -> None:
     card = (
         await service.patient_card(context.services.db, context.me, pid, now=_now(context))
         if pid is not None
-        else service.Refusal.NOT_FOUND
+        else Refusal.NOT_FOUND
     )
-    if isinstance(card, service.Refusal):
+    if isinstance(card, Refusal):
         await _refuse_press(query, card)
         return
     await query.answer()
@@ -448,9 +448,9 @@ async def choose_risk(update: Update, context: CaseContext) -> None:
             context.services.db, context.me, pid, now=_now(context), command="risk"
         )
         if pid is not None
-        else service.Refusal.NOT_FOUND
+        else Refusal.NOT_FOUND
     )
-    if isinstance(brief, service.Refusal):
+    if isinstance(brief, Refusal):
         await _refuse_press(query, brief)
         return
     await query.answer()
@@ -475,7 +475,7 @@ async def set_risk(update: Update, context: CaseContext) -> None:
         await query.answer(render.STALE, show_alert=True)
         return
     result = await service.edit_risk(context.services.db, context.me, pid, risk, now=_now(context))
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _refuse_press(query, result)
         return
     await query.answer("Saved")
@@ -495,9 +495,9 @@ async def ask_close(update: Update, context: CaseContext) -> None:
             context.services.db, context.me, pid, now=_now(context), command="close"
         )
         if pid is not None
-        else service.Refusal.NOT_FOUND
+        else Refusal.NOT_FOUND
     )
-    if isinstance(brief, service.Refusal):
+    if isinstance(brief, Refusal):
         await _refuse_press(query, brief)
         return
     await query.answer()
@@ -517,9 +517,9 @@ async def confirm_close(update: Update, context: CaseContext) -> None:
     result = (
         await service.close_case(context.services.db, context.me, pid, now=_now(context))
         if pid is not None
-        else service.Refusal.NOT_FOUND
+        else Refusal.NOT_FOUND
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _refuse_press(query, result)
         return
     await query.answer("Saved")
@@ -533,9 +533,9 @@ async def ask_transfer(update: Update, context: CaseContext) -> None:
     options = (
         await service.transfer_options(context.services.db, context.me, pid, now=_now(context))
         if pid is not None
-        else service.Refusal.NOT_FOUND
+        else Refusal.NOT_FOUND
     )
-    if isinstance(options, service.Refusal):
+    if isinstance(options, Refusal):
         await _refuse_press(query, options)
         return
     await query.answer()
@@ -562,7 +562,7 @@ async def do_transfer(update: Update, context: CaseContext) -> None:
     result = await service.transfer_patient(
         context.services.db, context.me, pid, to_id, now=_now(context)
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _refuse_press(query, result)
         return
     await query.answer("Saved")

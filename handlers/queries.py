@@ -26,7 +26,7 @@ from bot.render import queries as render
 from bot.render.queries import Rendered
 from bot.services import charts, exports
 from bot.services import queries as service
-from bot.vocab import QueryKind, Risk
+from bot.vocab import QueryKind, Refusal, Risk
 
 CALLBACK = re.compile(r"^q:([a-z]{2})((?::\d{1,18}|:[hml])*)$")
 RISK_CODES = {"h": Risk.HIGH, "m": Risk.MEDIUM, "l": Risk.LOW}
@@ -37,10 +37,10 @@ RISK_TITLES = {
 }
 DEFAULT_NOT_REACHED_DAYS = 14
 REFUSALS = {
-    service.Refusal.NOT_FOUND: render.NOT_FOUND,
-    service.Refusal.NOT_SUPERVISOR: render.NOT_SUPERVISOR,
-    service.Refusal.NO_TEAM: render.NO_TEAM,
-    service.Refusal.NOT_TEAMMATE: render.NOT_IN_TEAM,
+    Refusal.NOT_FOUND: render.NOT_FOUND,
+    Refusal.NOT_SUPERVISOR: render.NOT_SUPERVISOR,
+    Refusal.NO_TEAM: render.NO_TEAM,
+    Refusal.NOT_TEAMMATE: render.NOT_IN_TEAM,
 }
 PER_ROW = 5
 
@@ -305,7 +305,7 @@ async def show_last_contact(update: Update, context: CaseContext, patient_id: in
     nurse = context.me
     now = _now(context)
     view = await service.last_contact(context.services.db, nurse, patient_id, now=now)
-    if isinstance(view, service.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, REFUSALS[view])
         return
     text = render.last_contact(
@@ -347,7 +347,7 @@ async def week_command(update: Update, context: CaseContext) -> None:
 async def team_command(update: Update, context: CaseContext) -> None:
     """/team: a supervisor's view of each nurse's load."""
     view = await service.team(context.services.db, context.me, now=_now(context))
-    if isinstance(view, service.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, REFUSALS[view])
         return
     rendered = render.team_view(view.team_name, view.rows)
@@ -510,7 +510,7 @@ async def _open_patient(u: Update, c: CaseContext, _p: list[str], n: list[int]) 
 async def show_last_contact_for_supervisor(u: Update, c: CaseContext, patient_id: int) -> None:
     """A supervisor opening a teammate's patient: the team brief (audited in the service)."""
     view = await service.team_patient(c.services.db, c.me, patient_id, now=_now(c))
-    if isinstance(view, service.Refusal):
+    if isinstance(view, Refusal):
         await _say(u, c, REFUSALS[view])
         return
     text = (
@@ -537,7 +537,7 @@ async def _team_nurse(u: Update, c: CaseContext, parts: list[str], n: list[int])
     page = n[1] if len(n) > 1 else 0
     now = _now(c)
     view = await service.team_caseload(c.services.db, c.me, n[0], now=now, page=page)
-    if isinstance(view, service.Refusal):
+    if isinstance(view, Refusal):
         await _say(u, c, REFUSALS[view])
         return
     rendered = render.caseload_page(
@@ -570,7 +570,7 @@ async def _move(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
         await _say(u, c, render.NOT_FOUND)
         return
     options = await service.move_options(c.services.db, c.me, n[0], now=_now(c))
-    if isinstance(options, service.Refusal):
+    if isinstance(options, Refusal):
         await _say(u, c, REFUSALS[options])
         return
     if not options.teammates:
@@ -599,7 +599,7 @@ async def _move_to(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> No
         await _say(u, c, render.NOT_FOUND)
         return
     moved = await service.reassign(c.services.db, c.me, n[0], n[1], now=_now(c))
-    if isinstance(moved, service.Refusal):
+    if isinstance(moved, Refusal):
         await _say(u, c, REFUSALS[moved])
         return
     await _show(

@@ -54,7 +54,17 @@ from bot.parsing.careplans import (
 )
 from bot.render import records as render
 from bot.services import records as service
-from bot.vocab import AppointmentStatus, Channel, Complexity, Outcome, Party, QueryKind
+from bot.services.ledger import MessageKey
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Complexity,
+    Outcome,
+    Party,
+    QueryKind,
+    RecordKind,
+    Refusal,
+)
 from handlers import careplans, patients, queries
 from handlers.common import is_number, quiet_conversation
 
@@ -71,10 +81,10 @@ DRAFT_KEY = "records.draft"
 CONVERSATION_TIMEOUT = 15 * 60
 
 _KIND_CODES = {
-    service.RecordKind.CONTACT: "c",
-    service.RecordKind.APPOINTMENT: "a",
-    service.RecordKind.EPISODE: "e",
-    service.RecordKind.MED_REC: "m",
+    RecordKind.CONTACT: "c",
+    RecordKind.APPOINTMENT: "a",
+    RecordKind.EPISODE: "e",
+    RecordKind.MED_REC: "m",
 }
 _CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 _KIND_PREFIX = {
@@ -123,12 +133,12 @@ class Draft:
 
     kind: str  # contact, appointment, discharge, med_rec, note, change_follow_up, add_note
     intent: RecordIntent | None = None
-    source: service.Source | None = None
+    source: MessageKey | None = None
     patient: PatientRef | None = None
     channel: Channel | None = None
     outcome: Outcome | None = None
     follow_up_answered: bool = False
-    target: tuple[service.RecordKind, int] | None = None
+    target: tuple[RecordKind, int] | None = None
     target_name: str | None = None
 
 
@@ -151,8 +161,8 @@ def _keep(context: CaseContext, draft: Draft | None) -> None:
         data[DRAFT_KEY] = draft
 
 
-def _source(message: Message) -> service.Source:
-    return service.Source(chat_id=message.chat_id, message_id=message.message_id)
+def _source(message: Message) -> MessageKey:
+    return MessageKey(chat_id=message.chat_id, message_id=message.message_id)
 
 
 async def _say(update: Update, context: CaseContext, text: str, markup: Any = None) -> None:
@@ -199,7 +209,7 @@ def saved_keyboard(logged: service.Logged) -> InlineKeyboardMarkup:
             InlineKeyboardButton(render.ADD_NOTE, callback_data=f"rc:n:{code}"),
         ]
     ]
-    if logged.kind == service.RecordKind.EPISODE and logged.complexity is None:
+    if logged.kind == RecordKind.EPISODE and logged.complexity is None:
         rows.append(
             [
                 InlineKeyboardButton(render.MODERATE, callback_data=f"rc:x:{logged.record_id}:m"),
@@ -251,7 +261,7 @@ def _channel_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
 
 
-def _record_ref(data: str) -> tuple[service.RecordKind, int] | None:
+def _record_ref(data: str) -> tuple[RecordKind, int] | None:
     """'rc:u:c:12' -> (contact, 12); None for anything malformed."""
     parts = data.split(":")
     if len(parts) != 4 or parts[2] not in _CODE_KINDS or not is_number(parts[3]):
@@ -291,7 +301,7 @@ async def _switch_to_new_message(update: Update, context: CaseContext, draft: Dr
 
 
 async def _route(
-    update: Update, context: CaseContext, intent: Intent | CarePlanIntent, source: service.Source
+    update: Update, context: CaseContext, intent: Intent | CarePlanIntent, source: MessageKey
 ) -> int:
     _keep(context, None)
     if isinstance(intent, NewPatientIntent):
@@ -400,7 +410,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
     patient_id = draft.patient.id
     db, config, clock = services.db, services.config, services.clock
     command = "text" if draft.kind in _KIND_PREFIX else draft.kind
-    result: service.Logged | service.Refusal
+    result: service.Logged | Refusal
     if isinstance(intent, ContactIntent):
         channel = draft.channel or Channel.PHONE
         outcome = draft.outcome or (
@@ -438,7 +448,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
         )  # fmt: skip
     else:
         raise AssertionError(f"nothing to save for a {draft.kind} draft")
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     await _say(
@@ -470,7 +480,7 @@ async def pick_patient(update: Update, context: CaseContext) -> int:
         refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
         chosen = next((r for r in refs if r.id == int(raw)), None)
     if chosen is None:
-        await _say(update, context, render.refusal(service.Refusal.NO_PATIENT))
+        await _say(update, context, render.refusal(Refusal.NO_PATIENT))
         return ConversationHandler.END
     draft.patient = chosen
     return await _advance(update, context, draft)
@@ -527,7 +537,7 @@ async def start_contact_for_patient(update: Update, context: CaseContext, patien
     refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
     patient = next((r for r in refs if r.id == patient_id), None)
     if patient is None:
-        await _say(update, context, render.refusal(service.Refusal.NO_PATIENT))
+        await _say(update, context, render.refusal(Refusal.NO_PATIENT))
         return
     now = context.services.clock.now()
     intent = ContactIntent(
@@ -637,7 +647,7 @@ async def _follow_up_chosen(
             services.db, services.clock, nurse=context.me, kind=kind, record_id=record_id,
             follow_up=when,
         )  # fmt: skip
-        if isinstance(result, service.Refusal):
+        if isinstance(result, Refusal):
             await _say(update, context, render.refusal(result))
         else:
             now = services.clock.now()
@@ -659,7 +669,7 @@ async def note_text(update: Update, context: CaseContext) -> int:
         return await on_text(update, context)
     services = context.services
     text = (message.text or "").strip()[:4000]
-    result: service.NoteAdded | service.Refusal
+    result: service.NoteAdded | Refusal
     if draft.target is not None:
         kind, record_id = draft.target
         result = await service.add_note(
@@ -673,7 +683,7 @@ async def note_text(update: Update, context: CaseContext) -> int:
             services.db, services.clock, nurse=context.me, source=_source(message),
             patient_id=draft.patient.id, text=text,
         )  # fmt: skip
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
     else:
         await _say(update, context, render.note_added(result.patient_name))
@@ -691,7 +701,7 @@ async def what_text(update: Update, context: CaseContext) -> int:
 
 
 async def _forced(
-    update: Update, context: CaseContext, kind: str, text: str, source: service.Source
+    update: Update, context: CaseContext, kind: str, text: str, source: MessageKey
 ) -> int:
     caseload = await _caseload(context)
     intent = _parse(context, text, caseload)
@@ -764,13 +774,13 @@ async def undo_button(update: Update, context: CaseContext) -> None:
     assert query.data is not None
     ref = _record_ref(query.data)
     if ref is None:
-        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
+        await query.answer(render.refusal(Refusal.NOT_FOUND))
         return
     services = context.services
     result = await service.undo_record(
         services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await query.answer(render.refusal(result))
         await _say(update, context, render.refusal(result))
         return
@@ -785,13 +795,13 @@ async def change_button(update: Update, context: CaseContext) -> int:
     assert query.data is not None
     ref = _record_ref(query.data)
     services = context.services
-    found: service.Refusal | str = service.Refusal.NOT_FOUND
+    found: Refusal | str = Refusal.NOT_FOUND
     if ref is not None:
         found = await service.check_changeable(
             services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
         )
-    if isinstance(found, service.Refusal) or ref is None:
-        reason = found if isinstance(found, service.Refusal) else service.Refusal.NOT_FOUND
+    if isinstance(found, Refusal) or ref is None:
+        reason = found if isinstance(found, Refusal) else Refusal.NOT_FOUND
         await query.answer(render.refusal(reason))
         await _say(update, context, render.refusal(reason))
         _keep(context, None)
@@ -813,7 +823,7 @@ async def complexity_button(update: Update, context: CaseContext) -> None:
     assert query.data is not None
     parts = query.data.split(":")
     if len(parts) != 4 or not is_number(parts[2]) or parts[3] not in {"m", "h"}:
-        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
+        await query.answer(render.refusal(Refusal.NOT_FOUND))
         return
     services = context.services
     result = await service.set_complexity(
@@ -824,7 +834,7 @@ async def complexity_button(update: Update, context: CaseContext) -> None:
         episode_id=int(parts[2]),
         complexity=Complexity.MODERATE if parts[3] == "m" else Complexity.HIGH,
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await query.answer(render.refusal(result))
         await _say(update, context, render.refusal(result))
         return
@@ -840,7 +850,7 @@ async def attendance_button(update: Update, context: CaseContext) -> None:
     assert query.data is not None
     parts = query.data.split(":")
     if len(parts) != 3 or not is_number(parts[1]) or parts[2] not in _ATTENDANCE:
-        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
+        await query.answer(render.refusal(Refusal.NOT_FOUND))
         return
     services = context.services
     result = await service.set_attendance(
@@ -850,7 +860,7 @@ async def attendance_button(update: Update, context: CaseContext) -> None:
         task_id=int(parts[1]),
         status=_ATTENDANCE[parts[2]][1],
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await query.answer(render.refusal(result))
         await _say(update, context, render.refusal(result))
         return

@@ -2,24 +2,23 @@
 progress notes, and the plan as /plan shows it.
 
 One transaction each, audited (changes carry the prior values). Also holds the small pieces
-bot.services.referrals and bot.services.resources share: ``Refusal``, the redelivery check
-``begin`` and ``remember``. Must not import telegram, handlers or bot.services.records
+bot.services.referrals and bot.services.resources share: the redelivery check ``begin`` and
+``remember``. Must not import telegram, handlers or bot.services.records
 (bot.services.records imports bot.services.referrals, which imports this).
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
 
 from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app.context import NurseView
 from bot.clock import Clock
-from bot.vocab import GoalStatus
+from bot.services.ledger import MessageKey
+from bot.vocab import GoalStatus, Refusal
 from storage import audit
 from storage import careplans as store
 from storage import records as record_store
@@ -28,26 +27,6 @@ from storage.models import CareGoal, Patient
 
 GOAL_MATCH_CUTOFF = 60.0
 """rapidfuzz token_set_ratio an outcome needs to pick one of several active goals."""
-
-
-class Refusal(enum.StrEnum):
-    """Why nothing was changed: the nurse's situation, not a fault."""
-
-    DUPLICATE = "duplicate"
-    NO_PATIENT = "no_patient"
-    NOT_FOUND = "not_found"
-    ALREADY_ANSWERED = "already_answered"
-    NO_GOAL = "no_goal"
-
-
-class MessageKey(Protocol):
-    """The nurse message a change came from (bot.services.records.Source fits)."""
-
-    @property
-    def chat_id(self) -> int: ...
-
-    @property
-    def message_id(self) -> int: ...
 
 
 @dataclass(frozen=True)

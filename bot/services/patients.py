@@ -33,8 +33,9 @@ from bot.render.patients import (
     TaskLine,
     TimelineLine,
 )
-from bot.services.careplans import MessageKey, remember
-from bot.vocab import PatientStatus, Risk
+from bot.services.careplans import remember
+from bot.services.ledger import MessageKey
+from bot.vocab import PatientStatus, Refusal, Risk
 from storage import patients as repo
 from storage import records as record_store
 from storage.audit import record_audit
@@ -52,15 +53,6 @@ LOOKUP_FALLBACK_CUTOFF = 85.0
 
 _MRN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 _CLEAR_WORDS = frozenset({"none", "no", "-", "—", "clear", "n/a", "na"})
-
-
-class Refusal(enum.StrEnum):
-    """Why a patient use case did nothing."""
-
-    NOT_FOUND = "not_found"
-    NOT_YOURS = "not_yours"
-    CLOSED = "closed"
-    NOT_TEAMMATE = "not_teammate"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ Must not import telegram or handlers.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from bot.app.context import NurseView
 from bot.care import end_of_local_day, start_of_local_day
 from bot.config import Config
 from bot.services import charts
-from bot.vocab import PatientStatus, Risk
+from bot.vocab import PatientStatus, Refusal, Risk
 from storage import patients as patient_repo
 from storage import queries as repo
 from storage.audit import record_audit
@@ -35,13 +34,6 @@ APPOINTMENTS_SHOWN = 12
 WEEK_DAYS = 7
 TCM_AT_RISK_HOURS = 24
 INTERACTIVE_CHANNELS = ("phone", "visit", "clinic", "video", "text", "email")
-
-
-class Refusal(enum.StrEnum):
-    NOT_FOUND = "not_found"
-    NOT_SUPERVISOR = "not_supervisor"
-    NO_TEAM = "no_team"
-    NOT_TEAMMATE = "not_teammate"
 
 
 @dataclass(frozen=True)

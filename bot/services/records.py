@@ -25,7 +25,18 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.parsing import PatientRef, When
 from bot.services import referrals
-from bot.vocab import AppointmentStatus, Channel, Complexity, Outcome, Party, TaskKind, TaskStatus
+from bot.services.ledger import MessageKey
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Complexity,
+    Outcome,
+    Party,
+    RecordKind,
+    Refusal,
+    TaskKind,
+    TaskStatus,
+)
 from storage import audit
 from storage import patients as patient_store
 from storage import records as store
@@ -47,35 +58,6 @@ INTERACTIVE_CHANNELS = frozenset({Channel.PHONE, Channel.VISIT, Channel.CLINIC, 
 TCM_PARTIES = frozenset({Party.PATIENT, Party.CAREGIVER})
 NOON = time(12, 0)
 DATE_ONLY_CHECK = time(17, 0)  # the attended check of an appointment logged without a time
-
-
-class RecordKind(enum.StrEnum):
-    """What a logged record is; the value is what tasks and the ledger store as origin."""
-
-    CONTACT = "contact"
-    APPOINTMENT = "appointment"
-    EPISODE = "episode"
-    MED_REC = "med_rec"
-    NOTE = "note"
-
-
-class Refusal(enum.StrEnum):
-    """Why a change was not made: a nurse's situation, not a fault."""
-
-    DUPLICATE = "duplicate"  # this message was already logged
-    NO_PATIENT = "no_patient"  # not in this nurse's active caseload
-    NOT_FOUND = "not_found"  # no such record, or not this nurse's
-    ALREADY_UNDONE = "already_undone"
-    EXPIRED = "expired"
-    ALREADY_ANSWERED = "already_answered"
-
-
-@dataclass(frozen=True)
-class Source:
-    """The nurse message a change came from: the redelivery key."""
-
-    chat_id: int
-    message_id: int
 
 
 @dataclass(frozen=True)
@@ -223,7 +205,7 @@ async def log_contact(
     clock: Clock,
     *,
     nurse: NurseView,
-    source: Source | None,
+    source: MessageKey | None,
     patient_id: int,
     channel: Channel,
     outcome: Outcome,
@@ -303,7 +285,7 @@ async def log_appointment(
     clock: Clock,
     *,
     nurse: NurseView,
-    source: Source | None,
+    source: MessageKey | None,
     patient_id: int,
     at: When,
     with_whom: str,
@@ -358,7 +340,7 @@ async def log_discharge(
     clock: Clock,
     *,
     nurse: NurseView,
-    source: Source | None,
+    source: MessageKey | None,
     patient_id: int,
     discharged_on: date,
     facility: str,
@@ -429,7 +411,7 @@ async def log_med_rec(
     clock: Clock,
     *,
     nurse: NurseView,
-    source: Source | None,
+    source: MessageKey | None,
     patient_id: int,
     reconciled_on: date,
     discrepancies: int | None,
@@ -494,7 +476,7 @@ async def log_note(
     clock: Clock,
     *,
     nurse: NurseView,
-    source: Source | None,
+    source: MessageKey | None,
     patient_id: int,
     text: str,
     command: str = "note",
@@ -623,7 +605,7 @@ async def add_note(
     kind: RecordKind,
     record_id: int,
     text: str,
-    source: Source | None = None,
+    source: MessageKey | None = None,
 ) -> NoteAdded | Refusal:
     """Attach a note to a logged record."""
     now = clock.now()
@@ -791,7 +773,7 @@ _TASK_TITLES = {
 
 
 async def _begin(
-    session: AsyncSession, nurse: NurseView, source: Source | None, patient_id: int
+    session: AsyncSession, nurse: NurseView, source: MessageKey | None, patient_id: int
 ) -> Patient | Refusal:
     if source is not None and await store.find_inbound(
         session, chat_id=source.chat_id, message_id=source.message_id
@@ -803,7 +785,7 @@ async def _begin(
 
 async def _saved(
     session: AsyncSession,
-    source: Source | None,
+    source: MessageKey | None,
     nurse: NurseView,
     now: datetime,
     kind: RecordKind,

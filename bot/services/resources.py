@@ -15,8 +15,9 @@ from rapidfuzz import fuzz
 from bot import care
 from bot.app.context import NurseView
 from bot.clock import Clock
-from bot.services.careplans import MessageKey, Refusal, begin, remember
-from bot.vocab import ResourceKind
+from bot.services.careplans import begin, remember
+from bot.services.ledger import MessageKey
+from bot.vocab import Refusal, ResourceKind
 from storage import audit
 from storage import careplans as store
 from storage.db import Database

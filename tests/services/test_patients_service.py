@@ -19,6 +19,7 @@ from bot.vocab import (
     DeliveryStatus,
     Outcome,
     PatientStatus,
+    Refusal,
     Risk,
     TaskKind,
     TaskStatus,
@@ -154,9 +155,9 @@ async def test_edits_keep_prior_values_and_check_ownership(db: Database, config:
     assert isinstance(mrn, service.Changed)
     assert (mrn.before, mrn.after, mrn.card.mrn) == ("1", "", None)
 
-    assert await service.edit_risk(db, eve, pid, Risk.HIGH, now=NOW) is service.Refusal.NOT_YOURS
-    assert await service.patient_card(db, eve, pid, now=NOW) is service.Refusal.NOT_YOURS
-    assert await service.patient_card(db, ana, 10**9, now=NOW) is service.Refusal.NOT_FOUND
+    assert await service.edit_risk(db, eve, pid, Risk.HIGH, now=NOW) is Refusal.NOT_YOURS
+    assert await service.patient_card(db, eve, pid, now=NOW) is Refusal.NOT_YOURS
+    assert await service.patient_card(db, ana, 10**9, now=NOW) is Refusal.NOT_FOUND
 
     events = await actions(db)
     assert events[1:] == [
@@ -196,8 +197,8 @@ async def test_close_cancels_open_tasks_and_their_pending_pushes(
         )
     closed = await service.close_case(db, ana, pid, now=NOW)
     assert closed == service.Closed(name="Maria Lopez", cancelled_tasks=1)
-    assert await service.close_case(db, ana, pid, now=NOW) is service.Refusal.CLOSED
-    assert await service.edit_risk(db, ana, pid, Risk.HIGH, now=NOW) is service.Refusal.CLOSED
+    assert await service.close_case(db, ana, pid, now=NOW) is Refusal.CLOSED
+    assert await service.edit_risk(db, ana, pid, Risk.HIGH, now=NOW) is Refusal.CLOSED
     async with db.uow(read_only=True) as session:
         assert (await session.get(Patient, pid)).status is PatientStatus.CLOSED  # type: ignore[union-attr]
         assert await session.scalar(select(Task.status)) is TaskStatus.CANCELLED
@@ -215,16 +216,16 @@ async def test_transfer_only_within_the_team(db: Database, config: Config) -> No
     pid = await new(db, ana, "Maria Lopez")
 
     options = await service.transfer_options(db, ana, pid, now=NOW)
-    assert not isinstance(options, service.Refusal)
+    assert not isinstance(options, Refusal)
     assert [m.name for m in options[1]] == ["Bea RN"]
 
     for target in (cid.id, ana.id, 10**9):
         refused = await service.transfer_patient(db, ana, pid, target, now=NOW)
-        assert refused is service.Refusal.NOT_TEAMMATE
+        assert refused is Refusal.NOT_TEAMMATE
     moved = await service.transfer_patient(db, ana, pid, bea.id, now=NOW)
     assert isinstance(moved, service.Transferred)
     assert (moved.to_name, moved.to_chat_id, moved.from_name) == ("Bea RN", bea.chat_id, "Ana RN")
-    assert await service.patient_card(db, ana, pid, now=NOW) is service.Refusal.NOT_YOURS
+    assert await service.patient_card(db, ana, pid, now=NOW) is Refusal.NOT_YOURS
     assert isinstance(await service.patient_card(db, bea, pid, now=NOW), render.PatientCard)
     assert [a for a, _ in await actions(db)].count("patient.transfer_refused") == 3
 
