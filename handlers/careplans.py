@@ -43,6 +43,7 @@ from bot.parsing.careplans import (
 )
 from bot.parsing.intents import PatientRef
 from bot.render import careplans as render
+from bot.render import labels
 from bot.services import careplans as plans
 from bot.services import referrals, resources
 from bot.services.ledger import MessageKey
@@ -707,7 +708,7 @@ async def _answer_resources(
 ) -> None:
     kind = ResourceKind(kind_text) if kind_text else None
     rows = await resources.search(context.services.db, nurse=context.me, kind=kind, words=words)
-    what = render.RESOURCE_KINDS.get(kind.value) if kind else (words or None)
+    what = labels.RESOURCE_KIND[kind] if kind else (words or None)
     text = render.render_resources([(r.kind, r.name, r.contact, r.notes) for r in rows], what=what)
     await _say(update, context, text, _add_keyboard())
 
@@ -740,7 +741,7 @@ async def resource_name(update: Update, context: CaseContext) -> int:
     _pending(context)["name"] = name
     buttons = [
         InlineKeyboardButton(label, callback_data=f"rs:k:{kind[:2]}")
-        for kind, label in render.RESOURCE_KINDS.items()
+        for kind, label in labels.RESOURCE_KIND.items()
     ]
     await _say(
         update,

@@ -31,9 +31,10 @@ from telegram.ext import (
 from bot.app.context import CaseContext
 from bot.parsing import Caseload, NewPatientIntent, PatientRef, parse
 from bot.parsing.dates import DateOrder
-from bot.render import messages
+from bot.render import labels, messages
 from bot.render import patients as render
 from bot.render.patients import PatientCard
+from bot.render.text import esc, fit
 from bot.services import patients as service
 from bot.services.ledger import MessageKey
 from bot.vocab import Refusal, Risk
@@ -46,6 +47,7 @@ EDIT_KEY = "patient_edit"
 MAX_OFFERS = 20
 MAX_CANDIDATES = 8
 RISK_CODES = {"h": Risk.HIGH, "m": Risk.MEDIUM, "l": Risk.LOW}
+_RISK_CHOICES = tuple((code, labels.RISK[risk]) for code, risk in RISK_CODES.items())
 
 REFUSALS = {
     Refusal.NOT_FOUND: render.STALE,
@@ -76,7 +78,7 @@ def card_keyboard(card: PatientCard, *, with_risk_choices: bool = False) -> Inli
         rows.append(
             [
                 InlineKeyboardButton(f"{label} risk", callback_data=f"pt:setrisk:{pid}:{code}")
-                for code, label in (("h", "High"), ("m", "Medium"), ("l", "Low"))
+                for code, label in _RISK_CHOICES
             ]
         )
     rows.append(
@@ -399,7 +401,7 @@ async def _reply_changed(
         await _say(update, context, REFUSALS[result])
         return
     head = render.changed(what, result.card.name, result.before, result.after)
-    text = render.fit(f"{head}\n\n{render.render_card(result.card)}")
+    text = fit(f"{head}\n\n{render.render_card(result.card)}")
     await _say(update, context, text, card_keyboard(result.card))
 
 
@@ -456,7 +458,7 @@ async def choose_risk(update: Update, context: CaseContext) -> None:
     await query.answer()
     buttons = [
         InlineKeyboardButton(label, callback_data=f"pt:setrisk:{brief.id}:{code}")
-        for code, label in (("h", "High"), ("m", "Medium"), ("l", "Low"))
+        for code, label in _RISK_CHOICES
     ]
     await _say(
         update,
@@ -481,7 +483,7 @@ async def set_risk(update: Update, context: CaseContext) -> None:
     await query.answer("Saved")
     head = render.changed("Risk", result.card.name, result.before, result.after)
     await query.edit_message_text(
-        render.fit(f"{head}\n\n{render.render_card(result.card)}"),
+        fit(f"{head}\n\n{render.render_card(result.card)}"),
         reply_markup=card_keyboard(result.card),
     )
 
@@ -568,7 +570,7 @@ async def do_transfer(update: Update, context: CaseContext) -> None:
     await query.answer("Saved")
     text = render.transferred_out(result.name, result.to_name, result.tasks_moved)
     if not await _tell_receiver(context, result):
-        text += f"\nI couldn't message {messages.escape(result.to_name)}: please tell her."
+        text += f"\nI couldn't message {esc(result.to_name)}: please tell her."
     await query.edit_message_text(text)
 
 

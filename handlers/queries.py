@@ -22,19 +22,17 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.app.context import CaseContext
 from bot.parsing import QueryIntent
+from bot.render import labels
 from bot.render import queries as render
 from bot.render.queries import Rendered
+from bot.render.text import clip
 from bot.services import charts, exports
 from bot.services import queries as service
 from bot.vocab import QueryKind, Refusal, Risk
 
 CALLBACK = re.compile(r"^q:([a-z]{2})((?::\d{1,18}|:[hml])*)$")
 RISK_CODES = {"h": Risk.HIGH, "m": Risk.MEDIUM, "l": Risk.LOW}
-RISK_TITLES = {
-    Risk.HIGH: "High-risk patients",
-    Risk.MEDIUM: "Medium-risk patients",
-    Risk.LOW: "Low-risk patients",
-}
+RISK_TITLES = {risk: f"{labels.RISK[risk]}-risk patients" for risk in Risk}
 DEFAULT_NOT_REACHED_DAYS = 14
 REFUSALS = {
     Refusal.NOT_FOUND: render.NOT_FOUND,
@@ -171,7 +169,7 @@ async def show_caseload(
     result = await service.caseload(context.services.db, nurse, now=now, page=page, risk=risk)
     title = RISK_TITLES[risk] if risk else "Your caseload"
     empty = (
-        f"You have no active {risk.value}-risk patients."
+        f"You have no active {labels.inline_label(labels.RISK, risk)}-risk patients."
         if risk
         else "You have no active patients."
     )
@@ -579,7 +577,7 @@ async def _move(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
     rows = [
         [
             InlineKeyboardButton(
-                render.clip(name, 40), callback_data=f"q:mt:{options.patient_id}:{nid}"
+                clip(name, 40), callback_data=f"q:mt:{options.patient_id}:{nid}"
             )
         ]
         for nid, name in options.teammates[:30]
@@ -688,7 +686,7 @@ async def _about_patient(update: Update, context: CaseContext, intent: QueryInte
     if intent.candidates:
         view = "lc" if intent.query == QueryKind.LAST_CONTACT else "pt"
         rows = [
-            [InlineKeyboardButton(render.clip(ref.name, 40), callback_data=f"q:{view}:{ref.id}")]
+            [InlineKeyboardButton(clip(ref.name, 40), callback_data=f"q:{view}:{ref.id}")]
             for ref in intent.candidates[:8]
             if ref.id is not None
         ]

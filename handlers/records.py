@@ -52,6 +52,7 @@ from bot.parsing.careplans import (
     ResourceGivenIntent,
     ResourceQueryIntent,
 )
+from bot.render import labels
 from bot.render import records as render
 from bot.services import records as service
 from bot.services.ledger import MessageKey
@@ -101,13 +102,13 @@ _INTENT_KIND = {
 }
 NO_ANSWER = "na"
 _CHANNEL_CHOICES = (
-    ("Phone call", Channel.PHONE),
+    (labels.CHANNEL[Channel.PHONE], Channel.PHONE),
     ("Call, no answer", NO_ANSWER),
-    ("Home visit", Channel.VISIT),
-    ("Video", Channel.VIDEO),
-    ("Voicemail", Channel.VOICEMAIL),
-    ("Text", Channel.TEXT),
-    ("Email", Channel.EMAIL),
+    (labels.CHANNEL[Channel.VISIT], Channel.VISIT),
+    (labels.CHANNEL[Channel.VIDEO], Channel.VIDEO),
+    (labels.CHANNEL[Channel.VOICEMAIL], Channel.VOICEMAIL),
+    (labels.CHANNEL[Channel.TEXT], Channel.TEXT),
+    (labels.CHANNEL[Channel.EMAIL], Channel.EMAIL),
 )
 _ATTENDANCE = {
     "a": (render.ATTENDED, AppointmentStatus.ATTENDED),
@@ -376,7 +377,7 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
         await _say(
             update,
             context,
-            f"How was the contact with <b>{render.esc(name)}</b>?",
+            render.ask_channel(name),
             _channel_keyboard(),
         )
         return Step.CHANNEL
@@ -549,7 +550,7 @@ async def start_contact_for_patient(update: Update, context: CaseContext, patien
     await _say(
         update,
         context,
-        f"How was the contact with <b>{render.esc(patient.name)}</b>?",
+        render.ask_channel(patient.name),
         _channel_keyboard(),
     )
 

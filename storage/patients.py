@@ -38,6 +38,7 @@ from bot.vocab import (
     Outcome,
     PatientStatus,
     Risk,
+    TaskKind,
     TaskStatus,
 )
 from storage.careplans import OPEN_REFERRAL
@@ -145,7 +146,7 @@ class ContactRow(NamedTuple):
 
 class TaskRow(NamedTuple):
     id: int
-    kind: str
+    kind: TaskKind
     title: str
     due_at: datetime
     attempts_documented: bool
@@ -391,7 +392,7 @@ async def card_rows(
             else:
                 rows.contacts.append(contact)
         elif kind == "task":
-            rows.open_tasks.append(TaskRow(id_, a, b, at, bool(n)))
+            rows.open_tasks.append(TaskRow(id_, TaskKind(a), b, at, bool(n)))
         elif kind in ("next", "appointment"):
             appointment = AppointmentRow(id_, at, a, b, c)
             if kind == "next":

@@ -17,10 +17,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import care
-from bot.vocab import Complexity, TaskKind
+from bot.render import labels
+from bot.render.labels import label
+from bot.vocab import Complexity, Risk, TaskKind
 
 CHART_DAYS = 28
-RISK_ORDER = ("high", "medium", "low")
+RISK_ORDER = (Risk.HIGH, Risk.MEDIUM, Risk.LOW)
 RISK_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#27ae60"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -145,12 +147,12 @@ def render_png(numbers: ChartNumbers) -> bytes:
     tasks = figure.add_subplot(grid[1, 0])
     risk = figure.add_subplot(grid[1, 1])
 
-    labels = [f"{d.day} {d:%b}" for d in numbers.days]
+    ticks = [f"{d.day} {d:%b}" for d in numbers.days]
     per_day.bar(range(len(numbers.days)), numbers.contacts_per_day, color="#2e86c1")
     per_day.set_title(f"Contacts per day, last {len(numbers.days)} days")
-    step = max(1, len(labels) // 7)
-    per_day.set_xticks(range(0, len(labels), step))
-    per_day.set_xticklabels(labels[::step], fontsize=8)
+    step = max(1, len(ticks) // 7)
+    per_day.set_xticks(range(0, len(ticks), step))
+    per_day.set_xticklabels(ticks[::step], fontsize=8)
     per_day.set_ylabel("contacts")
 
     tasks.bar(
@@ -161,7 +163,7 @@ def render_png(numbers: ChartNumbers) -> bytes:
     tasks.set_title("Tasks done, last 28 days")
 
     risk.bar(
-        [r for r, _ in numbers.risk_counts],
+        [label(labels.RISK, r) for r, _ in numbers.risk_counts],
         [n for _, n in numbers.risk_counts],
         color=[RISK_COLOURS[r] for r, _ in numbers.risk_counts],
     )

@@ -30,9 +30,9 @@ from bot.render.patients import (
     DischargeLine,
     MedRecLine,
     PatientCard,
-    TaskLine,
     TimelineLine,
 )
+from bot.render.tasks import TaskLine
 from bot.services.careplans import remember
 from bot.services.ledger import MessageKey
 from bot.vocab import PatientStatus, Refusal, Risk
@@ -585,7 +585,8 @@ async def _card(
         status=patient.status.value,
         last_reached=_contact_line(last) if last else None,
         open_tasks=tuple(
-            TaskLine(t.kind, t.title, t.due_at, t.attempts_documented) for t in rows.open_tasks
+            TaskLine(t.id, t.kind, t.due_at, t.title, attempts_documented=t.attempts_documented)
+            for t in rows.open_tasks
         ),
         next_appointment=_appointment_line(upcoming) if upcoming else None,
         timeline=tuple(item[2] for item in timeline[:n]),

@@ -24,6 +24,7 @@ from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.parsing import PatientRef, When
+from bot.render.tasks import TaskLine
 from bot.services import referrals
 from bot.services.ledger import MessageKey
 from bot.vocab import (
@@ -61,16 +62,6 @@ DATE_ONLY_CHECK = time(17, 0)  # the attended check of an appointment logged wit
 
 
 @dataclass(frozen=True)
-class TaskLine:
-    """A task as a summary shows it."""
-
-    kind: TaskKind
-    due_at: datetime
-    has_time: bool
-    attempts_documented: bool = False
-
-
-@dataclass(frozen=True)
 class Logged:
     """What a saved record looks like to the render layer (plain, unescaped data)."""
 
@@ -80,11 +71,11 @@ class Logged:
     at: datetime | None = None
     has_time: bool = True
     day: date | None = None
-    channel: str | None = None
-    outcome: str | None = None
-    with_whom: str | None = None
+    channel: Channel | None = None
+    outcome: Outcome | None = None
+    with_whom: str | None = None  # a Party for a contact, as written for an appointment
     place: str | None = None
-    complexity: str | None = None
+    complexity: Complexity | None = None
     discrepancies: int | None = None
     episode_id: int | None = None
     created: tuple[TaskLine, ...] = ()
@@ -270,9 +261,9 @@ async def log_contact(
             record_id=contact.id,
             patient_name=patient.display_name,
             at=occurred_at,
-            channel=channel.value,
-            outcome=outcome.value,
-            with_whom=with_whom.value,
+            channel=channel,
+            outcome=outcome,
+            with_whom=with_whom,
             created=tuple(created),
             closed=tuple(closed),
             flagged=tuple(flagged),
@@ -376,7 +367,6 @@ async def log_discharge(
                 nurse_id=nurse.id,
                 patient_id=patient.id,
                 kind=spec.kind,
-                title=_TASK_TITLES[spec.kind],
                 due_at=spec.due_at,
                 window_start=spec.opens_at,
                 remind_at=care.local_time_on(
@@ -399,7 +389,7 @@ async def log_discharge(
             patient_name=patient.display_name,
             day=discharged_on,
             place=facility or None,
-            complexity=None if complexity is None else complexity.value,
+            complexity=complexity,
             episode_id=episode.id,
             created=tuple(created),
         )
@@ -762,16 +752,6 @@ async def set_attendance(
 
 # -- helpers -------------------------------------------------------------------------------------
 
-_TASK_TITLES = {
-    TaskKind.FOLLOW_UP: "Follow up",
-    TaskKind.APPOINTMENT_REMINDER: "Appointment reminder",
-    TaskKind.ATTENDANCE_CHECK: "Attended?",
-    TaskKind.TCM_CONTACT: "TCM interactive contact",
-    TaskKind.TCM_VISIT: "TCM face-to-face visit",
-    TaskKind.MED_REC: "Medication reconciliation",
-}
-
-
 async def _begin(
     session: AsyncSession, nurse: NurseView, source: MessageKey | None, patient_id: int
 ) -> Patient | Refusal:
@@ -857,7 +837,7 @@ async def _follow_up_task(
     when: When,
     now: datetime,
     *,
-    title: str = "Follow up",
+    title: str = "",
 ) -> Task:
     due_at, remind_at = _follow_up_times(when, nurse)
     return await store.add_task(
@@ -900,7 +880,6 @@ async def _appointment_tasks(
             nurse_id=nurse.id,
             patient_id=patient.id,
             kind=TaskKind.APPOINTMENT_REMINDER,
-            title=_TASK_TITLES[TaskKind.APPOINTMENT_REMINDER],
             due_at=remind_at,
             has_time=True,
             remind_at=remind_at,
@@ -914,7 +893,6 @@ async def _appointment_tasks(
         nurse_id=nurse.id,
         patient_id=patient.id,
         kind=TaskKind.ATTENDANCE_CHECK,
-        title=_TASK_TITLES[TaskKind.ATTENDANCE_CHECK],
         due_at=check_at,
         has_time=True,
         remind_at=check_at,
@@ -954,7 +932,14 @@ def _close(task: Task, now: datetime, kind: RecordKind, record_id: int) -> None:
 
 
 def _line(task: Task, has_time: bool, *, attempts_documented: bool = False) -> TaskLine:
-    return TaskLine(task.kind, task.due_at, has_time, attempts_documented)
+    return TaskLine(
+        task.id,
+        task.kind,
+        task.due_at,
+        title=task.title,
+        has_time=has_time,
+        attempts_documented=attempts_documented,
+    )
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -117,7 +117,7 @@ async def test_digest_for_fixed_data_reads_exactly_as_expected(harness: Harness)
         "• 10:30 M.L. – cardiology\n"
         "\n"
         "🏥 Transition-of-care deadlines\n"
-        "• TCM interactive contact J.S.: due in 2 business days – by Fri 27 Nov\n"
+        "• TCM contact J.S.: due in 2 business days – by Fri 27 Nov\n"
         "\n"
         "✅ Due today\n"
         "• Follow-up J.S.\n"

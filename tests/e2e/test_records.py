@@ -425,7 +425,7 @@ async def test_log_contact_from_a_reminder_asks_how_then_saves(
     assert "How was the contact with John Smith" in harness.last_text(ana)
     await harness.press(ana, "Call, no answer")
     await harness.press(ana, render.TOMORROW)
-    assert "not reached (attempt)" in harness.last_text(ana)
+    assert "Phone call with John Smith, attempted." in harness.last_text(ana)
     contacts = [c for c in await _rows(harness, Contact) if c.patient_id == ids["John Smith"]]
     assert [(c.channel.value, c.outcome.value) for c in contacts][-1] == ("phone", "attempted")
 

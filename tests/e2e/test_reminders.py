@@ -45,7 +45,7 @@ async def test_reminder_arrives_at_its_local_time_with_buttons_and_only_once(
     text = pushes[0]
     assert "Follow-up: M.L." in text  # privacy default: initials
     assert "Maria" not in text
-    assert "From your call on Mon 23 Nov." in text
+    assert "From your phone call on Mon 23 Nov." in text
     assert "Due: Fri 27 Nov (America/Chicago)" in text
     assert "sent late" not in text
     last = harness.fake.last_message(ana.id)
@@ -185,7 +185,7 @@ async def test_routine_reminders_wait_for_quiet_hours_to_end_urgent_ones_do_not(
     await run_pass(harness)
     pushes = _pushes(harness, ana.id)
     assert len(pushes) == 1
-    assert "TCM interactive contact" in pushes[0]
+    assert "TCM contact" in pushes[0]
     harness.clock.set(datetime(2026, 11, 28, 7, 0, tzinfo=CHICAGO))
     await run_pass(harness)
     pushes = _pushes(harness, ana.id)
@@ -312,7 +312,7 @@ async def test_a_tcm_contact_about_to_lapse_is_escalated_to_the_supervisor(
     ]
     assert len(escalations) == 1
     assert "Ana RN's patient" in escalations[0]
-    assert "TCM interactive contact: J.S." in escalations[0]
+    assert "TCM contact: J.S." in escalations[0]
 
 
 async def test_a_logged_contact_with_f_u_friday_is_pushed_on_friday_then_snoozed_then_done(
@@ -329,7 +329,7 @@ async def test_a_logged_contact_with_f_u_friday_is_pushed_on_friday_then_snoozed
     harness.clock.set(FRIDAY_9)
     await run_pass(harness)
     assert len(_pushes(harness, ana.id)) == 1
-    assert "From your call on Mon 23 Nov." in _pushes(harness, ana.id)[0]
+    assert "From your phone call on Mon 23 Nov." in _pushes(harness, ana.id)[0]
 
     await harness.press(ana, "Snooze 1h")
     harness.clock.advance(timedelta(hours=1))

@@ -11,6 +11,8 @@ from bot.app.context import NurseView
 from bot.config import Config
 from bot.parsing import Caseload, PatientRef
 from bot.render import patients as render
+from bot.render.tasks import TaskLine
+from bot.render.text import MAX_MESSAGE, day_label
 from bot.services import patients as service
 from bot.services.enrollment import view_of
 from bot.vocab import (
@@ -268,7 +270,7 @@ def test_render_card_escapes_and_fits_telegram() -> None:
         status="active",
         last_reached=line,
         open_tasks=tuple(
-            render.TaskLine("follow_up", huge, NOW + timedelta(days=i)) for i in range(40)
+            TaskLine(i, TaskKind.FOLLOW_UP, NOW + timedelta(days=i), title=huge) for i in range(40)
         ),
         next_appointment=render.AppointmentLine(NOW, huge, huge, "scheduled"),
         timeline=(line,) * 8,
@@ -276,7 +278,7 @@ def test_render_card_escapes_and_fits_telegram() -> None:
         as_of=NOW,
     )
     text = render.render_card(card)
-    assert len(text) <= render.MAX_MESSAGE
+    assert len(text) <= MAX_MESSAGE
     assert "<i>Maria" not in text
     assert "&lt;i&gt;Maria&lt;/i&gt;" in text
     assert "&lt;1&gt;" in text
@@ -287,5 +289,5 @@ def test_render_card_escapes_and_fits_telegram() -> None:
 
 def test_dates_show_the_year_only_when_it_is_not_this_year() -> None:
     today = NOW.date()
-    assert render.day_label(today + timedelta(days=4), today=today) == "Fri 27 Nov"
-    assert render.day_label(today + timedelta(days=50), today=today) == "Tue 12 Jan 2027"
+    assert day_label(today + timedelta(days=4), today=today) == "Fri 27 Nov"
+    assert day_label(today + timedelta(days=50), today=today) == "Tue 12 Jan 2027"
