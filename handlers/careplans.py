@@ -34,7 +34,6 @@ from bot import vocab
 from bot.app.context import CaseContext
 from bot.parsing.careplans import (
     CarePlanIntent,
-    GoalChange,
     GoalIntent,
     ReferralIntent,
     ReferralStatusIntent,
@@ -44,6 +43,7 @@ from bot.parsing.careplans import (
 )
 from bot.parsing.intents import PatientRef
 from bot.render import careplans as render
+from bot.render import labels
 from bot.render.callbacks import (
     AddResource,
     CloseGoal,
@@ -56,10 +56,10 @@ from bot.render.callbacks import (
 )
 from bot.services import careplans as plans
 from bot.services import referrals, resources
+from bot.services.ledger import MessageKey
 from bot.services.patients import find_patients
-from bot.services.records import Source
+from bot.vocab import GoalStatus, ReferralStatus, Refusal, ResourceKind
 from handlers.common import on_press, quiet_conversation
-from storage.models import ReferralStatus, ResourceKind
 
 PENDING_KEY = "careplans.pending"
 PATIENT_CHOICE_KEY = "careplans.patient_choice"
@@ -94,7 +94,7 @@ class PendingPatient:
     token: str
     candidates: tuple[PatientRef, ...]
     intent: PatientIntent | None
-    source: Source | None
+    source: MessageKey | None
     asked_at: datetime
 
     @property
@@ -109,7 +109,7 @@ class PendingReferral:
     token: str
     status: ReferralStatus
     referral_ids: tuple[int, ...]
-    source: Source | None
+    source: MessageKey | None
     asked_at: datetime
 
     @property
@@ -161,7 +161,7 @@ def _today(context: CaseContext) -> date:
 
 
 async def handle_intent(
-    update: Update, context: CaseContext, intent: CarePlanIntent, source: Source | None
+    update: Update, context: CaseContext, intent: CarePlanIntent, source: MessageKey | None
 ) -> None:
     """Save or answer a goal, referral, referral status, resource search or resource given;
     with several patients of that name, ask which one with buttons first."""
@@ -184,7 +184,7 @@ async def _carry_out(
     context: CaseContext,
     intent: PatientIntent,
     patient_id: int,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     """Save a care-plan message about one known patient, and reply after the commit."""
     services, nurse = context.services, context.me
@@ -202,7 +202,7 @@ async def _carry_out(
             patient_id=patient_id, to_whom=intent.to_whom, specialty=intent.specialty,
             reason=intent.reason, sent_on=intent.sent_on,
         )  # fmt: skip
-        if isinstance(result, plans.Refusal):
+        if isinstance(result, Refusal):
             await _say(update, context, render.refusal(result))
             return
         await _say(
@@ -222,7 +222,7 @@ async def _carry_out(
             services.db, services.clock, nurse=nurse, source=source, patient_id=patient_id,
             resource_text=intent.resource, given_on=intent.given_on,
         )  # fmt: skip
-        if isinstance(given, plans.Refusal):
+        if isinstance(given, Refusal):
             await _say(update, context, render.refusal(given))
             return
         await _say(
@@ -246,7 +246,7 @@ async def _ask_patient(
     written: str | None,
     candidates: tuple[PatientRef, ...],
     intent: PatientIntent | None,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     """Keep the action pending and show one button per candidate patient."""
     token = _remember_choice(
@@ -325,16 +325,16 @@ async def _move_referral(
     context: CaseContext,
     intent: ReferralStatusIntent,
     patient_id: int,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     """Move the referral the message names; ask which one when several fit."""
     services = context.services
-    status = ReferralStatus(intent.status.value)
+    status = intent.status
     result = await referrals.move_referral(
         services.db, services.clock, nurse=context.me, source=source, patient_id=patient_id,
         to_whom=intent.to_whom, specialty=intent.specialty, status=status,
     )  # fmt: skip
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
     elif isinstance(result, referrals.NoMatchingReferral):
         reply = render.no_matching_referral(
@@ -394,7 +394,7 @@ async def referral_choice_button(
         services.db, services.clock, nurse=context.me, referral_id=referral_id,
         status=pending.status, command="text", source=pending.source,
     )  # fmt: skip
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     await _say(
@@ -407,7 +407,7 @@ async def _goal(
     context: CaseContext,
     intent: GoalIntent,
     patient_id: int,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     services, nurse = context.services, context.me
     if intent.change is None:
@@ -415,7 +415,7 @@ async def _goal(
             services.db, services.clock, nurse=nurse, source=source, patient_id=patient_id,
             text=intent.text, target_on=intent.target,
         )  # fmt: skip
-        if isinstance(saved, plans.Refusal):
+        if isinstance(saved, Refusal):
             await _say(update, context, render.refusal(saved))
             return
         await _say(
@@ -440,8 +440,8 @@ async def _goal(
 async def _after_close(
     update: Update,
     context: CaseContext,
-    result: plans.GoalSaved | plans.GoalChoice | plans.Refusal,
-    change: GoalChange,
+    result: plans.GoalSaved | plans.GoalChoice | Refusal,
+    change: GoalStatus,
     outcome: str,
 ) -> None:
     if isinstance(result, plans.GoalChoice):
@@ -459,7 +459,7 @@ async def _after_close(
             update, context, render.which_goal(result.patient_name), InlineKeyboardMarkup(buttons)
         )
         return
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     goal = result.goal
@@ -480,7 +480,7 @@ async def pick_goal(update: Update, context: CaseContext, press: GoalAction) -> 
         return
     _clear(context)
     services = context.services
-    change = GoalChange(pending["change"])
+    change = GoalStatus(pending["change"])
     outcome = str(pending.get("outcome", ""))
     result = await plans.close_goal(
         services.db, services.clock, nurse=context.me, source=None,
@@ -516,7 +516,7 @@ async def _show_plan(update: Update, context: CaseContext, patient_id: int) -> N
     """The patient's care plan with its goal and note buttons."""
     services, nurse = context.services, context.me
     view = await plans.plan(services.db, services.clock, nurse=nurse, patient_id=patient_id)
-    if isinstance(view, plans.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, render.refusal(view))
         return
     text = render.render_plan(
@@ -599,7 +599,7 @@ async def intervention_text(update: Update, context: CaseContext) -> int:
     saved = await plans.add_intervention(
         services.db, services.clock, nurse=context.me, goal_id=goal_id, text=text
     )
-    if isinstance(saved, plans.Refusal):
+    if isinstance(saved, Refusal):
         await _say(update, context, render.refusal(saved))
     else:
         await _say(update, context, render.intervention_saved(saved.patient_name, text))
@@ -624,7 +624,7 @@ async def note_text(update: Update, context: CaseContext) -> int:
     saved = await plans.add_progress_note(
         services.db, services.clock, nurse=context.me, patient_id=patient_id, text=text
     )
-    if isinstance(saved, plans.Refusal):
+    if isinstance(saved, Refusal):
         await _say(update, context, render.refusal(saved))
     else:
         await _say(update, context, render.note_saved(saved.patient_name))
@@ -655,9 +655,9 @@ async def outcome_text(update: Update, context: CaseContext) -> int:
     _clear(context)
     services = context.services
     goal_id = int(pending["goal_id"])
-    change = GoalChange(pending["change"])
+    change = GoalStatus(pending["change"])
     result = await plans.close_goal(
-        services.db, services.clock, nurse=context.me, source=Source(message.chat_id,
+        services.db, services.clock, nurse=context.me, source=MessageKey(message.chat_id,
         message.message_id), patient_id=None, change=change, outcome=outcome,
         goal_id=goal_id, command="plan",
     )  # fmt: skip
@@ -698,7 +698,7 @@ async def referral_button(update: Update, context: CaseContext, press: MoveRefer
         services.db, services.clock, nurse=context.me, referral_id=press.referral_id,
         status=ReferralStatus(press.status),
     )  # fmt: skip
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     await _say(
@@ -720,7 +720,7 @@ async def _answer_resources(
 ) -> None:
     kind = ResourceKind(kind_text) if kind_text else None
     rows = await resources.search(context.services.db, nurse=context.me, kind=kind, words=words)
-    what = render.RESOURCE_KINDS.get(kind.value) if kind else (words or None)
+    what = labels.RESOURCE_KIND[kind] if kind else (words or None)
     text = render.render_resources([(r.kind, r.name, r.contact, r.notes) for r in rows], what=what)
     await _say(update, context, text, _add_keyboard())
 
@@ -752,10 +752,8 @@ async def resource_name(update: Update, context: CaseContext) -> int:
         return Step.RESOURCE_NAME
     _pending(context)["name"] = name
     buttons = [
-        InlineKeyboardButton(
-            label, callback_data=ResourceKindChoice(vocab.ResourceKind(kind)).pack()
-        )
-        for kind, label in render.RESOURCE_KINDS.items()
+        InlineKeyboardButton(label, callback_data=ResourceKindChoice(ResourceKind(kind)).pack())
+        for kind, label in labels.RESOURCE_KIND.items()
     ]
     await _say(
         update,

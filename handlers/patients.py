@@ -29,11 +29,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import vocab
 from bot.app.context import CaseContext
 from bot.parsing import Caseload, NewPatientIntent, PatientRef, parse
 from bot.parsing.dates import DateOrder
-from bot.render import messages
+from bot.render import labels, messages
 from bot.render import patients as render
 from bot.render.callbacks import (
     KeepPatient,
@@ -44,10 +43,11 @@ from bot.render.callbacks import (
     namespace_pattern,
 )
 from bot.render.patients import PatientCard
+from bot.render.text import esc, fit
 from bot.services import patients as service
-from bot.services.records import Source
+from bot.services.ledger import MessageKey
+from bot.vocab import Refusal, Risk
 from handlers.common import on_press, quiet_conversation
-from storage.models import Risk
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +55,13 @@ OFFERS_KEY = "patient_offers"
 EDIT_KEY = "patient_edit"
 MAX_OFFERS = 20
 MAX_CANDIDATES = 8
-RISK_CHOICES = (("High", vocab.Risk.HIGH), ("Medium", vocab.Risk.MEDIUM), ("Low", vocab.Risk.LOW))
+RISK_CHOICES = tuple((labels.RISK[risk], risk) for risk in (Risk.HIGH, Risk.MEDIUM, Risk.LOW))
 
 REFUSALS = {
-    service.Refusal.NOT_FOUND: render.STALE,
-    service.Refusal.NOT_YOURS: render.NOT_YOURS,
-    service.Refusal.CLOSED: "That case is closed, so nothing was changed.",
-    service.Refusal.NOT_TEAMMATE: (
+    Refusal.NOT_FOUND: render.STALE,
+    Refusal.NOT_YOURS: render.NOT_YOURS,
+    Refusal.CLOSED: "That case is closed, so nothing was changed.",
+    Refusal.NOT_TEAMMATE: (
         "That nurse isn't an active member of your team any more. Nothing was changed."
     ),
 }
@@ -167,7 +167,7 @@ def _unstash(context: CaseContext, token: str) -> NewPatientIntent | None:
     return offers.pop(token, None)
 
 
-async def _refuse_press(query: CallbackQuery, refusal: service.Refusal) -> None:
+async def _refuse_press(query: CallbackQuery, refusal: Refusal) -> None:
     await query.answer(REFUSALS[refusal], show_alert=True)
 
 
@@ -179,7 +179,7 @@ async def reply_patient_card(update: Update, context: CaseContext, patient_id: i
     card = await service.patient_card(
         context.services.db, context.me, patient_id, now=_now(context)
     )
-    if isinstance(card, service.Refusal):
+    if isinstance(card, Refusal):
         await _say(update, context, REFUSALS[card])
         return
     await _say(update, context, render.render_card(card), card_keyboard(card))
@@ -226,7 +226,7 @@ async def _add(
     message = update.effective_message
     # The nurse's own message is the redelivery key; a button press has none of its own.
     source = (
-        Source(chat_id=message.chat_id, message_id=message.message_id)
+        MessageKey(chat_id=message.chat_id, message_id=message.message_id)
         if edit is None and message is not None
         else None
     )
@@ -236,7 +236,7 @@ async def _add(
         now=_now(context),
         name=intent.name,
         mrn=intent.mrn,
-        risk=Risk(intent.risk.value) if intent.risk else None,
+        risk=intent.risk,
         conditions=intent.conditions,
         allow_duplicate=allow_duplicate,
         source=source,
@@ -359,7 +359,7 @@ async def _ask_field(update: Update, context: CaseContext, pid: int, step: Step)
     brief = await service.patient_brief(
         context.services.db, context.me, pid, now=_now(context), command=command
     )
-    if isinstance(brief, service.Refusal):
+    if isinstance(brief, Refusal):
         await _refuse_press(query, brief)
         return ConversationHandler.END
     await query.answer()
@@ -417,13 +417,13 @@ async def mrn_text(update: Update, context: CaseContext) -> int:
 
 
 async def _reply_changed(
-    update: Update, context: CaseContext, what: str, result: service.Changed | service.Refusal
+    update: Update, context: CaseContext, what: str, result: service.Changed | Refusal
 ) -> None:
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, REFUSALS[result])
         return
     head = render.changed(what, result.card.name, result.before, result.after)
-    text = render.fit(f"{head}\n\n{render.render_card(result.card)}")
+    text = fit(f"{head}\n\n{render.render_card(result.card)}")
     await _say(update, context, text, card_keyboard(result.card))
 
 
@@ -453,7 +453,7 @@ async def open_card(update: Update, context: CaseContext, press: PatientAction) 
     card = await service.patient_card(
         context.services.db, context.me, press.patient_id, now=_now(context)
     )
-    if isinstance(card, service.Refusal):
+    if isinstance(card, Refusal):
         await _refuse_press(query, card)
         return
     await query.answer()
@@ -466,7 +466,7 @@ async def choose_risk(update: Update, context: CaseContext, press: PatientAction
     brief = await service.patient_brief(
         context.services.db, context.me, press.patient_id, now=_now(context), command="risk"
     )
-    if isinstance(brief, service.Refusal):
+    if isinstance(brief, Refusal):
         await _refuse_press(query, brief)
         return
     await query.answer()
@@ -482,15 +482,15 @@ async def set_risk(update: Update, context: CaseContext, press: SetRisk) -> None
     """Save the risk level pressed."""
     query = _query(update)
     result = await service.edit_risk(
-        context.services.db, context.me, press.patient_id, Risk(press.risk), now=_now(context)
+        context.services.db, context.me, press.patient_id, press.risk, now=_now(context)
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _refuse_press(query, result)
         return
     await query.answer("Saved")
     head = render.changed("Risk", result.card.name, result.before, result.after)
     await query.edit_message_text(
-        render.fit(f"{head}\n\n{render.render_card(result.card)}"),
+        fit(f"{head}\n\n{render.render_card(result.card)}"),
         reply_markup=card_keyboard(result.card),
     )
 
@@ -501,7 +501,7 @@ async def ask_close(update: Update, context: CaseContext, press: PatientAction) 
     brief = await service.patient_brief(
         context.services.db, context.me, press.patient_id, now=_now(context), command="close"
     )
-    if isinstance(brief, service.Refusal):
+    if isinstance(brief, Refusal):
         await _refuse_press(query, brief)
         return
     await query.answer()
@@ -521,7 +521,7 @@ async def confirm_close(update: Update, context: CaseContext, press: PatientActi
     result = await service.close_case(
         context.services.db, context.me, press.patient_id, now=_now(context)
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _refuse_press(query, result)
         return
     await query.answer("Saved")
@@ -534,7 +534,7 @@ async def ask_transfer(update: Update, context: CaseContext, press: PatientActio
     options = await service.transfer_options(
         context.services.db, context.me, press.patient_id, now=_now(context)
     )
-    if isinstance(options, service.Refusal):
+    if isinstance(options, Refusal):
         await _refuse_press(query, options)
         return
     await query.answer()
@@ -556,13 +556,13 @@ async def do_transfer(update: Update, context: CaseContext, press: TransferTo) -
     result = await service.transfer_patient(
         context.services.db, context.me, press.patient_id, press.nurse_id, now=_now(context)
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _refuse_press(query, result)
         return
     await query.answer("Saved")
     text = render.transferred_out(result.name, result.to_name, result.tasks_moved)
     if not await _tell_receiver(context, result):
-        text += f"\nI couldn't message {messages.escape(result.to_name)}: please tell her."
+        text += f"\nI couldn't message {esc(result.to_name)}: please tell her."
     await query.edit_message_text(text)
 
 

@@ -21,7 +21,8 @@ from telegram.ext import Application, CommandHandler
 
 from bot import vocab
 from bot.app.context import CaseContext
-from bot.parsing import QueryIntent, QueryKind
+from bot.parsing import QueryIntent
+from bot.render import labels
 from bot.render import queries as render
 from bot.render.callbacks import (
     CallbackData,
@@ -40,24 +41,21 @@ from bot.render.callbacks import (
     TeamNursePage,
 )
 from bot.render.queries import Rendered
+from bot.render.text import clip
 from bot.services import charts, exports
 from bot.services import queries as service
+from bot.vocab import QueryKind, Refusal, Risk
 from handlers.common import on_press
-from storage.models import Risk
 
 PageTurn = Callable[[int], CallbackData]
 """The button data of a list's page n."""
-RISK_TITLES = {
-    Risk.HIGH: "High-risk patients",
-    Risk.MEDIUM: "Medium-risk patients",
-    Risk.LOW: "Low-risk patients",
-}
+RISK_TITLES = {risk: f"{labels.RISK[risk]}-risk patients" for risk in Risk}
 DEFAULT_NOT_REACHED_DAYS = 14
 REFUSALS = {
-    service.Refusal.NOT_FOUND: render.NOT_FOUND,
-    service.Refusal.NOT_SUPERVISOR: render.NOT_SUPERVISOR,
-    service.Refusal.NO_TEAM: render.NO_TEAM,
-    service.Refusal.NOT_TEAMMATE: render.NOT_IN_TEAM,
+    Refusal.NOT_FOUND: render.NOT_FOUND,
+    Refusal.NOT_SUPERVISOR: render.NOT_SUPERVISOR,
+    Refusal.NO_TEAM: render.NO_TEAM,
+    Refusal.NOT_TEAMMATE: render.NOT_IN_TEAM,
 }
 PER_ROW = 5
 
@@ -188,7 +186,7 @@ async def show_caseload(
     result = await service.caseload(context.services.db, nurse, now=now, page=page, risk=risk)
     title = RISK_TITLES[risk] if risk else "Your caseload"
     empty = (
-        f"You have no active {risk.value}-risk patients."
+        f"You have no active {labels.inline_label(labels.RISK, risk)}-risk patients."
         if risk
         else "You have no active patients."
     )
@@ -322,7 +320,7 @@ async def show_last_contact(update: Update, context: CaseContext, patient_id: in
     nurse = context.me
     now = _now(context)
     view = await service.last_contact(context.services.db, nurse, patient_id, now=now)
-    if isinstance(view, service.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, REFUSALS[view])
         return
     text = render.last_contact(
@@ -364,7 +362,7 @@ async def week_command(update: Update, context: CaseContext) -> None:
 async def team_command(update: Update, context: CaseContext) -> None:
     """/team: a supervisor's view of each nurse's load."""
     view = await service.team(context.services.db, context.me, now=_now(context))
-    if isinstance(view, service.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, REFUSALS[view])
         return
     rendered = render.team_view(view.team_name, view.rows)
@@ -463,7 +461,7 @@ async def turn_caseload_page(update: Update, context: CaseContext, press: Caselo
 
 async def turn_risk_page(update: Update, context: CaseContext, press: RiskPage) -> None:
     """Turn a page of one risk level of her caseload."""
-    await show_caseload(update, context, page=press.page, risk=Risk(press.risk))
+    await show_caseload(update, context, page=press.page, risk=press.risk)
 
 
 async def turn_not_reached_page(
@@ -500,7 +498,7 @@ async def show_last_contact_for_supervisor(
     """A supervisor opening a teammate's patient: the team brief (audited in the service)."""
     now = _now(context)
     view = await service.team_patient(context.services.db, context.me, patient_id, now=now)
-    if isinstance(view, service.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, REFUSALS[view])
         return
     text = (
@@ -538,7 +536,7 @@ async def _team_caseload(
     view = await service.team_caseload(
         context.services.db, context.me, nurse_id, now=now, page=page
     )
-    if isinstance(view, service.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, REFUSALS[view])
         return
     rendered = render.caseload_page(
@@ -568,18 +566,14 @@ async def ask_move(update: Update, context: CaseContext, press: MovePatient) -> 
     options = await service.move_options(
         context.services.db, context.me, press.patient_id, now=_now(context)
     )
-    if isinstance(options, service.Refusal):
+    if isinstance(options, Refusal):
         await _say(update, context, REFUSALS[options])
         return
     if not options.teammates:
         await _say(update, context, render.NO_TEAMMATES)
         return
     rows = [
-        [
-            InlineKeyboardButton(
-                render.clip(name, 40), callback_data=MoveTo(options.patient_id, nid).pack()
-            )
-        ]
+        [InlineKeyboardButton(clip(name, 40), callback_data=MoveTo(options.patient_id, nid).pack())]
         for nid, name in options.teammates[:30]
     ]
     rows.append([InlineKeyboardButton("Cancel", callback_data=CancelMove().pack())])
@@ -597,7 +591,7 @@ async def move_to(update: Update, context: CaseContext, press: MoveTo) -> None:
     moved = await service.reassign(
         context.services.db, me, press.patient_id, press.nurse_id, now=_now(context)
     )
-    if isinstance(moved, service.Refusal):
+    if isinstance(moved, Refusal):
         await _say(update, context, REFUSALS[moved])
         return
     await _show(
@@ -659,7 +653,7 @@ async def answer_query(update: Update, context: CaseContext, intent: QueryIntent
     elif kind == QueryKind.WEEK:
         await show_week(update, context)
     elif kind == QueryKind.CASELOAD:
-        risk = Risk(intent.risk.value) if intent.risk is not None else None
+        risk = intent.risk
         await show_caseload(update, context, risk=risk)
     elif kind == QueryKind.NOT_CONTACTED:
         await show_not_reached(update, context, days=intent.days or DEFAULT_NOT_REACHED_DAYS)
@@ -682,7 +676,7 @@ async def _about_patient(update: Update, context: CaseContext, intent: QueryInte
     if intent.candidates:
         view = LastContact if intent.query == QueryKind.LAST_CONTACT else OpenPatient
         rows = [
-            [InlineKeyboardButton(render.clip(ref.name, 40), callback_data=view(ref.id).pack())]
+            [InlineKeyboardButton(clip(ref.name, 40), callback_data=view(ref.id).pack())]
             for ref in intent.candidates[:8]
             if ref.id is not None
         ]

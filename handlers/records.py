@@ -41,12 +41,8 @@ from bot.parsing import (
     NewPatientIntent,
     PatientRef,
     QueryIntent,
-    QueryKind,
     When,
     parse,
-)
-from bot.parsing import (
-    Party as ParsedParty,
 )
 from bot.parsing.careplans import (
     CarePlanIntent,
@@ -56,6 +52,7 @@ from bot.parsing.careplans import (
     ResourceGivenIntent,
     ResourceQueryIntent,
 )
+from bot.render import labels
 from bot.render import records as render
 from bot.render.callbacks import (
     Attendance,
@@ -70,9 +67,19 @@ from bot.render.callbacks import (
     namespace_pattern,
 )
 from bot.services import records as service
+from bot.services.ledger import MessageKey
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Complexity,
+    Outcome,
+    Party,
+    QueryKind,
+    RecordKind,
+    Refusal,
+)
 from handlers import careplans, patients, queries
 from handlers.common import on_press, quiet_conversation
-from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party
 
 RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
 CARE_PLAN_INTENTS = (
@@ -99,13 +106,13 @@ _INTENT_KIND = {
     MedRecIntent: "med_rec",
 }
 _CHANNEL_CHOICES: tuple[tuple[str, ContactWay], ...] = (
-    ("Phone call", (vocab.Channel.PHONE, None)),
+    (labels.CHANNEL[vocab.Channel.PHONE], (vocab.Channel.PHONE, None)),
     ("Call, no answer", (vocab.Channel.PHONE, vocab.Outcome.ATTEMPTED)),
-    ("Home visit", (vocab.Channel.VISIT, None)),
-    ("Video", (vocab.Channel.VIDEO, None)),
-    ("Voicemail", (vocab.Channel.VOICEMAIL, None)),
-    ("Text", (vocab.Channel.TEXT, None)),
-    ("Email", (vocab.Channel.EMAIL, None)),
+    (labels.CHANNEL[vocab.Channel.VISIT], (vocab.Channel.VISIT, None)),
+    (labels.CHANNEL[vocab.Channel.VIDEO], (vocab.Channel.VIDEO, None)),
+    (labels.CHANNEL[vocab.Channel.VOICEMAIL], (vocab.Channel.VOICEMAIL, None)),
+    (labels.CHANNEL[vocab.Channel.TEXT], (vocab.Channel.TEXT, None)),
+    (labels.CHANNEL[vocab.Channel.EMAIL], (vocab.Channel.EMAIL, None)),
 )
 _SAVED_BUTTONS: tuple[tuple[str, RecordPress], ...] = (
     (render.UNDO, "undo"),
@@ -137,12 +144,12 @@ class Draft:
 
     kind: str  # contact, appointment, discharge, med_rec, note, change_follow_up, add_note
     intent: RecordIntent | None = None
-    source: service.Source | None = None
+    source: MessageKey | None = None
     patient: PatientRef | None = None
     channel: Channel | None = None
     outcome: Outcome | None = None
     follow_up_answered: bool = False
-    target: tuple[service.RecordKind, int] | None = None
+    target: tuple[RecordKind, int] | None = None
     target_name: str | None = None
 
 
@@ -165,8 +172,8 @@ def _keep(context: CaseContext, draft: Draft | None) -> None:
         data[DRAFT_KEY] = draft
 
 
-def _source(message: Message) -> service.Source:
-    return service.Source(chat_id=message.chat_id, message_id=message.message_id)
+def _source(message: Message) -> MessageKey:
+    return MessageKey(chat_id=message.chat_id, message_id=message.message_id)
 
 
 async def _say(update: Update, context: CaseContext, text: str, markup: Any = None) -> None:
@@ -212,7 +219,7 @@ def saved_keyboard(logged: service.Logged) -> InlineKeyboardMarkup:
             for label, action in _SAVED_BUTTONS
         ]
     ]
-    if logged.kind == service.RecordKind.EPISODE and logged.complexity is None:
+    if logged.kind == RecordKind.EPISODE and logged.complexity is None:
         rows.append(
             [
                 InlineKeyboardButton(
@@ -289,7 +296,7 @@ async def _switch_to_new_message(update: Update, context: CaseContext, draft: Dr
 
 
 async def _route(
-    update: Update, context: CaseContext, intent: Intent | CarePlanIntent, source: service.Source
+    update: Update, context: CaseContext, intent: Intent | CarePlanIntent, source: MessageKey
 ) -> int:
     _keep(context, None)
     if isinstance(intent, NewPatientIntent):
@@ -309,7 +316,7 @@ async def _route(
             patient=intent.patient,
         )
         if isinstance(intent, ContactIntent) and intent.channel is not None:
-            draft.channel = Channel(intent.channel.value)
+            draft.channel = intent.channel
         return await _advance(update, context, draft)
     message = update.effective_message
     if message is not None and _looks_like_question(message.text or ""):
@@ -364,7 +371,7 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
         await _say(
             update,
             context,
-            f"How was the contact with <b>{render.esc(name)}</b>?",
+            render.ask_channel(name),
             _channel_keyboard(),
         )
         return Step.CHANNEL
@@ -398,11 +405,11 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
     patient_id = draft.patient.id
     db, config, clock = services.db, services.config, services.clock
     command = "text" if draft.kind in _KIND_PREFIX else draft.kind
-    result: service.Logged | service.Refusal
+    result: service.Logged | Refusal
     if isinstance(intent, ContactIntent):
         channel = draft.channel or Channel.PHONE
         outcome = draft.outcome or (
-            Outcome(intent.outcome.value)
+            intent.outcome
             if intent.outcome is not None
             else Outcome.ATTEMPTED
             if channel == Channel.VOICEMAIL
@@ -410,7 +417,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
         )
         result = await service.log_contact(
             db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            channel=channel, outcome=outcome, with_whom=Party(intent.with_whom.value),
+            channel=channel, outcome=outcome, with_whom=intent.with_whom,
             occurred_at=intent.occurred_at.at, follow_up=intent.follow_up, note=intent.note,
             command=command,
         )  # fmt: skip
@@ -425,7 +432,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
         result = await service.log_discharge(
             db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
             discharged_on=intent.discharged, facility=intent.facility or "",
-            complexity=None if intent.complexity is None else Complexity(intent.complexity.value),
+            complexity=intent.complexity,
             note=intent.note, command=command,
         )  # fmt: skip
     elif isinstance(intent, MedRecIntent):
@@ -436,7 +443,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
         )  # fmt: skip
     else:
         raise AssertionError(f"nothing to save for a {draft.kind} draft")
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     await _say(
@@ -467,7 +474,7 @@ async def pick_patient(update: Update, context: CaseContext, press: PatientPick)
         refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
         chosen = next((r for r in refs if r.id == picked), None)
     if chosen is None:
-        await _say(update, context, render.refusal(service.Refusal.NO_PATIENT))
+        await _say(update, context, render.refusal(Refusal.NO_PATIENT))
         return ConversationHandler.END
     draft.patient = chosen
     return await _advance(update, context, draft)
@@ -521,19 +528,19 @@ async def start_contact_for_patient(update: Update, context: CaseContext, patien
     refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
     patient = next((r for r in refs if r.id == patient_id), None)
     if patient is None:
-        await _say(update, context, render.refusal(service.Refusal.NO_PATIENT))
+        await _say(update, context, render.refusal(Refusal.NO_PATIENT))
         return
     now = context.services.clock.now()
     intent = ContactIntent(
         patient=patient, candidates=(), patient_text=patient.name, channel=None, outcome=None,
-        with_whom=ParsedParty.PATIENT, occurred_at=When(now, has_time=True), follow_up=None,
+        with_whom=Party.PATIENT, occurred_at=When(now, has_time=True), follow_up=None,
         attempts=1, note="",
     )  # fmt: skip
     _keep(context, Draft(kind="contact", intent=intent, patient=patient))
     await _say(
         update,
         context,
-        f"How was the contact with <b>{render.esc(patient.name)}</b>?",
+        render.ask_channel(patient.name),
         _channel_keyboard(),
     )
 
@@ -554,9 +561,9 @@ async def channel_text(update: Update, context: CaseContext) -> int:
         and typed.patient is None
         and not typed.patient_text
     ):
-        draft.channel = Channel(typed.channel.value)
+        draft.channel = typed.channel
         if typed.outcome is not None:
-            draft.outcome = Outcome(typed.outcome.value)
+            draft.outcome = typed.outcome
         return await _advance(update, context, draft)
     if await _is_new_entry(context, text):
         return await _switch_to_new_message(update, context, draft)
@@ -629,7 +636,7 @@ async def _follow_up_chosen(
             services.db, services.clock, nurse=context.me, kind=kind, record_id=record_id,
             follow_up=when,
         )  # fmt: skip
-        if isinstance(result, service.Refusal):
+        if isinstance(result, Refusal):
             await _say(update, context, render.refusal(result))
         else:
             now = services.clock.now()
@@ -651,7 +658,7 @@ async def note_text(update: Update, context: CaseContext) -> int:
         return await on_text(update, context)
     services = context.services
     text = (message.text or "").strip()[:4000]
-    result: service.NoteAdded | service.Refusal
+    result: service.NoteAdded | Refusal
     if draft.target is not None:
         kind, record_id = draft.target
         result = await service.add_note(
@@ -665,7 +672,7 @@ async def note_text(update: Update, context: CaseContext) -> int:
             services.db, services.clock, nurse=context.me, source=_source(message),
             patient_id=draft.patient.id, text=text,
         )  # fmt: skip
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
     else:
         await _say(update, context, render.note_added(result.patient_name))
@@ -683,7 +690,7 @@ async def what_text(update: Update, context: CaseContext) -> int:
 
 
 async def _forced(
-    update: Update, context: CaseContext, kind: str, text: str, source: service.Source
+    update: Update, context: CaseContext, kind: str, text: str, source: MessageKey
 ) -> int:
     caseload = await _caseload(context)
     intent = _parse(context, text, caseload)
@@ -755,10 +762,10 @@ async def undo_button(update: Update, context: CaseContext, press: RecordAction)
     assert query is not None
     services = context.services
     result = await service.undo_record(
-        services.db, services.clock, nurse=context.me, kind=service.RecordKind(press.kind),
+        services.db, services.clock, nurse=context.me, kind=press.kind,
         record_id=press.record_id,
     )  # fmt: skip
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await query.answer(render.refusal(result))
         await _say(update, context, render.refusal(result))
         return
@@ -771,11 +778,11 @@ async def change_button(update: Update, context: CaseContext, press: RecordActio
     query = update.callback_query
     assert query is not None
     services = context.services
-    ref = (service.RecordKind(press.kind), press.record_id)
+    ref = (press.kind, press.record_id)
     found = await service.check_changeable(
         services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
     )
-    if isinstance(found, service.Refusal):
+    if isinstance(found, Refusal):
         await query.answer(render.refusal(found))
         await _say(update, context, render.refusal(found))
         _keep(context, None)
@@ -803,7 +810,7 @@ async def complexity_button(update: Update, context: CaseContext, press: Episode
         episode_id=press.episode_id,
         complexity=Complexity(press.complexity),
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await query.answer(render.refusal(result))
         await _say(update, context, render.refusal(result))
         return
@@ -824,7 +831,7 @@ async def attendance_button(update: Update, context: CaseContext, press: Attenda
         task_id=press.task_id,
         status=AppointmentStatus(press.status),
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await query.answer(render.refusal(result))
         await _say(update, context, render.refusal(result))
         return

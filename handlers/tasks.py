@@ -7,7 +7,6 @@ pressing nurse's ownership, and a stale button answers kindly instead of failing
 from __future__ import annotations
 
 import contextlib
-import html
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -15,8 +14,9 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CommandHandler
 
 from bot.app.context import CaseContext
+from bot.render import labels
 from bot.render.callbacks import TaskAction
-from bot.render.reminders import KIND_LABELS, day_label, time_label
+from bot.render.text import esc, time_label, when_label
 from bot.services import tasks
 from handlers.common import is_number, on_press
 
@@ -61,7 +61,7 @@ async def task_button(update: Update, context: CaseContext, press: TaskAction) -
     else:
         assert result.until is not None
         note = (
-            f"💤 Snoozed until {day_label(result.until, nurse.zone)}, "
+            f"💤 Snoozed until {when_label(result.until, nurse.zone, has_time=False)}, "
             f"{time_label(result.until, nurse.zone)}"
         )
         await query.answer("Snoozed.")
@@ -109,10 +109,9 @@ async def list_reminders(update: Update, context: CaseContext) -> None:
     lines = ["<b>Upcoming reminders</b>"]
     rows = []
     for i, item in enumerate(upcoming, 1):
-        who = html.escape(item.patient_name) if item.patient_name else ""
+        who = esc(item.patient_name) if item.patient_name else ""
         lines.append(
-            f"{i}. {day_label(item.remind_at, nurse.zone)} {time_label(item.remind_at, nurse.zone)}"
-            f" – {KIND_LABELS.get(item.kind, item.kind)} {who}"
+            f"{i}. {when_label(item.remind_at, nurse.zone)} – {labels.task_name(item.kind)} {who}"
         )
         rows.append(
             [

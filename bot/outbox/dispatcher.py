@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import math
 import time as monotonic_time
@@ -49,26 +48,16 @@ from bot.render.reminders import (
     patient_label,
     render_reminder,
 )
+from bot.render.text import esc, time_label
 from bot.services.records import AttendanceCheck
+from bot.vocab import DeliveryKind, DeliveryStatus, Role, TaskKind, TaskStatus
 from storage import careplans as careplan_store
 from storage import deliveries as outbox
 from storage import digest as digest_store
 from storage import queries as query_store
 from storage.audit import record_audit
 from storage.db import Database, DatabaseUnavailable
-from storage.models import (
-    Appointment,
-    Contact,
-    Delivery,
-    DeliveryKind,
-    DeliveryStatus,
-    Nurse,
-    Patient,
-    Role,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from storage.models import Appointment, Contact, Delivery, Nurse, Patient, Task
 
 log = logging.getLogger(__name__)
 
@@ -714,7 +703,7 @@ class Dispatcher:
         """ "She blocked the bot" notices name the nurse (staff, not patient data)."""
         assert recipient.chat_id is not None
         subject = await session.get(Nurse, int(delivery.key.split(":")[1]))
-        name = html.escape(subject.display_name) if subject else "A nurse on your team"
+        name = esc(subject.display_name) if subject else "A nurse on your team"
         text = (
             f"⚠️ {name} can no longer receive casebot messages: she has blocked the bot, so "
             "her reminders and digests are paused. Please check in with her."
@@ -837,8 +826,8 @@ class Dispatcher:
         )
         text, cut = digest_render.render_digest(data)
         if now - delivery.due_at > timedelta(minutes=2):
-            local = delivery.due_at.astimezone(ZoneInfo(nurse.timezone))
-            text += f"\n<i>(due {local:%H:%M}, sent late)</i>"
+            due = time_label(delivery.due_at, ZoneInfo(nurse.timezone))
+            text += f"\n<i>(due {due}, sent late)</i>"
         if delivery.repeat:
             text += "\n<i>(repeat)</i>"
         buttons = None

@@ -5,7 +5,8 @@ Must not import telegram or storage.
 
 from __future__ import annotations
 
-import html
+from bot.render import labels
+from bot.render.text import esc
 
 REFUSAL = (
     "Sorry, this is a private assistant for enrolled nurse case managers, so I can't help "
@@ -61,11 +62,7 @@ HELP = """<b>What I understand</b>
 
 def welcome(name: str, role: str) -> str:
     return (
-        f"Welcome, {html.escape(name)}! You're enrolled as {html.escape(role)}.\n\n"
+        f"Welcome, {esc(name)}! You're enrolled as {labels.inline_label(labels.ROLE, role)}.\n\n"
         "Two quick settings first. <b>Which time zone do you work in?</b> "
         "Tap one, or type a city (e.g. <i>Denver</i>)."
     )
-
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)

@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from storage.models import CareGoal, GoalStatus, ProgressNote, Referral, ResourceGiven
+from bot.vocab import GoalStatus
+from storage.models import CareGoal, ProgressNote, Referral, ResourceGiven
 from tests.fakes.telegram import Call, FakeUser
 from tests.harness import Harness
 from tests.reminder_support import CHICAGO, add_patient, run_pass

@@ -17,21 +17,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.services.charts import PNG_SIGNATURE
-from storage.models import (
-    Appointment,
-    AppointmentStatus,
-    Channel,
-    Contact,
-    Nurse,
-    Outcome,
-    Party,
-    Patient,
-    Risk,
-    Role,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from bot.vocab import AppointmentStatus, Channel, Outcome, Party, Risk, Role, TaskKind, TaskStatus
+from storage.models import Appointment, Contact, Nurse, Patient, Task
 from storage.patients import create_patient
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness

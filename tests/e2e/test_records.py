@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from bot.render import records as render
+from bot.vocab import AppointmentStatus, TaskKind, TaskStatus
 from storage import patients
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     AuditEvent,
     Contact,
     Episode,
@@ -23,8 +23,6 @@ from storage.models import (
     Note,
     Nurse,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
@@ -427,7 +425,7 @@ async def test_log_contact_from_a_reminder_asks_how_then_saves(
     assert "How was the contact with John Smith" in harness.last_text(ana)
     await harness.press(ana, "Call, no answer")
     await harness.press(ana, render.TOMORROW)
-    assert "not reached (attempt)" in harness.last_text(ana)
+    assert "Phone call with John Smith, attempted." in harness.last_text(ana)
     contacts = [c for c in await _rows(harness, Contact) if c.patient_id == ids["John Smith"]]
     assert [(c.channel.value, c.outcome.value) for c in contacts][-1] == ("phone", "attempted")
 

@@ -11,16 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.care import end_of_local_day, local_time_on
-from storage.models import (
-    Appointment,
-    AuditEvent,
-    Contact,
-    Referral,
-    ReferralStatus,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from bot.vocab import ReferralStatus, TaskKind, TaskStatus
+from storage.models import Appointment, AuditEvent, Contact, Referral, Task
 from tests.fakes.telegram import Call, FakeUser
 from tests.harness import Harness
 from tests.reminder_support import CHICAGO, add_patient, run_pass
@@ -54,7 +46,7 @@ def _referral_pushes(h: Harness, user: FakeUser) -> list[str]:
     return [
         m.text or ""
         for m in h.fake.sent_messages(user.id)
-        if "Referral follow-up" in (m.text or "") and "Good morning" not in (m.text or "")
+        if (m.text or "").startswith("⏰ Referral follow-up")
     ]
 
 
@@ -113,7 +105,7 @@ async def test_logging_the_appointment_links_the_referral_and_closes_its_task(h:
     ana, _ = await _ana_with_robert(h)
     await h.send(ana, "referred Robert King to cardiology today")
     await h.send(ana, "appt Robert King cardiology 12/3 at 2pm")
-    assert "Closed: referral task ✔" in h.last_text(ana)
+    assert "Closed: Referral follow-up task ✔" in h.last_text(ana)
     [referral], [task] = await _rows(h)
     async with h.db.uow(read_only=True) as session:
         appointment = await session.scalar(select(Appointment))
@@ -447,7 +439,7 @@ async def test_a_contact_mentioning_a_scheduled_referral_changes_no_referral(h: 
     await h.send(ana, "referred Robert King to cardiology 11/20")
     await h.send(ana, "called Robert King, cardiology referral scheduled, f/u Fri")
     assert h.last_text(ana) == (
-        "✅ Saved: Call with Robert King, reached.\n"
+        "✅ Saved: Phone call with Robert King, reached.\n"
         "When: Mon 23 Nov 10:15, America/Chicago\n"
         "Follow-up: Fri 27 Nov, America/Chicago"
     )
