@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.parsing import PatientRef, When
 from bot.services import referrals
+from bot.vocab import Source as Via
 from storage import audit
 from storage import patients as patient_store
 from storage import records as store
@@ -78,10 +79,12 @@ class Refusal(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Source:
-    """The nurse message a change came from: the redelivery key."""
+    """The nurse message a change came from: the redelivery key, and how it came in (a
+    voice note's changes are audited as "voice")."""
 
     chat_id: int
     message_id: int
+    via: Via = Via.TEXT
 
 
 @dataclass(frozen=True)
@@ -825,7 +828,10 @@ async def _saved(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """The end of every logging use case: claim the nurse's message in the (chat id, message
-    id) ledger, so a redelivered update saves nothing twice, and audit the new record."""
+    id) ledger, so a redelivered update saves nothing twice, and audit the new record (as
+    "voice" when it came from a voice note)."""
+    if source is not None and source.via is Via.VOICE:
+        command = Via.VOICE.value
     if source is not None:
         await store.add_inbound(
             session,
