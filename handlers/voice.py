@@ -147,7 +147,7 @@ async def _hear(
         names = [ref.name for ref in refs]
         return await ticket.transcribe(audio, names=names, max_seconds=max_seconds)
     except AudioTooLong:
-        return render.too_long(max_seconds + 1, max_seconds)
+        return render.too_long(None, max_seconds)  # decoding stopped at the limit
     except AudioUnreadable:
         return render.UNREADABLE
     except VoiceUnavailable as exc:
@@ -226,7 +226,7 @@ async def cancel_button(update: Update, context: CaseContext) -> None:
 def entry_points() -> list[BaseHandler]:  # type: ignore[type-arg]
     """[Save] enters the logging conversation (its answer may ask which patient, how, when):
     handlers.records registers it among the conversation's entry points and fallbacks."""
-    return [CallbackQueryHandler(save_button, pattern=r"^vn:s:")]
+    return [CallbackQueryHandler(save_button, pattern=VoiceButton.pattern("save"))]
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -238,5 +238,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             on_voice,
         )
     )
-    app.add_handler(CallbackQueryHandler(fix_button, pattern=r"^vn:f:"))
-    app.add_handler(CallbackQueryHandler(cancel_button, pattern=r"^vn:c:"))
+    app.add_handler(CallbackQueryHandler(fix_button, pattern=VoiceButton.pattern("fix")))
+    app.add_handler(CallbackQueryHandler(cancel_button, pattern=VoiceButton.pattern("cancel")))

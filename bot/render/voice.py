@@ -64,6 +64,11 @@ class VoiceButton:
         return f"{self.PREFIX}:{self.action[0]}:{self.token}"
 
     @classmethod
+    def pattern(cls, action: Action) -> str:
+        """The callback pattern of one button of the three."""
+        return f"^{cls.PREFIX}:{action[0]}:"
+
+    @classmethod
     def unpack(cls, data: str) -> VoiceButton | None:
         """The button behind callback data, or None for anything malformed."""
         if not re.fullmatch(cls.PATTERN, data):
@@ -102,9 +107,11 @@ CANCELLED = "Cancelled. Nothing from that voice note was saved."
 SAVING = "Saving what you said…"
 
 
-def too_long(seconds: int, limit: int) -> str:
+def too_long(seconds: int | None, limit: int) -> str:
+    """`seconds`: the note's length, None when only "longer than the limit" is known."""
+    length = "longer than that" if seconds is None else f"{_length(seconds)} long"
     return (
-        f"That voice note is {_length(seconds)} long; I take notes up to {_length(limit)}. "
+        f"I take voice notes up to {_length(limit)}, and that one is {length}. "
         "Nothing was saved. Please send a shorter one, or type it."
     )
 

@@ -175,7 +175,7 @@ async def test_a_note_longer_than_the_limit_is_refused_before_download(
     )
     assert [c.method for c in calls] == ["sendMessage"]
     assert harness.last_text(ana) == render.too_long(121, 120)
-    assert "2:00 min" in harness.last_text(ana)
+    assert "up to 2:00 min, and that one is 2:01 min long" in harness.last_text(ana)
     assert harness.fake.file_downloads == []
 
 
@@ -193,7 +193,8 @@ async def test_audio_longer_than_it_declares_is_refused_after_decoding(
         )
     finally:
         pool.close()
-    assert harness.last_text(user) == render.too_long(4, 3)
+    assert harness.last_text(user) == render.too_long(None, 3)
+    assert "up to 3 s, and that one is longer than that" in harness.last_text(user)
     assert await contacts(harness) == []
 
 

@@ -115,6 +115,7 @@ def test_malformed_button_data_is_refused(data: str) -> None:
 
 
 def test_lengths_read_as_a_nurse_would_say_them() -> None:
-    assert "is 2:01 min long; I take notes up to 2:00 min" in render.too_long(121, 120)
-    assert "is 4 s long; I take notes up to 3 s" in render.too_long(4, 3)
+    assert "up to 2:00 min, and that one is 2:01 min long" in render.too_long(121, 120)
+    assert "up to 3 s, and that one is longer than that" in render.too_long(None, 3)
+    assert VoiceButton.pattern("fix") == "^vn:f:"
     assert render.transcribing(2).endswith("(2 ahead of it)")
