@@ -3,7 +3,8 @@
 
 A message that parses completely is saved at once and answered with its summary and
 [Undo] [Change follow-up] [Add note]; what is missing (which patient, how, when, follow-up) is
-asked in one ConversationHandler. Edited, forwarded and media messages are never logged.
+asked in one ConversationHandler. Edited, forwarded and media messages are never logged
+(voice notes are handlers.voice's: transcribed, then handed to `handle_as_text` on a tap).
 Button data is typed (bot.render.callbacks) and carries opaque ids only. New patients and
 patient lookups are handed to handlers.patients.
 """
@@ -11,6 +12,7 @@ patient lookups are handed to handlers.patients.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import IntEnum
@@ -19,6 +21,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -271,9 +274,16 @@ async def on_text(update: Update, context: CaseContext) -> int:
     """Read a plain message and log it, ask for what is missing, or answer what it asks."""
     message = update.effective_message
     assert message is not None
-    text = message.text or ""
+    return await handle_as_text(update, context, message.text or "", _source(message))
+
+
+async def handle_as_text(
+    update: Update, context: CaseContext, text: str, source: MessageKey
+) -> int:
+    """Handle `text` as a typed message keyed on `source` (a voice note's transcript comes in
+    here too, after the nurse tapped [Save]); return the conversation's next state."""
     intent = _parse(context, text, await _caseload(context))
-    return await _route(update, context, intent, _source(message))
+    return await _route(update, context, intent, source)
 
 
 async def _is_new_entry(context: CaseContext, text: str) -> bool:
@@ -862,14 +872,18 @@ async def on_forwarded(update: Update, context: CaseContext) -> None:
 
 
 async def on_media(update: Update, context: CaseContext) -> None:
-    """Photos, voice notes and files are not logged."""
+    """Photos and files are not logged (voice notes are handlers.voice's)."""
     await _say(update, context, render.MEDIA)
 
 
 # -- registration ----------------------------------------------------------------------------------
 
 
-def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def conversation(
+    entries: Sequence[BaseHandler[Any, Any, Any]] = (),
+) -> ConversationHandler:  # type: ignore[type-arg]
+    """The logging conversation; `entries` are other modules' buttons that hand a message to
+    it (handle_as_text) and so must enter it, from anywhere (handlers.voice's [Save])."""
     text = filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
     commands = [
         CommandHandler(
@@ -883,7 +897,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     # How a contact went: also an entry, for contacts begun outside (start_contact_for_patient).
     channel = on_press(ContactHow, pick_channel)
     return quiet_conversation(
-        entry_points=[*commands, change, channel, MessageHandler(text, on_text)],
+        entry_points=[*commands, change, channel, *entries, MessageHandler(text, on_text)],
         states={
             Step.PATIENT: [
                 on_press(PatientPick, pick_patient),
@@ -900,20 +914,24 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         # Commands and the record buttons also restart from inside a question.
-        fallbacks=[CommandHandler("cancel", cancel), *commands, change, channel],
+        fallbacks=[CommandHandler("cancel", cancel), *commands, change, channel, *entries],
         conversation_timeout=CONVERSATION_TIMEOUT,
         name="records",
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(
+    app: Application,  # type: ignore[type-arg]
+    *,
+    entries: Sequence[BaseHandler[Any, Any, Any]] = (),
+) -> None:
     """Add the logging handlers. Must come after every other conversation (their typed answers
-    win) and before help's plain /cancel (so /cancel here says nothing was saved)."""
+    win) and before help's plain /cancel (so /cancel here says nothing was saved). `entries`
+    enter the logging conversation (see `conversation`)."""
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edited))
     app.add_handler(MessageHandler(filters.FORWARDED & filters.UpdateType.MESSAGE, on_forwarded))
-    media = (
+    media = (  # voice notes are handlers.voice's
         filters.PHOTO
-        | filters.VOICE
         | filters.AUDIO
         | filters.VIDEO
         | filters.VIDEO_NOTE
@@ -921,7 +939,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         | filters.Sticker.ALL
     )
     app.add_handler(MessageHandler(media & filters.UpdateType.MESSAGE, on_media))
-    app.add_handler(conversation())
+    app.add_handler(conversation(entries))
     app.add_handler(on_press(RecordAction, undo_button, action="undo"))
     app.add_handler(on_press(EpisodeComplexity, complexity_button))
     app.add_handler(on_press(Attendance, attendance_button))

@@ -44,6 +44,7 @@ HELP = """<b>What I understand</b>
 • <i>med rec done for Dorothy Chen, 1 discrepancy</i>
 • <i>new patient Ana Ruiz MRN 12345 high risk CHF</i>
 • <i>goal for Maria: A1c under 8 by March</i> · <i>referred Robert King to cardiology</i>
+• or say it in a voice note: I show what I heard, and save it when you tap <b>Save</b>
 
 <b>Ask</b>: <i>who is overdue?</i> · <i>what's on today</i> · <i>show Maria</i>
 

@@ -285,8 +285,8 @@ FORWARDED = (
     "words, e.g. <i>called Maria Lopez re insulin, f/u Fri</i>."
 )
 MEDIA = (
-    "I can't log photos, voice notes or files, so nothing was saved. Please type a short note "
-    "instead, e.g. <i>home visit John Smith, wound healing, f/u Mon</i>."
+    "I can't log photos or files, so nothing was saved. Please type a short note (or send a "
+    "voice note) instead, e.g. <i>home visit John Smith, wound healing, f/u Mon</i>."
 )
 QUERY_NOT_YET = (
     "Caseload lists (today, overdue, this week) are coming with the caseload views. "

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.vocab import Source
+
 
 @dataclass(frozen=True)
 class MessageKey:
-    """The nurse message a change came from: the redelivery key."""
+    """The nurse message a change came from: the redelivery key, and how it came in (a voice
+    note's changes are audited as "voice")."""
 
     chat_id: int
     message_id: int
+    via: Source = Source.TEXT

@@ -35,6 +35,7 @@ from bot.vocab import (
     Party,
     RecordKind,
     Refusal,
+    Source,
     TaskKind,
     TaskStatus,
 )
@@ -777,7 +778,10 @@ async def _saved(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """The end of every logging use case: claim the nurse's message in the (chat id, message
-    id) ledger, so a redelivered update saves nothing twice, and audit the new record."""
+    id) ledger, so a redelivered update saves nothing twice, and audit the new record (as
+    "voice" when it came from a voice note)."""
+    if source is not None and source.via is Source.VOICE:
+        command = Source.VOICE.value
     if source is not None:
         await store.add_inbound(
             session,
