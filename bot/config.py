@@ -109,6 +109,16 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class VoiceConfig:
+    enabled: bool = True
+    max_seconds: int = 120
+    workers: int = 0  # 0: one fewer than the CPU cores, at least 1
+    queue: int = 4
+    model_path: str = ""  # "": the Whisper tiny.en model of the pinned model package
+    beam_size: int = 1
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -118,6 +128,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
     source: str = "<defaults>"
 
     @property
@@ -134,6 +145,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "reminders": RemindersConfig,
     "enrollment": EnrollmentConfig,
     "limits": LimitsConfig,
+    "voice": VoiceConfig,
 }
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -353,6 +365,17 @@ def _check_cross_field(config: Config) -> None:
             raise ConfigError(f"{src}: limits.{name}: expected a positive number")
     if config.privacy.idle_lock_minutes < 0:
         raise ConfigError(f"{src}: privacy.idle_lock_minutes: expected 0 (off) or more minutes")
+    _check_voice(config)
+
+
+def _check_voice(config: Config) -> None:
+    src, voice = config.source, config.voice
+    if not 1 <= voice.max_seconds <= 600:
+        raise ConfigError(f"{src}: voice.max_seconds: expected 1-600 seconds")
+    if voice.workers < 0 or voice.queue < 0:
+        raise ConfigError(f"{src}: voice.workers / voice.queue: expected 0 or more")
+    if not 1 <= voice.beam_size <= 10:
+        raise ConfigError(f"{src}: voice.beam_size: expected 1-10")
 
 
 def with_database(config: Config, url: str) -> Config:

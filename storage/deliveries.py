@@ -19,15 +19,8 @@ from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import (
-    Delivery,
-    DeliveryKind,
-    DeliveryStatus,
-    DispatchWorker,
-    Nurse,
-    Task,
-    TaskStatus,
-)
+from bot.vocab import DeliveryKind, DeliveryStatus, TaskStatus
+from storage.models import Delivery, DispatchWorker, Nurse, Task
 
 CLAIM_LOCK_KEY = 0x0CA5EB02  # any constant, the same in every process of a deployment
 

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Contact, Outcome, Patient, PatientStatus, Risk, Task, TaskStatus
+from bot.vocab import Outcome, PatientStatus, Risk, TaskStatus
+from storage.models import Contact, Patient, Task
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The core model of design.md as typed SQLAlchemy 2 tables.
 
 Owns table and column definitions only: no queries, no commits. Times are aware UTC
-(`UTCDateTime`), Telegram ids are 64-bit. Must not import telegram, handlers or bot.
+(`UTCDateTime`), Telegram ids are 64-bit. The enum columns hold the terms of bot.vocab (stored
+as their values). Must not import telegram, handlers, or anything of bot but bot.vocab.
 """
 
 from __future__ import annotations
@@ -28,6 +29,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Complexity,
+    DeliveryKind,
+    DeliveryStatus,
+    GoalStatus,
+    Outcome,
+    Party,
+    PatientStatus,
+    ReferralStatus,
+    ResourceKind,
+    Risk,
+    Role,
+    TaskKind,
+    TaskStatus,
+)
 from storage.types import BigIntPK, UTCDateTime
 
 NAMING = {
@@ -65,92 +83,6 @@ def _strip_nul_characters(_mapper: Any, _connection: Any, target: Any) -> None:
         value = getattr(target, attr.key, None)
         if isinstance(value, str) and "\x00" in value:
             setattr(target, attr.key, value.replace("\x00", ""))
-
-
-class Role(enum.StrEnum):
-    NURSE = "nurse"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-
-class Risk(enum.StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-class PatientStatus(enum.StrEnum):
-    ACTIVE = "active"
-    DISCHARGED = "discharged"  # discharged from the program
-    CLOSED = "closed"
-
-
-class Channel(enum.StrEnum):
-    PHONE = "phone"
-    VISIT = "visit"
-    CLINIC = "clinic"
-    VIDEO = "video"
-    TEXT = "text"
-    VOICEMAIL = "voicemail"
-    EMAIL = "email"
-
-
-class Outcome(enum.StrEnum):
-    REACHED = "reached"
-    ATTEMPTED = "attempted"
-
-
-class Party(enum.StrEnum):
-    PATIENT = "patient"
-    CAREGIVER = "caregiver"
-    PROVIDER = "provider"
-    INSURER = "insurer"
-
-
-class AppointmentStatus(enum.StrEnum):
-    SCHEDULED = "scheduled"
-    ATTENDED = "attended"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
-    RESCHEDULED = "rescheduled"
-
-
-class Complexity(enum.StrEnum):
-    MODERATE = "moderate"
-    HIGH = "high"
-
-
-class TaskKind(enum.StrEnum):
-    FOLLOW_UP = "follow_up"
-    APPOINTMENT_REMINDER = "appointment_reminder"
-    ATTENDANCE_CHECK = "attendance_check"
-    TCM_CONTACT = "tcm_contact"
-    TCM_VISIT = "tcm_visit"
-    MED_REC = "med_rec"
-    CADENCE = "cadence"
-    REFERRAL = "referral"
-    CUSTOM = "custom"
-
-
-class TaskStatus(enum.StrEnum):
-    OPEN = "open"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-
-class DeliveryKind(enum.StrEnum):
-    REMINDER = "reminder"
-    DIGEST = "digest"
-    ESCALATION = "escalation"
-    NOTICE = "notice"
-
-
-class DeliveryStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"  # gave up (e.g. the nurse blocked the bot); reason in last_error
-    CANCELLED = "cancelled"
 
 
 class Team(Base):
@@ -435,29 +367,6 @@ class AuditEvent(Base):
 
 
 # -- care plans, referrals and community resources (issue 7) ----------------------------------
-
-
-class GoalStatus(enum.StrEnum):
-    ACTIVE = "active"
-    MET = "met"
-    NOT_MET = "not_met"
-    DISCONTINUED = "discontinued"
-
-
-class ReferralStatus(enum.StrEnum):
-    SENT = "sent"
-    SCHEDULED = "scheduled"
-    COMPLETED = "completed"
-    DECLINED = "declined"
-
-
-class ResourceKind(enum.StrEnum):
-    TRANSPORT = "transport"
-    FOOD = "food"
-    PHARMACY = "pharmacy_assistance"
-    HOME_HEALTH = "home_health"
-    SUPPORT_GROUP = "support_group"
-    OTHER = "other"
 
 
 class CareGoal(Base):

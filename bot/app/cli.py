@@ -24,8 +24,8 @@ from sqlalchemy.engine import make_url
 from bot.app.logs import configure_logging
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
+from bot.vocab import Role
 from storage.db import Database, DatabaseUnavailable, is_sqlite
-from storage.models import Role
 
 EXIT_CONFIG = 2
 DEFAULT_CONFIG = Path("config.toml")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from typing import Any
+from urllib.parse import quote
 
 REDACTED = "[REDACTED]"
 
@@ -25,6 +26,7 @@ QUIET_LOGGERS: dict[str, int] = {
     "tornado.access": logging.WARNING,
     "apscheduler": logging.WARNING,
     "alembic": logging.WARNING,
+    "faster_whisper": logging.WARNING,  # a line per voice note at INFO (lengths, no words)
 }
 
 _secrets: set[str] = set()
@@ -40,10 +42,12 @@ def redact(text: str) -> str:
 
 
 def install_redaction(*secrets: str) -> None:
-    """Make every log record created from now on carry REDACTED instead of these strings."""
+    """Make every log record created from now on carry REDACTED instead of these strings, as
+    written or percent-encoded (a file download URL carries the token with ":" as "%3A")."""
     global _installed
     with _lock:
-        _secrets.update(s for s in secrets if len(s) >= 8)
+        for secret in (s for s in secrets if len(s) >= 8):
+            _secrets.update({secret, quote(secret), quote(secret, safe="")})
         if _installed:
             return
         previous = logging.getLogRecordFactory()

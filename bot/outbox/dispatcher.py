@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import math
 import time as monotonic_time
@@ -42,33 +41,23 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.render import digest as digest_render
 from bot.render import records as records_render
+from bot.render.callbacks import Attendance, ShowDigest, TaskAction
 from bot.render.reminders import (
     TASK_BUTTONS,
     ReminderFacts,
     patient_label,
     render_reminder,
-    task_callback,
 )
+from bot.render.text import esc, time_label
 from bot.services.records import AttendanceCheck
+from bot.vocab import DeliveryKind, DeliveryStatus, Role, TaskKind, TaskStatus
 from storage import careplans as careplan_store
 from storage import deliveries as outbox
 from storage import digest as digest_store
 from storage import queries as query_store
 from storage.audit import record_audit
 from storage.db import Database, DatabaseUnavailable
-from storage.models import (
-    Appointment,
-    Contact,
-    Delivery,
-    DeliveryKind,
-    DeliveryStatus,
-    Nurse,
-    Patient,
-    Role,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from storage.models import Appointment, Contact, Delivery, Nurse, Patient, Task
 
 log = logging.getLogger(__name__)
 
@@ -714,7 +703,7 @@ class Dispatcher:
         """ "She blocked the bot" notices name the nurse (staff, not patient data)."""
         assert recipient.chat_id is not None
         subject = await session.get(Nurse, int(delivery.key.split(":")[1]))
-        name = html.escape(subject.display_name) if subject else "A nurse on your team"
+        name = esc(subject.display_name) if subject else "A nurse on your team"
         text = (
             f"⚠️ {name} can no longer receive casebot messages: she has blocked the bot, so "
             "her reminders and digests are paused. Please check in with her."
@@ -780,12 +769,16 @@ class Dispatcher:
             buttons = InlineKeyboardMarkup(
                 [
                     [
-                        InlineKeyboardButton(label_, callback_data=task_callback(code, task.id))
-                        for label_, code in TASK_BUTTONS[:2]
+                        InlineKeyboardButton(
+                            label_, callback_data=TaskAction(action, task.id).pack()
+                        )
+                        for label_, action in TASK_BUTTONS[:2]
                     ],
                     [
-                        InlineKeyboardButton(label_, callback_data=task_callback(code, task.id))
-                        for label_, code in TASK_BUTTONS[2:]
+                        InlineKeyboardButton(
+                            label_, callback_data=TaskAction(action, task.id).pack()
+                        )
+                        for label_, action in TASK_BUTTONS[2:]
                     ],
                 ]
             )
@@ -817,8 +810,8 @@ class Dispatcher:
         buttons = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(label, callback_data=f"at:{task.id}:{code}")
-                    for code, label in records_render.ATTENDANCE_BUTTONS
+                    InlineKeyboardButton(label, callback_data=Attendance(task.id, status).pack())
+                    for status, label in records_render.ATTENDANCE_BUTTONS
                 ]
             ]
         )
@@ -833,14 +826,14 @@ class Dispatcher:
         )
         text, cut = digest_render.render_digest(data)
         if now - delivery.due_at > timedelta(minutes=2):
-            local = delivery.due_at.astimezone(ZoneInfo(nurse.timezone))
-            text += f"\n<i>(due {local:%H:%M}, sent late)</i>"
+            due = time_label(delivery.due_at, ZoneInfo(nurse.timezone))
+            text += f"\n<i>(due {due}, sent late)</i>"
         if delivery.repeat:
             text += "\n<i>(repeat)</i>"
         buttons = None
         if cut:
             buttons = InlineKeyboardMarkup(
-                [[InlineKeyboardButton("Show all", callback_data=f"dga:{delivery.id}")]]
+                [[InlineKeyboardButton("Show all", callback_data=ShowDigest(delivery.id).pack())]]
             )
         assert nurse.chat_id is not None
         return Outgoing(nurse.chat_id, text, buttons)

@@ -77,7 +77,8 @@ _DAY_RE = re.compile(
   | (?P<from>\b(?P<from_n>{_NUM})\s*(?P<from_u>{_UNIT})\s+(?:from\s+(?:today|now)|out)\b)
   | (?:\b(?:{_FOLLOW_UP_CUE})\s*:?\s*
         (?P<span>(?P<span_n>\d{{1,3}}|{_NUM})\s*-?\s*(?P<span_u>{_UNIT})\b))
-  | (?P<mdate>\b(?:(?P<md_wd>{_WD})\.?,?\s+)?(?P<md_mon>{_MON})\.?\s+(?P<md_d>\d{{1,2}})(?:st|nd|rd|th)?\b
+  | (?P<mdate>\b(?:(?P<md_wd>{_WD})\.?,?\s+)?(?P<md_mon>{_MON})\.?\s+
+        (?P<md_d>\d{{1,2}})(?:st|nd|rd|th)?\b
         (?:,?\s+(?P<md_y>\d{{4}})\b)?)
   | (?P<dmdate>\b(?P<dm_d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_mon>{_MON})\b\.?
         (?:,?\s+(?P<dm_y>\d{{4}})\b)?)
@@ -95,7 +96,8 @@ _DAY_RE = re.compile(
   | (?P<tomorrow>\b(?:tomorrow|tomorow|tommorow|tommorrow|tmrw|tmrow|tmw|tmr|2morrow|2morow|tmro)\b)
   | (?P<yesterday>\b(?:yesterday|yday|yest|ystd|yesterdy|last\s+night)\b)
   | (?P<tonight>\b(?:tonight|tonite|this\s+evening)\b)
-  | (?P<today>\b(?:today|tdy|this\s+(?:morning|afternoon|am|a\.m\.|pm|p\.m\.)|earlier\s+today|later\s+today)\b)
+  | (?P<today>\b(?:today|tdy|this\s+(?:morning|afternoon|am|a\.m\.|pm|p\.m\.)|earlier\s+today|
+        later\s+today)\b)
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -108,10 +110,12 @@ _TIME_RE = re.compile(
   | (?:(?P<at>@|\bat|\bafter|\baround|\bby|\babout)\s*(?P<at_h>\d{1,2})(?::(?P<at_m>[0-5]\d))?
         (?:\s*(?P<at_ap>[ap]\.?m\.?)\b|(?P<at_ap1>[ap])\b)?(?![\d/:]))
   | (?:\b(?P<cm_h>[1-9]|1[0-2])(?P<cm_m>[0-5]\d)\s*(?P<cm_ap>[ap])\.?m?\.?(?!\w))
-  | (?:\b(?P<ap_h>\d{1,2})(?:[:.](?P<ap_m>[0-5]\d))?(?:\s*(?P<ap>[ap]\.?m\.?)(?!\w)|(?P<ap1>[ap])\b))
+  | (?:\b(?P<ap_h>\d{1,2})(?:[:.](?P<ap_m>[0-5]\d))?
+        (?:\s*(?P<ap>[ap]\.?m\.?)(?!\w)|(?P<ap1>[ap])\b))
   | (?:\b(?P<c_h>[01]?\d|2[0-3]):(?P<c_m>[0-5]\d)\b(?!/))
   | (?P<hour_only>(?<=\s)(?P<ho_h>[1-9]|1[0-2])(?=\s*(?:$|[,;!)]|\.(?:\s|$))))
-  | (?P<bare>(?<![\d/:.,$#-])(?P<b_h>[01]?\d|2[0-3])(?P<b_m>[0-5]\d)(?![\d/:.%]|\s*(?:mg|ml|units?|lbs?|kg|cal)\b))
+  | (?P<bare>(?<![\d/:.,$\#-])(?P<b_h>[01]?\d|2[0-3])(?P<b_m>[0-5]\d)
+        (?![\d/:.%]|\s*(?:mg|ml|units?|lbs?|kg|cal)\b))
     """,
     re.IGNORECASE | re.VERBOSE,
 )

@@ -1,7 +1,9 @@
 """Typed results of reading one nurse message: the intents and their parts.
 
-Owns: the frozen dataclasses and enums that ``bot.parsing.parser.parse`` returns.
-Must not import: telegram, storage, sqlalchemy, or anything doing I/O. Pure data only.
+Owns: the frozen dataclasses that ``bot.parsing.parser.parse`` returns, and ``IntentKind``
+(what a message asks for). The domain's terms in them (channel, outcome, party, risk,
+complexity, query kind) are bot.vocab's. Must not import: telegram, storage, sqlalchemy, or
+anything doing I/O. Pure data only.
 """
 
 from __future__ import annotations

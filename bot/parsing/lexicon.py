@@ -110,7 +110,8 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
         r"\b(?:video(?:\s*(?:call|visit|chat))?|vv|telehealth|tele\s*health|telemed|telemedicine|"
         r"tele\s*visit|televisit|tele\s*video|virtual\s+(?:visit|appt|appointment|call)|zoom|facetime|"
         r"doxy(?:\.me)?|teams\s+call)\b", _I)),
-    (Channel.EMAIL, re.compile(r"\b(?:e-?mail(?:ed)?|emailed|portal\s+(?:msg|message)|mychart)\b", _I)),
+    (Channel.EMAIL, re.compile(
+        r"\b(?:e-?mail(?:ed)?|emailed|portal\s+(?:msg|message)|mychart)\b", _I)),
     (Channel.TEXT, re.compile(
         r"\b(?:texted|text(?:ed)?|txt(?:d|ed)?|sms|messaged|msgd)\b", _I)),
     (Channel.VISIT, re.compile(
@@ -378,8 +379,8 @@ CANCEL_RE = re.compile(
 RESCHEDULE_RE = re.compile(
     r"\b(?:resched(?:uled?|uling|ed|d)?|re-?sched\w*|rescheduled|moved?|moving|push(?:ed)?\s+"
     r"(?:back|out|to)|bump(?:ed)?\s+(?:to|up|back)|changed?\s+(?:\w+'?s?\s+){0,3}?"
-    r"(?:appt|appointment|visit|time|date|f/u|follow[- ]?up)|now\s+(?:on|at|is)|new\s+(?:time|date)|"
-    r"instead)\b",
+    r"(?:appt|appointment|visit|time|date|f/u|follow[- ]?up)|now\s+(?:on|at|is)|"
+    r"new\s+(?:time|date)|instead)\b",
     _I,
 )
 CORRECTION_RE = re.compile(

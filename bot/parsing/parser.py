@@ -657,9 +657,13 @@ def _same_contact(before: str, after: str) -> bool:
     if reached_at(after) is not None and reached_at(before) is None and _attempted(before):
         return False
     mine, theirs = _explicit_channel(before), _explicit_channel(after)
-    if mine is not None and theirs is not None and mine != theirs:
-        if not {mine, theirs} <= {Channel.PHONE, Channel.VOICEMAIL}:
-            return False
+    if (
+        mine is not None
+        and theirs is not None
+        and mine != theirs
+        and not {mine, theirs} <= {Channel.PHONE, Channel.VOICEMAIL}
+    ):
+        return False
     party_before, party_after = _party_words(before), _party_words(after)
     return not (party_after and party_after != party_before and _CONTACT_VERB_RE.search(after))
 
@@ -1660,7 +1664,7 @@ def _undo(message: _Message, body: str) -> tuple[Fact, ...] | None:
     return (UndoIntent(),)
 
 
-# -- new patient ------------------------------------------------------------------------------------
+# -- new patient ---------------------------------------------------------------------------------
 
 _MRN_RE = re.compile(
     r"\b(?:mrn|mr#|id|member\s+id)\s*[:#]?\s*(?P<mrn>[A-Za-z]*\d[\w-]{0,19})\b|#(?P<hash>\d[\w-]{2,19})\b",

@@ -158,7 +158,7 @@ def read_question(text: str, names: NameMatch, *, today: date) -> QueryIntent | 
     mention = names.mention
     if kind not in _ABOUT_ONE_PATIENT:
         mention = PatientMention()
-    doubts = ()
+    doubts: tuple[Doubt, ...] = ()
     if mention.candidates:
         doubts = (Doubt(DoubtReason.AMBIGUOUS_PATIENT, mention.patient_text or ""),)
     return QueryIntent(

@@ -9,9 +9,10 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.outbox.dispatcher import calendar_from, gather_digest
 from bot.render.digest import render_digest_pages
+from bot.vocab import DeliveryKind
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Delivery, DeliveryKind, Nurse
+from storage.models import Delivery, Nurse
 
 
 async def digest_pages_for(

@@ -12,9 +12,10 @@ from datetime import datetime, time, timedelta
 from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
+from bot.vocab import Role
 from storage import audit, people
 from storage.db import Database
-from storage.models import Nurse, Role
+from storage.models import Nurse
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ from enum import Enum
 from sqlalchemy import select
 
 from bot.clock import Clock
+from bot.vocab import Role
 from storage import audit
 from storage.db import Database
-from storage.models import Nurse, Role
+from storage.models import Nurse
 
 MAX_ATTEMPTS = 5
 PIN_PATTERN = re.compile(r"\d{4,8}")

@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from bot.care import local_time_on
 from bot.clock import Clock
+from bot.vocab import TaskStatus
 from storage import deliveries as outbox
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Patient, Task, TaskStatus
+from storage.models import Patient, Task
 
 
 class TaskOutcome(enum.StrEnum):

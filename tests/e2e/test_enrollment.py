@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from bot.render import messages
 from bot.services import enrollment
-from storage.models import Nurse, Role
+from bot.vocab import Role
+from storage.models import Nurse
 from storage.people import RedeemFailure
 from tests.harness import Harness
 
