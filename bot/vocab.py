@@ -98,6 +98,34 @@ class RecordKind(enum.StrEnum):
     EPISODE = "episode"
     MED_REC = "med_rec"
     NOTE = "note"
+    HOSPITAL_EVENT = "hospital_event"  # an admission or an ED visit
+    TASK = "task"  # a task she set herself ("remind me to fax orders fri")
+    PATIENT = "patient"  # a patient added by a message
+
+
+class RecordChange(enum.StrEnum):
+    """What a saved message did to a record (the message ledger's link rows)."""
+
+    CREATED = "created"
+    CHANGED = "changed"  # an amendment, a cancellation or a reschedule; prior values kept
+
+
+class HospitalEventKind(enum.StrEnum):
+    """A hospital event that is not a discharge."""
+
+    ADMISSION = "admission"  # pauses routine follow-ups and check-ins until the discharge
+    ED_VISIT = "ed_visit"
+
+
+class VitalKind(enum.StrEnum):
+    """A vital sign a nurse reports (stored typed, with its unit)."""
+
+    BP = "bp"
+    HR = "hr"
+    BG = "bg"
+    WEIGHT = "weight"
+    SPO2 = "spo2"
+    TEMP = "temp"
 
 
 class TaskKind(enum.StrEnum):
@@ -120,6 +148,34 @@ class TaskStatus(enum.StrEnum):
     OPEN = "open"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+class TaskResolution(enum.StrEnum):
+    """How a closed task met its deadline: what the supervisor's view and the monthly numbers
+    count. A lapsed TCM task leaves the nurse's to-do lists but stays visible as "late"."""
+
+    MET = "met"  # done by its deadline
+    LATE = "late"  # done after its deadline ("lapsed: contacted late")
+    ATTEMPTS_DOCUMENTED = "attempts_documented"  # late, but two attempts inside the window
+    NOT_MET = "not_met"  # marked done after the deadline with no qualifying record
+
+
+class CloseThrough(enum.StrEnum):
+    """Which of a patient's open follow-ups and check-ins a reached contact closes."""
+
+    END_OF_DAY = "end_of_day"  # those due by the end of her local day of the contact
+    CONTACT_TIME = "contact_time"  # only those due by the contact itself
+
+
+WORK_TASK_KINDS = frozenset(TaskKind) - {TaskKind.APPOINTMENT_REMINDER, TaskKind.ATTENDANCE_CHECK}
+"""Tasks that are her work: what her lists, the call list and the digest's counts show.
+Appointment reminders and attendance checks are pushes, never listed or counted as work."""
+
+PAUSED_BY_ADMISSION = frozenset({TaskKind.FOLLOW_UP, TaskKind.CADENCE})
+"""Routine work that waits while the patient is in hospital (admitted, not yet discharged)."""
+
+TCM_TASK_KINDS = frozenset({TaskKind.TCM_CONTACT, TaskKind.TCM_VISIT, TaskKind.MED_REC})
+"""The transition-of-care deadlines of a discharge (whose lapses the supervisor sees)."""
 
 
 # -- the outbox ---------------------------------------------------------------------------------
@@ -214,6 +270,9 @@ class Refusal(enum.StrEnum):
     NOT_SUPERVISOR = "not_supervisor"
     NO_TEAM = "no_team"
     NOT_TEAMMATE = "not_teammate"
+    NOT_UNDOABLE = "not_undoable"  # a message whose records cannot be taken back by undo
+    NOTHING_TO_CHANGE = "nothing_to_change"  # a correction names no slot her record has
+    REFUSED_TERM = "refused_term"  # a medication, dose or frequency word, or a Do Not Use one
 
 
 class Source(enum.StrEnum):

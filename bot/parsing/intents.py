@@ -15,6 +15,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from bot.vocab import Channel, Complexity, Outcome, Party, QueryKind, Risk
+from bot.vocab import VitalKind as VitalKind  # re-exported: the parser's vitals are vocab's
 
 
 class IntentKind(enum.StrEnum):
@@ -116,17 +117,6 @@ class Doubt:
     reason: DoubtReason
     detail: str = ""
     options: tuple[When, ...] = ()
-
-
-class VitalKind(enum.StrEnum):
-    """A vital sign a nurse reports (stored typed, with its unit)."""
-
-    BP = "bp"
-    HR = "hr"
-    BG = "bg"
-    WEIGHT = "weight"
-    SPO2 = "spo2"
-    TEMP = "temp"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from bot.vocab import (
     Channel,
     Complexity,
     GoalStatus,
+    HospitalEventKind,
     Outcome,
     Party,
     PatientStatus,
@@ -29,6 +30,8 @@ from bot.vocab import (
     Risk,
     Role,
     TaskKind,
+    TaskResolution,
+    VitalKind,
 )
 
 MAX_TITLE = 80
@@ -85,6 +88,30 @@ RECORD_KIND = _table(
         RecordKind.EPISODE: "Discharge",
         RecordKind.MED_REC: "Med rec",
         RecordKind.NOTE: "Note",
+        RecordKind.HOSPITAL_EVENT: "Hospital event",
+        RecordKind.TASK: "Task",
+        RecordKind.PATIENT: "New patient",
+    }
+)
+HOSPITAL_EVENT = _table(
+    {HospitalEventKind.ADMISSION: "Admission", HospitalEventKind.ED_VISIT: "ED visit"}
+)
+VITAL_KIND = _table(
+    {
+        VitalKind.BP: "BP",
+        VitalKind.HR: "HR",
+        VitalKind.BG: "BG",
+        VitalKind.WEIGHT: "Weight",
+        VitalKind.SPO2: "SpO2",
+        VitalKind.TEMP: "Temp",
+    }
+)
+TASK_RESOLUTION = _table(
+    {
+        TaskResolution.MET: "Met",
+        TaskResolution.LATE: "Lapsed — contacted late",
+        TaskResolution.ATTEMPTS_DOCUMENTED: "Attempts documented",
+        TaskResolution.NOT_MET: "Not met",
     }
 )
 TASK_KIND = _table(

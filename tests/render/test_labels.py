@@ -190,6 +190,9 @@ TABLES: list[tuple[type[StrEnum], object]] = [
     (vocab.GoalStatus, labels.GOAL_STATUS),
     (vocab.ReferralStatus, labels.REFERRAL_STATUS),
     (vocab.ResourceKind, labels.RESOURCE_KIND),
+    (vocab.HospitalEventKind, labels.HOSPITAL_EVENT),
+    (vocab.VitalKind, labels.VITAL_KIND),
+    (vocab.TaskResolution, labels.TASK_RESOLUTION),
 ]
 
 
