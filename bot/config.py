@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.vocab import CloseThrough
+
 Mode = Literal["polling", "webhook"]
 DateOrder = Literal["MDY", "DMY"]
 PrivacyMode = Literal["full", "initials", "code"]
@@ -83,6 +85,11 @@ class CareConfig:
     holiday_subdivision: str = ""
     extra_holidays: tuple[str, ...] = ()
     referral_follow_up_days: int = 14
+    # Which open follow-ups and check-ins a reached contact closes: "end_of_day" (due by the
+    # end of her day of the contact) or "contact_time" (due by the contact itself).
+    close_follow_ups_through: str = "end_of_day"
+    appointment_minutes: int = 60  # an appointment's length: the attendance check comes after
+    readmission_days: int = 30  # a discharge within N days of an earlier one is a readmission
 
 
 @dataclass(frozen=True)
@@ -325,9 +332,18 @@ def _check_cross_field(config: Config) -> None:
         "cadence_medium_days",
         "cadence_low_days",
         "referral_follow_up_days",
+        "readmission_days",
     ):
         if getattr(care, name) <= 0:
             raise ConfigError(f"{src}: care.{name}: expected a positive number of days")
+    if not 1 <= care.appointment_minutes <= 24 * 60:
+        raise ConfigError(f"{src}: care.appointment_minutes: expected 1-1440 minutes")
+    through = [c.value for c in CloseThrough]
+    if care.close_follow_ups_through not in through:
+        raise ConfigError(
+            f"{src}: care.close_follow_ups_through: expected one of {' | '.join(through)}, "
+            f"got {care.close_follow_ups_through!r}"
+        )
     try:
         import holidays
 

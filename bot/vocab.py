@@ -273,6 +273,7 @@ class Refusal(enum.StrEnum):
     NOT_UNDOABLE = "not_undoable"  # a message whose records cannot be taken back by undo
     NOTHING_TO_CHANGE = "nothing_to_change"  # a correction names no slot her record has
     REFUSED_TERM = "refused_term"  # a medication, dose or frequency word, or a Do Not Use one
+    PATIENT_EXISTS = "patient_exists"  # a "new" patient she already has: ask before adding
 
 
 class Source(enum.StrEnum):

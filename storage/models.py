@@ -36,15 +36,19 @@ from bot.vocab import (
     DeliveryKind,
     DeliveryStatus,
     GoalStatus,
+    HospitalEventKind,
     Outcome,
     Party,
     PatientStatus,
+    RecordChange,
     ReferralStatus,
     ResourceKind,
     Risk,
     Role,
     TaskKind,
+    TaskResolution,
     TaskStatus,
+    VitalKind,
 )
 from storage.types import BigIntPK, UTCDateTime
 
@@ -155,15 +159,26 @@ class Patient(Base):
         _enum(PatientStatus, "patient_status"), default=PatientStatus.ACTIVE
     )
     last_reached_at: Mapped[datetime | None]
+    # The day of the admission she is in hospital for (None when not admitted): routine
+    # follow-ups and check-ins wait while it is set; the discharge clears it. Derived from
+    # the live hospital events and episodes (bot.services.derived recomputes it).
+    admitted_since: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
 
 class InboundMessage(Base):
-    """One row per nurse message that changed data: an update delivered twice is logged once."""
+    """One row per nurse message that changed data: an update delivered twice is logged once.
+
+    ``record_kind``/``record_id`` name the first record it saved; every record it saved or
+    changed is a ``MessageRecord`` row. ``undone_at`` is set when the whole message is taken
+    back."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id"),
+        Index(None, "nurse_id", "received_at"),  # her latest message (undo, corrections)
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
@@ -172,6 +187,28 @@ class InboundMessage(Base):
     received_at: Mapped[datetime]
     record_kind: Mapped[str | None] = mapped_column(String(24))
     record_id: Mapped[int | None] = mapped_column(BigInteger)
+    undone_at: Mapped[datetime | None]
+
+
+class MessageRecord(Base):
+    """One record a message saved (``created``) or changed (``changed``, with the prior values
+    its undo restores), in the order of the message's facts."""
+
+    __tablename__ = "message_records"
+    __table_args__ = (
+        UniqueConstraint("message_id", "position"),
+        Index(None, "record_kind", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    record_kind: Mapped[str] = mapped_column(String(24))
+    record_id: Mapped[int] = mapped_column(BigInteger)
+    change: Mapped[RecordChange] = mapped_column(
+        _enum(RecordChange, "record_change"), default=RecordChange.CREATED
+    )
+    prior: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Contact(Base):
@@ -225,9 +262,61 @@ class Episode(Base):
     admitted_on: Mapped[date | None] = mapped_column(Date)
     discharged_on: Mapped[date] = mapped_column(Date)
     complexity: Mapped[Complexity | None] = mapped_column(_enum(Complexity, "complexity"))
+    # A discharge within 30 days of an earlier live discharge of the same patient.
+    readmission: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     undone_at: Mapped[datetime | None]
+
+
+class HospitalEvent(Base):
+    """An admission (it pauses routine follow-ups until the discharge) or an ED visit."""
+
+    __tablename__ = "hospital_events"
+    __table_args__ = (Index(None, "patient_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    kind: Mapped[HospitalEventKind] = mapped_column(_enum(HospitalEventKind, "hospital_event"))
+    day: Mapped[date] = mapped_column(Date)
+    facility: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
+
+
+class Vital(Base):
+    """One vital sign reading, as written (``value``) with its unit, from a record (a note)."""
+
+    __tablename__ = "vitals"
+    __table_args__ = (Index(None, "patient_id", "kind", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    kind: Mapped[VitalKind] = mapped_column(_enum(VitalKind, "vital_kind"))
+    value: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str] = mapped_column(String(12), default="")
+    taken_at: Mapped[datetime]
+    origin_kind: Mapped[str | None] = mapped_column(String(24))
+    origin_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
+
+
+class NurseTerm(Base):
+    """Her own shorthand, learned from her corrections: ``term`` reads as ``meaning``."""
+
+    __tablename__ = "nurse_terms"
+    __table_args__ = (UniqueConstraint("nurse_id", "term"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    term: Mapped[str] = mapped_column(String(40))
+    meaning: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
 
 
 class MedicationReconciliation(Base):
@@ -255,6 +344,8 @@ class Task(Base):
         Index(None, "origin_kind", "origin_id"),
         Index(None, "status", "remind_at"),  # the reminder planner's scan
         Index(None, "kind", "status", "due_at"),  # escalations: TCM contacts about to lapse
+        Index(None, "closed_by_kind", "closed_by_id"),  # undo: the tasks a record closed
+        Index(None, "nurse_id", "resolution", "completed_at"),  # TCM lapses of a month
         # The caseload view's per-patient aggregate of open tasks, read from the index alone.
         Index(None, "nurse_id", "status", "patient_id", "due_at", "kind"),
     )
@@ -276,6 +367,10 @@ class Task(Base):
     snoozed_until: Mapped[datetime | None]
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts_documented: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How a closed task met its deadline (None while open, and for cancelled tasks).
+    resolution: Mapped[TaskResolution | None] = mapped_column(
+        _enum(TaskResolution, "task_resolution")
+    )
     origin_kind: Mapped[str | None] = mapped_column(String(24))
     origin_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]

@@ -1,6 +1,7 @@
 """Logged records and their tasks: contacts, appointments, episodes, medication
-reconciliations, notes, tasks, and the inbound-message ledger that makes a redelivered
-update log nothing twice.
+reconciliations, notes, hospital events, vitals, tasks, and the inbound-message ledger that
+makes a redelivered update log nothing twice (one message row, one link row per record it
+saved or changed).
 
 Repository functions take the session first, keyword-only arguments after, and never commit.
 Must not import telegram, handlers or bot.
@@ -10,23 +11,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.vocab import Outcome, PatientStatus, TaskKind, TaskStatus
+from bot.vocab import (
+    AppointmentStatus,
+    DeliveryStatus,
+    HospitalEventKind,
+    Outcome,
+    PatientStatus,
+    RecordChange,
+    TaskKind,
+    TaskStatus,
+)
 from storage.models import (
     Appointment,
     Contact,
+    Delivery,
     Episode,
+    HospitalEvent,
     InboundMessage,
     MedicationReconciliation,
+    MessageRecord,
     Note,
     Patient,
     Task,
+    Vital,
 )
 
-Record = Contact | Appointment | Episode | MedicationReconciliation | Note
+Record = Contact | Appointment | Episode | MedicationReconciliation | Note | HospitalEvent
 
 RECORD_MODELS: dict[str, type[Record]] = {
     "contact": Contact,
@@ -34,6 +49,7 @@ RECORD_MODELS: dict[str, type[Record]] = {
     "episode": Episode,
     "med_rec": MedicationReconciliation,
     "note": Note,
+    "hospital_event": HospitalEvent,
 }
 
 
@@ -50,6 +66,48 @@ async def find_inbound(
     return (await session.scalars(query)).first()
 
 
+async def claim_inbound(
+    session: AsyncSession, *, chat_id: int, message_id: int, nurse_id: int, now: datetime
+) -> InboundMessage:
+    """Claim (chat_id, message_id) before saving what it says; the unique constraint refuses
+    a second claim (a concurrent redelivery rolls back)."""
+    row = InboundMessage(chat_id=chat_id, message_id=message_id, nurse_id=nurse_id, received_at=now)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def link_record(
+    session: AsyncSession,
+    *,
+    message: InboundMessage,
+    record_kind: str,
+    record_id: int,
+    change: RecordChange = RecordChange.CREATED,
+    prior: dict[str, Any] | None = None,
+) -> MessageRecord:
+    """One more record the message saved or changed, after the ones before it; the first
+    one also names the message row (record_kind, record_id)."""
+    position = await session.scalar(
+        select(func.count())
+        .select_from(MessageRecord)
+        .where(MessageRecord.message_id == message.id)
+    )
+    if message.record_kind is None:
+        message.record_kind, message.record_id = record_kind, record_id
+    link = MessageRecord(
+        message_id=message.id,
+        position=int(position or 0),
+        record_kind=record_kind,
+        record_id=record_id,
+        change=change,
+        prior=prior,
+    )
+    session.add(link)
+    await session.flush()
+    return link
+
+
 async def add_inbound(
     session: AsyncSession,
     *,
@@ -60,18 +118,58 @@ async def add_inbound(
     record_kind: str,
     record_id: int,
 ) -> InboundMessage:
-    """Claim (chat_id, message_id); the unique constraint refuses a second claim."""
-    row = InboundMessage(
-        chat_id=chat_id,
-        message_id=message_id,
-        nurse_id=nurse_id,
-        received_at=now,
-        record_kind=record_kind,
-        record_id=record_id,
+    """Claim (chat_id, message_id) for a message that saved one record."""
+    row = await claim_inbound(
+        session, chat_id=chat_id, message_id=message_id, nurse_id=nurse_id, now=now
     )
-    session.add(row)
-    await session.flush()
+    await link_record(session, message=row, record_kind=record_kind, record_id=record_id)
     return row
+
+
+async def message_links(session: AsyncSession, *, message_id: int) -> list[MessageRecord]:
+    """What a message saved or changed, in the order of its facts."""
+    query = (
+        select(MessageRecord)
+        .where(MessageRecord.message_id == message_id)
+        .order_by(MessageRecord.position)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def latest_messages(
+    session: AsyncSession, *, nurse_id: int, since: datetime, limit: int = 20
+) -> list[InboundMessage]:
+    """Her messages that saved or changed something since `since` and were not taken back,
+    newest first (inbound_messages(nurse_id, received_at))."""
+    query = (
+        select(InboundMessage)
+        .where(
+            InboundMessage.nurse_id == nurse_id,
+            InboundMessage.received_at >= since,
+            InboundMessage.undone_at.is_(None),
+            InboundMessage.record_kind.is_not(None),
+        )
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def message_of_record(
+    session: AsyncSession, *, record_kind: str, record_id: int
+) -> InboundMessage | None:
+    """The message that created a record, if it came from one."""
+    query = (
+        select(InboundMessage)
+        .join(MessageRecord, MessageRecord.message_id == InboundMessage.id)
+        .where(
+            MessageRecord.record_kind == record_kind,
+            MessageRecord.record_id == record_id,
+            MessageRecord.change == RecordChange.CREATED,
+        )
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
 
 
 # -- patients, as records see them ---------------------------------------------------------------
@@ -119,6 +217,72 @@ async def latest_episode(
         .limit(1)
     )
     return (await session.scalars(query)).first()
+
+
+async def latest_reached_at(session: AsyncSession, *, patient_id: int) -> datetime | None:
+    """When the patient's latest live reached contact happened (contacts(patient_id, at))."""
+    return await session.scalar(
+        select(func.max(Contact.occurred_at)).where(
+            Contact.patient_id == patient_id,
+            Contact.outcome == Outcome.REACHED,
+            Contact.undone_at.is_(None),
+        )
+    )
+
+
+async def latest_admission(session: AsyncSession, *, patient_id: int) -> HospitalEvent | None:
+    """The patient's latest live admission."""
+    query = (
+        select(HospitalEvent)
+        .where(
+            HospitalEvent.patient_id == patient_id,
+            HospitalEvent.kind == HospitalEventKind.ADMISSION,
+            HospitalEvent.undone_at.is_(None),
+        )
+        .order_by(HospitalEvent.day.desc(), HospitalEvent.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
+
+
+async def live_episodes(session: AsyncSession, *, patient_id: int) -> list[Episode]:
+    """The patient's live discharges, oldest first."""
+    query = (
+        select(Episode)
+        .where(Episode.patient_id == patient_id, Episode.undone_at.is_(None))
+        .order_by(Episode.discharged_on, Episode.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def scheduled_appointments(
+    session: AsyncSession, *, patient_id: int, nurse_id: int, since: datetime
+) -> list[Appointment]:
+    """Her live scheduled appointments of a patient from `since`, soonest first."""
+    query = (
+        select(Appointment)
+        .where(
+            Appointment.patient_id == patient_id,
+            Appointment.nurse_id == nurse_id,
+            Appointment.status == AppointmentStatus.SCHEDULED,
+            Appointment.undone_at.is_(None),
+            Appointment.at >= since,
+        )
+        .order_by(Appointment.at, Appointment.id)
+        .limit(50)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def vitals_of_origin(
+    session: AsyncSession, *, origin_kind: str, origin_id: int
+) -> list[Vital]:
+    query = (
+        select(Vital)
+        .where(Vital.origin_kind == origin_kind, Vital.origin_id == origin_id)
+        .order_by(Vital.id)
+    )
+    return list((await session.scalars(query)).all())
 
 
 async def attempt_times(
@@ -205,10 +369,20 @@ async def tasks_closed_by(session: AsyncSession, *, kind: str, record_id: int) -
 
 
 async def open_patient_tasks(
-    session: AsyncSession, *, patient_id: int, kind: TaskKind
+    session: AsyncSession, *, patient_id: int, kind: TaskKind | None = None
 ) -> list[Task]:
-    """Open tasks of one kind for a patient, earliest due first."""
-    query = select(Task).where(
-        Task.patient_id == patient_id, Task.kind == kind, Task.status == TaskStatus.OPEN
-    )
+    """Open tasks for a patient (of one kind when given), earliest due first."""
+    query = select(Task).where(Task.patient_id == patient_id, Task.status == TaskStatus.OPEN)
+    if kind is not None:
+        query = query.where(Task.kind == kind)
     return list((await session.scalars(query.order_by(Task.due_at, Task.id))).all())
+
+
+async def cancel_pending_pushes(session: AsyncSession, *, task_ids: Sequence[int]) -> None:
+    """Cancel the pending pushes of tasks that closed, were cancelled or moved."""
+    if task_ids:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.task_id.in_(list(task_ids)), Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.CANCELLED)
+        )

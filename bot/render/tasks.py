@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.vocab import TaskKind
+from bot.vocab import TaskKind, TaskResolution
 
 
 @dataclass(frozen=True)
 class TaskLine:
     """One open (or just closed) task, plain and unescaped. ``has_time`` says the due moment is
     a time of day rather than the end of a day; ``patient_id`` and ``patient_name`` are set in
-    lists that span patients."""
+    lists that span patients; ``resolution`` says how a task that just closed met its
+    deadline (a TCM contact "contacted late")."""
 
     id: int
     kind: TaskKind
@@ -28,3 +29,4 @@ class TaskLine:
     urgent: bool = False
     patient_id: int | None = None
     patient_name: str | None = None
+    resolution: TaskResolution | None = None

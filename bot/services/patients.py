@@ -284,9 +284,7 @@ async def add_patient(
 
     `source` is the message that asked for it: a redelivered update finds it in the ledger and
     adds nothing (and does not ask about a twin, the patient it added itself)."""
-    display_name = clean_name(name)
-    if display_name.islower():  # "maria lopez" typed in a hurry
-        display_name = display_name.title()
+    display_name = display_name_of(name)
     if not display_name:
         raise ValueError("a patient needs a name")
     async with db.uow() as session:
@@ -298,42 +296,80 @@ async def add_patient(
                 earlier = await repo.get_patient(session, patient_id=seen.record_id)
                 if earlier is not None and earlier.nurse_id == nurse.id:
                     return AlreadyAdded(await _card(session, earlier, zone=nurse.zone, now=now))
-        if not allow_duplicate:
-            key = normalise_name(display_name)
-            same = tuple(
-                PatientRef(id=pid, name=other)
-                for pid, other in await repo.caseload_names(session, nurse_id=nurse.id)
-                if normalise_name(other) == key
-            )
-            if same:
-                return Duplicate(same)
-        patient = await repo.create_patient(
-            session,
-            nurse_id=nurse.id,
-            team_id=nurse.team_id,
-            display_name=display_name,
-            now=now,
-            risk=risk or Risk.MEDIUM,
-            conditions=parse_conditions(_conditions_text(conditions)),
-            mrn=(mrn or "")[:MAX_MRN] or None,
-        )
-        await _audit(
+        created = await create_patient_in(
             session,
             nurse,
-            patient,
             now=now,
-            action="patient.created",
+            display_name=display_name,
+            mrn=mrn,
+            risk=risk,
+            conditions=conditions,
+            allow_duplicate=allow_duplicate,
             command=command,
-            detail={
-                "risk": patient.risk.value,
-                "mrn": patient.mrn,
-                "conditions": patient.conditions,
-                "duplicate_confirmed": allow_duplicate,
-            },
         )
+        if isinstance(created, Duplicate):
+            return created
+        patient = created
         await remember(session, source, nurse, now, LEDGER_KIND, patient.id)
         card = await _card(session, patient, zone=nurse.zone, now=now)
     return Added(card=card, risk_defaulted=risk is None)
+
+
+def display_name_of(name: str) -> str:
+    """A new patient's name as the caseload shows it ("maria lopez" typed in a hurry: Maria
+    Lopez)."""
+    display_name = clean_name(name)
+    return display_name.title() if display_name.islower() else display_name
+
+
+async def create_patient_in(
+    session: AsyncSession,
+    nurse: NurseView,
+    *,
+    now: datetime,
+    display_name: str,
+    mrn: str | None = None,
+    risk: Risk | None = None,
+    conditions: Sequence[str] = (),
+    allow_duplicate: bool = False,
+    command: str = "newpatient",
+) -> Patient | Duplicate:
+    """Add a patient inside a transaction (audited); an active patient of hers with the same
+    name comes back as a Duplicate unless ``allow_duplicate``."""
+    if not allow_duplicate:
+        key = normalise_name(display_name)
+        same = tuple(
+            PatientRef(id=pid, name=other)
+            for pid, other in await repo.caseload_names(session, nurse_id=nurse.id)
+            if normalise_name(other) == key
+        )
+        if same:
+            return Duplicate(same)
+    patient = await repo.create_patient(
+        session,
+        nurse_id=nurse.id,
+        team_id=nurse.team_id,
+        display_name=display_name,
+        now=now,
+        risk=risk or Risk.MEDIUM,
+        conditions=parse_conditions(_conditions_text(conditions)),
+        mrn=(mrn or "")[:MAX_MRN] or None,
+    )
+    await _audit(
+        session,
+        nurse,
+        patient,
+        now=now,
+        action="patient.created",
+        command=command,
+        detail={
+            "risk": patient.risk.value,
+            "mrn": patient.mrn,
+            "conditions": patient.conditions,
+            "duplicate_confirmed": allow_duplicate,
+        },
+    )
+    return patient
 
 
 async def edit_risk(

@@ -109,11 +109,12 @@ async def test_appointment_creates_two_reminders_and_an_attended_check(
         TaskKind.APPOINTMENT_REMINDER,
         TaskKind.ATTENDANCE_CHECK,
     ]
-    # The day before at the nurse's digest time (07:30), and 2 h before.
+    # The day before at the nurse's digest time (07:30), and 2 h before; "Attended?" when it
+    # ends ([care] appointment_minutes = 60), not at its start.
     assert [_local(t.remind_at).strftime("%a %d %H:%M") for t in tasks if t.remind_at] == [
         "Wed 02 07:30",
         "Thu 03 08:30",
-        "Thu 03 10:30",
+        "Thu 03 11:30",
     ]
 
 
