@@ -384,6 +384,7 @@ async def stats_command(update: Update, context: CaseContext) -> None:
         late=stats.numbers.done_late,
         tcm=stats.tcm,
         mrp=stats.mrp,
+        tcm_closed=stats.tcm_closed,
     )
     png = await asyncio.to_thread(charts.render_png, stats.numbers)
     chat = update.effective_chat

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocab import DeliveryKind, DeliveryStatus, TaskStatus
 from storage.models import Delivery, DispatchWorker, Nurse, Task
+from storage.worklist import not_paused
 
 CLAIM_LOCK_KEY = 0x0CA5EB02  # any constant, the same in every process of a deployment
 
@@ -104,6 +105,7 @@ async def tasks_needing_reminders(
             Task.remind_at <= until,
             Nurse.active.is_(True),
             Nurse.unreachable.is_(False),
+            not_paused(),  # routine work of a patient in hospital waits for her discharge
             ~has_delivery,
         )
         .order_by(Task.remind_at)

@@ -8,13 +8,14 @@ the session first and never commit. Must not import telegram, handlers or bot.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocab import Outcome, PatientStatus, Risk, TaskStatus
-from storage.models import Contact, Patient, Task
+from storage.models import Contact, Episode, Patient, Task
+from storage.worklist import is_work, patient_not_in_hospital
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,16 @@ class CadenceGap:
 
 
 @dataclass(frozen=True)
+class Readmission:
+    """A discharge flagged a readmission (within 30 days of an earlier discharge)."""
+
+    patient: PatientLabel
+    episode_id: int
+    discharged_on: date
+    facility: str
+
+
+@dataclass(frozen=True)
 class Completion:
     done_on_time: int
     total: int
@@ -48,7 +59,8 @@ async def past_cadence(
     cadence_days: dict[str, int],
     limit: int = 50,
 ) -> list[CadenceGap]:
-    """Active patients with no reached contact within their risk level's cadence."""
+    """Active patients with no reached contact within their risk level's cadence (not while
+    in hospital)."""
     last_reached = (
         select(func.max(Contact.occurred_at))
         .where(
@@ -79,6 +91,7 @@ async def past_cadence(
         .where(
             Patient.nurse_id == nurse_id,
             Patient.status == PatientStatus.ACTIVE,
+            patient_not_in_hospital(),  # in hospital: her check-ins wait for the discharge
             or_(*limits),
         )
         .order_by(order_risk, last_reached.asc().nulls_first())
@@ -109,7 +122,44 @@ async def completion_between(
                 Task.due_at >= start,
                 Task.due_at < end,
                 Task.status != TaskStatus.CANCELLED,
+                is_work(),  # reminders and attendance checks are pushes, not her work
             )
         )
     ).one()
     return Completion(done_on_time=int(row[1]), total=int(row[0]))
+
+
+async def readmissions_since(
+    session: AsyncSession, *, nurse_id: int, since: date, limit: int = 20
+) -> list[Readmission]:
+    """Her live discharges flagged as readmissions, discharged on or after `since`, newest
+    first: for the digest and the supervisor."""
+    query = (
+        select(
+            Episode.id,
+            Episode.discharged_on,
+            Episode.facility,
+            Patient.id.label("patient_id"),
+            Patient.display_name,
+            Patient.initials,
+            Patient.code,
+        )
+        .join(Patient, Patient.id == Episode.patient_id)
+        .where(
+            Episode.nurse_id == nurse_id,
+            Episode.readmission.is_(True),
+            Episode.undone_at.is_(None),
+            Episode.discharged_on >= since,
+        )
+        .order_by(Episode.discharged_on.desc(), Episode.id.desc())
+        .limit(limit)
+    )
+    return [
+        Readmission(
+            patient=PatientLabel(r.patient_id, r.display_name, r.initials, r.code),
+            episode_id=r.id,
+            discharged_on=r.discharged_on,
+            facility=r.facility,
+        )
+        for r in (await session.execute(query)).all()
+    ]

@@ -48,14 +48,19 @@ from storage.models import (
     Contact,
     Delivery,
     Episode,
+    HospitalEvent,
     MedicationReconciliation,
     Nurse,
     Patient,
     Referral,
     Task,
+    Vital,
 )
 from storage.types import UTCDateTime
+from storage.worklist import is_work
 
+VITALS_READ = 40
+"""Latest vital readings a card reads (each vital's latest and the one before it)."""
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
@@ -165,6 +170,23 @@ class EpisodeRow(NamedTuple):
     discharged_on: date
     facility: str
     complexity: str | None
+    readmission: bool = False
+
+
+class HospitalEventRow(NamedTuple):
+    id: int
+    day: date
+    kind: str
+    facility: str
+    reason: str
+
+
+class VitalRow(NamedTuple):
+    id: int
+    taken_at: datetime
+    kind: str
+    value: str
+    unit: str
 
 
 class MedRecRow(NamedTuple):
@@ -201,6 +223,8 @@ class CardRows:
     med_recs: list[MedRecRow] = field(default_factory=list)
     goals: list[GoalRow] = field(default_factory=list)
     referrals: list[ReferralRow] = field(default_factory=list)
+    hospital_events: list[HospitalEventRow] = field(default_factory=list)
+    vitals: list[VitalRow] = field(default_factory=list)
 
 
 def _branch(
@@ -291,7 +315,7 @@ def _card_statement() -> Select[Any]:
             a=Task.kind,
             b=Task.title,
             n=Task.attempts_documented,
-            where=(Task.patient_id == patient_id, Task.status == TaskStatus.OPEN),
+            where=(Task.patient_id == patient_id, Task.status == TaskStatus.OPEN, is_work()),
             order_by=(Task.due_at, Task.id),
         ),
         _branch(
@@ -318,6 +342,7 @@ def _card_statement() -> Select[Any]:
             on=Episode.discharged_on,
             a=Episode.facility,
             b=Episode.complexity,
+            n=Episode.readmission,
             where=(Episode.patient_id == patient_id, Episode.undone_at.is_(None)),
             order_by=(Episode.discharged_on.desc(), Episode.id.desc()),
             limit=limit,
@@ -337,6 +362,28 @@ def _card_statement() -> Select[Any]:
                 MedicationReconciliation.id.desc(),
             ),
             limit=limit,
+        ),
+        _branch(
+            "hospital",
+            id_=HospitalEvent.id,
+            on=HospitalEvent.day,
+            a=HospitalEvent.kind,
+            b=HospitalEvent.facility,
+            c=HospitalEvent.reason,
+            where=(HospitalEvent.patient_id == patient_id, HospitalEvent.undone_at.is_(None)),
+            order_by=(HospitalEvent.day.desc(), HospitalEvent.id.desc()),
+            limit=limit,
+        ),
+        _branch(
+            "vital",
+            id_=Vital.id,
+            at=Vital.taken_at,
+            a=Vital.kind,
+            b=Vital.value,
+            c=Vital.unit,
+            where=(Vital.patient_id == patient_id, Vital.undone_at.is_(None)),
+            order_by=(Vital.taken_at.desc(), Vital.id.desc()),
+            limit=VITALS_READ,
         ),
         _branch(
             "goal",
@@ -377,9 +424,11 @@ async def card_rows(
 ) -> CardRows:
     """Everything a patient card shows below its header, in one statement (one round trip).
 
-    Nine index-backed parts joined by UNION ALL: the last reached contact up to ``now``, open
-    tasks, the next appointment, the ``limit`` most recent contacts, appointments, discharges
-    and med recs up to ``now``, active goals and open referrals.
+    Index-backed parts joined by UNION ALL: the last reached contact up to ``now``, open
+    tasks (her work, not appointment pushes), the next appointment, the ``limit`` most recent
+    contacts, appointments, discharges, hospital events and med recs up to ``now``, the
+    latest vitals (``VITALS_READ`` readings, for their trends), active goals and open
+    referrals.
     """
     params = {"patient_id": patient_id, "now": now, "limit": limit}
     result = await session.execute(_card_statement(), params)
@@ -400,7 +449,11 @@ async def card_rows(
             else:
                 rows.appointments.append(appointment)
         elif kind == "episode":
-            rows.episodes.append(EpisodeRow(id_, on, a, b))
+            rows.episodes.append(EpisodeRow(id_, on, a, b, bool(n)))
+        elif kind == "hospital":
+            rows.hospital_events.append(HospitalEventRow(id_, on, a, b or "", c or ""))
+        elif kind == "vital":
+            rows.vitals.append(VitalRow(id_, at, a, b, c or ""))
         elif kind == "med_rec":
             rows.med_recs.append(MedRecRow(id_, at, n))
         elif kind == "goal":
@@ -412,6 +465,8 @@ async def card_rows(
     rows.contacts.sort(key=lambda r: (r.at, r.id), reverse=True)
     rows.appointments.sort(key=lambda r: (r.at, r.id), reverse=True)
     rows.episodes.sort(key=lambda r: (r.discharged_on, r.id), reverse=True)
+    rows.hospital_events.sort(key=lambda r: (r.day, r.id), reverse=True)
+    rows.vitals.sort(key=lambda r: (r.taken_at, r.id), reverse=True)
     rows.med_recs.sort(key=lambda r: (r.at, r.id), reverse=True)
     rows.goals.sort(key=lambda g: (g.target_on or date.max, g.id))
     rows.referrals.sort(key=lambda r: (r.sent_on, r.id))

@@ -19,7 +19,15 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Integer, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.vocab import AppointmentStatus, Outcome, PatientStatus, Risk, TaskKind, TaskStatus
+from bot.vocab import (
+    AppointmentStatus,
+    Outcome,
+    PatientStatus,
+    Risk,
+    TaskKind,
+    TaskResolution,
+    TaskStatus,
+)
 from storage.models import (
     Appointment,
     Contact,
@@ -30,10 +38,13 @@ from storage.models import (
     Task,
 )
 from storage.types import UTCDateTime
+from storage.worklist import on_worklist
 
 T = TypeVar("T")
 
 TCM_KINDS = (TaskKind.TCM_CONTACT, TaskKind.TCM_VISIT, TaskKind.MED_REC)
+LAPSED = (TaskResolution.LATE, TaskResolution.ATTEMPTS_DOCUMENTED, TaskResolution.NOT_MET)
+"""How a TCM deadline closed when it was not met in its window."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,8 @@ class TeamRow:
     caseload: int
     overdue_tasks: int
     tcm_at_risk: int
+    tcm_lapsed: int = 0  # TCM deadlines closed late or not met since `lapsed_since`
+    readmissions: int = 0  # her patients' discharges flagged readmissions since then
 
 
 @dataclass(frozen=True)
@@ -196,6 +209,7 @@ def _caseload_statements(
             Task.nurse_id == nurse_id,
             Task.status == TaskStatus.OPEN,
             Task.patient_id.is_not(None),
+            on_worklist(),
         )
         .group_by(Task.patient_id)
         .subquery()
@@ -338,6 +352,7 @@ def _task_statements(
         Task.nurse_id == bindparam("nurse_id", type_=Integer),
         Task.status == TaskStatus.OPEN,
         Task.due_at < bindparam("end", type_=UTCDateTime()),
+        on_worklist(),  # her work only: no appointment pushes, no paused routine work
     ]
     if with_start:
         conditions.append(Task.due_at >= bindparam("start", type_=UTCDateTime()))
@@ -523,12 +538,44 @@ async def last_contact(
 
 
 async def team_summary(
-    session: AsyncSession, *, team_id: int, now: datetime, at_risk_until: datetime
+    session: AsyncSession,
+    *,
+    team_id: int,
+    now: datetime,
+    at_risk_until: datetime,
+    lapsed_since: datetime | None = None,
 ) -> list[TeamRow]:
-    """Each active nurse of a team: caseload size, overdue tasks, TCM deadlines at risk.
+    """Each active nurse of a team: caseload size, overdue tasks, TCM deadlines at risk, and
+    since `lapsed_since` (default 30 days) the TCM deadlines that lapsed (closed late, or
+    marked done unmet: off her to-do list, still counted here) and the readmissions.
 
     A TCM deadline is at risk when its open task is overdue or due before `at_risk_until`.
     """
+    since = lapsed_since or now - timedelta(days=30)
+    lapsed = (
+        select(func.count())
+        .select_from(Task)
+        .where(
+            Task.nurse_id == Nurse.id,
+            Task.resolution.in_(LAPSED),
+            Task.completed_at >= since,
+            Task.kind.in_(TCM_KINDS),
+        )
+        .correlate(Nurse)
+        .scalar_subquery()
+    )
+    readmitted = (
+        select(func.count())
+        .select_from(Episode)
+        .where(
+            Episode.nurse_id == Nurse.id,
+            Episode.readmission.is_(True),
+            Episode.undone_at.is_(None),
+            Episode.created_at >= since,
+        )
+        .correlate(Nurse)
+        .scalar_subquery()
+    )
     caseload = (
         select(func.count())
         .select_from(Patient)
@@ -539,7 +586,12 @@ async def team_summary(
     overdue = (
         select(func.count())
         .select_from(Task)
-        .where(Task.nurse_id == Nurse.id, Task.status == TaskStatus.OPEN, Task.due_at < now)
+        .where(
+            Task.nurse_id == Nurse.id,
+            Task.status == TaskStatus.OPEN,
+            Task.due_at < now,
+            on_worklist(),
+        )
         .correlate(Nurse)
         .scalar_subquery()
     )
@@ -563,6 +615,8 @@ async def team_summary(
             caseload.label("caseload"),
             overdue.label("overdue"),
             at_risk.label("at_risk"),
+            lapsed.label("lapsed"),
+            readmitted.label("readmitted"),
         )
         .where(Nurse.team_id == team_id, Nurse.active.is_(True), Nurse.revoked_at.is_(None))
         .order_by(Nurse.display_name, Nurse.id)
@@ -576,6 +630,8 @@ async def team_summary(
             caseload=int(r.caseload or 0),
             overdue_tasks=int(r.overdue or 0),
             tcm_at_risk=int(r.at_risk or 0),
+            tcm_lapsed=int(r.lapsed or 0),
+            readmissions=int(r.readmitted or 0),
         )
         for r in (await session.execute(query)).all()
     ]
@@ -623,6 +679,28 @@ async def tasks_done_on_time(
         )
     ).one()
     return int(row[0] or 0), int(row[1] or 0)
+
+
+async def tcm_resolutions(
+    session: AsyncSession, *, nurse_id: int, since: datetime
+) -> dict[TaskResolution, int]:
+    """How her TCM deadlines closed since `since`: met, late, attempts documented, not met
+    (tasks(nurse_id, resolution, completed_at))."""
+    query = (
+        select(Task.resolution, func.count())
+        .where(
+            Task.nurse_id == nurse_id,
+            Task.resolution.is_not(None),
+            Task.completed_at >= since,
+            Task.kind.in_(TCM_KINDS),
+        )
+        .group_by(Task.resolution)
+    )
+    counts = dict.fromkeys(TaskResolution, 0)
+    for resolution, count in (await session.execute(query)).all():
+        if resolution is not None:
+            counts[TaskResolution(resolution)] = int(count)
+    return counts
 
 
 async def caseload_by_risk(session: AsyncSession, *, nurse_id: int) -> dict[str, int]:

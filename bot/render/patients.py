@@ -54,6 +54,28 @@ class DischargeLine:
     on: date
     facility: str
     complexity: str | None
+    readmission: bool = False  # within 30 days of an earlier discharge
+
+
+@dataclass(frozen=True)
+class HospitalEventLine:
+    on: date
+    kind: str  # a HospitalEventKind value
+    facility: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class VitalLine:
+    """A vital's latest reading and the one before: ``direction`` 1 up, -1 down, 0 same."""
+
+    kind: str  # a VitalKind value
+    value: str
+    unit: str
+    at: datetime
+    direction: int | None = None
+    previous_value: str | None = None
+    previous_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +84,7 @@ class MedRecLine:
     discrepancies: int | None
 
 
-TimelineLine = ContactLine | AppointmentLine | DischargeLine | MedRecLine
+TimelineLine = ContactLine | AppointmentLine | DischargeLine | MedRecLine | HospitalEventLine
 
 
 @dataclass(frozen=True)
@@ -84,6 +106,8 @@ class PatientCard:
     as_of: datetime
     goals: tuple[GoalLine, ...] = ()  # active care-plan goals
     referrals: tuple[ReferralLine, ...] = ()  # open referrals
+    admitted_since: date | None = None  # in hospital: routine follow-ups wait
+    vitals: tuple[VitalLine, ...] = ()  # the latest of each vital, with its trend
 
     @property
     def active(self) -> bool:
@@ -127,11 +151,38 @@ def _timeline_text(line: TimelineLine, zone: ZoneInfo, today: date) -> str:
             text += f" from {esc(clip(line.facility, 60))}"
         if line.complexity:
             text += f" ({inline_label(labels.COMPLEXITY, line.complexity)} complexity)"
+        if line.readmission:
+            text += " · <b>readmission</b>"
+        return text
+    if isinstance(line, HospitalEventLine):
+        text = (
+            f"{day_label(line.on, today=today)} — {inline_label(labels.HOSPITAL_EVENT, line.kind)}"
+        )
+        if line.facility:
+            text += f" at {esc(clip(line.facility, 60))}"
+        if line.reason:
+            text += f" ({esc(clip(line.reason, 60))})"
         return text
     found = line.discrepancies
     detail = "" if found is None else f", {found} discrepanc{'y' if found == 1 else 'ies'}"
     what = inline_label(labels.RECORD_KIND, RecordKind.MED_REC)
     return f"{when_label(line.at, zone, today=today)} — {what}{detail}"
+
+
+ARROWS = {1: "↑", -1: "↓", 0: "→"}
+
+
+def vital_text(line: VitalLine, zone: ZoneInfo, today: date) -> str:
+    """ "BP 150/90 mmHg ↑ (was 138/84 on Mon 30 Nov)"."""
+    unit = f" {esc(line.unit)}" if line.unit and line.unit != "%" else esc(line.unit)
+    text = f"{label(labels.VITAL_KIND, line.kind)} {esc(line.value)}{unit}"
+    text += f", {day_label(line.at.astimezone(zone).date(), today=today)}"
+    if line.direction is not None and line.previous_value is not None:
+        text += f" {ARROWS[line.direction]}"
+        if line.previous_at is not None:
+            was = day_label(line.previous_at.astimezone(zone).date(), today=today)
+            text += f" (was {esc(line.previous_value)} on {was})"
+    return text
 
 
 def _task_text(task: TaskLine, zone: ZoneInfo, now: datetime) -> str:
@@ -166,6 +217,9 @@ def _card_body(card: PatientCard, *, compact: bool) -> str:
     if not card.active:
         lines.append(f"<b>Case {inline_label(labels.PATIENT_STATUS, card.status)}</b>")
     lines.append(f"Risk: <b>{label(labels.RISK, card.risk)}</b>")
+    if card.admitted_since is not None:
+        since = day_label(card.admitted_since, today=today)
+        lines.append(f"<b>In hospital</b> since {since}: routine follow-ups and check-ins wait")
     lines.append(f"MRN: {esc(card.mrn) if card.mrn else '—'}")
     lines.append(f"Conditions: {esc(conditions) if conditions else '—'}")
     if card.last_reached is None:
@@ -189,6 +243,10 @@ def _card_body(card: PatientCard, *, compact: bool) -> str:
     else:
         lines.append("<b>Open tasks</b>: none")
     lines.append("")
+    if card.vitals:
+        lines.append("<b>Vitals</b>")
+        lines.extend("• " + vital_text(v, zone, today) for v in card.vitals)
+        lines.append("")
     plan = careplan_lines(card.goals, card.referrals, today)
     if plan:
         lines.extend([*plan, ""])

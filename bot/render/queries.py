@@ -9,7 +9,7 @@ Must not import telegram, storage or handlers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -19,7 +19,7 @@ from bot.render import labels
 from bot.render.labels import inline_label, label
 from bot.render.tasks import TaskLine
 from bot.render.text import clip, day_label, esc, fit, time_label, when_label
-from bot.vocab import Party, RecordKind, TaskKind
+from bot.vocab import Party, RecordKind, TaskKind, TaskResolution
 
 MAX_NAME = 60
 
@@ -94,6 +94,10 @@ class TeamLine(Protocol):
     def overdue_tasks(self) -> int: ...
     @property
     def tcm_at_risk(self) -> int: ...
+    @property
+    def tcm_lapsed(self) -> int: ...
+    @property
+    def readmissions(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -382,13 +386,20 @@ def team_view(team_name: str, rows: Sequence[TeamLine]) -> Rendered:
         f"{total_patients} active patients"
     ]
     for i, r in enumerate(rows[:40]):
-        lines.append(
+        line = (
             f"{i + 1}. <b>{_name(r.name)}</b> · {r.caseload} patients · "
             f"{r.overdue_tasks} overdue · {r.tcm_at_risk} TCM at risk"
         )
+        if r.tcm_lapsed:
+            line += f" · {r.tcm_lapsed} TCM lapsed"
+        if r.readmissions:
+            line += f" · {r.readmissions} readmission{'s' if r.readmissions != 1 else ''}"
+        lines.append(line)
     if len(rows) > 40:
         lines.append(f"… and {len(rows) - 40} more")
     lines.append("<i>TCM at risk: overdue or due within 24 hours.</i>")
+    if any(r.tcm_lapsed or r.readmissions for r in rows):
+        lines.append("<i>Lapsed and readmissions: the last 30 days.</i>")
     return Rendered(text=fit("\n".join(lines)), page=0, pages=1)
 
 
@@ -442,8 +453,10 @@ def stats_caption(
     late: int,
     tcm: dict[int, tuple[int, int]],
     mrp: dict[int, tuple[int, int]],
+    tcm_closed: Mapping[TaskResolution, int] | None = None,
 ) -> str:
-    """The text under the chart: the compliance numbers over 30 and 90 days."""
+    """The text under the chart: the compliance numbers over 30 and 90 days, and how her TCM
+    deadlines closed in the last 30 days (lapses stay counted)."""
     lines = [
         "<b>Your numbers</b>",
         f"Contacts in the last 4 weeks: {contacts_28d}",
@@ -459,4 +472,11 @@ def stats_caption(
     for days in sorted(mrp):
         met, total = mrp[days]
         lines.append(f"{med_rec} within 30 days, last {days} days: {percent(met, total)}")
+    if tcm_closed and any(tcm_closed.values()):
+        closed = ", ".join(
+            f"{labels.inline(labels.label(labels.TASK_RESOLUTION, k))} {n}"
+            for k, n in tcm_closed.items()
+            if n
+        )
+        lines.append(f"TCM deadlines closed, last 30 days: {closed}")
     return "\n".join(lines)

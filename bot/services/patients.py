@@ -13,9 +13,8 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,16 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app.context import NurseView
 from bot.parsing import Caseload, PatientRef
 from bot.parsing.patients import normalise_name
-from bot.render.careplans import GoalLine, ReferralLine
-from bot.render.patients import (
-    AppointmentLine,
-    ContactLine,
-    DischargeLine,
-    MedRecLine,
-    PatientCard,
-    TimelineLine,
-)
-from bot.render.tasks import TaskLine
+from bot.render.patients import PatientCard
+from bot.services.cards import TIMELINE_LENGTH as TIMELINE_LENGTH
+from bot.services.cards import card as _card
 from bot.services.careplans import remember
 from bot.services.ledger import MessageKey
 from bot.vocab import PatientStatus, Refusal, Risk
@@ -42,7 +34,6 @@ from storage.audit import record_audit
 from storage.db import Database
 from storage.models import Patient
 
-TIMELINE_LENGTH = 8
 LEDGER_KIND = "patient"
 """How the (chat id, message id) ledger names a message that added a patient."""
 MAX_NAME = 120
@@ -576,58 +567,3 @@ def _plain(value: object) -> str | None:
     if isinstance(value, enum.Enum):
         return str(value.value)
     return str(value)
-
-
-def _contact_line(contact: repo.ContactRow) -> ContactLine:
-    return ContactLine(
-        contact.at, contact.channel, contact.outcome, contact.with_whom, contact.note
-    )
-
-
-def _appointment_line(appointment: repo.AppointmentRow) -> AppointmentLine:
-    return AppointmentLine(
-        appointment.at, appointment.with_whom, appointment.location, appointment.status
-    )
-
-
-async def _card(
-    session: AsyncSession, patient: Patient, *, zone: ZoneInfo, now: datetime
-) -> PatientCard:
-    pid = patient.id
-    n = TIMELINE_LENGTH
-    today = now.astimezone(zone).date()
-    rows = await repo.card_rows(session, patient_id=pid, now=now, limit=n)
-    timeline: list[tuple[datetime, int, TimelineLine]] = []
-    for c in rows.contacts:
-        timeline.append((c.at, c.id, _contact_line(c)))
-    for a in rows.appointments:
-        timeline.append((a.at, a.id, _appointment_line(a)))
-    for e in rows.episodes:
-        if e.discharged_on <= today:
-            start = datetime.combine(e.discharged_on, time(0), tzinfo=zone)
-            line = DischargeLine(on=e.discharged_on, facility=e.facility, complexity=e.complexity)
-            timeline.append((start, e.id, line))
-    for m in rows.med_recs:
-        timeline.append((m.at, m.id, MedRecLine(m.at, m.discrepancies)))
-    timeline.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    last, upcoming = rows.last_reached, rows.next_appointment
-    return PatientCard(
-        id=pid,
-        name=patient.display_name,
-        code=patient.code,
-        risk=patient.risk.value,
-        conditions=patient.conditions,
-        mrn=patient.mrn,
-        status=patient.status.value,
-        last_reached=_contact_line(last) if last else None,
-        open_tasks=tuple(
-            TaskLine(t.id, t.kind, t.due_at, t.title, attempts_documented=t.attempts_documented)
-            for t in rows.open_tasks
-        ),
-        next_appointment=_appointment_line(upcoming) if upcoming else None,
-        timeline=tuple(item[2] for item in timeline[:n]),
-        zone=str(zone.key),
-        as_of=now,
-        goals=tuple(GoalLine(g.text, g.target_on) for g in rows.goals),
-        referrals=tuple(ReferralLine(r.to_whom, r.sent_on, r.status) for r in rows.referrals),
-    )

@@ -10,7 +10,7 @@ Must not import telegram or handlers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from bot.care import end_of_local_day, start_of_local_day
 from bot.config import Config
 from bot.render.tasks import TaskLine
 from bot.services import charts
-from bot.vocab import PatientStatus, Refusal, Risk
+from bot.vocab import PatientStatus, Refusal, Risk, TaskResolution
 from storage import patients as patient_repo
 from storage import queries as repo
 from storage.audit import record_audit
@@ -97,6 +97,8 @@ class Stats:
     numbers: charts.ChartNumbers
     tcm: dict[int, tuple[int, int]]
     mrp: dict[int, tuple[int, int]]
+    # How her TCM deadlines closed in the last 30 days: lapses stay counted here.
+    tcm_closed: dict[TaskResolution, int] = field(default_factory=dict)
 
 
 async def _audit(
@@ -557,6 +559,9 @@ async def stats(db: Database, nurse: NurseView, config: Config, *, now: datetime
             session, nurse_id=nurse.id, start=start, end=now
         )
         risks = await repo.caseload_by_risk(session, nurse_id=nurse.id)
+        closed = await repo.tcm_resolutions(
+            session, nurse_id=nurse.id, since=now - timedelta(days=30)
+        )
         outcomes = await repo.episode_outcomes(
             session,
             nurse_id=nurse.id,
@@ -576,7 +581,7 @@ async def stats(db: Database, nurse: NurseView, config: Config, *, now: datetime
         )
         for o in outcomes
     ]
-    from bot.services.records import business_calendar, care_rules
+    from bot.services.saving import business_calendar, care_rules
 
     calendar = business_calendar(config)
     rules: care.CareRules = care_rules(config)
@@ -592,4 +597,4 @@ async def stats(db: Database, nurse: NurseView, config: Config, *, now: datetime
         )
         for days in (30, 90)
     }
-    return Stats(numbers=numbers, tcm=tcm, mrp=mrp)
+    return Stats(numbers=numbers, tcm=tcm, mrp=mrp, tcm_closed=closed)

@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.care import local_time_on
+from bot.care.closing import resolution_when_marked_done
 from bot.clock import Clock
 from bot.vocab import TaskStatus
 from storage import deliveries as outbox
 from storage.audit import record_audit
 from storage.db import Database
 from storage.models import Patient, Task
+from storage.worklist import not_paused
 
 
 class TaskOutcome(enum.StrEnum):
@@ -62,6 +64,8 @@ async def complete_task(
             return TaskResult(task)
         task.status = TaskStatus.DONE
         task.completed_at = now
+        # No record behind it: a TCM deadline marked done after it passed is "not met".
+        task.resolution = resolution_when_marked_done(task.kind, task.due_at, now)
         await outbox.cancel_pending_for_task(session, task_id=task.id)
         await record_audit(
             session,
@@ -72,7 +76,7 @@ async def complete_task(
             patient_id=task.patient_id,
             entity="task",
             entity_id=task.id,
-            detail={"before": {"status": "open"}},
+            detail={"before": {"status": "open"}, "resolution": task.resolution.value},
         )
         return TaskResult(TaskOutcome.DONE, patient_id=task.patient_id)
 
@@ -176,6 +180,7 @@ async def upcoming_reminders(
                     Task.status == TaskStatus.OPEN,
                     Task.remind_at.is_not(None),
                     Task.remind_at >= now - timedelta(minutes=5),
+                    not_paused(),
                 )
                 .order_by(Task.remind_at)
                 .limit(limit)
