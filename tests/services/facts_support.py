@@ -134,11 +134,10 @@ async def patient_state(db: Database, patient_id: int) -> dict[tuple[str, int], 
         assert patient is not None
         state[("patients", patient.id)] = snapshot(patient)
         for model in models:
-            rows = (
-                await session.scalars(select(model).where(model.patient_id == patient_id))
-            ).all()  # type: ignore[attr-defined]
-            for row in rows:
-                state[(model.__tablename__, row.id)] = {
+            table = model.__table__
+            query = select(model).where(table.c.patient_id == patient_id)
+            for row in (await session.scalars(query)).all():
+                state[(model.__tablename__, int(snapshot(row, ["id"])["id"]))] = {
                     k: v for k, v in snapshot(row).items() if k not in _VOLATILE
                 }
     return state
