@@ -13,7 +13,7 @@ attempts documented), and which open TCM contact tasks now count two documented 
   window's start (``LATE`` after its deadline).
 - An attempted contact closes nothing; the attempts inside each TCM contact window are counted.
 - A med rec closes the med-rec tasks whose window has opened (``LATE`` after the deadline).
-- A completed referral closes its referral follow-up.
+- A referral that moved on (scheduled, completed, declined) closes its referral follow-up.
 
 A task the record itself created is never closed by it. Undo reverses every row (the service
 reopens the tasks a record closed and recomputes the attempts).
@@ -88,7 +88,8 @@ class MedRecLogged:
 
 @dataclass(frozen=True)
 class ReferralDone:
-    """A referral that reached a closing state (completed) at ``at``."""
+    """A referral that moved on at ``at`` (scheduled, completed or declined): its follow-up
+    is done."""
 
     referral_id: int
     at: datetime

@@ -55,7 +55,8 @@ async def save_contact(
         from_task_id=from_task_id,
     )
     prior_reached = patient.last_reached_at
-    await refresh_patient(s.session, patient, readmission_days=s.config.care.readmission_days)
+    # The closing rules counted the attempts; an admission or a discharge it cannot change.
+    await refresh_patient(s.session, patient, hospital=False, attempts=False)
     await s.link(RecordKind.CONTACT, contact.id)
     await s.audit(
         "contact.logged",

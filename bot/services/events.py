@@ -65,7 +65,9 @@ async def save_discharge(
             now=s.now,
         )
         created.append(line(task, False))
-    await refresh_patient(s.session, patient, readmission_days=s.config.care.readmission_days)
+    await refresh_patient(
+        s.session, patient, readmission_days=s.config.care.readmission_days, reached=False
+    )
     await s.link(RecordKind.EPISODE, episode.id)
     await s.audit(
         "discharge.logged",
@@ -117,7 +119,9 @@ async def save_hospital_event(
     )
     await store.add_record(s.session, event)
     prior = patient.admitted_since
-    await refresh_patient(s.session, patient, readmission_days=s.config.care.readmission_days)
+    await refresh_patient(
+        s.session, patient, readmission_days=s.config.care.readmission_days, reached=False
+    )
     await s.link(RecordKind.HOSPITAL_EVENT, event.id)
     await s.audit(
         f"{kind.value}.logged",

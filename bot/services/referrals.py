@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import care
 from bot.app.context import NurseView
+from bot.care import closing
 from bot.clock import Clock
 from bot.config import Config
 from bot.parsing.careplans import canonical_specialty
@@ -30,8 +32,9 @@ from storage import records as record_store
 from storage.db import Database
 from storage.models import Appointment, Patient, Referral, Task
 
-ORIGIN = "referral"
+ORIGIN = closing.REFERRAL_ORIGIN
 """Task.origin_kind of a referral's follow-up task."""
+UTC_ZONE = ZoneInfo("UTC")  # a referral's closing needs no local day
 
 
 @dataclass(frozen=True)
@@ -392,6 +395,8 @@ async def on_appointment_undone(
 async def _close_tasks(
     session: AsyncSession, referral: Referral, now: datetime, appointment_id: int | None
 ) -> list[Task]:
+    """Close the referral's follow-up (bot.care.closing: a referral moved on closes it, met
+    or late by its deadline); an appointment that answered it is what closed it."""
     tasks = await record_store.tasks_of_origin(
         session,
         origin_kind=ORIGIN,
@@ -399,10 +404,24 @@ async def _close_tasks(
         kinds=(TaskKind.REFERRAL,),
         status=TaskStatus.OPEN,
     )
-    for task in tasks:
+    decided = closing.closing_for(
+        closing.ReferralDone(referral.id, now),
+        [
+            closing.OpenTask(t.id, t.kind, t.due_at, t.window_start, t.origin_kind, t.origin_id)
+            for t in tasks
+        ],
+        zone=UTC_ZONE,
+    )
+    by_id = {t.id: t for t in tasks}
+    closed = []
+    for closure in decided.closed:
+        task = by_id[closure.task_id]
         task.status = TaskStatus.DONE
         task.completed_at = now
+        task.resolution = closure.resolution
         if appointment_id is not None:
             task.closed_by_kind = "appointment"
             task.closed_by_id = appointment_id
-    return tasks
+        closed.append(task)
+    await record_store.cancel_pending_pushes(session, task_ids=[t.id for t in closed])
+    return closed

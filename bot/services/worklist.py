@@ -107,28 +107,39 @@ async def cancel_tasks(session: AsyncSession, tasks: Sequence[Task], now: dateti
 
 
 async def refresh_patient(
-    session: AsyncSession, patient: Patient, *, readmission_days: int = 30
+    session: AsyncSession,
+    patient: Patient,
+    *,
+    readmission_days: int = 30,
+    reached: bool = True,
+    hospital: bool = True,
+    attempts: bool = True,
 ) -> None:
-    """Recompute what is derived from her live records (see the module docstring)."""
-    patient.last_reached_at = await store.latest_reached_at(session, patient_id=patient.id)
-    episodes = await store.live_episodes(session, patient_id=patient.id)
-    admission = await store.latest_admission(session, patient_id=patient.id)
-    discharged_after = admission is not None and any(
-        e.discharged_on >= admission.day for e in episodes
-    )
-    patient.admitted_since = None if admission is None or discharged_after else admission.day
-    previous = None
-    for episode in episodes:
-        episode.readmission = previous is not None and (
-            episode.discharged_on - previous.discharged_on <= timedelta(days=readmission_days)
+    """Recompute what is derived from her live records (see the module docstring); a save
+    that cannot change some of it says so (``hospital=False`` for a contact ...)."""
+    if reached:
+        patient.last_reached_at = await store.latest_reached_at(session, patient_id=patient.id)
+    if hospital:
+        episodes = await store.live_episodes(session, patient_id=patient.id)
+        admission = await store.latest_admission(session, patient_id=patient.id)
+        discharged_after = admission is not None and any(
+            e.discharged_on >= admission.day for e in episodes
         )
-        previous = episode
+        patient.admitted_since = None if admission is None or discharged_after else admission.day
+        previous = None
+        for episode in episodes:
+            episode.readmission = previous is not None and (
+                episode.discharged_on - previous.discharged_on <= timedelta(days=readmission_days)
+            )
+            previous = episode
+    if not attempts:
+        return
     contact_tasks = await store.open_patient_tasks(
         session, patient_id=patient.id, kind=TaskKind.TCM_CONTACT
     )
-    attempts = await _attempt_times(session, patient.id, contact_tasks)
+    times = await _attempt_times(session, patient.id, contact_tasks)
     for task in contact_tasks:
-        task.attempts_documented = rules.attempts_documented(_row(task), attempts)
+        task.attempts_documented = rules.attempts_documented(_row(task), times)
 
 
 async def _attempt_times(
