@@ -28,6 +28,12 @@ from storage.models import Nurse, NurseTerm, Patient
 MAX_NURSES = 2_000
 """Nurses whose index is kept (least recently used ones are dropped first)."""
 _DIRTY = "casebot.caseload_index.dirty"
+_WATCHED: dict[type, tuple[str, ...]] = {
+    Patient: ("display_name", "status", "nurse_id"),
+    NurseTerm: ("term", "meaning", "nurse_id"),
+    Nurse: ("active", "revoked_at"),
+}
+"""The columns whose change alters what the index holds for a nurse."""
 
 
 class CaseloadIndex:
@@ -94,11 +100,13 @@ class CaseloadIndex:
 
     def _after_flush(self, session: Session, _context: Any) -> None:
         touched: set[int] = session.info.setdefault(_DIRTY, set())
-        for row in (*session.new, *session.dirty, *session.deleted):
+        for row in (*session.new, *session.deleted):
             if isinstance(row, Patient | NurseTerm):
                 touched |= _values(row, "nurse_id")
-            elif isinstance(row, Nurse) and row.id is not None:
-                touched.add(row.id)
+        for row in session.dirty:  # only what the index shows: a contact's last reached is not
+            watched = _WATCHED.get(type(row), ())
+            if watched and _changed(row, *watched):
+                touched |= {row.id} if isinstance(row, Nurse) else _values(row, "nurse_id")
 
     def _after_commit(self, session: Session) -> None:
         for nurse_id in session.info.pop(_DIRTY, set()):
@@ -106,6 +114,11 @@ class CaseloadIndex:
 
     def _after_rollback(self, session: Session) -> None:
         session.info.pop(_DIRTY, None)
+
+
+def _changed(row: Any, *names: str) -> bool:
+    state = inspect(row)
+    return any(state.attrs[name].history.has_changes() for name in names)
 
 
 def _values(row: Any, name: str) -> set[int]:

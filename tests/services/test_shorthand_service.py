@@ -13,11 +13,13 @@ from bot.config import Config
 from bot.parsing import ContactIntent, parse
 from bot.services import patients as patient_service
 from bot.services.caseload_index import CaseloadIndex
+from bot.services.ledger import MessageKey
+from bot.services.messages import SavedMessage, save_message
 from bot.services.shorthand import Term, add_term, delete_term, list_terms, shorthand_for
 from bot.vocab import Channel, Refusal
 from storage.db import Database
-from storage.models import AuditEvent
-from tests.services.facts_support import CHICAGO, NOW, make_nurse, make_patient
+from storage.models import AuditEvent, Patient
+from tests.services.facts_support import CHICAGO, NOW, contact, make_nurse, make_patient
 
 
 @pytest.fixture
@@ -107,6 +109,13 @@ async def test_the_caseload_index_is_kept_until_her_patients_or_terms_change(
         assert await cache.caseload_index(ana.id) is first
         assert cache.loads == 1
         await cache.caseload_index(bea.id)
+        # Saving a contact changes her patient's last reached, not the index: it is kept.
+        tom = first.refs[0]
+        saved = await save_message(
+            db, config, clock, nurse=ana, key=MessageKey(1, 1), facts=[contact(tom, NOW)]
+        )
+        assert isinstance(saved, SavedMessage)
+        assert await cache.caseload_index(ana.id) is first
         # Added through the service: a commit touching her patients drops her index only.
         await patient_service.add_patient(db, ana, now=NOW, name="Ana Ruiz")
         assert await cache.caseload_index(bea.id) is not None
@@ -118,6 +127,15 @@ async def test_the_caseload_index_is_kept_until_her_patients_or_terms_change(
         assert ana_ruiz.id is not None
         await patient_service.close_case(db, ana, ana_ruiz.id, now=NOW)
         assert [r.name for r in (await cache.caseload_index(ana.id)).refs] == ["Tom Jensen"]
+        # Moved to another nurse: both indexes follow.
+        bea_before = await cache.caseload_index(bea.id)
+        async with db.uow() as session:
+            moved = await session.get(Patient, tom.id)
+            assert moved is not None
+            moved.nurse_id = bea.id
+        assert [r.name for r in (await cache.caseload_index(ana.id)).refs] == []
+        assert [r.name for r in (await cache.caseload_index(bea.id)).refs] == ["Tom Jensen"]
+        assert bea_before.refs == ()
         # Her terms are kept the same way.
         assert await cache.shorthand(ana.id) == {}
         await add_term(db, clock, nurse=ana, term="hv", meaning="home visit")
