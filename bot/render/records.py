@@ -16,7 +16,16 @@ from zoneinfo import ZoneInfo
 from bot.render import labels
 from bot.render.labels import inline_label
 from bot.render.text import clip, day_label, esc, when_label
-from bot.vocab import AppointmentStatus, Complexity, Outcome, Party, RecordKind, TaskKind
+from bot.vocab import (
+    TCM_TASK_KINDS,
+    AppointmentStatus,
+    Complexity,
+    Outcome,
+    Party,
+    RecordKind,
+    TaskKind,
+    TaskResolution,
+)
 
 if TYPE_CHECKING:
     from bot.render.tasks import TaskLine
@@ -96,6 +105,11 @@ def summary(logged: Logged, zone: ZoneInfo, now: datetime) -> str:
     name = _text(logged.patient_name)
     what = inline_label(labels.RECORD_KIND, logged.kind)
     lines: list[str] = []
+    if logged.existing:  # an appointment already on file: nothing new was saved
+        lines.append(f"Already on file: {what} for <b>{name}</b>. Nothing new was saved.")
+        if logged.at is not None:
+            lines.append(f"When: {when_text(logged.at, zone, has_time=logged.has_time, now=now)}")
+        return "\n".join(lines)
     if logged.kind == RecordKind.CONTACT:
         channel = labels.CHANNEL.get(logged.channel or "", labels.RECORD_KIND[logged.kind])
         outcome = inline_label(labels.OUTCOME, logged.outcome or Outcome.ATTEMPTED)
@@ -137,11 +151,57 @@ def summary(logged: Logged, zone: ZoneInfo, now: datetime) -> str:
             lines.append(f"Done: {day_text(logged.day, zone, now=now)}")
         if logged.discrepancies is not None:
             lines.append(f"Discrepancies: {logged.discrepancies}")
+    else:
+        lines.extend(_other_kinds(logged, zone, now))
+    if logged.readmission:
+        lines.append("⚠️ <b>Readmission</b>: within 30 days of the last discharge")
+    if logged.resumed:
+        lines.append("Routine follow-ups and check-ins are back on her list.")
     for task in logged.closed:
-        lines.append(f"Closed: {labels.task_name(task.kind)} task ✔")
+        how = task.resolution
+        lapsed = how is not None and how != TaskResolution.MET and task.kind in TCM_TASK_KINDS
+        tail = f" ({inline_label(labels.TASK_RESOLUTION, how)})" if lapsed and how else " ✔"
+        lines.append(f"Closed: {labels.task_name(task.kind)} task{tail}")
     for task in logged.flagged:
         lines.append(f"{labels.task_name(task.kind)}: two attempts documented in the window")
     return "\n".join(lines)
+
+
+def _other_kinds(logged: Logged, zone: ZoneInfo, now: datetime) -> list[str]:
+    """Hospital events, notes, her own tasks, new patients."""
+    name = _text(logged.patient_name)
+    if logged.existing:
+        return [
+            f"Already on file: {inline_label(labels.RECORD_KIND, logged.kind)} for <b>{name}</b>."
+        ]
+    if logged.kind == RecordKind.HOSPITAL_EVENT and logged.event is not None:
+        event = inline_label(labels.HOSPITAL_EVENT, logged.event)
+        lines = [f"✅ <b>Saved</b>: {event} of <b>{name}</b>."]
+        if logged.day is not None:
+            lines.append(f"On: {day_text(logged.day, zone, now=now)}")
+        if logged.place:
+            lines.append(f"At: {_text(logged.place)}")
+        if logged.reason:
+            lines.append(f"Why: {_text(logged.reason)}")
+        if logged.paused:
+            lines.append("Routine follow-ups and check-ins wait until the discharge.")
+        return lines
+    if logged.kind == RecordKind.NOTE:
+        lines = [f"✅ <b>Saved</b>: note on <b>{name}</b>."]
+        for vital in logged.vitals:
+            unit = "" if not vital.unit else f" {_text(vital.unit)}"
+            lines.append(
+                f"{labels.label(labels.VITAL_KIND, vital.kind)}: {_text(vital.value)}{unit}"
+            )
+        return lines
+    if logged.kind == RecordKind.TASK:
+        whose = f" for <b>{name}</b>" if logged.patient_name else ""
+        lines = [f"✅ <b>Saved</b>: task{whose}: {_text(logged.title or '')}"]
+        lines.extend(f"Due: {_due(task, zone, now)}" for task in logged.created)
+        return lines
+    if logged.kind == RecordKind.PATIENT:
+        return [f"✅ <b>Saved</b>: new patient <b>{name}</b>."]
+    return [f"✅ <b>Saved</b>: {inline_label(labels.RECORD_KIND, logged.kind)} for <b>{name}</b>."]
 
 
 def duplicate() -> str:
