@@ -69,7 +69,7 @@ TRIED_RE = re.compile(
 
 # Someone was really reached: these win over attempt words in the same fact.
 REACHED_RE = re.compile(
-    r"\b(?:spoke|spoken|speaking|talked|talking|chatted|reached|connected\s+with|"
+    r"\b(?:spoke|spoken|speaking|talked|talking|chatted|chatting|reached|connected\s+with|"
     r"got\s+(?:a\s+)?hold\s+of|got\s+ahold\s+of|got\s+through|"
     r"returned\s+(?:my|the|our)\s+(?:call|vm|voicemail|message)|called\s+(?:me\s+)?back|"
     r"call(?:ed)?\s+me|(?:she|he|they|pt|patient|daughter|son|wife|husband|cg)\s+called|"
@@ -124,7 +124,7 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
         r"at\s+(?:her|his|their)\s+(?:house|home|apt|place))\b", _I)),
     (Channel.PHONE, re.compile(
         r"\b(?:call(?:ed|ing)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health))|"
-        r"telephonic(?:ally)?|spoke|"
+        r"telephonic(?:ally)?|spoke|chatted|chatting|"
         r"spoken|talked|rang|ringing|dialed|f/u\s+call|tcm\s+call)\b", _I)),
 )  # fmt: skip
 
@@ -336,8 +336,15 @@ ED_ADVICE_RE = re.compile(
     r"call\s+911|s/sx|signs)\b",
     _I,
 )
+REFERRAL_RE = re.compile(
+    r"\b(?:referred|referring|refer(?=\s+(?:to|her|him|pt))|ref'?d\s+to|"
+    r"(?:sent|placed|made|faxed|submitted|put\s+in)\s+(?:a\s+|an\s+|the\s+)?(?:\w+\s+){0,2}?referral|"
+    r"referral\s+(?:to|for|sent|placed|made|faxed|submitted))\b",
+    _I,
+)
+GOAL_RE = re.compile(r"\b(?:care\s+plan\s+)?goals?\b(?!\s+(?:of|was)\s+care)", _I)
 MED_REC_RE = re.compile(
-    r"\b(?:med(?:ication)?s?\s*rec(?:onciliation|onciled|'?d)?|medrec|mr\s+done|"
+    r"\b(?:med(?:ication)?s?\s*rec(?:onciliation|onciled|'?d)?|medrec|mr\s+done|mrp|"
     r"reconcil(?:ed|iation|e|ing)|rec'?d\s+meds|went\s+(?:over|thru|through)\s+(?:all\s+)?"
     r"(?:her|his|their)?\s*meds|med\s+review|reviewed\s+(?:all\s+)?(?:her|his|their)?\s*meds)\b",
     _I,

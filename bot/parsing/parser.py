@@ -27,7 +27,12 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.parsing import lexicon as lx
-from bot.parsing.careplans import parse_careplan
+from bot.parsing.careplans import (
+    ReferralIntent,
+    ResourceQueryIntent,
+    canonical_specialty,
+    parse_careplan,
+)
 from bot.parsing.dates import (
     FUTURE_FORMS,
     PAST_FORMS,
@@ -107,6 +112,7 @@ def parse(
         reader=reader,
         fragments=tuple(reader.fragments(normal)),
         now=now,
+        caseload=index,
     )
     undo = _undo(message, body)
     if undo is not None:
@@ -120,7 +126,7 @@ def parse(
     if question is not None:
         return Reading((question,))
     care_plan = parse_careplan(normal, now=now, zone=zone, caseload=index, date_order=date_order)
-    if care_plan is not None:
+    if care_plan is not None and not _other_heads(message, offset):
         return Reading((care_plan,))
     facts = _facts(message, offset)
     return Reading(facts or (_nothing(message),))
@@ -139,12 +145,23 @@ class _Message:
     reader: DateReader
     fragments: tuple[DateFragment, ...]
     now: datetime
+    caseload: Caseload
 
     def names_in(self, start: int, end: int) -> list[NameMatch]:
         return [n for n in self.names if n.span is not None and start <= n.span[0] < end]
 
     def fragments_in(self, start: int, end: int) -> list[DateFragment]:
         return [f for f in self.fragments if start <= f.start < end]
+
+
+def _other_heads(message: _Message, start: int) -> bool:
+    """Whether the message states something besides a care-plan fact (then each clause is
+    read on its own: "video w/ aisha, referred her to diabetes ed, f/u 2 wks")."""
+    return any(
+        h.cue not in MODIFIERS and h.cue not in _CARE_PLAN_CUES
+        for _, hits in _sub_clauses(message, start)
+        for h in hits
+    )
 
 
 def _first_name_match(message: _Message, start: int) -> NameMatch:
@@ -190,15 +207,18 @@ class Cue(enum.Enum):
     CANCEL = "cancel"
     RESCHEDULE = "reschedule"
     CORRECTION = "correction"
+    REFERRAL = "referral"
+    GOAL = "goal"
     FOLLOW_UP = "follow_up"  # modifier: the next step
     VITALS = "vitals"  # modifier: readings
     STATE = "state"  # modifier: a fact about her situation (a note on its own)
 
 
 MODIFIERS = frozenset({Cue.FOLLOW_UP, Cue.VITALS, Cue.STATE})
+_CARE_PLAN_CUES = frozenset({Cue.REFERRAL, Cue.GOAL})
 _SECOND_HEADS = frozenset(
     {Cue.APPOINTMENT, Cue.MED_REC, Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.TASK,
-     Cue.CANCEL, Cue.RESCHEDULE}
+     Cue.CANCEL, Cue.RESCHEDULE, Cue.REFERRAL, Cue.GOAL}
 )  # fmt: skip
 """Cues that start a second fact even in the middle of a clause ("TCM call w/ Ana med rec done")."""
 
@@ -272,6 +292,8 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
         hits.append(_CueHit(Cue.CONTACT, base + contact))
     note = lx.NOTE_CUE_RE.match(text) or lx.NOTE_ANYWHERE_RE.search(text)
     add(Cue.NOTE, note)
+    add(Cue.REFERRAL, lx.REFERRAL_RE.search(text))
+    add(Cue.GOAL, lx.GOAL_RE.search(text))
     state = lx.NOTE_STATE_RE.search(text)
     add(Cue.STATE, state)
     follow = lx.FOLLOW_UP_CUE_RE.search(text)
@@ -290,8 +312,10 @@ _STRONG_RESCHEDULE_RE = re.compile(
     _I,
 )
 _NEW_PATIENT_RE = re.compile(
-    r"^\W*(?:new|add(?:ing)?|enroll?|admit|got\s+a\s+new|new\s+referral[,:]?\s+(?:pt|patient))"
-    r"\s+(?:new\s+|a\s+)?(?:patient|pt|client|member)\b[\s:,-]*(?P<rest>.*)$",
+    r"^\W*(?:(?:new|add(?:ing|ed)?|enroll?(?:ed)?|admit|got\s+a\s+new|new\s+referral[,:]?)"
+    r"\s+(?:new\s+|a\s+)?(?:patient|pt|client|member)\b|"
+    r"new\s+to\s+(?:my\s+)?(?:caseload|list|panel)|new\s+(?:admission|intake)(?=\s*[:,-]))"
+    r"[\s:,-]*(?P<rest>.*)$",
     _I | re.DOTALL,
 )
 _VITAL_START_RE = re.compile(
@@ -477,6 +501,8 @@ def _PRIORITY_HEAD(heads: list[Cue]) -> Cue:  # noqa: N802 - reads as a table
         Cue.ED_VISIT,
         Cue.ADMISSION,
         Cue.CONTACT,
+        Cue.REFERRAL,
+        Cue.GOAL,
         Cue.APPOINTMENT,
         Cue.NOTE,
     ):
@@ -730,9 +756,49 @@ def _facts(
         if fact is None:
             continue
         fact = _with_patient_doubts(fact, mention, guessed, new_patient_name)
-        facts.append(fact)
+        if not isinstance(fact, ContactIntent | TaskIntent | AppointmentIntent):
+            _hand_back(message, span, facts)
+        facts.extend(_each_referral(fact))
         previous = mention
     return tuple(facts)
+
+
+def _hand_back(message: _Message, span: _Span, facts: list[Fact]) -> None:
+    """'HV w/ ana, med rec done, 1 discrepancy, BP 150/88. next HV 12/9': the next step and
+    the readings written after a med rec (or a referral, a goal) belong to the contact before
+    it; "f/u both tmrw" to every contact before it."""
+    text = _words(message, span)
+    fragments = message.fragments_in(span.start, span.end)
+    follow = _follow_up_fragment(message, text, span.start, fragments)
+    vitals = read_vitals(text)
+    contacts = [i for i, f in enumerate(facts) if isinstance(f, ContactIntent)]
+    if not contacts or (follow is None and not vitals):
+        return
+    targets = contacts if _TOGETHER_RE.search(text) else contacts[-1:]
+    when = message.reader.resolve(follow, "future") if follow is not None else None
+    for i in targets:
+        contact = facts[i]
+        assert isinstance(contact, ContactIntent)
+        changes: dict[str, object] = {}
+        if when is not None and contact.follow_up is None:
+            changes["follow_up"] = when
+        if vitals and not contact.vitals:
+            changes["vitals"] = vitals
+        if changes:
+            facts[i] = replace(contact, **changes)  # type: ignore[arg-type]
+
+
+_SEVERAL_RE = re.compile(r"\s*(?:\+|&|,|\band\b|/)\s*", _I)
+
+
+def _each_referral(fact: Fact) -> list[Fact]:
+    """'referred her to podiatry + dietitian': one referral each."""
+    if not isinstance(fact, ReferralIntent) or not _SEVERAL_RE.search(fact.to_whom):
+        return [fact]
+    parts = [p.strip() for p in _SEVERAL_RE.split(fact.to_whom) if p.strip()]
+    if len(parts) < 2 or len(parts) > 4:
+        return [fact]
+    return [replace(fact, to_whom=part, specialty=canonical_specialty(part)) for part in parts]
 
 
 def _mention(
@@ -1436,7 +1502,7 @@ def _med_rec(message: _Message, span: _Span, mention: PatientMention) -> Fact:
 
 _DISCREPANCY_RE = re.compile(
     r"\b(?P<n>\d{1,2}|no|zero|one|two|three|four|five|six|0)\s+(?:med(?:ication)?\s+)?"
-    r"(?:discrepanc(?:y|ies)|changes?|issues?)\b|\bdiscrepanc(?:y|ies)\s*[:=-]?\s*"
+    r"(?:discrepanc(?:y|ies)|discreps?|disc|changes?|issues?)\b|\bdiscrepanc(?:y|ies)\s*[:=-]?\s*"
     r"(?P<after>\d{1,2}|none|x\s?\d)\b|\b(?P<none>no\s+discrepanc\w*|none\s+found|no\s+changes)\b",
     _I,
 )
@@ -1774,6 +1840,30 @@ _PATIENT_FACTS = (
     RescheduleIntent,
 )
 
+
+def _care_plan(message: _Message, span: _Span, mention: PatientMention) -> Fact | None:
+    """A referral or a goal in one clause of a longer message, read by bot.parsing.careplans
+    on its own words; her patient comes from the fact's mention when the clause names none."""
+    text = _words(message, span)
+    found = parse_careplan(
+        text,
+        now=message.now,
+        zone=message.reader.zone,
+        caseload=message.caseload,
+        date_order=message.reader.date_order,
+    )
+    if found is None or isinstance(found, ResourceQueryIntent):
+        return _note(message, span, mention)
+    if found.patient is None and not found.candidates:
+        found = replace(
+            found,
+            patient=mention.patient,
+            candidates=mention.candidates,
+            patient_text=mention.patient_text,
+        )
+    return found
+
+
 _BUILDERS = {
     Cue.CONTACT: _contact,
     Cue.APPOINTMENT: _appointment,
@@ -1789,4 +1879,6 @@ _BUILDERS = {
     Cue.CANCEL: _cancel,
     Cue.RESCHEDULE: _reschedule,
     Cue.CORRECTION: _correction,
+    Cue.REFERRAL: _care_plan,
+    Cue.GOAL: _care_plan,
 }
