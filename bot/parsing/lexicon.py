@@ -120,6 +120,7 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
         r"in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|see(?=\s+(?:pt|patient)\b)|"
         r"in\s+person|f2f|face\s*to\s*face|ftf|rounded|bedside|clinic\s+visit|office\s+visit|"
         r"met\s+(?:w/|with)|stopped\s+by|came\s+(?:by|in|into)|dropped\s+(?:off|by)|walk-?in|"
+        r"in\s+(?:the\s+)?clinic(?!\s+(?:on|at|tmrw|tomorrow|next|mon|tue|wed|thu|fri))|"
         r"drop-?in|went\s+(?:to|by)\s+(?:her|his|their|the)\s+(?:house|home|apt|place)|"
         r"at\s+(?:her|his|their)\s+(?:house|home|apt|place))\b", _I)),
     (Channel.PHONE, re.compile(
@@ -155,7 +156,8 @@ CAREGIVER_RE = re.compile(
 )
 PROVIDER_RE = re.compile(
     r"\b(?:pcp|dr\.?|doctor|md|np|pa-c|provider|cardiolog\w*|office|pharmac\w*|specialist|"
-    r"surgeon|home\s+health|hh\s+(?:agency|nurse|rn)|snf\s+staff|clinic\s+staff|"
+    r"surgeon|home\s+health|hh\s+(?:agency|nurse|rn)|snf\s+staff|clinic\s+staff|facility|"
+    r"walgreens|cvs|rite\s*aid|walmart|pharm|discharge\s+planner|hospitalist|cards|"
     r"case\s+manager|social\s+worker|sw|dme|supplier|nurse\s+line|triage)\b",
     _I,
 )
@@ -171,7 +173,7 @@ ATTEMPTS_RE = re.compile(
     r"\b(?P<n>[2-9]|two|three|four|2nd|3rd|4th|second|third|fourth)\s*"
     r"(?:attempts?|tries|calls|x|times)\b|\b(?P<th>2nd|3rd|4th|second|third|fourth|final)\s+"
     r"(?:(?:tcm|phone|call|outreach|f/u)\s+)?(?:attempt|try|call|vm|voicemail|msg|message|"
-    r"outreach)\b|\b(?:attempt|outreach|call|try)\s*#\s?(?P<hash>[2-9])\b|"
+    r"outreach)\b|\b(?:attempt|outreach|try)\s*#?\s?(?P<hash>[2-9])\b(?!\s*(?:days?|wks?|pm|am|:))|"
     r"\b(?P<twice>twice|thrice)\b",
     _I,
 )
@@ -224,7 +226,8 @@ IMPERATIVE_RE = re.compile(
 APPOINTMENT_RE = re.compile(
     r"\b(?:appts?|appointments?|apt(?!\s*(?:#|\d|complex|bldg))|appt\.|scheduled|sched|schd|"
     r"set\s+for|"
-    r"booked|set\s+up\s+(?:w/|with|for|an?\s)|consult|eval(?:uation)?|"
+    r"booked|set\s+up\s+(?:w/|w|with|for|an?\s)|set\s+(?:him|her|them|pt)\s+up|consult|eval(?:uation)?|"
+    r"wants?\s+to\s+see\s+(?:him|her|them|pt)|"
     r"(?:has|have|got)\s+(?:an?\s+)?(?:appt|appointment)|"
     r"sees|seeing|to\s+see(?=\s+(?:dr|pcp|cardio|endo|ortho|the|his|her|neuro|gi|pulm|derm|"
     r"nephro|onc|uro|ent|podiatry|eye|dentist|surgeon|specialist)\b)|"
@@ -257,7 +260,7 @@ APPOINTMENT_REMINDER_RE = re.compile(
     _I,
 )
 APPOINTMENT_OBJECT_RE = re.compile(
-    r"\s*(?:referral|order|orders|auth|authorization|results?|report|req|requisition|"
+    r"\s*(?:referral|order|orders|auth|authorization|results?|report|req|requisition|reminders?|"
     r"paperwork|forms?|script|rx|done|completed?|finished|went\s+(?:well|ok|fine))\b",
     _I,
 )

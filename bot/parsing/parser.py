@@ -127,7 +127,7 @@ def parse(
         return Reading((question,))
     care_plan = parse_careplan(normal, now=now, zone=zone, caseload=index, date_order=date_order)
     if care_plan is not None and not _other_heads(message, offset):
-        return Reading((care_plan,))
+        return Reading(tuple(_each_referral(care_plan)))
     facts = _facts(message, offset)
     return Reading(facts or (_nothing(message),))
 
@@ -157,11 +157,11 @@ class _Message:
 def _other_heads(message: _Message, start: int) -> bool:
     """Whether the message states something besides a care-plan fact (then each clause is
     read on its own: "video w/ aisha, referred her to diabetes ed, f/u 2 wks")."""
-    return any(
-        h.cue not in MODIFIERS and h.cue not in _CARE_PLAN_CUES
-        for _, hits in _sub_clauses(message, start)
-        for h in hits
-    )
+    heads = [
+        h.cue for _, hits in _sub_clauses(message, start) for h in hits if h.cue not in MODIFIERS
+    ]
+    plans = [c for c in heads if c in _CARE_PLAN_CUES]
+    return len(plans) > 1 or any(c not in _CARE_PLAN_CUES for c in heads)
 
 
 def _first_name_match(message: _Message, start: int) -> NameMatch:
@@ -329,7 +329,7 @@ def _imperative(text: str) -> re.Match[str] | None:
     """'call cvs re refill tmrw', 'get d/c summary from mercy': a plan for herself, when the
     clause opens with a bare verb and tells of no contact that happened."""
     match = lx.IMPERATIVE_RE.match(strip_filler(text))
-    if match is None:
+    if match is None or re.search(r"\bif\b", text, _I):
         return None
     if lx.CONTACT_PAST_RE.search(text) or reached_at(text) is not None or _attempted(text):
         return None
@@ -346,6 +346,11 @@ def _is_topic(text: str, at: int) -> bool:
     return bool(_TOPIC_BEFORE_RE.search(text[max(0, at - 40) : at]))
 
 
+_TIMED_AFTER_RE = re.compile(
+    r"\s*(?:\w+\s+){0,2}?(?:on\s+)?(?:mon|tue|wed|thu|fri|sat|sun|tmrw|tomorrow|\d{1,2}/\d{1,2})"
+    r"\w*\.?\s*(?:@|at)?\s*\d{1,2}(?::\d\d)?\s*(?:am|pm|a|p)?\b",
+    _I,
+)
 _DONE_AFTER_RE = re.compile(
     r"\s*(?:\w+\s+)?(?:done|completed?|finished|performed|went\s+well)\b", _I
 )
@@ -363,6 +368,8 @@ def _is_appointment_topic(text: str, match: re.Match[str]) -> bool:
     if _DONE_AFTER_RE.match(text, match.end()):
         return True  # "home safety eval done": it happened, nothing is booked
     before = text[max(0, match.start() - 40) : match.start()]
+    if _TIMED_AFTER_RE.match(text, match.end()):
+        return False  # "called re pcp appt thurs 10:30": a booking she was told of, keep it
     if _TOPIC_BEFORE_RE.search(before):
         # "to schedule cardio 12/8 at 2" names a booking: a topic only without a day.
         return not re.search(r"\b(?:set\s+up|schedule|book|arrange)\s*(?:\w+\s+){0,2}$", before, _I)
@@ -435,6 +442,7 @@ class _Span:
     names: list[NameMatch] = field(default_factory=list)
     dated: bool = False
     followed: bool = False  # another fact comes after it in the message
+    borrows: bool = False  # takes its slots from the next fact ("X and Y both NA")
 
 
 def _sub_clauses(message: _Message, start: int) -> list[tuple[Clause, list[_CueHit]]]:
@@ -457,6 +465,16 @@ def _sub_clauses(message: _Message, start: int) -> list[tuple[Clause, list[_CueH
             hits = [h for h in hits if h is not heads[0]]  # "fyi Tom in the ER": the ER visit
             heads = heads[1:]
         cut_at = None
+        if (
+            len(heads) > 1
+            and heads[0].cue is Cue.MED_REC
+            and any(h.cue is Cue.CONTACT for h in heads[1:])
+        ):
+            cut = next(h for h in heads[1:] if h.cue is Cue.CONTACT)
+            left, right = Clause(clause.start, cut.start), Clause(cut.start, clause.end)
+            pieces.append((left, [h for h in hits if h.start < cut.start]))
+            pieces.append((right, [h for h in hits if h.start >= cut.start]))
+            continue  # "med rec done at HV": the visit is a contact of its own
         if heads and not any(h.cue in _ABOUT_AN_APPOINTMENT for h in heads):
             first = heads[0]
             for later in heads[1:] if first.cue not in _ABOUT_AN_APPOINTMENT else ():
@@ -541,6 +559,7 @@ def _spans(message: _Message, start: int) -> list[_Span]:
         if names and _other_patient(current, names):
             if current.cue is None and _TOGETHER_RE.search(text):
                 current.cue = cue  # "dorothy chen and mrs thompson both NA"
+                current.borrows = True
             if cue is None or cue in MODIFIERS:
                 cue = current.cue if _short(message, clause, names) else cue
             spans.append(_Span(clause.start, clause.end, cue, names, dated))
@@ -760,7 +779,24 @@ def _facts(
             _hand_back(message, span, facts)
         facts.extend(_each_referral(fact))
         previous = mention
+    _lend_slots(spans, facts)
     return tuple(facts)
+
+
+def _lend_slots(spans: list[_Span], facts: list[Fact]) -> None:
+    """'dorothy chen and mrs thompson both NA': the first contact takes the second's reading."""
+    if len(spans) != len(facts):
+        return
+    for i, span in enumerate(spans[:-1]):
+        mine, theirs = facts[i], facts[i + 1]
+        if span.borrows and isinstance(mine, ContactIntent) and isinstance(theirs, ContactIntent):
+            facts[i] = replace(
+                theirs,
+                patient=mine.patient,
+                candidates=mine.candidates,
+                patient_text=mine.patient_text,
+                doubts=mine.doubts,
+            )
 
 
 def _hand_back(message: _Message, span: _Span, facts: list[Fact]) -> None:
@@ -1156,7 +1192,12 @@ def _with_whom(text: str, span: _Span, mention: PatientMention) -> Party:
     return Party.PATIENT
 
 
-_THEIR_PEOPLE_RE = re.compile(r"^'?s?\s+(?:\w+\s+){0,2}?(?:\w+)", _I)
+_THEIR_PEOPLE_RE = re.compile(
+    r"^'?s?\s+(?!(?:re|about|for|regarding|to|abt|w|with)\b)(?:\w+\s+)?(?:office|pcp|dr|doctor|"
+    r"cardiolog\w*|cards|pharmacy|insurance|plan|specialist|nurse|case\s+manager|care\s+"
+    r"coordinator|coordinator|cm|clinic|team|agency|provider|medicaid|medicare|aetna|humana)\b",
+    _I,
+)
 _CARE_TEAM_RE = re.compile(
     r"\b(?:care\s+coordinator|coordinator|cm|nurse|rn|office|clinic|team|staff|agency)\b", _I
 )
@@ -1852,6 +1893,8 @@ def _care_plan(message: _Message, span: _Span, mention: PatientMention) -> Fact 
         caseload=message.caseload,
         date_order=message.reader.date_order,
     )
+    if found is None and span.cue is Cue.REFERRAL:
+        return _referral(message, span, mention)
     if found is None or isinstance(found, ResourceQueryIntent):
         return _note(message, span, mention)
     if found.patient is None and not found.candidates:
@@ -1862,6 +1905,36 @@ def _care_plan(message: _Message, span: _Span, mention: PatientMention) -> Fact 
             patient_text=mention.patient_text,
         )
     return found
+
+
+_REFERRAL_TO_RE = re.compile(
+    r"\bto\s+(?:the\s+|a\s+|an\s+|see\s+)?(?P<to>[\w/&+' -]{2,40}?)(?=\s*(?:$|[,.;]|\b(?:for|re|"
+    r"today|yesterday|on|by|via)\b))",
+    _I,
+)
+
+
+def _referral(message: _Message, span: _Span, mention: PatientMention) -> Fact:
+    """'sent HH referral for frank miller to amedisys': to whom, which service, when."""
+    text = _words(message, span)
+    for name in span.names:
+        assert name.span is not None
+        a, b = name.span[0] - span.start, name.span[1] - span.start
+        text = text[:a] + " " * (b - a) + text[b:]
+    to = _REFERRAL_TO_RE.search(text)
+    specialty = canonical_specialty(text)
+    to_whom = " ".join(to.group("to").split()) if to else (specialty or "")
+    day, _ = _past_day(message, span)
+    return ReferralIntent(
+        mention.patient,
+        mention.candidates,
+        mention.patient_text,
+        to_whom=to_whom,
+        specialty=specialty or canonical_specialty(to_whom),
+        reason="",
+        sent_on=day,
+        note=message.text,
+    )
 
 
 _BUILDERS = {
