@@ -443,6 +443,8 @@ class _Span:
     dated: bool = False
     followed: bool = False  # another fact comes after it in the message
     borrows: bool = False  # takes its slots from the next fact ("X and Y both NA")
+    lent: bool = False  # takes its slots from the fact before ("LVM for X and Y")
+    both: bool = False  # says "both"/"all": its next step is everyone's
 
 
 def _sub_clauses(message: _Message, start: int) -> list[tuple[Clause, list[_CueHit]]]:
@@ -532,7 +534,7 @@ def _PRIORITY_HEAD(heads: list[Cue]) -> Cue:  # noqa: N802 - reads as a table
 
 
 _BOOKING_RE = re.compile(r"\b(?:set\s+for|set\s+up|scheduled|sched|booked|planned)\b", _I)
-_ABOUT_AN_APPOINTMENT = frozenset({Cue.CANCEL, Cue.RESCHEDULE, Cue.CORRECTION, Cue.TASK})
+_ABOUT_AN_APPOINTMENT = frozenset({Cue.CANCEL, Cue.RESCHEDULE, Cue.CORRECTION, Cue.TASK, Cue.GOAL})
 """Cues whose clause names the appointment they act on: not a second fact."""
 
 _MERGING = frozenset({Cue.CONTACT, Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.NOTE})
@@ -560,9 +562,10 @@ def _spans(message: _Message, start: int) -> list[_Span]:
             if current.cue is None and _TOGETHER_RE.search(text):
                 current.cue = cue  # "dorothy chen and mrs thompson both NA"
                 current.borrows = True
-            if cue is None or cue in MODIFIERS:
-                cue = current.cue if _short(message, clause, names) else cue
-            spans.append(_Span(clause.start, clause.end, cue, names, dated))
+            lends = (cue is None or cue in MODIFIERS) and _short(message, clause, names)
+            if lends:
+                cue = current.cue  # "LVM for maria santos and john smith"
+            spans.append(_Span(clause.start, clause.end, cue, names, dated, lent=lends))
             continue
         if cue is None or cue in MODIFIERS:
             _extend(current, clause, names, dated)
@@ -645,13 +648,41 @@ def _key(name: NameMatch) -> tuple[int | None, str] | tuple[str, ...]:
     return tuple(sorted(c.name for c in mention.candidates))
 
 
+_ALSO_WORDS = frozenset(
+    {
+        "too",
+        "also",
+        "as",
+        "well",
+        "same",
+        "and",
+        "both",
+        "for",
+        "w",
+        "with",
+        "to",
+        "her",
+        "his",
+        "the",
+        "mr",
+        "mrs",
+        "ms",
+        "pt",
+        "again",
+        "x2",
+        "x3",
+    }
+)
+
+
 def _short(message: _Message, clause: Clause, names: list[NameMatch]) -> bool:
     """'..., John Smith too': a clause that is little more than another name."""
     text = message.normal[clause.start : clause.end]
     for name in names:
         assert name.span is not None
         text = text.replace(message.normal[name.span[0] : name.span[1]], " ")
-    return len(re.findall(r"[^\W\d_]+", text)) <= 3
+    left = [w for w in re.findall(r"[^\W\d_]+", text) if w.casefold() not in _ALSO_WORDS]
+    return len(left) <= 1
 
 
 def _names_a_day(message: _Message, clause: Clause) -> bool:
@@ -710,7 +741,7 @@ def _same_contact(before: str, after: str) -> bool:
     ):
         return False
     party_before, party_after = _party_words(before), _party_words(after)
-    return not (party_after and party_after != party_before and _CONTACT_VERB_RE.search(after))
+    return not (party_after != party_before and _CONTACT_VERB_RE.search(after))
 
 
 _CONTACT_VERB_RE = re.compile(
@@ -730,6 +761,8 @@ def _explicit_channel(text: str) -> Channel | None:
             return channel
     if lx.PHONE_WORD_RE.search(text) or lx.NO_ANSWER_RE.search(text):
         return Channel.PHONE
+    if lx.LEFT_MESSAGE_RE.search(text):
+        return Channel.VOICEMAIL
     return None
 
 
@@ -738,6 +771,8 @@ def _party_words(text: str) -> str:
         return "caregiver"
     if lx.INSURER_RE.search(text):
         return "insurer"
+    if lx.PROVIDER_RE.search(text):
+        return "provider"
     return ""
 
 
@@ -771,11 +806,12 @@ def _facts(
     for i, span in enumerate(spans):
         mention, guessed = _mention(message, span, previous)
         span.followed = i + 1 < len(spans)
+        span.both = bool(_TOGETHER_RE.search(_words(message, span)))
         fact = _build(message, span, mention)
         if fact is None:
             continue
         fact = _with_patient_doubts(fact, mention, guessed, new_patient_name)
-        if not isinstance(fact, ContactIntent | TaskIntent | AppointmentIntent):
+        if not isinstance(fact, ContactIntent | TaskIntent):
             _hand_back(message, span, facts)
         facts.extend(_each_referral(fact))
         previous = mention
@@ -784,19 +820,37 @@ def _facts(
 
 
 def _lend_slots(spans: list[_Span], facts: list[Fact]) -> None:
-    """'dorothy chen and mrs thompson both NA': the first contact takes the second's reading."""
+    """One reading for several patients: 'dorothy chen and mrs thompson both NA' (the first
+    takes the second's), 'LVM for maria santos and john smith' (the second takes the first's),
+    'f/u both tmrw' (every contact before takes the follow-up)."""
     if len(spans) != len(facts):
         return
-    for i, span in enumerate(spans[:-1]):
-        mine, theirs = facts[i], facts[i + 1]
-        if span.borrows and isinstance(mine, ContactIntent) and isinstance(theirs, ContactIntent):
-            facts[i] = replace(
-                theirs,
-                patient=mine.patient,
-                candidates=mine.candidates,
-                patient_text=mine.patient_text,
-                doubts=mine.doubts,
-            )
+    for i, span in enumerate(spans):
+        mine = facts[i]
+        if span.borrows and i + 1 < len(facts):
+            facts[i] = _same_reading(facts[i + 1], mine)
+        elif span.lent and i > 0:
+            facts[i] = _same_reading(facts[i - 1], mine)
+    for i, fact in enumerate(facts):
+        if isinstance(fact, ContactIntent) and fact.follow_up is not None and spans[i].both:
+            for j in range(i):
+                other = facts[j]
+                if isinstance(other, ContactIntent) and other.follow_up is None:
+                    facts[j] = replace(other, follow_up=fact.follow_up)
+
+
+def _same_reading(source: Fact, target: Fact) -> Fact:
+    if type(source) is not type(target) or not isinstance(source, ContactIntent):
+        return target
+    assert isinstance(target, ContactIntent)
+    return replace(
+        source,
+        patient=target.patient,
+        candidates=target.candidates,
+        patient_text=target.patient_text,
+        follow_up=target.follow_up or source.follow_up,
+        doubts=target.doubts,
+    )
 
 
 def _hand_back(message: _Message, span: _Span, facts: list[Fact]) -> None:
@@ -806,7 +860,9 @@ def _hand_back(message: _Message, span: _Span, facts: list[Fact]) -> None:
     text = _words(message, span)
     fragments = message.fragments_in(span.start, span.end)
     follow = _follow_up_fragment(message, text, span.start, fragments)
-    vitals = read_vitals(text)
+    if follow is not None and span.cue is Cue.APPOINTMENT and follow is fragments[0]:
+        follow = None  # the appointment's own day
+    vitals = read_vitals(text) if span.cue is not Cue.APPOINTMENT else ()
     contacts = [i for i, f in enumerate(facts) if isinstance(f, ContactIntent)]
     if not contacts or (follow is None and not vitals):
         return
@@ -1226,11 +1282,26 @@ def _follow_up_fragment(
 ) -> DateFragment | None:
     """The first date that is the next step: after a follow-up cue, or only possible ahead."""
     for fragment in fragments:
-        if fragment.form in PAST_FORMS:
+        if fragment.form in PAST_FORMS or _recent_calendar_day(message, fragment):
             continue
         if fragment.form in FUTURE_FORMS or _cued(text, fragment.start - base):
             return fragment
     return None
+
+
+def _recent_calendar_day(message: _Message, fragment: DateFragment) -> bool:
+    """'12/7' written on 9 Dec: a day just past, not next year's."""
+    if fragment.form not in (DayForm.NUMERIC, DayForm.MONTH_NAME):
+        return False
+    past = message.reader.resolve_day(fragment, "past")
+    future = message.reader.resolve_day(fragment, "future")
+    today = message.reader.today
+    return (
+        past is not None
+        and future is not None
+        and (today - past).days <= RECENT_CONTACT_DAYS
+        and (future - today).days > 180
+    )
 
 
 def _cued(text: str, at: int) -> bool:
@@ -1536,7 +1607,11 @@ def _med_rec(message: _Message, span: _Span, mention: PatientMention) -> Fact:
         candidates=mention.candidates,
         patient_text=mention.patient_text,
         reconciled_on=day,
-        discrepancies=_discrepancies(text),
+        discrepancies=_discrepancies(text)
+        if _discrepancies(text) is not None
+        else _discrepancies(message.normal)
+        if len(lx.MED_REC_RE.findall(message.normal)) == 1
+        else None,
         note=message.text,
     )
 

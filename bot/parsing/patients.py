@@ -56,6 +56,7 @@ def word_set(words: str) -> frozenset[str]:
 
 
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx"})
+_PLACE_TITLES = frozenset({"st", "saint", "mt", "mount", "ste"})
 _PROVIDER_TITLES = frozenset({"dr", "doctor", "np", "pa", "rn"})
 
 # Words that are never read as a patient name on their own (they may still be part of a full
@@ -479,8 +480,8 @@ def _after_title(tokens: Sequence[_Token], i: int) -> bool:
 
 
 def _after_provider_title(tokens: Sequence[_Token], i: int) -> bool:
-    """'Dr Kim' names a provider, not the patient Grace Kim."""
-    return i > 0 and tokens[i - 1].norm in _PROVIDER_TITLES
+    """'Dr Kim' names a provider, not the patient Grace Kim; 'St Joseph' a hospital."""
+    return i > 0 and tokens[i - 1].norm in _PROVIDER_TITLES | _PLACE_TITLES
 
 
 _PLACE_WORDS = frozenset({"from", "at", "to", "in", "via"})
