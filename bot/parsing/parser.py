@@ -501,6 +501,8 @@ def _sub_clauses(message: _Message, start: int) -> list[tuple[Clause, list[_CueH
 
 def _head(hits: list[_CueHit]) -> Cue | None:
     heads = [h.cue for h in hits if h.cue not in MODIFIERS]
+    if heads and heads[0] is Cue.GOAL:
+        return Cue.GOAL  # "pt goal: stay out of the hospital": the rest is the goal's text
     if not heads:
         for cue in (Cue.FOLLOW_UP, Cue.VITALS, Cue.STATE):
             if any(h.cue is cue for h in hits):
@@ -562,7 +564,9 @@ def _spans(message: _Message, start: int) -> list[_Span]:
             if current.cue is None and _TOGETHER_RE.search(text):
                 current.cue = cue  # "dorothy chen and mrs thompson both NA"
                 current.borrows = True
-            lends = (cue is None or cue in MODIFIERS) and _short(message, clause, names)
+            lends = (cue is None or cue in MODIFIERS) and (
+                _short(message, clause, names) or (_opens_with(names, clause) and not dated)
+            )
             if lends:
                 cue = current.cue  # "LVM for maria santos and john smith"
             spans.append(_Span(clause.start, clause.end, cue, names, dated, lent=lends))
@@ -646,6 +650,12 @@ def _key(name: NameMatch) -> tuple[int | None, str] | tuple[str, ...]:
     if mention.patient is not None:
         return (mention.patient.id, mention.patient.name)
     return tuple(sorted(c.name for c in mention.candidates))
+
+
+def _opens_with(names: list[NameMatch], clause: Clause) -> bool:
+    """'..., aisha patel flu shot reminders': the clause begins with the other patient."""
+    first = names[0].span
+    return first is not None and first[0] - clause.start <= 2
 
 
 _ALSO_WORDS = frozenset(
@@ -741,9 +751,15 @@ def _same_contact(before: str, after: str) -> bool:
     ):
         return False
     party_before, party_after = _party_words(before), _party_words(after)
-    return not (party_after != party_before and _CONTACT_VERB_RE.search(after))
+    if not _CONTACT_VERB_RE.search(after):
+        return True
+    if party_after and party_after != party_before:
+        return False  # "pt not answering, tried his son too"
+    # "called walgreens for his refill, then called him": the office, then the patient
+    return not (party_before in ("provider", "insurer") and _PERSON_RE.search(after))
 
 
+_PERSON_RE = re.compile(r"\b(?:him|her|them|pt|patient)\b", _I)
 _CONTACT_VERB_RE = re.compile(
     r"\b(?:tried|called|spoke|talked|lvm|lm|left|texted|emailed|reached|no\s+ans\w*)\b", _I
 )
@@ -816,7 +832,23 @@ def _facts(
         facts.extend(_each_referral(fact))
         previous = mention
     _lend_slots(spans, facts)
+    _same_stay(spans, facts, message)
     return tuple(facts)
+
+
+def _same_stay(spans: list[_Span], facts: list[Fact], message: _Message) -> None:
+    """'went to ED 12/13 ..., admitted to tele': the admission is the ED visit's day."""
+    if len(spans) != len(facts):
+        return
+    for i in range(1, len(facts)):
+        before, fact = facts[i - 1], facts[i]
+        if (
+            isinstance(fact, AdmissionIntent)
+            and isinstance(before, EdVisitIntent)
+            and before.patient == fact.patient
+            and not message.fragments_in(spans[i].start, spans[i].end)
+        ):
+            facts[i] = replace(fact, on=before.on)
 
 
 def _lend_slots(spans: list[_Span], facts: list[Fact]) -> None:
@@ -1141,7 +1173,8 @@ def _outcome(
     if tried is not None and weak_reached is None:
         return Outcome.ATTEMPTED, []
     if channel is None:
-        return (Outcome.REACHED if weak_reached is not None else None), []
+        informed = _INFORMED_RE.search(text)
+        return (Outcome.REACHED if weak_reached or informed else None), []
     doubts = []
     unknown = _unknown_word(what, mention)
     if unknown is not None:
@@ -1154,6 +1187,9 @@ def _outcome(
     ):
         doubts.append(Doubt(DoubtReason.WEAK_CUE, "outcome"))
     return Outcome.REACHED, doubts
+
+
+_INFORMED_RE = re.compile(r"\b(?:gave|let\s+\w+\s+know|told|informed)\b", _I)
 
 
 def _negated(text: str, at: int) -> bool:
@@ -1196,6 +1232,8 @@ def _unknown_word(text: str, mention: PatientMention) -> str | None:
         if folded in name_words or folded in lx.KNOWN_WORDS or folded in _MEDICAL:
             continue
         if any(pattern.fullmatch(token) for _, pattern in lx.CHANNEL_PATTERNS):
+            continue
+        if any(r.fullmatch(token) for r in (lx.CAREGIVER_RE, lx.PROVIDER_RE, lx.INSURER_RE)):
             continue
         shorthand_like = token.isupper() or not re.search(r"[aeiouy]", folded)
         if shorthand_like:
@@ -1334,7 +1372,8 @@ def _occurred_at(
     for fragment in fragments:
         if fragment is follow_up or fragment.form in FUTURE_FORMS:
             continue
-        if _cued(text, fragment.start - base) or fragment.start - base > limit:
+        cued = _cued(text, fragment.start - base) and not _recent_calendar_day(message, fragment)
+        if cued or fragment.start - base > limit:
             continue
         if _NOT_WHEN_RE.search(text[max(0, fragment.start - base - 8) : fragment.start - base]):
             continue  # "returned my call from yesterday", "approved thru 12/20"
