@@ -67,7 +67,7 @@ def fact_to_json(fact: Fact, zone: ZoneInfo) -> dict[str, JsonValue]:
             outcome=fact.outcome.value if fact.outcome else None,
             follow_up=_iso(fact.follow_up, zone),
             with_whom=fact.with_whom.value,
-            attempts=fact.attempts,
+            attempts=fact.attempts if fact.attempts > 1 or fact.attempts_given else None,
             occurred=(
                 fact.occurred_at.local_date(zone).isoformat() if fact.occurred_given else None
             ),

@@ -492,12 +492,19 @@ def _build_numeric(
     return DayForm.NUMERIC, (groups["n_a"] or "", second, groups["n_y"] or groups["n_y2"] or "")
 
 
+_NOT_A_DAY_AFTER_RE = re.compile(
+    r"\s+(?:up|down|in|on|out|at|with|there|still|by|around|quietly|next|outside|exposure|burn|"
+    r"screen|light|damage|block|tan|glasses)\b",
+    re.IGNORECASE,
+)
+
+
 def _build_weekday(
     groups: dict[str, str | None], raw: str, text: str, start: int, end: int
 ) -> _Built:
     word = groups["wd"] or ""
     qualifier = (groups["wd_q"] or "").lower()
-    if word in ("sat", "sun") and not qualifier and re.match(r"\s+[a-z]", text[end:]):
+    if word in ("sat", "sun") and not qualifier and _NOT_A_DAY_AFTER_RE.match(text[end:]):
         return None  # "sat up in chair", "sun exposure": lowercase bare words are not days
     return DayForm.WEEKDAY, (word[:3].lower(), qualifier)
 

@@ -157,6 +157,7 @@ class ContactIntent:
     vitals: tuple[Vital, ...] = ()
     doubts: tuple[Doubt, ...] = ()
     occurred_given: bool = False  # the message says when it happened ("yesterday")
+    attempts_given: bool = False  # the message counts the tries ("x2", "attempt #1")
 
 
 @dataclass(frozen=True, slots=True)

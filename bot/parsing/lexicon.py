@@ -78,7 +78,8 @@ REACHED_RE = re.compile(
     r"states|stated|reports|reported|says|said|c/o|complains|denies|denied|agreed|agrees|"
     r"confirmed|feeling|feels|doing\s+(?:well|ok|okay|good|better|fine|great|worse)|"
     r"(?:is|was)\s+(?:doing|feeling)|replied|responded|wrote\s+back|texted\s+back|"
-    r"tcm\s+(?:call|contact)\s+(?:done|complete|completed|made)|let\s+\w+\s+know|"
+    r"tcm\s+(?:call|contact)?\s*(?:done|complete|completed|made)|let\s+\w+\s+know|"
+    r"soc\s+(?:visit\s+)?(?:done|complete|completed)|"
     r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|info|results?|"
     r"number|list|appt|appointment))\b",
     _I,
@@ -120,6 +121,7 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
         r"in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|see(?=\s+(?:pt|patient)\b)|"
         r"in\s+person|f2f|face\s*to\s*face|ftf|rounded|bedside|clinic\s+visit|office\s+visit|"
         r"met\s+(?:w/|with)|stopped\s+by|came\s+(?:by|in|into)|dropped\s+(?:off|by)|walk-?in|"
+        r"soc\s+(?:visit\s+)?(?:done|complete|completed)|"
         r"in\s+(?:the\s+)?clinic(?!\s+(?:on|at|tmrw|tomorrow|next|mon|tue|wed|thu|fri))|"
         r"drop-?in|went\s+(?:to|by)\s+(?:her|his|their|the)\s+(?:house|home|apt|place)|"
         r"at\s+(?:her|his|their)\s+(?:house|home|apt|place))\b", _I)),
@@ -141,6 +143,7 @@ CONTACT_PAST_RE = re.compile(
     r"(?:snf|hosp\w*|rehab|facility|er|ed))|tried|attempted|"
     r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
     r"tcm\s+contact|contact\s+(?:made|done|completed?)|contacted|stopped\s+by|came\s+by|"
+    r"tcm\s+(?:call\s+)?(?:done|complete|completed|made)|soc\s+(?:visit\s+)?(?:done|complete|completed)|"
     r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back|"
     r"let\s+(?:her|him|them|pt|\w+)\s+know|gave\s+(?:her|him|pt|them)\b|"
     r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|info|results?|"
@@ -170,14 +173,14 @@ INSURER_RE = re.compile(
 
 ATTEMPTS_RE = re.compile(
     r"(?<![\w/])x\s?(?P<x>[2-9])\b(?!\s*(?:days?|wks?|weeks?|hrs?|mos?|months?))|"
-    r"\b(?P<n>[2-9]|two|three|four|2nd|3rd|4th|second|third|fourth)\s*"
-    r"(?:attempts?|tries|calls|x|times)\b|\b(?P<th>2nd|3rd|4th|second|third|fourth|final)\s+"
+    r"\b(?P<n>[2-9]|two|three|four|1st|2nd|3rd|4th|first|second|third|fourth)\s*"
+    r"(?:attempts?|tries|calls|x|times)\b|\b(?P<th>1st|2nd|3rd|4th|first|second|third|fourth|final)\s+"
     r"(?:(?:tcm|phone|call|outreach|f/u)\s+)?(?:attempt|try|call|vm|voicemail|msg|message|"
-    r"outreach)\b|\b(?:attempt|outreach|try)\s*#?\s?(?P<hash>[2-9])\b(?!\s*(?:days?|wks?|pm|am|:))|"
+    r"outreach)\b|\b(?:attempt|outreach|try|call)\s*#?\s?(?P<hash>[1-9])\b(?!\s*(?:days?|wks?|pm|am|:))|"
     r"\b(?P<twice>twice|thrice)\b",
     _I,
 )
-ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "2nd": 2, "3rd": 3, "4th": 4,
+ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "1st": 1, "first": 1, "2nd": 2, "3rd": 3, "4th": 4,
                  "second": 2, "third": 3, "fourth": 4, "twice": 2, "thrice": 3}  # fmt: skip
 
 # -- the next step (follow-ups) and tasks for herself ------------------------------------------
@@ -227,7 +230,8 @@ APPOINTMENT_RE = re.compile(
     r"\b(?:appts?|appointments?|apt(?!\s*(?:#|\d|complex|bldg))|appt\.|scheduled|sched|schd|"
     r"set\s+for|"
     r"booked|set\s+up\s+(?:w/|w|with|for|an?\s)|set\s+(?:him|her|them|pt)\s+up|consult|eval(?:uation)?|"
-    r"wants?\s+to\s+see\s+(?:him|her|them|pt)|"
+    r"wants?\s+to\s+see\s+(?:him|her|them|pt)|got\s+(?:him|her|them|pt)\s+in|"
+    r"hfu|hosp(?:ital)?\s+f/u\s+(?:w/?|with)|"
     r"(?:has|have|got)\s+(?:an?\s+)?(?:appt|appointment)|"
     r"sees|seeing|to\s+see(?=\s+(?:dr|pcp|cardio|endo|ortho|the|his|her|neuro|gi|pulm|derm|"
     r"nephro|onc|uro|ent|podiatry|eye|dentist|surgeon|specialist)\b)|"
@@ -267,7 +271,8 @@ APPOINTMENT_OBJECT_RE = re.compile(
 """After an appointment word: its paperwork or result, not a booking ("sleep study referral")."""
 STRONG_APPOINTMENT_RE = re.compile(
     r"\b(?:appts?|appointments?|apt|scheduled|sched|schd|booked|set\s+up|set\s+for|consult|"
-    r"sees|seeing|to\s+see|soc|start\s+of\s+care|starting|starts)\b",
+    r"sees|seeing|to\s+see|soc|start\s+of\s+care|starting|starts|got\s+(?:him|her|them|pt)\s+in|"
+    r"hfu)\b",
     _I,
 )
 
@@ -301,9 +306,11 @@ DISCHARGE_RE = re.compile(
 )
 DISCHARGE_NOT_RE = re.compile(
     r"\b(?:d/c|dc|discharge|discharged)\s+(?:instructions?|planning|plan|summary|summaries|papers|"
-    r"paperwork|meds?|orders?|date|criteria|teaching|education|from\s+(?:the\s+)?program|"
+    r"paperwork|meds?|orders?|date|criteria|teaching|education|list|med\s+list|rx|rxs|"
+    r"from\s+(?:the\s+)?program|"
     r"from\s+(?:case\s+management|cm|services|hh|home\s+health|pt|ot))\b|"
-    r"\b(?:d/c'?e?d|dc'?e?d|discontinued?|stopped)\s+(?:her|his|the)?\s*(?:lasix|meds?|"
+    r"\b(?:d/c'?e?d|dc'?e?d|d/c|dc|discontinued?|stopped)\s+(?:her|his|the|old|that)?\s*"
+    r"(?:lasix|meds?|rx|prescription|order|"
     r"medication|\w+(?:pril|olol|sartan|statin|ide|mab|pine|zole|cillin|mycin|floxacin|one|"
     r"formin|gliptin|azepam|oxetine))\b|"
     r"\bplan(?:ned|ning)?\s+(?:to\s+)?(?:d/c|dc|discharge)|"
@@ -330,6 +337,7 @@ ED_VISIT_RE = re.compile(
     r"(?:ed|er|e\.r\.|emergency(?:\s+(?:room|dept|department))?)|"
     r"(?:in|at|to)\s+(?:the\s+)?(?:ed|er|e\.r\.|emergency\s+(?:room|dept|department))|"
     r"(?:ed|er)\s+(?:visit|trip|yest\w*|last\s+night|over\s+the\s+weekend|sat\w*|sun\w*|"
+    r"\d{1,2}/\d{1,2}|mon\w*|tue\w*|wed\w*|thu\w*|fri\w*|"
     r"for|w/|with|on)|emergency\s+(?:room|dept|department)\s+visit|urgent\s+ed)\b",
     _I,
 )
@@ -433,7 +441,8 @@ UNDO_RE = re.compile(
 LEADING_FILLER_RE = re.compile(
     r"^\W*(?:(?:good\s+)?(?:morning|mornin|afternoon|evening)|gm|hi|hey|hello|yo|ok(?:ay)?|"
     r"k|so|um+|uh+|ugh+|argh+|hmm+|alright|all\s+right|quick\s+(?:q|question|one)|q|question|"
-    r"also|and|btw|one\s+more|another\s+one|oh|ah|well|sorry|hey\s+bot|bot|lol|omg)"
+    r"also|and|btw|one\s+more|another\s+one|last\s+one|oh|ah|well|sorry|hey\s+bot|bot|casebot|"
+    r"lol|omg|:\)|:-\)|:d)"
     r"\b[\s,.!:;-]*",
     _I,
 )

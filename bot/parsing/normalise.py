@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.parsing.lexicon import CORRECTABLE, KNOWN_WORDS
 
@@ -39,6 +40,11 @@ _TOM_RE = re.compile(
 )
 
 
+_F_YOU_RE = re.compile(
+    r"\bf\s+you\s+(?=(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|next|in\s+\d|\d))", _I
+)
+
+
 def normalise(
     text: str, *, protect: frozenset[str] = frozenset(), shorthand: Mapping[str, str] | None = None
 ) -> str:
@@ -48,6 +54,7 @@ def normalise(
     if shorthand:
         text = apply_shorthand(text, shorthand)
     text = _TOM_RE.sub(lambda m: f"{m.group('cue')} tomorrow", text)
+    text = _F_YOU_RE.sub("f/u ", text)
     return _fix_typos(text, protect)
 
 
@@ -87,9 +94,15 @@ def _fix_typos(text: str, protect: frozenset[str]) -> str:
 @lru_cache(maxsize=4096)
 def _correction(folded: str) -> str | None:
     found = process.extractOne(folded, _CORRECTABLE, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-    if found is None:
+    if found is not None:
+        target: str = found[0]
+    elif len(folded) >= 6:  # one slip, a swapped pair of letters counted once: "anwser"
+        near = [w for w in _CORRECTABLE if len(w) >= 6 and OSA.distance(folded, w) <= 1]
+        if len(near) != 1:
+            return None
+        target = near[0]
+    else:
         return None
-    target: str = found[0]
     # A plural or tense of the same word is not a typo ("visits", "calls").
     if folded.startswith(target) or target.startswith(folded):
         return None
@@ -109,7 +122,7 @@ class Clause:
 
 _ABBREVIATION_BEFORE_DOT = re.compile(
     r"(?:\b(?:dr|st|mt|mr|mrs|ms|jr|sr|vs|approx|appt|apt|pt|wk|wks|hr|hrs|min|mins|no|tel|"
-    r"ph|dept|e\.r|a\.m|p\.m|a|p|[a-z])|\d)$",
+    r"ph|dept|e\.r|a\.m|p\.m|a|p|[a-z]))$",
     _I,
 )
 _BREAK_RE = re.compile(

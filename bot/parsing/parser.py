@@ -271,10 +271,18 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
             add(Cue.DISCHARGE, discharge)
             break
     admission = lx.ADMISSION_RE.search(text)
-    if admission is not None and not _NEW_PATIENT_RE.match(text):
+    if (
+        admission is not None
+        and not _NEW_PATIENT_RE.match(text)
+        and not _is_topic(text, admission.start())
+    ):
         add(Cue.ADMISSION, admission)
     ed = lx.ED_VISIT_RE.search(text)
-    if ed is not None and not lx.ED_ADVICE_RE.search(text[max(0, ed.start() - 30) : ed.end()]):
+    if (
+        ed is not None
+        and not lx.ED_ADVICE_RE.search(text[max(0, ed.start() - 30) : ed.end()])
+        and not _is_topic(text, ed.start())
+    ):
         add(Cue.ED_VISIT, ed)
     med_rec = lx.MED_REC_RE.search(text)
     if med_rec is not None and not _is_topic(text, med_rec.start()):
@@ -314,7 +322,8 @@ _STRONG_RESCHEDULE_RE = re.compile(
 _NEW_PATIENT_RE = re.compile(
     r"^\W*(?:(?:new|add(?:ing|ed)?|enroll?(?:ed)?|admit|got\s+a\s+new|new\s+referral[,:]?)"
     r"\s+(?:new\s+|a\s+)?(?:patient|pt|client|member)\b|"
-    r"new\s+to\s+(?:my\s+)?(?:caseload|list|panel)|new\s+(?:admission|intake)(?=\s*[:,-]))"
+    r"new\s+to\s+(?:my\s+)?(?:caseload|list|panel)|new\s+(?:admission|intake)(?=\s*[:,-])|"
+    r"new\s+referral(?:\s+from\s+[\w' ]{2,30}?)?(?=\s*[:,-]))"
     r"[\s:,-]*(?P<rest>.*)$",
     _I | re.DOTALL,
 )
@@ -325,15 +334,23 @@ _VITAL_START_RE = re.compile(
 )
 
 
+_DAY_PREFIX_RE = re.compile(
+    r"^\W*(?:today|tdy|tmrw|tmw|tomorrow|mon|tue|tues|wed|weds|thu|thurs|fri|"
+    r"(?:this|tmrw|tomorrow)\s+(?:am|pm|morning|afternoon))\w*\W*[:\-]?\s*(?:am\s+)?",
+    _I,
+)
+
+
 def _imperative(text: str) -> re.Match[str] | None:
     """'call cvs re refill tmrw', 'get d/c summary from mercy': a plan for herself, when the
     clause opens with a bare verb and tells of no contact that happened."""
-    match = lx.IMPERATIVE_RE.match(strip_filler(text))
+    body = _DAY_PREFIX_RE.sub("", strip_filler(text), count=1)
+    match = lx.IMPERATIVE_RE.match(body)
     if match is None or re.search(r"\bif\b", text, _I):
         return None
     if lx.CONTACT_PAST_RE.search(text) or reached_at(text) is not None or _attempted(text):
         return None
-    return lx.IMPERATIVE_RE.match(text, len(text) - len(strip_filler(text)))
+    return lx.IMPERATIVE_RE.match(text, len(text) - len(body))
 
 
 def _first_vital_at(text: str) -> int:
@@ -342,8 +359,17 @@ def _first_vital_at(text: str) -> int:
 
 
 def _is_topic(text: str, at: int) -> bool:
-    """'called re med rec', 'discussed d/c plan': the cue is what was talked about."""
-    return bool(_TOPIC_BEFORE_RE.search(text[max(0, at - 40) : at]))
+    """'called re med rec', 'discussed d/c plan', 'call if d/c'd', 'not admitted': the cue is
+    what was talked about, a condition, or denied — not something that happened."""
+    before = text[max(0, at - 40) : at]
+    return bool(_TOPIC_BEFORE_RE.search(before) or _CONDITION_BEFORE_RE.search(before))
+
+
+_CONDITION_BEFORE_RE = re.compile(
+    r"\b(?:if|once|when|unless|until|in\s+case|not|never|no|wasn'?t|isn'?t|won'?t|"
+    r"didn'?t\s+need|avoid(?:ed)?)\s+(?:\w+\s+){0,2}$",
+    _I,
+)
 
 
 _TIMED_AFTER_RE = re.compile(
@@ -404,6 +430,13 @@ def _contact_cue(text: str) -> int | None:
     return min(starts) if starts else None
 
 
+_HAPPENED_RE = re.compile(
+    r"\b(?:forgot\s+to\s+(?:log|chart|document)|late\s+entry|went\s+(?:well|ok|fine)|"
+    r"was\s+(?:good|ok|fine|stable|better|worse))\b",
+    _I,
+)
+
+
 def _planned(text: str, match: re.Match[str]) -> bool:
     """A contact word that names the next step: "will call", "to visit", "HV fri"."""
     if _FUTURE_PLAN_RE.search(text[max(0, match.start() - 30) : match.start()]):
@@ -411,6 +444,8 @@ def _planned(text: str, match: re.Match[str]) -> bool:
     if not _DAY_AHEAD_RE.match(text, match.end()):
         return False
     earlier = lx.CONTACT_PAST_RE.search(text[: match.start()])
+    if _HAPPENED_RE.search(text) or read_vitals(text):
+        return False  # "forgot to log - HV w frank miller fri, BP 130/80"
     return earlier is None and not re.match(
         r"(?:called|spoke|talked|lvm|left|tried)", match.group(0), _I
     )
@@ -571,6 +606,14 @@ def _spans(message: _Message, start: int) -> list[_Span]:
                 cue = current.cue  # "LVM for maria santos and john smith"
             spans.append(_Span(clause.start, clause.end, cue, names, dated, lent=lends))
             continue
+        if (
+            cue is Cue.FOLLOW_UP
+            and current.cue in _NO_NEXT_STEP
+            and _names_a_day(message, clause)
+            and not any(s.cue is Cue.CONTACT for s in spans)
+        ):
+            spans.append(_Span(clause.start, clause.end, Cue.TASK, names, dated))
+            continue  # "sue clark d/c'd today, TCM call tmrw": her plan
         if cue is None or cue in MODIFIERS:
             _extend(current, clause, names, dated)
             if current.cue is None and cue is not None:
@@ -595,6 +638,7 @@ def _spans(message: _Message, start: int) -> list[_Span]:
     return spans
 
 
+_NO_NEXT_STEP = frozenset({Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.MED_REC})
 _TOGETHER_RE = re.compile(r"\b(?:both|all|each|all\s+three|everyone)\b", _I)
 _PROVIDER_VISIT_RE = re.compile(
     r"\b(?:pcp|dr\.?\s+\w+|doctor|cardio\w*|cards|endo\w*|ortho\w*|neuro\w*|nephro\w*|"
@@ -618,6 +662,8 @@ def _belongs(
     if cue is Cue.DISCHARGE and current.cue is Cue.ED_VISIT:
         return True  # "ER last night ... went home"
     no_day = not names and not _names_a_day(message, clause)
+    if cue is Cue.TASK and current.cue is Cue.TASK and not names and not current.dated:
+        return True  # "dont forget UTR letter to ken scott, mail today"
     if cue is Cue.TASK and current.cue in (Cue.TASK, Cue.APPOINTMENT) and no_day:
         return True  # "recheck temp tonight, call her 8pm"; "sleep study 12/19, check in 8pm"
     if cue is Cue.TASK and current.cue is Cue.CONTACT and _is_next_step(message, clause):
@@ -973,7 +1019,11 @@ def _booked_ahead(message: _Message, span: _Span) -> bool:
     (and usually a time), with a provider or a service, and nothing said to have happened:
     "luis follow up w his pcp 12/10 @1030", "coumadin clinic tues 830", "F2F w pcp 12/7 @ 10:20",
     "Dorothy Chen podiatry 12/2 @ 3pm". Her own plans ("f/u w/ Tom fri") stay tasks."""
-    if span.cue not in (None, Cue.FOLLOW_UP, Cue.CONTACT):
+    if span.cue not in (None, Cue.FOLLOW_UP, Cue.CONTACT, Cue.NOTE):
+        return False
+    if span.cue is None and not span.names:
+        return False  # "lunch, back at 1230"
+    if span.cue is Cue.NOTE and not lx.NOTE_CUE_RE.match(_words(message, span)):
         return False
     text = _words(message, span)
     fragment = _first_future_fragment(message, span)
@@ -1055,7 +1105,7 @@ def _contact(message: _Message, span: _Span, mention: PatientMention) -> Fact:
     next_step = _next_step_at(text)
     what = text[:next_step] if next_step else text
     channel = _channel(what) or _channel(text)
-    outcome, outcome_doubt = _outcome(channel, what, text, mention, followed=span.followed)
+    outcome, outcome_doubt = _outcome(message, span, channel, what, text)
     fragments = message.fragments_in(span.start, span.end)
     follow_up_fragment = _follow_up_fragment(message, text, span.start, fragments)
     follow_up = message.reader.resolve(follow_up_fragment, "future") if follow_up_fragment else None
@@ -1079,6 +1129,7 @@ def _contact(message: _Message, span: _Span, mention: PatientMention) -> Fact:
         occurred_given=occurred_fragment is not None,
         follow_up=follow_up,
         attempts=_attempts(text) if outcome is Outcome.ATTEMPTED else 1,
+        attempts_given=outcome is Outcome.ATTEMPTED and lx.ATTEMPTS_RE.search(text) is not None,
         note=message.text,
         vitals=read_vitals(text),
         doubts=tuple(doubts),
@@ -1153,7 +1204,7 @@ def _phone_first(text: str) -> bool:
 
 
 def _outcome(
-    channel: Channel | None, what: str, text: str, mention: PatientMention, *, followed: bool
+    message: _Message, span: _Span, channel: Channel | None, what: str, text: str
 ) -> tuple[Outcome | None, list[Doubt]]:
     """Reached or attempted. A plain word of being reached wins over attempt words ("LVM, pt
     called back"); voicemail and failed calls are attempts; texts and emails are neither until
@@ -1176,14 +1227,14 @@ def _outcome(
         informed = _INFORMED_RE.search(text)
         return (Outcome.REACHED if weak_reached or informed else None), []
     doubts = []
-    unknown = _unknown_word(what, mention)
+    unknown = _unknown_word(what, span, message)
     if unknown is not None:
         doubts.append(Doubt(DoubtReason.UNKNOWN_WORD, unknown))
     elif (
         weak_reached is None
         and channel is Channel.PHONE
-        and not followed
-        and not _has_content(what, mention)
+        and not span.followed
+        and not _has_content(what, _mention_of(span))
     ):
         doubts.append(Doubt(DoubtReason.WEAK_CUE, "outcome"))
     return Outcome.REACHED, doubts
@@ -1212,6 +1263,10 @@ _CONTENT_STOP = word_set(
 _TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z/'.]*")
 
 
+def _mention_of(span: _Span) -> PatientMention:
+    return span.names[0].mention if span.names else PatientMention()
+
+
 def _has_content(text: str, mention: PatientMention) -> bool:
     """Whether a contact says something beyond "called <name>" (then she was reached)."""
     name_words = {w.casefold() for w in (mention.patient_text or "").split()}
@@ -1223,27 +1278,44 @@ def _has_content(text: str, mention: PatientMention) -> bool:
     return len(left) >= 1
 
 
-def _unknown_word(text: str, mention: PatientMention) -> str | None:
-    """Shorthand the parser does not know, written where the outcome is decided: "called Tom
-    NR" — is NR "no response" or "not reached"? Read it back instead of guessing."""
-    name_words = {w.casefold() for w in (mention.patient_text or "").split()}
-    for token in re.findall(r"(?<![\w/])[A-Za-z]{2,5}(?![\w/])", text)[:12]:
-        folded = token.casefold()
-        if folded in name_words or folded in lx.KNOWN_WORDS or folded in _MEDICAL:
-            continue
-        if any(pattern.fullmatch(token) for _, pattern in lx.CHANNEL_PATTERNS):
-            continue
-        if any(r.fullmatch(token) for r in (lx.CAREGIVER_RE, lx.PROVIDER_RE, lx.INSURER_RE)):
-            continue
-        shorthand_like = token.isupper() or not re.search(r"[aeiouy]", folded)
-        if shorthand_like:
-            return str(token)
+def _unknown_word(text: str, span: _Span, message: _Message) -> str | None:
+    """Shorthand the parser does not know, written where the outcome is decided — right after
+    her name or the contact word: "called Tom NR", "Tom J - nrtc". Is it "no response" or "not
+    reached"? Read it back instead of guessing. Clinical shorthand further on is not asked about."""
+    starts = [n.span[1] - span.start for n in span.names if n.span is not None]
+    verb = lx.CONTACT_PAST_RE.search(text)
+    if verb is not None:
+        starts.append(verb.end())
+    for start in starts:
+        following = re.findall(r"[A-Za-z#/]+", text[start:])[:2]
+        for token in following:
+            if _is_unknown_shorthand(token):
+                return str(token)
+            if token.casefold() in _CONTEXT_WORDS:
+                break
     return None
+
+
+def _is_unknown_shorthand(token: str) -> bool:
+    folded = token.casefold()
+    if not re.fullmatch(r"[a-z]{2,5}", folded):
+        return False
+    if folded in lx.KNOWN_WORDS or folded in _MEDICAL:
+        return False
+    if any(pattern.fullmatch(token) for _, pattern in lx.CHANNEL_PATTERNS):
+        return False
+    if any(r.fullmatch(token) for r in (lx.CAREGIVER_RE, lx.PROVIDER_RE, lx.INSURER_RE)):
+        return False
+    return token.isupper() or not re.search(r"[aeiouy]", folded)
+
+
+_CONTEXT_WORDS = word_set("re for s/p c/o w/ w with about regarding dx hx post after from of")
 
 
 _MEDICAL = word_set(
     """
     sob chf copd dm htn ckd esrd cad pna dvt pe afib mi cva tia uti bph gerd oa ra ms als cp ha
+    dsg dtr dtrs los tkr thr hss cm dme pcp hfu cysto pt ot
     nv abd gu ua bm doe pnd jvd loc si hi phq gad mmse moca sw cm rn lpn cna md do np pa pcp pt ot
     st slp rd hha msw poa dpoa dnr polst molst cms tcm mrp trc hedis ltc alf ilf snf ltach irf
     icu pcu or pacu ed er uc eod eow eom asap stat fyi eta asa apap ntg hctz ace arb sglt glp
@@ -1265,6 +1337,8 @@ def _with_whom(text: str, span: _Span, mention: PatientMention) -> Party:
         window = text[: name_end + 24]
     else:
         window = text[:60]
+    if _SPOKE_WITH_CAREGIVER_RE.search(text):
+        return Party.CAREGIVER
     if lx.CAREGIVER_RE.search(window) and not re.search(
         r"\b(?:pt|patient)\s+and\s+(?:her|his)?\s*\w+\b", window, _I
     ):
@@ -1294,6 +1368,13 @@ _THEIR_PEOPLE_RE = re.compile(
 )
 _CARE_TEAM_RE = re.compile(
     r"\b(?:care\s+coordinator|coordinator|cm|nurse|rn|office|clinic|team|staff|agency)\b", _I
+)
+
+
+_SPOKE_WITH_CAREGIVER_RE = re.compile(
+    r"\b(?:spoke|talked|spoken|chatted|reached|called|lvm|lm|left\s+\w+\s+for|texted)\s+"
+    r"(?:w/?|with|to|for)?\s*(?:her|his|the|pt'?s)?\s*" + lx.CAREGIVER_RE.pattern[3:-3] + r"\b",
+    _I,
 )
 
 
@@ -1771,7 +1852,10 @@ def _new_moment(
     chosen = fragments[-1]
     instead = [f for f in fragments if _NOT_AFTER_RE.match(text, f.end - span.start)]
     marker = _NEW_WHEN_RE.search(text)
-    if instead:
+    lead = lx.CORRECTION_RE.match(text)
+    if lead is not None and fragments[0].start - span.start <= lead.end() + 2:
+        chosen = fragments[0]  # "actually thurs, im in the office wed"
+    elif instead:
         chosen = instead[0]  # "fri not thurs", "3pm not 2"
     elif marker is not None:
         after = [f for f in fragments if f.start - span.start >= marker.start()]
@@ -1900,7 +1984,7 @@ _CONDITION_SPLIT_RE = re.compile(r"\s*(?:,|;|/|\+|&|\band\b)\s*", _I)
 _CONDITION_LEAD_RE = re.compile(r"^(?:dx|diagnos[ei]s|with|w/|hx|pmh|conditions?)\s*:?\s*", _I)
 _NAME_STOP = frozenset(
     {"mrn", "mr#", "id", "dob", "risk", "high", "medium", "med", "low", "dx", "d/c", "dc",
-     "discharged", "from", "admitted", "age", "yo", "y/o", "member"}
+     "discharged", "from", "admitted", "age", "yo", "y/o", "member", "chf", "copd", "dm", "htn"}
 )  # fmt: skip
 _NEW_PATIENT_TAIL_RE = re.compile(
     r"[,;.]?\s*\b(?:d/c'?d|dc'?d|discharged|d/c|admitted|home\s+from|just\s+d/c|s/p|"
@@ -1921,7 +2005,8 @@ def _new_patient(text: str) -> tuple[NewPatientIntent, int] | None:
     own = rest[: tail.start()] if tail else rest
     mrn_match = _MRN_RE.search(own)
     risk_match = _RISK_RE.search(own)
-    name = " ".join(_adjacent_words(own, len(own) - len(own.lstrip()), stop=_NAME_STOP, limit=4))
+    words = _adjacent_words(own, len(own) - len(own.lstrip()), stop=_NAME_STOP, limit=4)
+    name = " ".join(w for w in words if not re.fullmatch(r"\d+[mfMF]?|[MF]", w))
     if not name:
         return None
     name = " ".join(w[:1].upper() + w[1:] for w in name.split())

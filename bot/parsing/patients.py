@@ -141,7 +141,7 @@ _LIST_BEFORE_RE = re.compile(r"(?:[,:;]|\s-+)\s*$")
 _LIST_AFTER_RE = re.compile(r"\s*(?:[,;.]|$)")
 
 
-def _tokenise(text: str) -> list[_Token]:
+def _tokenise(text: str, known: frozenset[str] = frozenset()) -> list[_Token]:
     tokens: list[_Token] = []
     for match in _TOKEN_RE.finditer(text):
         word = match.group()
@@ -149,6 +149,8 @@ def _tokenise(text: str) -> list[_Token]:
         if fold(word).endswith("'s"):
             end -= 2
         norm = _normalise_token(word)
+        if norm and norm.endswith("s") and len(norm) > 3 and norm[:-1] in known:
+            norm, end = norm[:-1], end - 1  # "peggys", "sams": her name, possessive
         if norm:
             listed = bool(
                 _LIST_BEFORE_RE.search(text[: match.start()])
@@ -246,7 +248,7 @@ class Caseload:
 
     def find_all(self, text: str, *, limit: int = 6) -> list[NameMatch]:
         """Every patient mention in the text, in reading order (at most ``limit``)."""
-        tokens = _tokenise(text)
+        tokens = _tokenise(text, self._name_token_set)
         hits: list[_Hit] = []
         taken: set[int] = set()
         for finder in (

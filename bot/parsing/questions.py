@@ -142,7 +142,7 @@ def is_question(text: str) -> bool:
         return False
     if _OPENING_RE.search(body) or _BARE_RE.match(body):
         return True
-    return body.endswith("?") and not _RECORD_WORDS_RE.search(body)
+    return body.endswith("?") and not _RECORD_WORDS_RE.search(body) and not _names_a_contact(body)
 
 
 def read_question(text: str, names: NameMatch, *, today: date) -> QueryIntent | None:
