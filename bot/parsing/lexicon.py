@@ -180,8 +180,9 @@ ATTEMPTS_RE = re.compile(
     r"\b(?P<twice>twice|thrice)\b",
     _I,
 )
-ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "1st": 1, "first": 1, "2nd": 2, "3rd": 3, "4th": 4,
-                 "second": 2, "third": 3, "fourth": 4, "twice": 2, "thrice": 3}  # fmt: skip
+ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "1st": 1, "first": 1, "2nd": 2, "3rd": 3,
+                 "4th": 4, "second": 2, "third": 3, "fourth": 4, "twice": 2,
+                 "thrice": 3}  # fmt: skip
 
 # -- the next step (follow-ups) and tasks for herself ------------------------------------------
 
