@@ -78,7 +78,8 @@ REACHED_RE = re.compile(
     r"states|stated|reports|reported|says|said|c/o|complains|denies|denied|agreed|agrees|"
     r"confirmed|feeling|feels|doing\s+(?:well|ok|okay|good|better|fine|great|worse)|"
     r"(?:is|was)\s+(?:doing|feeling)|replied|responded|wrote\s+back|texted\s+back|"
-    r"tcm\s+(?:call|contact)?\s*(?:done|complete|completed|made)|let\s+\w+\s+know|"
+    r"tcm\s+(?:call|contact|outreach)?\s*(?:done|complete|completed|made)|let\s+\w+\s+know|"
+    r"outreach\s+(?:done|completed?)|peer[\s-]to[\s-]peer|told\s+(?:her|him|them|pt)|"
     r"soc\s+(?:visit\s+)?(?:done|complete|completed)|"
     r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|info|results?|"
     r"number|list|appt|appointment))\b",
@@ -127,7 +128,7 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
         r"at\s+(?:her|his|their)\s+(?:house|home|apt|place))\b", _I)),
     (Channel.PHONE, re.compile(
         r"\b(?:call(?:ed|ing)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health))|"
-        r"telephonic(?:ally)?|spoke|chatted|chatting|"
+        r"telephonic(?:ally)?|spoke|chatted|chatting|by\s+phone|over\s+the\s+phone|peer[\s-]to[\s-]peer|"
         r"spoken|talked|rang|ringing|dialed|f/u\s+call|tcm\s+call)\b", _I)),
 )  # fmt: skip
 
@@ -143,7 +144,9 @@ CONTACT_PAST_RE = re.compile(
     r"(?:snf|hosp\w*|rehab|facility|er|ed))|tried|attempted|"
     r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
     r"tcm\s+contact|contact\s+(?:made|done|completed?)|contacted|stopped\s+by|came\s+by|"
-    r"tcm\s+(?:call\s+)?(?:done|complete|completed|made)|soc\s+(?:visit\s+)?(?:done|complete|completed)|"
+    r"tcm\s+(?:call\s+|outreach\s+)?(?:done|complete|completed|made)|"
+    r"soc\s+(?:visit\s+)?(?:done|complete|completed)|outreach\s+(?:done|completed?|made)|"
+    r"peer[\s-]to[\s-]peer|p2p|told\s+(?:her|him|them|pt|the\s+pt)|by\s+phone|over\s+the\s+phone|"
     r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back|"
     r"let\s+(?:her|him|them|pt|\w+)\s+know|gave\s+(?:her|him|pt|them)\b|"
     r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|info|results?|"
@@ -218,7 +221,7 @@ TASK_ANYWHERE_RE = re.compile(
 # An imperative at the start of a clause: a plan for herself when a day ahead is named.
 IMPERATIVE_RE = re.compile(
     r"^\W*(?:call|phone|ring|text|txt|email|e-mail|fax|send|order|schedule|sched|book|check|"
-    r"verify|confirm|request|get|pick\s+up|drop\s+off|mail|arrange|set\s+up|review|update|"
+    r"verify|confirm|request|get|pick\s+up|drop\s+off|mail|arrange|set\s+up|"
     r"complete|finish|submit|ask|recheck|call\s+back|refax|resend|print|sign|chase|"
     r"look\s+into|find\s+out|reach\s+out\s+to|touch\s+base\s+w(?:/|ith)?)\b"
     r"(?!\s+(?:w/|with|to|f/u|fu|follow|call|visit|conversation|convo)\b)",
@@ -266,6 +269,7 @@ APPOINTMENT_REMINDER_RE = re.compile(
 )
 APPOINTMENT_OBJECT_RE = re.compile(
     r"\s*(?:referral|order|orders|auth|authorization|results?|report|req|requisition|reminders?|"
+    r"resumed|restarted|started|stopped|held|approved|denied|"
     r"paperwork|forms?|script|rx|done|completed?|finished|went\s+(?:well|ok|fine))\b",
     _I,
 )
@@ -349,8 +353,9 @@ ED_ADVICE_RE = re.compile(
     _I,
 )
 REFERRAL_RE = re.compile(
-    r"\b(?:referred|referring|refer(?=\s+(?:to|her|him|pt))|ref'?d\s+to|"
-    r"(?:sent|placed|made|faxed|submitted|put\s+in)\s+(?:a\s+|an\s+|the\s+)?(?:\w+\s+){0,2}?referral|"
+    r"\b(?:referred(?!\s+by)|referring|refer(?=\s+(?:to|her|him|pt))|ref'?d\s+to|"
+    r"(?:sent|placed|made|faxed|submitted|put\s+in)\s+(?:a\s+|an\s+|the\s+)?(?:\w+\s+){0,2}?"
+    r"referral(?!\s+from)|"
     r"referral\s+(?:to|for|sent|placed|made|faxed|submitted))\b",
     _I,
 )
@@ -380,6 +385,7 @@ NOTE_STATE_RE = re.compile(
     r"deceased|died|gate\s+code|door\s+code|lock\s*box|key\s+(?:is\s+)?under|"
     r"doesn'?t\s+want|doesnt\s+want|does\s+not\s+want|no\s+calls|do\s+not\s+call|dnc|"
     r"(?:using|uses)\s+(?:a\s+)?(?:walker|cane|wheelchair|rollator|o2|oxygen)|fall\s+risk|"
+    r"now\s+(?:the\s+|her\s+|his\s+)?(?:poa|caregiver|cg|guardian|dpoa)|approved|denied|"
     r"needs?\s+(?:an?\s+)?(?:interpreter|translator)|interpreter|speaks\s+only|"
     r"pharmacy\s+is|pcp\s+is|insurance\s+is|best\s+(?:time|number)|cell\s+(?:#|is|number)|"
     r"(?:a1c|hba1c|inr|bnp|k|potassium|hgb|hemoglobin|cr|creatinine|egfr|gfr|ldl|tsh|wbc|plt|"
@@ -443,7 +449,7 @@ LEADING_FILLER_RE = re.compile(
     r"^\W*(?:(?:good\s+)?(?:morning|mornin|afternoon|evening)|gm|hi|hey|hello|yo|ok(?:ay)?|"
     r"k|so|um+|uh+|ugh+|argh+|hmm+|alright|all\s+right|quick\s+(?:q|question|one)|q|question|"
     r"also|and|btw|one\s+more|another\s+one|last\s+one|oh|ah|well|sorry|hey\s+bot|bot|casebot|"
-    r"lol|omg|:\)|:-\)|:d)"
+    r"lol|omg|:\)|:-\)|:d|\d\s+things?|two\s+things?|couple\s+(?:of\s+)?things?)"
     r"\b[\s,.!:;-]*",
     _I,
 )

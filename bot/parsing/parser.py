@@ -68,7 +68,7 @@ from bot.parsing.intents import (
 from bot.parsing.normalise import Clause, clauses, normalise
 from bot.parsing.patients import Caseload, NameMatch, guess_name_text, word_set
 from bot.parsing.questions import read_question, strip_filler
-from bot.parsing.vitals import read_vitals
+from bot.parsing.vitals import implausible_vitals, read_vitals
 from bot.vocab import Channel, Complexity, Outcome, Party, QueryKind, Risk
 
 MAX_ANALYSED_CHARS = 1000
@@ -223,15 +223,16 @@ _SECOND_HEADS = frozenset(
 """Cues that start a second fact even in the middle of a clause ("TCM call w/ Ana med rec done")."""
 
 _TOPIC_BEFORE_RE = re.compile(
-    r"\b(?:re|re:|about|regarding|abt|for|to\s+(?:discuss|review|confirm|remind|go\s+over|"
+    r"\b(?:re|re:|about|regarding|abt|for|needs?|requires?|due\s+for|pending|awaiting|"
+    r"to\s+(?:discuss|review|confirm|remind|go\s+over|"
     r"schedule|set\s+up|book|arrange)|reminder\s+(?:of|about|for)|remind(?:ed)?\s+(?:\w+\s+)?"
     r"(?:of|about)|confirm(?:ed|ing)?|discussed|reviewed|questions?\s+(?:about|re|on)|"
     r"asked\s+about|upcoming|missed|forgot)\s*(?:\w+'?s?\s+){0,2}$",
     _I,
 )
 _FUTURE_PLAN_RE = re.compile(
-    r"\b(?:will|to|plan\s+to|going\s+to|gonna|need\s+to|needs\s+to|should|must|pls|please)\s+"
-    r"(?:\w+\s+)?$",
+    r"\b(?:will(?:\s+(?:also|try\s+to|need\s+to))?|to|plan\s+to|going\s+to|gonna|need\s+to|"
+    r"needs\s+to|should|must|pls|please|want\s+to|i'?ll|ill)\s+$",
     _I,
 )
 
@@ -287,9 +288,13 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
     med_rec = lx.MED_REC_RE.search(text)
     if med_rec is not None and not _is_topic(text, med_rec.start()):
         add(Cue.MED_REC, med_rec)
-    task = lx.TASK_CUE_RE.match(text) or _imperative(text)
+    task = lx.TASK_CUE_RE.match(text)
     if task is not None:
         add(Cue.TASK, task)
+    else:
+        verb_at = _imperative(text)
+        if verb_at is not None:
+            hits.append(_CueHit(Cue.TASK, base + verb_at))
     for appointment in lx.APPOINTMENT_RE.finditer(text):
         if _is_appointment_topic(text, appointment):
             continue
@@ -341,7 +346,7 @@ _DAY_PREFIX_RE = re.compile(
 )
 
 
-def _imperative(text: str) -> re.Match[str] | None:
+def _imperative(text: str) -> int | None:
     """'call cvs re refill tmrw', 'get d/c summary from mercy': a plan for herself, when the
     clause opens with a bare verb and tells of no contact that happened."""
     body = _DAY_PREFIX_RE.sub("", strip_filler(text), count=1)
@@ -350,7 +355,7 @@ def _imperative(text: str) -> re.Match[str] | None:
         return None
     if lx.CONTACT_PAST_RE.search(text) or reached_at(text) is not None or _attempted(text):
         return None
-    return lx.IMPERATIVE_RE.match(text, len(text) - len(body))
+    return len(text) - len(body)
 
 
 def _first_vital_at(text: str) -> int:
@@ -382,7 +387,16 @@ _DONE_AFTER_RE = re.compile(
 )
 
 
+_DELIVERY_RE = re.compile(r"\b(?:deliver(?:y|ed|ies)?|shipment|ship|pick\s*up|pickup)\b", _I)
+
+
 def _is_appointment_topic(text: str, match: re.Match[str]) -> bool:
+    if _DELIVERY_RE.search(text):
+        return True  # "O2 delivery set for mon 9-12": a delivery window, not an appointment
+    return _appointment_topic(text, match)
+
+
+def _appointment_topic(text: str, match: re.Match[str]) -> bool:
     if lx.APPOINTMENT_REMINDER_RE.match(text, match.start()):
         return True
     if lx.APPOINTMENT_OBJECT_RE.match(text, match.end()):
@@ -430,6 +444,11 @@ def _contact_cue(text: str) -> int | None:
     return min(starts) if starts else None
 
 
+_DAY_AHEAD_BEFORE_RE = re.compile(
+    r"^\W*(?:tmrw|tmw|tomorrow|mon|tue|tues|wed|weds|thu|thurs|fri|next\s+\w+)\w*"
+    r"(?:\s+(?:am|pm|morning|afternoon|a\.m\.|p\.m\.))?\W*(?:[:\-]\s*)?$",
+    _I,
+)
 _HAPPENED_RE = re.compile(
     r"\b(?:forgot\s+to\s+(?:log|chart|document)|late\s+entry|went\s+(?:well|ok|fine)|"
     r"was\s+(?:good|ok|fine|stable|better|worse))\b",
@@ -441,6 +460,8 @@ def _planned(text: str, match: re.Match[str]) -> bool:
     """A contact word that names the next step: "will call", "to visit", "HV fri"."""
     if _FUTURE_PLAN_RE.search(text[max(0, match.start() - 30) : match.start()]):
         return True
+    if _DAY_AHEAD_BEFORE_RE.search(text[: match.start()]):
+        return True  # "tmrw am TCM call charles lewis"
     if not _DAY_AHEAD_RE.match(text, match.end()):
         return False
     earlier = lx.CONTACT_PAST_RE.search(text[: match.start()])
@@ -614,6 +635,14 @@ def _spans(message: _Message, start: int) -> list[_Span]:
         ):
             spans.append(_Span(clause.start, clause.end, Cue.TASK, names, dated))
             continue  # "sue clark d/c'd today, TCM call tmrw": her plan
+        if (
+            cue is Cue.CONTACT
+            and not names
+            and _RESTATES_RE.fullmatch(text.strip(" .,;-"))
+            and any(s.cue is Cue.CONTACT for s in spans)
+        ):
+            _extend(current, clause, names, dated)  # "... spoke w pt. d/c'd yest. TCM done"
+            continue
         if cue is None or cue in MODIFIERS:
             _extend(current, clause, names, dated)
             if current.cue is None and cue is not None:
@@ -638,6 +667,10 @@ def _spans(message: _Message, start: int) -> list[_Span]:
     return spans
 
 
+_RESTATES_RE = re.compile(
+    r"(?:tcm|f/u|follow[- ]?up)?\s*(?:call|contact|outreach)?\s*(?:done|complete|completed|made)",
+    _I,
+)
 _NO_NEXT_STEP = frozenset({Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.MED_REC})
 _TOGETHER_RE = re.compile(r"\b(?:both|all|each|all\s+three|everyone)\b", _I)
 _PROVIDER_VISIT_RE = re.compile(
@@ -763,7 +796,7 @@ def _merges(
     """Whether a clause with its own cue still belongs to the fact before it."""
     if names and _other_patient(current, names):
         return False
-    if current.cue is Cue.CORRECTION and not names:
+    if current.cue is Cue.CORRECTION and (not names or not current.names):
         return True  # "that was a vm not a real call, she didn't pick up"
     if cue is Cue.RESCHEDULE and current.cue is Cue.CANCEL and not dated:
         return True  # "appt cancelled, will resched"
@@ -799,7 +832,7 @@ def _same_contact(before: str, after: str) -> bool:
     party_before, party_after = _party_words(before), _party_words(after)
     if not _CONTACT_VERB_RE.search(after):
         return True
-    if party_after and party_after != party_before:
+    if party_after and party_after != party_before and (_attempted(before) or reached_at(before)):
         return False  # "pt not answering, tried his son too"
     # "called walgreens for his refill, then called him": the office, then the patient
     return not (party_before in ("provider", "insurer") and _PERSON_RE.search(after))
@@ -958,7 +991,7 @@ def _hand_back(message: _Message, span: _Span, facts: list[Fact]) -> None:
             facts[i] = replace(contact, **changes)  # type: ignore[arg-type]
 
 
-_SEVERAL_RE = re.compile(r"\s*(?:\+|&|,|\band\b|/)\s*", _I)
+_SEVERAL_RE = re.compile(r"\s*(?:\+|&|,|\band\b)\s*", _I)
 
 
 def _each_referral(fact: Fact) -> list[Fact]:
@@ -990,6 +1023,8 @@ def _build(message: _Message, span: _Span, mention: PatientMention) -> Fact | No
         cue = span.cue = Cue.APPOINTMENT
     if cue is None and mention.patient is not None and _only_a_day(message, span):
         return _task(message, span, mention)
+    if cue is None and span.names and _says_something(message, span):
+        return _note(message, span, mention)  # "libre 3 needs PA for mei lin - not on insulin"
     if cue is None:
         return None
     if cue is Cue.FOLLOW_UP and _happened(message, span):
@@ -998,6 +1033,16 @@ def _build(message: _Message, span: _Span, mention: PatientMention) -> Fact | No
     if builder is None:
         return None
     return builder(message, span, mention)
+
+
+def _says_something(message: _Message, span: _Span) -> bool:
+    """More than a name: at least two words besides it (a bare name opens her card)."""
+    rest = _words(message, span)
+    for name in span.names:
+        assert name.span is not None
+        a, b = name.span[0] - span.start, name.span[1] - span.start
+        rest = rest[:a] + " " * (b - a) + rest[b:]
+    return len(re.findall(r"[^\W\d_]{2,}", rest)) >= 2
 
 
 def _only_a_day(message: _Message, span: _Span) -> bool:
@@ -1191,7 +1236,8 @@ _CHANNEL_TIE = {Channel.VIDEO: 0, Channel.VISIT: 1, Channel.EMAIL: 2, Channel.TE
 
 _NO_MESSAGE_LEFT_RE = re.compile(
     r"\b(?:didn'?t|didnt|did\s+not|no|not|couldn'?t|cant|can'?t|unable\s+to)\s+(?:leave\s+)?"
-    r"(?:a\s+)?(?:msg|message|vm|voicemail)(?:\s+left)?\b|\bno\s+(?:msg|message|vm)\s+left\b",
+    r"(?:a\s+)?(?:msg|message|vm|voicemail|lm|lvm)(?:\s+(?:left|set\s+up))?\b|"
+    r"\bno\s+(?:msg|message|vm)\s+(?:left|set\s+up)\b",
     _I,
 )
 
@@ -1346,6 +1392,15 @@ def _with_whom(text: str, span: _Span, mention: PatientMention) -> Party:
     name_at = None
     if span.names and span.names[0].span is not None:
         name_at = span.names[0].span[0] - span.start
+        about = _ABOUT_PATIENT_RE.search(text[:name_at])
+        if about is not None and re.search(r"[A-Za-z]{2,}", text[: about.start()]):
+            who = text[: about.start()]  # "called lincare re pat wells", "spoke w SNF cm re X"
+            if lx.INSURER_RE.search(who):
+                return Party.INSURER
+            if lx.CAREGIVER_RE.search(who):
+                return Party.CAREGIVER
+            if not re.fullmatch(r"\W*(?:\w+\s+){0,1}(?:pt|patient|her|him)?\W*", who, _I):
+                return Party.PROVIDER
         after = text[span.names[0].span[1] - span.start :][:45]
         if _THEIR_PEOPLE_RE.match(after):
             if lx.INSURER_RE.search(after):
@@ -1360,10 +1415,12 @@ def _with_whom(text: str, span: _Span, mention: PatientMention) -> Party:
     return Party.PATIENT
 
 
+_ABOUT_PATIENT_RE = re.compile(r"\b(?:re|re:|about|regarding|abt|for|on\s+behalf\s+of)\s*$", _I)
 _THEIR_PEOPLE_RE = re.compile(
     r"^'?s?\s+(?!(?:re|about|for|regarding|to|abt|w|with)\b)(?:\w+\s+)?(?:office|pcp|dr|doctor|"
     r"cardiolog\w*|cards|pharmacy|insurance|plan|specialist|nurse|case\s+manager|care\s+"
-    r"coordinator|coordinator|cm|clinic|team|agency|provider|medicaid|medicare|aetna|humana)\b",
+    r"coordinator|coordinator|cm|clinic|team|agency|provider|medicaid|medicare|aetna|humana|"
+    r"ctr|center|centre|dialysis|unit|facility|hospital|snf|dme|lab|pharm)\b",
     _I,
 )
 _CARE_TEAM_RE = re.compile(
@@ -1428,14 +1485,21 @@ def _cued(text: str, at: int) -> bool:
     sentence_start = 0
     for brk in re.finditer(r"(?<!\bdr)(?<!\bst)[.!?;\n]", text[:at], _I):
         sentence_start = brk.end()
-    cue = lx.FOLLOW_UP_CUE_RE.search(text, sentence_start)
-    return cue is not None and cue.start() < at
+    for cue in lx.FOLLOW_UP_CUE_RE.finditer(text, sentence_start):
+        if cue.start() >= at:
+            return False
+        if not _NOUN_BEFORE_RE.search(text[max(0, cue.start() - 12) : cue.start()]):
+            return True
+    return False
 
 
 _FIRST_BREAK_RE = re.compile(r"[.;!?](?:\s|$)|\s-\s|\n")
 _NOT_WHEN_RE = re.compile(
     r"\b(?:from|since|thru|through|until|till|til|ends?|expires?|exp|before|by)\s*$", _I
 )
+
+
+_NOUN_BEFORE_RE = re.compile(r"\b(?:my|the|a|her|his|your|their|returned|missed|our)\s+$", _I)
 
 
 def _occurred_at(
@@ -1797,6 +1861,8 @@ def _note(message: _Message, span: _Span, mention: PatientMention) -> Fact:
         pass
     if span.cue not in (Cue.NOTE, Cue.VITALS, Cue.STATE):
         doubts.append(Doubt(DoubtReason.WEAK_CUE, "note"))
+    for reading in implausible_vitals(text):
+        doubts.append(Doubt(DoubtReason.UNKNOWN_WORD, reading))
     return NoteIntent(
         patient=mention.patient,
         candidates=mention.candidates,

@@ -57,6 +57,12 @@ def word_set(words: str) -> frozenset[str]:
 
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx"})
 _PLACE_TITLES = frozenset({"st", "saint", "mt", "mount", "ste"})
+_RELATIONS = frozenset(
+    {"daughter", "dtr", "son", "wife", "husband", "mother", "father", "mom", "dad", "sister",
+     "brother", "niece", "nephew", "aunt", "uncle", "granddaughter", "grandson", "cousin",
+     "friend", "neighbor", "neighbour", "caregiver", "cg", "aide", "poa", "partner"}
+)  # fmt: skip
+"""A first name right after these is that person's ("her daughter rosa"), not a patient's."""
 _PROVIDER_TITLES = frozenset({"dr", "doctor", "np", "pa", "rn"})
 
 # Words that are never read as a patient name on their own (they may still be part of a full
@@ -149,14 +155,15 @@ def _tokenise(text: str, known: frozenset[str] = frozenset()) -> list[_Token]:
         if fold(word).endswith("'s"):
             end -= 2
         norm = _normalise_token(word)
+        possessive = False
         if norm and norm.endswith("s") and len(norm) > 3 and norm[:-1] in known:
-            norm, end = norm[:-1], end - 1  # "peggys", "sams": her name, possessive
+            norm, end, possessive = norm[:-1], end - 1, True  # "peggys", "sams": possessive
         if norm:
             listed = bool(
                 _LIST_BEFORE_RE.search(text[: match.start()])
                 and _LIST_AFTER_RE.match(text, match.end())
             ) or bool(_NAME_EXPECTED_RE.search(text[max(0, match.start() - 16) : match.start()]))
-            listed = listed or fold(word).endswith("'s")
+            listed = listed or possessive or fold(word).endswith("'s")
             tokens.append(_Token(norm, match.start(), end, word[:1].isupper(), listed))
         if len(tokens) >= MAX_NAME_TOKENS:
             break
@@ -444,6 +451,8 @@ class Caseload:
         choices = list(self._by_last) if titled else self._name_tokens
         cutoff = TOKEN_CUTOFF if len(norm) < 6 else TOKEN_CUTOFF - 6
         found = process.extract(norm, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4)
+        if not found and norm.endswith("s") and len(norm) > 5:  # "okafurs wife"
+            return self._fuzzy_single(norm[:-1], titled=titled)
         if not found:
             return None
         top = found[0][1]
@@ -483,7 +492,7 @@ def _after_title(tokens: Sequence[_Token], i: int) -> bool:
 
 def _after_provider_title(tokens: Sequence[_Token], i: int) -> bool:
     """'Dr Kim' names a provider, not the patient Grace Kim; 'St Joseph' a hospital."""
-    return i > 0 and tokens[i - 1].norm in _PROVIDER_TITLES | _PLACE_TITLES
+    return i > 0 and tokens[i - 1].norm in _PROVIDER_TITLES | _PLACE_TITLES | _RELATIONS
 
 
 _PLACE_WORDS = frozenset({"from", "at", "to", "in", "via"})
