@@ -97,7 +97,7 @@ _DAY_RE = re.compile(
   | (?P<yesterday>\b(?:yesterday|yday|yest|ystd|yesterdy|last\s+night)\b)
   | (?P<tonight>\b(?:tonight|tonite|this\s+evening)\b)
   | (?P<today>\b(?:today|tdy|this\s+(?:morning|afternoon|am|a\.m\.|pm|p\.m\.)|earlier\s+today|
-        later\s+today)\b)
+        later\s+today|after\s+lunch|end\s+of\s+(?:the\s+)?day|eod)\b)
     """,
     re.IGNORECASE | re.VERBOSE,
 )

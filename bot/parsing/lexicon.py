@@ -93,7 +93,8 @@ STRONG_REACHED_RE = re.compile(
     r"got\s+(?:a\s+)?hold\s+of|got\s+ahold\s+of|got\s+through\s+to|finally\s+got\s+(?:her|him)|"
     r"returned\s+(?:my|the|our|her|his)?\s*(?:call|vm|voicemail|message|msg)|"
     r"called\s+(?:me\s+)?(?:right\s+)?back|call(?:ed)?\s+me(?!\s+back\b)|"
-    r"(?:she|he|they|pt|patient|daughter|son|wife|husband|cg)\s+called(?!\s+(?:911|ems|ambulance))|"
+    r"(?:she|he|they|pt|patient|daughter|son|wife|husband|cg|office|ofc|ctr|center|clinic|"
+    r"pharmacy|dr|doctor|nurse|pcp|agency|hh|snf|facility)\s+called(?!\s+(?:911|ems|ambulance))|"
     r"picked\s+up|answered(?!\s+machine))\b",
     _I,
 )
@@ -208,7 +209,8 @@ TASK_CUE_RE = re.compile(
     r"don'?t\s+forget|dont\s+forget|do\s+not\s+forget|don'?t\s+let\s+me\s+forget|"
     r"dont\s+let\s+me\s+forget|need\s+to|i\s+need\s+to|have\s+to|gotta|got\s+to|must|"
     r"need\s+(?:the|a|an|her|his|their|to\s+get)|"
-    r"pls|please|plan\s+to|i'?m\s+going\s+to|im\s+going\s+to|i'?m\s+gonna|im\s+gonna|"
+    r"(?:pls|please)(?!\s+(?:update|note|fix|change|add|record|log)\b)|plan\s+to|"
+    r"i'?m\s+going\s+to|im\s+going\s+to|i'?m\s+gonna|im\s+gonna|"
     r"i'?ll|i\s+will|will\s+need\s+to|make\s+sure|f/u\s+on|follow\s+up\s+on)\b",
     _I,
 )

@@ -243,9 +243,11 @@ class _CueHit:
     start: int
 
 
-def _cue_hits(text: str, base: int) -> list[_CueHit]:
-    """Every cue in one clause (positions in the normalised message), in order."""
+def _cue_hits(text: str, base: int, context: str = "") -> list[_CueHit]:
+    """Every cue in one clause (positions in the normalised message), in order. ``context`` is
+    the whole message: "forgot to log" or an O2 delivery there changes what a clause means."""
     hits: list[_CueHit] = []
+    conditional = _CONDITIONAL_RE.search(text) is not None
 
     def add(cue: Cue, match: re.Match[str] | None) -> None:
         if match is not None:
@@ -266,6 +268,9 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
     for discharge in lx.DISCHARGE_RE.finditer(text):
         if any(a <= discharge.start() < b for a, b in blocked):
             continue
+        before = text[max(0, discharge.start() - 40) : discharge.start()]
+        if _CONDITION_BEFORE_RE.search(before):
+            continue  # "TCM call tmrw if d/c'd"
         if not _is_topic(text, discharge.start()) or lx.DISCHARGE_STRONG_RE.match(
             text, discharge.start()
         ):
@@ -300,7 +305,7 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
             continue
         add(Cue.APPOINTMENT, appointment)
         break
-    contact = _contact_cue(text)
+    contact = _contact_cue(text, happened=bool(_HAPPENED_RE.search(context)))
     if contact is not None:
         hits.append(_CueHit(Cue.CONTACT, base + contact))
     note = lx.NOTE_CUE_RE.match(text) or lx.NOTE_ANYWHERE_RE.search(text)
@@ -313,10 +318,18 @@ def _cue_hits(text: str, base: int) -> list[_CueHit]:
     add(Cue.FOLLOW_UP, follow)
     if read_vitals(text):
         hits.append(_CueHit(Cue.VITALS, base + _first_vital_at(text)))
+    if conditional:
+        hits = [h for h in hits if h.cue not in _CONDITIONAL_DROPS]
+    if _DELIVERY_RE.search(context) and not lx.SPECIALTY_RE.search(text):
+        hits = [h for h in hits if h.cue is not Cue.APPOINTMENT]  # "O2 delivery, set for mon"
     return sorted(hits, key=lambda h: (h.start, _CUE_ORDER[h.cue]))
 
 
 _CUE_ORDER = {cue: i for i, cue in enumerate(Cue)}
+_CONDITIONAL_RE = re.compile(r"\b(?:if|unless|in\s+case)\b", _I)
+_CONDITIONAL_DROPS = frozenset(
+    {Cue.RESCHEDULE, Cue.CANCEL, Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.APPOINTMENT}
+)
 
 _STRONG_RESCHEDULE_RE = re.compile(
     r"\b(?:resched\w*|re-?sched\w*|push(?:ed)?\s+(?:back|out|to)|bump(?:ed)?\s+(?:to|up|back)|"
@@ -416,7 +429,7 @@ def _appointment_topic(text: str, match: re.Match[str]) -> bool:
     return False
 
 
-def _contact_cue(text: str) -> int | None:
+def _contact_cue(text: str, *, happened: bool = False) -> int | None:
     """Where the clause says a contact happened (or was tried); None for a plan ("HV fri",
     "will call", "call Tom tmrw")."""
     starts: list[int] = []
@@ -425,11 +438,11 @@ def _contact_cue(text: str) -> int | None:
         if match is not None:
             starts.append(match.start())
     past = lx.CONTACT_PAST_RE.search(text)
-    if past is not None and not _planned(text, past):
+    if past is not None and (happened or not _planned(text, past)):
         starts.append(past.start())
     for channel, pattern in lx.CHANNEL_PATTERNS:
         match = pattern.search(text)
-        if match is None or _planned(text, match):
+        if match is None or (not happened and _planned(text, match)):
             continue
         if (
             channel is Channel.PHONE
@@ -508,7 +521,7 @@ def _sub_clauses(message: _Message, start: int) -> list[tuple[Clause, list[_CueH
     pieces: list[tuple[Clause, list[_CueHit]]] = []
     for clause in clauses(message.normal[start:]):
         clause = Clause(clause.start + start, clause.end + start)
-        hits = _cue_hits(message.normal[clause.start : clause.end], clause.start)
+        hits = _cue_hits(message.normal[clause.start : clause.end], clause.start, message.normal)
         heads = [h for h in hits if h.cue not in MODIFIERS]
         if (
             len(heads) > 1
@@ -649,7 +662,7 @@ def _spans(message: _Message, start: int) -> list[_Span]:
                 current.cue = cue
             continue
         if current.cue is None or current.cue in MODIFIERS:
-            if current.cue in (Cue.VITALS, Cue.STATE) and cue is Cue.CONTACT:
+            if current.cue in (Cue.VITALS, Cue.STATE) and cue is not Cue.NOTE:
                 spans.append(_Span(clause.start, clause.end, cue, names, dated))
                 continue  # "aisha BG 342 per HH, called pcp": a note, then a call
             if current.cue is Cue.FOLLOW_UP and cue is Cue.CONTACT:
@@ -1076,8 +1089,14 @@ def _booked_ahead(message: _Message, span: _Span) -> bool:
         return False
     if fragment.form in FUTURE_FORMS and fragment.form is not DayForm.TOMORROW:
         return False  # "in 2 wks", "eow": a follow-up span, not a booking
-    provider = (
-        lx.SPECIALTY_RE.search(text) or _WITH_PROVIDER_RE.search(text) or (_SERVICE_RE.search(text))
+    provider = next(
+        (
+            m
+            for pattern in (lx.SPECIALTY_RE, _WITH_PROVIDER_RE, _SERVICE_RE)
+            for m in pattern.finditer(text)
+            if not _TOPIC_BEFORE_RE.search(text[max(0, m.start() - 30) : m.start()])
+        ),
+        None,
     )
     if span.cue is Cue.CONTACT:
         timed = fragment.clock is not None
@@ -1194,6 +1213,12 @@ def _next_step_at(text: str) -> int | None:
             _CONTACT_AFTER_RE.match(text, match.end())
         ):
             continue  # "phone f/u w/ Tom", "f/u call": the kind of contact, not a next step
+        if re.search(
+            r"\b(?:\d(?:st|nd|rd|th)|first|second|third|another|final|last)\s+$",
+            text[max(0, match.start() - 8) : match.start()],
+            _I,
+        ):
+            continue  # "2nd try harold": a count of attempts
         if re.search(
             r"\b(?:no|not|never|still\s+no|without)\s+$",
             text[max(0, match.start() - 12) : match.start()],
@@ -1403,10 +1428,7 @@ def _with_whom(text: str, span: _Span, mention: PatientMention) -> Party:
                 return Party.PROVIDER
         after = text[span.names[0].span[1] - span.start :][:45]
         if _THEIR_PEOPLE_RE.match(after):
-            if lx.INSURER_RE.search(after):
-                return Party.INSURER
-            if lx.PROVIDER_RE.search(after) or _CARE_TEAM_RE.search(after):
-                return Party.PROVIDER
+            return Party.INSURER if lx.INSURER_RE.search(after) else Party.PROVIDER
     before = window[:name_at] if name_at is not None else window
     if lx.INSURER_RE.search(before):
         return Party.INSURER
@@ -1859,8 +1881,6 @@ def _note(message: _Message, span: _Span, mention: PatientMention) -> Fact:
     doubts: list[Doubt] = []
     if span.cue is Cue.STATE and not read_vitals(text):
         pass
-    if span.cue not in (Cue.NOTE, Cue.VITALS, Cue.STATE):
-        doubts.append(Doubt(DoubtReason.WEAK_CUE, "note"))
     for reading in implausible_vitals(text):
         doubts.append(Doubt(DoubtReason.UNKNOWN_WORD, reading))
     return NoteIntent(

@@ -433,7 +433,14 @@ class Caseload:
             found = self._fuzzy_single(token.norm, titled=_after_title(tokens, i))
             if found is not None:
                 refs, score, key = found
-                one_slip = len(refs) == 1 and Levenshtein.distance(token.norm, key) <= 1
+                one_slip = (
+                    len(refs) == 1
+                    and min(
+                        Levenshtein.distance(token.norm, key),
+                        Levenshtein.distance(token.norm.removesuffix("s"), key),
+                    )
+                    <= 1
+                )
                 hits.append(_Hit(refs, i, i, guessed=score < SURE_FUZZY_SCORE and not one_slip))
         return hits
 
