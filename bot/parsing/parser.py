@@ -319,7 +319,9 @@ def _cue_hits(text: str, base: int, context: str = "") -> list[_CueHit]:
     if read_vitals(text):
         hits.append(_CueHit(Cue.VITALS, base + _first_vital_at(text)))
     if conditional:
-        hits = [h for h in hits if h.cue not in _CONDITIONAL_DROPS]
+        weak_plan = re.search(r"\b(?:will|may|might)\s+(?:need|have)\s+to\b", text, _I)
+        drops = _CONDITIONAL_DROPS | ({Cue.TASK} if weak_plan else set())
+        hits = [h for h in hits if h.cue not in drops]
     if _DELIVERY_RE.search(context) and not lx.SPECIALTY_RE.search(text):
         hits = [h for h in hits if h.cue is not Cue.APPOINTMENT]  # "O2 delivery, set for mon"
     return sorted(hits, key=lambda h: (h.start, _CUE_ORDER[h.cue]))
@@ -364,8 +366,17 @@ def _imperative(text: str) -> int | None:
     clause opens with a bare verb and tells of no contact that happened."""
     body = _DAY_PREFIX_RE.sub("", strip_filler(text), count=1)
     match = lx.IMPERATIVE_RE.match(body)
-    if match is None or re.search(r"\bif\b", text, _I):
-        return None
+    planned_day = body != strip_filler(text) and _DAY_AHEAD_BEFORE_RE.match(
+        strip_filler(text)[: len(strip_filler(text)) - len(body)]
+    )
+    if (
+        match is None
+        and planned_day
+        and re.match(r"\W*(?:tcm\s+)?(?:call|hv|visit|f/u)\b", body, _I)
+    ):
+        match = re.match(r"\W*", body)  # "tmrw am TCM call charles lewis"
+    if match is None or re.match(r"\W*\w+\s+if\b", body, _I):
+        return None  # "call if up 3 lbs": an instruction to the patient
     if lx.CONTACT_PAST_RE.search(text) or reached_at(text) is not None or _attempted(text):
         return None
     return len(text) - len(body)
@@ -815,7 +826,9 @@ def _merges(
         return True  # "appt cancelled, will resched"
     if cue is Cue.CONTACT and current.cue is Cue.CONTACT:
         return _same_contact(
-            message.normal[current.start : current.end], message.normal[clause.start : clause.end]
+            message.normal[current.start : current.end],
+            message.normal[clause.start : clause.end],
+            names_her=bool(names),
         )
     if cue is Cue.DISCHARGE and current.cue is Cue.ADMISSION:
         return True
@@ -828,7 +841,7 @@ def _merges(
     return cue is current.cue and cue in _MERGING
 
 
-def _same_contact(before: str, after: str) -> bool:
+def _same_contact(before: str, after: str, *, names_her: bool = False) -> bool:
     """Whether a contact clause goes on the contact before it ("no answer, LVM") or is a
     contact of its own: a call-back after a failed try, another way of reaching her ("texted
     her to call me"), or someone else ("tried his son too")."""
@@ -848,7 +861,7 @@ def _same_contact(before: str, after: str) -> bool:
     if party_after and party_after != party_before and (_attempted(before) or reached_at(before)):
         return False  # "pt not answering, tried his son too"
     # "called walgreens for his refill, then called him": the office, then the patient
-    return not (party_before in ("provider", "insurer") and _PERSON_RE.search(after))
+    return not (party_before in ("provider", "insurer") and (names_her or _PERSON_RE.search(after)))
 
 
 _PERSON_RE = re.compile(r"\b(?:him|her|them|pt|patient)\b", _I)
@@ -1478,11 +1491,12 @@ def _attempts(text: str) -> int:
 def _follow_up_fragment(
     message: _Message, text: str, base: int, fragments: list[DateFragment]
 ) -> DateFragment | None:
+    happened = bool(_HAPPENED_RE.search(message.normal))
     """The first date that is the next step: after a follow-up cue, or only possible ahead."""
     for fragment in fragments:
         if fragment.form in PAST_FORMS or _recent_calendar_day(message, fragment):
             continue
-        if fragment.form in FUTURE_FORMS or _cued(text, fragment.start - base):
+        if fragment.form in FUTURE_FORMS or _cued(text, fragment.start - base, happened=happened):
             return fragment
     return None
 
@@ -1502,14 +1516,17 @@ def _recent_calendar_day(message: _Message, fragment: DateFragment) -> bool:
     )
 
 
-def _cued(text: str, at: int) -> bool:
-    """A follow-up cue earlier in the same sentence as the date."""
+def _cued(text: str, at: int, *, happened: bool = False) -> bool:
+    """A follow-up cue earlier in the same sentence as the date ("HV fri" is not one when the
+    message says it already happened: "forgot to log - HV w frank fri")."""
     sentence_start = 0
     for brk in re.finditer(r"(?<!\bdr)(?<!\bst)[.!?;\n]", text[:at], _I):
         sentence_start = brk.end()
     for cue in lx.FOLLOW_UP_CUE_RE.finditer(text, sentence_start):
         if cue.start() >= at:
             return False
+        if happened and _VISIT_WORD_RE.fullmatch(cue.group(0)):
+            continue
         if not _NOUN_BEFORE_RE.search(text[max(0, cue.start() - 12) : cue.start()]):
             return True
     return False
@@ -1521,6 +1538,7 @@ _NOT_WHEN_RE = re.compile(
 )
 
 
+_VISIT_WORD_RE = re.compile(r"hv|h/v|home\s+visit|visit|tc|call|phone\s+call|video\s+visit", _I)
 _NOUN_BEFORE_RE = re.compile(r"\b(?:my|the|a|her|his|your|their|returned|missed|our)\s+$", _I)
 
 
@@ -1539,7 +1557,10 @@ def _occurred_at(
     for fragment in fragments:
         if fragment is follow_up or fragment.form in FUTURE_FORMS:
             continue
-        cued = _cued(text, fragment.start - base) and not _recent_calendar_day(message, fragment)
+        happened = bool(_HAPPENED_RE.search(message.normal))
+        cued = _cued(text, fragment.start - base, happened=happened) and not (
+            _recent_calendar_day(message, fragment)
+        )
         if cued or fragment.start - base > limit:
             continue
         if _NOT_WHEN_RE.search(text[max(0, fragment.start - base - 8) : fragment.start - base]):
