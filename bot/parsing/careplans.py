@@ -618,6 +618,9 @@ def _resource_query(analysed: str) -> ResourceQueryIntent | None:
     return ResourceQueryIntent(None, search=search)
 
 
+_A_DATE_RE = re.compile(r"\b(?:date|time|appt|appointment|results?)\b", _I)
+
+
 def _given(
     text: str, analysed: str, names: NameMatch, reader: DateReader
 ) -> ResourceGivenIntent | None:
@@ -645,7 +648,7 @@ def _given(
     for fragment in fragments:
         rest = rest[: fragment.start] + " " * (fragment.end - fragment.start) + rest[fragment.end :]
     resource = _clean(re.sub(r"\s+(?:today|yesterday|on)\s*$", "", rest.rstrip(), flags=_I))
-    if not resource or _NOT_A_RESOURCE_RE.match(resource) or fragments:
+    if not resource or _NOT_A_RESOURCE_RE.match(resource) or _A_DATE_RE.search(resource):
         return None  # "gave him his sleep study date: monday the 14th": not a resource
     patient, candidates, patient_text = _mention(names)
     return ResourceGivenIntent(

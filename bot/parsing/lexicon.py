@@ -81,8 +81,8 @@ REACHED_RE = re.compile(
     r"tcm\s+(?:call|contact|outreach)?\s*(?:done|complete|completed|made)|let\s+\w+\s+know|"
     r"outreach\s+(?:done|completed?)|peer[\s-]to[\s-]peer|told\s+(?:her|him|them|pt)|"
     r"soc\s+(?:visit\s+)?(?:done|complete|completed)|"
-    r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|info|results?|"
-    r"number|list|appt|appointment))\b",
+    r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|results?|"
+    r"appt|appointment))\b",
     _I,
 )
 
@@ -139,8 +139,8 @@ PHONE_WORD_RE = re.compile(r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|rang|d
 CONTACT_PAST_RE = re.compile(
     r"\b(?:called|cld|phoned|spoke|spoken|talked|rang|texted|txted|txtd|emailed|e-mailed|"
     r"visited|seen|saw(?!\s+(?:it|that|this|the\s+(?:note|chart|portal|results?|report|msg|"
-    r"message|email)|in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|met|"
-    r"reached|tc|t/c|hv|h/v|home\s*visit|video\s*(?:call|visit)|"
+    r"message|email)|in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|met\s+(?:w/|with)|"
+    r"reached(?!\s+(?:her|his|their)\s+goal)|tc|t/c|hv|h/v|home\s*visit|video\s*(?:call|visit)|"
     r"telehealth|tele\s*visit|televisit|f2f|lvm|lmom|lmtcb|lm|left(?!\s+(?:the|her|his)\s+"
     r"(?:snf|hosp\w*|rehab|facility|er|ed))|tried|attempted|"
     r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
@@ -150,8 +150,8 @@ CONTACT_PAST_RE = re.compile(
     r"peer[\s-]to[\s-]peer|p2p|told\s+(?:her|him|them|pt|the\s+pt)|by\s+phone|over\s+the\s+phone|"
     r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back|"
     r"let\s+(?:her|him|them|pt|\w+)\s+know|gave\s+(?:her|him|pt|them)\b|"
-    r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|info|results?|"
-    r"number|list|appt|appointment)\b)\b",
+    r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|results?|"
+    r"appt|appointment)\b)\b",
     _I,
 )
 

@@ -158,7 +158,11 @@ def _other_heads(message: _Message, start: int) -> bool:
     """Whether the message states something besides a care-plan fact (then each clause is
     read on its own: "video w/ aisha, referred her to diabetes ed, f/u 2 wks")."""
     heads = [
-        h.cue for _, hits in _sub_clauses(message, start) for h in hits if h.cue not in MODIFIERS
+        h.cue
+        for clause, hits in _sub_clauses(message, start)
+        for h in hits
+        if h.cue not in MODIFIERS
+        and not (h.cue is Cue.APPOINTMENT and not message.fragments_in(clause.start, clause.end))
     ]
     plans = [c for c in heads if c in _CARE_PLAN_CUES]
     return len(plans) > 1 or any(c not in _CARE_PLAN_CUES for c in heads)

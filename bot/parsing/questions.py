@@ -112,6 +112,7 @@ _RISK_RE = re.compile(
     _I,
 )
 _RISK_WORD_RE = re.compile(r"\brisk\b", _I)
+_LIST_WORDS_RE = re.compile(r"\b(?:patients|pts|caseload|list|roster|everyone|who)\b", _I)
 _SPAN_DAYS_RE = re.compile(
     r"\b(?:in|for|over|past|last|within)\s+(?:the\s+)?(?:(?P<n>\d{1,3}|a|an|one|two|three|four|"
     r"five|six|seven|eight|nine|ten)\s*)?(?P<u>days?|wks?|weeks?|months?|mos?)\b",
@@ -202,7 +203,7 @@ def _kind(body: str, names: NameMatch, today: date) -> tuple[QueryKind | None, b
         return _day_view(_WEEKDAYS.index(day.group(1)[:3].lower()), today), False
     if has_patient and _PATIENT_RE.search(body):
         return QueryKind.PATIENT, False
-    if has_patient and _RISK_WORD_RE.search(body) and not _CASELOAD_RE.search(body):
+    if has_patient and _RISK_WORD_RE.search(body) and not _LIST_WORDS_RE.search(body):
         return QueryKind.RISK, False
     for kind, pattern in (
         (QueryKind.OVERDUE, _OVERDUE_RE),
