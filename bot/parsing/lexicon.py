@@ -188,6 +188,15 @@ ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "1st": 1, "first": 1, "2nd": 2
                  "4th": 4, "second": 2, "third": 3, "fourth": 4, "twice": 2,
                  "thrice": 3}  # fmt: skip
 
+# A contact (or anything) told as done: a fact with one of these is not booked ahead.
+PAST_TENSE_RE = re.compile(
+    r"\b(?:called|spoke|spoken|talked|saw|seen|visited|texted|emailed|left|lvm|lmom|lm|tried|"
+    r"reached|was|were|had|did|done|went|came|got|completed|discussed|reviewed|no\s+ans\w*|"
+    r"na|utr|unable)\b",
+    _I,
+)
+
+
 # -- the next step (follow-ups) and tasks for herself ------------------------------------------
 
 FOLLOW_UP_CUE_RE = re.compile(
@@ -298,6 +307,25 @@ SPECIALTY_RE = re.compile(
     r"annual\s+wellness|awv|physical)\b",
     _I,
 )
+
+# A visit with her doctor or a specialist: "pcp f/u 12/22 @ 11" is an appointment.
+PROVIDER_VISIT_RE = re.compile(
+    r"\b(?:pcp|dr\.?\s+\w+|doctor|cardio\w*|cards|endo\w*|ortho\w*|neuro\w*|nephro\w*|"
+    r"pulm\w*|onc\w*|gi|uro\w*|surg\w*|specialist|podiatr\w*|derm\w*)\b",
+    _I,
+)
+# A service booked at a day and time: "coumadin clinic tues 830" is an appointment.
+SERVICE_RE = re.compile(
+    r"\b(?:clinic|dr|doctor|check|test|scan|therapy|rehab|intake|fitting|exam|session|procedure|"
+    r"lab|labs|draw|infusion|dialysis|xray|x-ray|cxr|ekg|echo|mri|ct|pt|ot|hh|soc|vac\s+change|"
+    r"dressing\s+change|"
+    r"f2f|appt|consult|eval|program|class|group|vaccine|shot|injection|screening|"
+    r"mammo\w*|colonoscopy|dentist|dental|eye|hearing|optometr\w*|podiatr\w*|wound)\b",
+    _I,
+)
+# A delivery window ("O2 delivery set for mon 9-12") is not an appointment.
+DELIVERY_RE = re.compile(r"\b(?:deliver(?:y|ed|ies)?|shipment|ship|pick\s*up|pickup)\b", _I)
+
 
 # -- transitions of care ------------------------------------------------------------------------
 
@@ -445,6 +473,19 @@ UNDO_RE = re.compile(
     _I,
 )
 
+# -- a new patient on her caseload -----------------------------------------------------------------
+
+# The message adds a patient: "new pt Gloria Diaz MRN 44821 ..."; ``rest`` is the rest.
+NEW_PATIENT_RE = re.compile(
+    r"^\W*(?:(?:new|add(?:ing|ed)?|enroll?(?:ed)?|admit|got\s+a\s+new|new\s+referral[,:]?)"
+    r"\s+(?:new\s+|a\s+)?(?:patient|pt|client|member)\b|"
+    r"new\s+to\s+(?:my\s+)?(?:caseload|list|panel)|new\s+(?:admission|intake)(?=\s*[:,-])|"
+    r"new\s+referral(?:\s+from\s+[\w' ]{2,30}?)?(?=\s*[:,-]))"
+    r"[\s:,-]*(?P<rest>.*)$",
+    _I | re.DOTALL,
+)
+
+
 # -- greetings and filler in front of a real message -------------------------------------------
 
 LEADING_FILLER_RE = re.compile(
@@ -484,6 +525,24 @@ KNOWN_WORDS = words(
     re: w/ w/o s/p c/o h/o r/o d/c t/c l/m f/u b/p
     """
 )
+
+MEDICAL_SHORTHAND = words(
+    """
+    sob chf copd dm htn ckd esrd cad pna dvt pe afib mi cva tia uti bph gerd oa ra ms als cp ha
+    dsg dtr dtrs los tkr thr hss cm dme pcp hfu cysto pt ot
+    nv abd gu ua bm doe pnd jvd loc si hi phq gad mmse moca sw cm rn lpn cna md do np pa pcp pt ot
+    st slp rd hha msw poa dpoa dnr polst molst cms tcm mrp trc hedis ltc alf ilf snf ltach irf
+    icu pcu or pacu ed er uc eod eow eom asap stat fyi eta asa apap ntg hctz ace arb sglt glp
+    doac nsaid ppi ssri mdi hfa cgm poc fsbs cbg bg bs wt ht bmi temp rr hr bp sbp dbp map lbs
+    kg ok utr na lvm lm lmom lmtcb nkda adl adls iadl prn bid tid qid qd po iv im sq otc rx tx
+    dx hx sx fx pmh ros vs wnl nad aao aox le ue ble rle lle rom wc fww spo ra nc lpm bipap cpap
+    abx wbc hgb bmp cmp cbc inr ldl tsh ekg ecg echo ef nyha hh dme mri ct gi ent obgyn ob gyn
+    hv vv tele cc mg mcg ml dr mr mrs ms pm am hrs hr wks wk mos yr yrs min mins ur uro pft
+    ckd meds med rx labs lab vm msg txt sms pls thx ty np fu btw imo tbd nv dc ok re w s p c o
+    """
+)
+"""Clinical shorthand: never asked about as an unknown word where a contact's outcome is
+decided."""
 
 MEDICATION_OR_DOSE = re.compile(
     r"(?:\d|mg|mcg|ml|units?|tabs?|caps?|bid|tid|qid|qd|qhs|qam|qpm|prn|daily|hs|po|iv|im|sc|"
