@@ -31,6 +31,7 @@ _I = re.IGNORECASE
 
 
 def build_cancel(message: Message, span: Span, mention: PatientMention) -> Fact:
+    """A cancelled appointment (or follow-up): which one, on which day."""
     text = message.text_of(span)
     fragment = first_future_fragment(message, span)
     target = Target.APPOINTMENT
@@ -95,6 +96,7 @@ def _hour(fragment: DateFragment) -> int:
 
 
 def build_reschedule(message: Message, span: Span, mention: PatientMention) -> Fact:
+    """An appointment (or follow-up) moved: to which day or time."""
     text = message.text_of(span)
     if not lx.APPOINTMENT_RE.search(text) and re.search(r"\b(?:f/u|fu|follow[- ]?up)\b", text, _I):
         return build_correction(message, span, mention)  # "change Susan's f/u to mon"
@@ -118,6 +120,7 @@ def build_reschedule(message: Message, span: Span, mention: PatientMention) -> F
 
 
 def build_correction(message: Message, span: Span, mention: PatientMention) -> Fact:
+    """A correction: the patient, day, time, channel or outcome she meant."""
     text = message.text_of(span)
     meant = [
         n

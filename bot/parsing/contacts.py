@@ -38,6 +38,7 @@ NOON = time(12, 0)
 
 
 def build_contact(message: Message, span: Span, mention: PatientMention) -> Fact:
+    """A call, visit, text or message left: how, how it went, with whom, when, what next."""
     text = message.text_of(span)
     next_step = _next_step_at(text)
     what = text[:next_step] if next_step else text

@@ -62,15 +62,19 @@ TOPIC_BEFORE_RE = re.compile(
     r"asked\s+about|upcoming|missed|forgot)\s*(?:\w+'?s?\s+){0,2}$",
     _I,
 )
+"""Words right before a cue that make it what was talked about: "called re med rec"."""
 FUTURE_PLAN_RE = re.compile(
     r"\b(?:will(?:\s+(?:also|try\s+to|need\s+to))?|to|plan\s+to|going\s+to|gonna|need\s+to|"
     r"needs\s+to|should|must|pls|please|want\s+to|i'?ll|ill)\s+$",
     _I,
 )
+"""Words right before a contact word that make it a plan: "will call", "need to visit"."""
 
 
 @dataclass(frozen=True, slots=True)
 class CueHit:
+    """One cue found in a clause, at its place in the normalised message."""
+
     cue: Cue
     start: int
 
@@ -342,6 +346,7 @@ _BARE_CALL_RE = re.compile(
 
 
 def attempted(text: str) -> bool:
+    """Whether the text tells of a try: a message left, no answer, "tried"."""
     return bool(lx.LEFT_MESSAGE_RE.search(text) or lx.NO_ANSWER_RE.search(text)
                 or lx.TRIED_RE.search(text))  # fmt: skip
 

@@ -29,8 +29,8 @@ RECENT_CONTACT_DAYS = 31
 def follow_up_fragment(
     message: Message, text: str, base: int, fragments: list[DateFragment]
 ) -> DateFragment | None:
-    happened = bool(HAPPENED_RE.search(message.normal))
     """The first date that is the next step: after a follow-up cue, or only possible ahead."""
+    happened = bool(HAPPENED_RE.search(message.normal))
     for fragment in fragments:
         if fragment.form in PAST_FORMS or recent_calendar_day(message, fragment):
             continue
@@ -79,6 +79,8 @@ _NOUN_BEFORE_RE = re.compile(r"\b(?:my|the|a|her|his|your|their|returned|missed|
 def date_doubts(
     message: Message, fragment: DateFragment | None, prefer: str = "future"
 ) -> list[Doubt]:
+    """A weekday written against a date it is not ("fri 12/4" when 12/4 is a Thursday), or a
+    "next wed" that may be this week's or next week's: read back, not guessed."""
     if fragment is None:
         return []
     conflict = message.reader.weekday_conflict(fragment, "future" if prefer == "future" else "past")

@@ -25,7 +25,7 @@ from bot.parsing.cues import (
 from bot.parsing.dates import DayForm
 from bot.parsing.message import Message, Span
 from bot.parsing.normalise import Clause, clauses
-from bot.parsing.patients import NameMatch
+from bot.parsing.patients import NameMatch, word_set
 from bot.vocab import Channel
 
 _I = re.IGNORECASE
@@ -207,6 +207,7 @@ _RESTATES_RE = re.compile(
 )
 _NO_NEXT_STEP = frozenset({Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.MED_REC})
 TOGETHER_RE = re.compile(r"\b(?:both|all|each|all\s+three|everyone)\b", _I)
+"""Words that make one reading everyone's: "dorothy chen and mrs thompson both NA"."""
 
 
 def _belongs(
@@ -266,30 +267,8 @@ def _opens_with(names: list[NameMatch], clause: Clause) -> bool:
     return first is not None and first[0] - clause.start <= 2
 
 
-_ALSO_WORDS = frozenset(
-    {
-        "too",
-        "also",
-        "as",
-        "well",
-        "same",
-        "and",
-        "both",
-        "for",
-        "w",
-        "with",
-        "to",
-        "her",
-        "his",
-        "the",
-        "mr",
-        "mrs",
-        "ms",
-        "pt",
-        "again",
-        "x2",
-        "x3",
-    }
+_ALSO_WORDS = word_set(
+    "too also as well same and both for w with to her his the mr mrs ms pt again x2 x3"
 )
 
 

@@ -27,7 +27,7 @@ arguments; nothing here reads a clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -553,7 +553,10 @@ _PATIENT_FACTS = (
 )
 
 
-_BUILDERS = {
+Builder = Callable[[Message, Span, PatientMention], Fact | None]
+"""Reads one kind of fact from the message, its span of words and its patient."""
+
+_BUILDERS: dict[Cue, Builder] = {
     Cue.CONTACT: build_contact,
     Cue.APPOINTMENT: build_appointment,
     Cue.DISCHARGE: build_discharge,

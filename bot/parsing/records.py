@@ -46,6 +46,7 @@ _I = re.IGNORECASE
 
 
 def build_appointment(message: Message, span: Span, mention: PatientMention) -> Fact:
+    """An appointment ahead: when, with whom, where."""
     text = message.text_of(span)
     fragment = first_future_fragment(message, span)
     at = message.reader.resolve(fragment, "future") if fragment else None
@@ -114,6 +115,7 @@ def _place(text: str, span: Span, message: Message) -> str | None:
 
 
 def build_discharge(message: Message, span: Span, mention: PatientMention) -> Fact:
+    """A discharge: the day (today if none is written), the facility, the complexity."""
     text = message.text_of(span)
     complexity = None
     if _COMPLEXITY_HIGH_RE.search(text):
@@ -145,6 +147,7 @@ def _discharge_at(text: str) -> int:
 
 
 def build_hospital_event(message: Message, span: Span, mention: PatientMention) -> Fact:
+    """An admission or an ED visit: the day, the facility, the reason."""
     text = message.text_of(span)
     day, fragment = past_day(message, span)
     doubts = date_doubts(message, fragment, "past") if fragment is not None else []
@@ -221,18 +224,18 @@ def adjacent_words(text: str, start: int, *, stop: frozenset[str], limit: int) -
 
 
 def build_med_rec(message: Message, span: Span, mention: PatientMention) -> Fact:
+    """A med rec done: the day and the number of discrepancies."""
     text = message.text_of(span)
     day, _ = past_day(message, span)
+    discrepancies = _discrepancies(text)
+    if discrepancies is None and len(lx.MED_REC_RE.findall(message.normal)) == 1:
+        discrepancies = _discrepancies(message.normal)  # the one med rec: its count may be apart
     return MedRecIntent(
         patient=mention.patient,
         candidates=mention.candidates,
         patient_text=mention.patient_text,
         reconciled_on=day,
-        discrepancies=_discrepancies(text)
-        if _discrepancies(text) is not None
-        else _discrepancies(message.normal)
-        if len(lx.MED_REC_RE.findall(message.normal)) == 1
-        else None,
+        discrepancies=discrepancies,
         note=message.text,
     )
 
@@ -269,6 +272,7 @@ _TASK_LEAD_RE = re.compile(
 
 
 def build_task(message: Message, span: Span, mention: PatientMention) -> Fact:
+    """A task for herself: what, and when it is due."""
     text = message.text_of(span)
     fragment = first_future_fragment(message, span)
     due = message.reader.resolve(fragment, "future") if fragment else None
@@ -292,13 +296,10 @@ def build_task(message: Message, span: Span, mention: PatientMention) -> Fact:
 
 
 def build_note(message: Message, span: Span, mention: PatientMention) -> Fact:
+    """A note: her words without the note cue, and any vitals in them."""
     text = message.text_of(span)
     body = lx.NOTE_CUE_RE.sub("", text, count=1).strip(" .,;:-")
-    doubts: list[Doubt] = []
-    if span.cue is Cue.STATE and not read_vitals(text):
-        pass
-    for reading in implausible_vitals(text):
-        doubts.append(Doubt(DoubtReason.UNKNOWN_WORD, reading))
+    doubts = [Doubt(DoubtReason.UNKNOWN_WORD, reading) for reading in implausible_vitals(text)]
     return NoteIntent(
         patient=mention.patient,
         candidates=mention.candidates,
