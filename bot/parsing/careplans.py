@@ -24,7 +24,8 @@ from datetime import date, datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from bot.parsing.dates import FUTURE_FORMS, PAST_FORMS, DateFragment, DateOrder, DateReader, DayForm
+from bot.parsing.date_fragments import FUTURE_FORMS, PAST_FORMS, DateFragment, DayForm
+from bot.parsing.dates import DateOrder, DateReader
 from bot.parsing.intents import PatientRef
 from bot.parsing.patients import Caseload, NameMatch
 from bot.vocab import GoalStatus, ReferralStatus, ResourceKind

@@ -12,7 +12,7 @@ import re
 from bot.parsing import lexicon as lx
 from bot.parsing.contacts import read_channel
 from bot.parsing.cues import reached_at
-from bot.parsing.dates import PAST_FORMS, DateFragment, DayForm
+from bot.parsing.date_fragments import PAST_FORMS, DateFragment, DayForm
 from bot.parsing.fact_dates import date_doubts, first_future_fragment
 from bot.parsing.facts import Fact
 from bot.parsing.intents import (

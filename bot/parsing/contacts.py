@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time
 
 from bot.parsing import lexicon as lx
 from bot.parsing.cues import FUTURE_PLAN_RE, HAPPENED_RE, reached_at
-from bot.parsing.dates import FUTURE_FORMS, PAST_FORMS, DateFragment
+from bot.parsing.date_fragments import FUTURE_FORMS, PAST_FORMS, DateFragment
 from bot.parsing.fact_dates import (
     RECENT_CONTACT_DAYS,
     date_doubts,

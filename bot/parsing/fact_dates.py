@@ -15,7 +15,7 @@ from datetime import date
 
 from bot.parsing import lexicon as lx
 from bot.parsing.cues import HAPPENED_RE
-from bot.parsing.dates import FUTURE_FORMS, PAST_FORMS, DateFragment, DayForm
+from bot.parsing.date_fragments import FUTURE_FORMS, PAST_FORMS, DateFragment, DayForm
 from bot.parsing.intents import Doubt, DoubtReason
 from bot.parsing.message import Message, Span
 

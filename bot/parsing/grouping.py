@@ -22,7 +22,7 @@ from bot.parsing.cues import (
     cue_hits,
     reached_at,
 )
-from bot.parsing.dates import DayForm
+from bot.parsing.date_fragments import DayForm
 from bot.parsing.message import Message, Span
 from bot.parsing.normalise import Clause, clauses
 from bot.parsing.patients import NameMatch, word_set

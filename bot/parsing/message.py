@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.parsing.cues import Cue
-from bot.parsing.dates import DateFragment, DateReader
+from bot.parsing.date_fragments import DateFragment
+from bot.parsing.dates import DateReader
 from bot.parsing.patients import Caseload, NameMatch
 
 

@@ -37,7 +37,8 @@ from bot.parsing.careplans import ReferralIntent, canonical_specialty, parse_car
 from bot.parsing.changes import build_cancel, build_correction, build_reschedule
 from bot.parsing.contacts import build_contact
 from bot.parsing.cues import CARE_PLAN_CUES, MODIFIERS, TOPIC_BEFORE_RE, Cue, cue_hits
-from bot.parsing.dates import FUTURE_FORMS, DateOrder, DateReader, DayForm
+from bot.parsing.date_fragments import FUTURE_FORMS, DayForm
+from bot.parsing.dates import DateOrder, DateReader
 from bot.parsing.fact_dates import first_future_fragment, follow_up_cue_before, follow_up_fragment
 from bot.parsing.facts import Fact, Reading
 from bot.parsing.grouping import TOGETHER_RE, fact_spans, sub_clauses
