@@ -33,7 +33,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.parsing import lexicon as lx
-from bot.parsing.careplans import ReferralIntent, canonical_specialty, parse_careplan
+from bot.parsing.careplans import canonical_specialty, parse_careplan
 from bot.parsing.changes import build_cancel, build_correction, build_reschedule
 from bot.parsing.contacts import build_contact
 from bot.parsing.cues import CARE_PLAN_CUES, MODIFIERS, TOPIC_BEFORE_RE, Cue, cue_hits
@@ -58,6 +58,7 @@ from bot.parsing.intents import (
     PatientMention,
     PatientRef,
     QueryIntent,
+    ReferralIntent,
     RescheduleIntent,
     TaskIntent,
     UndoIntent,

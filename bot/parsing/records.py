@@ -13,12 +13,7 @@ import re
 from dataclasses import replace
 
 from bot.parsing import lexicon as lx
-from bot.parsing.careplans import (
-    ReferralIntent,
-    ResourceQueryIntent,
-    canonical_specialty,
-    parse_careplan,
-)
+from bot.parsing.careplans import canonical_specialty, parse_careplan
 from bot.parsing.cues import Cue
 from bot.parsing.fact_dates import date_doubts, first_future_fragment, past_day
 from bot.parsing.facts import Fact
@@ -32,6 +27,8 @@ from bot.parsing.intents import (
     MedRecIntent,
     NoteIntent,
     PatientMention,
+    ReferralIntent,
+    ResourceQueryIntent,
     TaskIntent,
 )
 from bot.parsing.message import Message, Span
