@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.parsing.lexicon import CORRECTABLE, KNOWN_WORDS
+from bot.parsing.spoken import from_dictation
 
 _I = re.IGNORECASE
 
@@ -50,7 +51,7 @@ def normalise(
 ) -> str:
     """The text as the readers see it. ``protect`` holds folded words never corrected (her
     patients' names); ``shorthand`` maps her learned terms to what they mean."""
-    text = text.translate(_PUNCTUATION)
+    text = from_dictation(text.translate(_PUNCTUATION))
     if shorthand:
         text = apply_shorthand(text, shorthand)
     text = _TOM_RE.sub(lambda m: f"{m.group('cue')} tomorrow", text)
@@ -127,7 +128,9 @@ _ABBREVIATION_BEFORE_DOT = re.compile(
 )
 _BREAK_RE = re.compile(
     r"[.!?](?=\s|$)|[;\n|]|,|\s[-=>]+\s|\s\+\s|\s&\s|\s/\s|"
-    r"\b(?:and\s+then|then|also|plus|and|but|so|after\s+that|afterwards|btw)\b",
+    r"\b(?:and\s+then|then|also|plus|and|but|so|after\s+that|afterwards|btw)\b|"
+    r"(?<=[a-z0-9])\s+(?=(?-i:Moved|Called|Spoke|Left|Next|Follow|Will|Remind|Need|Talked|Texted|"
+    r"She|He|They|Pt|Patient|Scheduled|Booked|Set|Tried|No|Also|Then|Plan|Appointment|Appt)\b)",
     _I,
 )
 

@@ -56,6 +56,12 @@ def word_set(words: str) -> frozenset[str]:
 
 
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx"})
+_NOT_INITIALS = frozenset(
+    {"na", "lm", "vm", "hh", "hr", "bp", "bg", "pt", "ot", "st", "ed", "er", "md", "np", "pa",
+     "rn", "sw", "cm", "tc", "hv", "dm", "gi", "pe", "mi", "ms", "ok", "am", "pm", "dr", "ct",
+     "us", "iv", "im", "po", "sq", "ua", "cp", "rx", "tx", "dx", "hx", "sx", "fx", "le", "ue"}
+)  # fmt: skip
+"""Two capitals that are shorthand, never a patient's initials."""
 _PLACE_TITLES = frozenset({"st", "saint", "mt", "mount", "ste"})
 _RELATIONS = frozenset(
     {"daughter", "dtr", "son", "wife", "husband", "mother", "father", "mom", "dad", "sister",
@@ -89,6 +95,8 @@ COMMON_WORDS = word_set(
     gi labs lab bp pain wound doing well better worse stable ok fine good bad show pull open
     list my caseload overdue due who today's pending eow eom asap bid tid qd prn sob cp cva
     chf copd dm htn ckd afib mi uti insulin dose refill refills bring brought sent send
+    wrong right long strong light night might sight fine line time wait still will while
+    going being doing seeing having making taking giving coming getting
     """
 )
 
@@ -138,12 +146,15 @@ class _Token:
 
 
 _NAME_EXPECTED_RE = re.compile(
-    r"\b(?:called|call|spoke\s+(?:w/?|with|to)|talked\s+to|lvm\s+for|lm\s+for|left\s+vm\s+for|"
-    r"texted|visited|saw|hv\s+w/?|tc\s+w/?|mr|mrs|ms|miss)\.?\s+$",
+    r"(?:^\W*|\b(?:called|call|spoke\s+(?:w/?|with|to)|talked\s+to|lvm\s+for|lm\s+for|"
+    r"left\s+vm\s+for|texted|visited|saw|hv\s+w/?|hv|tc\s+w/?|tc|mr|mrs|ms|miss|show\s+me|"
+    r"pull\s+up|open|to|for|re|about|w/|with|attempt|try)\.?\s+)$",
     re.IGNORECASE,
 )
 """Right before a word that is a name even when it is also an everyday word ("called bill")."""
 _LIST_BEFORE_RE = re.compile(r"(?:[,:;]|\s-+)\s*$")
+_NAME_SLOT_AFTER_RE = re.compile(r"\s*(?:-|:|'s\b|,\s*\w)")
+"""Right after a word in a name's place at the start: "hall - spoke w pt", "carter: ..."."""
 _LIST_AFTER_RE = re.compile(r"\s*(?:[,;.]|$)")
 
 
@@ -163,6 +174,7 @@ def _tokenise(text: str, known: frozenset[str] = frozenset()) -> list[_Token]:
                 _LIST_BEFORE_RE.search(text[: match.start()])
                 and _LIST_AFTER_RE.match(text, match.end())
             ) or bool(_NAME_EXPECTED_RE.search(text[max(0, match.start() - 16) : match.start()]))
+            listed = listed or (not tokens and bool(_NAME_SLOT_AFTER_RE.match(text, match.end())))
             listed = listed or possessive or fold(word).endswith("'s")
             tokens.append(_Token(norm, match.start(), end, word[:1].isupper(), listed))
         if len(tokens) >= MAX_NAME_TOKENS:
@@ -265,6 +277,7 @@ class Caseload:
             self._fuzzy_full_name_hits,
             self._single_name_hits,
             self._fuzzy_single_hits,
+            self._initials_hits,
         ):
             for hit in finder(tokens, taken):
                 hits.append(hit)
@@ -308,7 +321,9 @@ class Caseload:
         hits: list[_Hit] = []
         for i in range(len(tokens) - 1):
             initial, last = tokens[i], tokens[i + 1]
-            if i in taken or i + 1 in taken or len(initial.norm) != 1 or not initial.capitalised:
+            if i in taken or i + 1 in taken or len(initial.norm) != 1:
+                continue
+            if not (initial.capitalised or initial.listed):
                 continue
             refs = [
                 r
@@ -331,6 +346,25 @@ class Caseload:
             ]
             if refs:
                 hits.append(_Hit(_unique(refs), i, i + 1))
+        return hits
+
+    def _initials_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
+        """'LH returned call': a patient's two initials in capitals, when only she has them."""
+        hits: list[_Hit] = []
+        for i, token in enumerate(tokens):
+            if i in taken or len(token.norm) != 2 or not token.capitalised:
+                continue
+            refs = [
+                r
+                for r, first in self._first_of.items()
+                if first[:1] == token.norm[0] and self._last_of.get(r, "")[:1] == token.norm[1]
+            ]
+            if (
+                len(refs) == 1
+                and token.norm not in COMMON_WORDS
+                and token.norm not in _NOT_INITIALS
+            ):
+                hits.append(_Hit((refs[0],), i, i, guessed=True))
         return hits
 
     def _mixed_name_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
@@ -450,6 +484,7 @@ class Caseload:
             len(token.norm) >= MIN_FUZZY_TOKEN_LEN
             and _may_be_lone_name(token)
             and not _after_provider_title(tokens, i)
+            and (token.capitalised or token.listed)
         )
 
     def _fuzzy_single(
