@@ -141,6 +141,15 @@ def cue_hits(text: str, base: int, context: str = "") -> list[CueHit]:
             continue
         add(Cue.APPOINTMENT, appointment)
         break
+    if not any(h.cue is Cue.APPOINTMENT for h in hits):
+        specialty = lx.SPECIALTY_RE.search(text)
+        if (
+            specialty is not None
+            and _CLOCK_RE.search(text, specialty.end())
+            and not lx.PAST_TENSE_RE.search(text[: specialty.start()])
+            and not _is_appointment_topic(text, specialty)
+        ):
+            add(Cue.APPOINTMENT, specialty)  # "confirmed cardiology wed 12/23 2:40p"
     contact = _contact_cue(text, happened=bool(HAPPENED_RE.search(context)))
     if contact is not None:
         hits.append(CueHit(Cue.CONTACT, base + contact))
@@ -164,6 +173,9 @@ def cue_hits(text: str, base: int, context: str = "") -> list[CueHit]:
 
 
 _CUE_ORDER = {cue: i for i, cue in enumerate(Cue)}
+_CLOCK_RE = re.compile(
+    r"\d{1,2}:\d\d|\b\d{1,2}\s*(?:a|p|am|pm)\b|@\s*\d|\bat\s+\d|\b\d{3,4}\s*(?:a|p|am|pm)?\b", _I
+)
 _CONDITIONAL_RE = re.compile(r"\b(?:if|unless|in\s+case)\b", _I)
 _CONDITIONAL_DROPS = frozenset(
     {Cue.RESCHEDULE, Cue.CANCEL, Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.APPOINTMENT}
@@ -239,6 +251,10 @@ _TIMED_AFTER_RE = re.compile(
     r"\w*\.?\s*(?:@|at)?\s*\d{1,2}(?::\d\d)?\s*(?:am|pm|a|p)?\b",
     _I,
 )
+_DAY_IN_RE = re.compile(
+    r"\s*(?:\w+\s+){0,2}?(?:on\s+)?(?:mon|tue|wed|thu|fri|sat|sun|tmrw|tomorrow|today|\d{1,2}/\d)",
+    _I,
+)
 _DONE_AFTER_RE = re.compile(
     r"\s*(?:\w+\s+)?(?:done|completed?|finished|performed|went\s+well)\b", _I
 )
@@ -253,6 +269,10 @@ def _is_appointment_topic(text: str, match: re.Match[str]) -> bool:
 def _appointment_topic(text: str, match: re.Match[str]) -> bool:
     if lx.APPOINTMENT_REMINDER_RE.match(text, match.start()):
         return True
+    if re.search(r"\b(?:pa|prior\s+auth\w*|auth\w*|per)\b", text[: match.start()], _I):
+        return True  # "PA submitted for dan wright cardiac MRI", "per dialysis RN"
+    if re.search(r"\bto\s+(?:her|his|their|the)\s+(?:next\s+)?$", text[: match.start()], _I):
+        return True  # "bring her meter to her appt"
     if lx.APPOINTMENT_OBJECT_RE.match(text, match.end()):
         return True  # "sleep study referral", "labs results"
     if re.search(
@@ -264,6 +284,10 @@ def _appointment_topic(text: str, match: re.Match[str]) -> bool:
     before = text[max(0, match.start() - 40) : match.start()]
     if _TIMED_AFTER_RE.match(text, match.end()):
         return False  # "called re pcp appt thurs 10:30": a booking she was told of, keep it
+    if re.search(r"\b(?:needs?|requires?)\s+(?:\w+\s+){0,2}$", before, _I) and _DAY_IN_RE.search(
+        text, match.end()
+    ):
+        return False  # "needs his start of care tomorrow": the day makes it a booking
     if TOPIC_BEFORE_RE.search(before):
         # "to schedule cardio 12/8 at 2" names a booking: a topic only without a day.
         return not re.search(r"\b(?:set\s+up|schedule|book|arrange)\s*(?:\w+\s+){0,2}$", before, _I)
@@ -277,7 +301,7 @@ def _contact_cue(text: str, *, happened: bool = False) -> int | None:
     """Where the clause says a contact happened (or was tried); None for a plan ("HV fri",
     "will call", "call Tom tmrw")."""
     starts: list[int] = []
-    for pattern in (lx.LEFT_MESSAGE_RE, lx.NO_ANSWER_RE, lx.TRIED_RE):
+    for pattern in (lx.LEFT_MESSAGE_RE, lx.NO_ANSWER_RE, lx.TRIED_RE, lx.BAD_NUMBER_RE):
         match = pattern.search(text)
         if match is not None:
             starts.append(match.start())
@@ -343,6 +367,14 @@ _BARE_CALL_RE = re.compile(
 
 
 # -- reached or tried ------------------------------------------------------------------------------
+
+
+def failed(text: str) -> bool:
+    """A try that did not get through: no answer, a message left, a number that doesn't work."""
+    return bool(
+        lx.LEFT_MESSAGE_RE.search(text) or lx.NO_ANSWER_RE.search(text)
+        or lx.BAD_NUMBER_RE.search(text)
+    )  # fmt: skip
 
 
 def attempted(text: str) -> bool:

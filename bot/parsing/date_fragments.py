@@ -421,7 +421,12 @@ def _attach_times(
     for fragment in times:
         index = _neighbour_day(text, result, fragment)
         if index is None:
-            if fragment.parts != ("bare",) or _VALUE_BEFORE_RE.search(text[: fragment.start]):
+            if (
+                fragment.parts != ("bare",)
+                or _VALUE_BEFORE_RE.search(text[: fragment.start])
+                or _DAYTIME_HHMM_RE.fullmatch(fragment.text)
+                and not _ID_BEFORE_RE.search(text[: fragment.start])
+            ):
                 result.append(fragment)  # "1030" alone is a number; "make that 1030" a time
             continue
         day = result[index]
@@ -431,6 +436,8 @@ def _attach_times(
     return sorted(result, key=lambda f: f.start)
 
 
+_DAYTIME_HHMM_RE = re.compile(r"(?:0[6-9]|1\d|20)[0-5]\d")
+_ID_BEFORE_RE = re.compile(r"(?:#|ref|mrn|id|no\.?|x|room|rm|apt|ext)\s*$", re.IGNORECASE)
 _VALUE_BEFORE_RE = re.compile(
     r"\b(?:that|it|to|be|is|at|now|arrive|arrival|check\s+in)\s*$", re.IGNORECASE
 )

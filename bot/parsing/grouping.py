@@ -18,8 +18,8 @@ from bot.parsing.cues import (
     SECOND_HEADS,
     Cue,
     CueHit,
-    attempted,
     cue_hits,
+    failed,
     reached_at,
 )
 from bot.parsing.date_fragments import DayForm
@@ -45,10 +45,14 @@ def sub_clauses(message: Message, start: int) -> list[tuple[Clause, list[CueHit]
             len(heads) > 1
             and heads[0].cue is Cue.CONTACT
             and any(h.cue is Cue.APPOINTMENT for h in heads)
-            and _BOOKING_RE.search(message.normal[clause.start : clause.end])
+            and (
+                _BOOKING_RE.search(message.normal[clause.start : clause.end])
+                or _TENSELESS_VISIT_RE.match(message.normal, heads[0].start)
+            )
             and not lx.PAST_TENSE_RE.search(message.normal[clause.start : clause.end])
         ):
-            hits = [h for h in hits if h.cue is not Cue.CONTACT]  # "HV w/ okafor set for mon 10a"
+            # "HV w/ okafor set for mon 10a", "F2F w pcp 12/14 at 9:30": a visit booked ahead
+            hits = [h for h in hits if h.cue is not Cue.CONTACT]
             heads = [h for h in heads if h.cue is not Cue.CONTACT]
         if len(heads) > 1 and heads[0].cue is Cue.NOTE:
             hits = [h for h in hits if h is not heads[0]]  # "fyi Tom in the ER": the ER visit
@@ -122,6 +126,10 @@ def _priority_head(heads: list[Cue]) -> Cue:
     return heads[0]
 
 
+_TENSELESS_VISIT_RE = re.compile(
+    r"(?:f2f|face\s+to\s+face|video\s+visit|virtual\s+visit|tele\s*visit|office\s+visit|hv|visit)\b",
+    _I,
+)
 _BOOKING_RE = re.compile(r"\b(?:set\s+for|set\s+up|scheduled|sched|booked|planned)\b", _I)
 _ABOUT_AN_APPOINTMENT = frozenset({Cue.CANCEL, Cue.RESCHEDULE, Cue.CORRECTION, Cue.TASK, Cue.GOAL})
 """Cues whose clause names the appointment they act on: not a second fact."""
@@ -206,7 +214,7 @@ _RESTATES_RE = re.compile(
     _I,
 )
 _NO_NEXT_STEP = frozenset({Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.MED_REC})
-TOGETHER_RE = re.compile(r"\b(?:both|all|each|all\s+three|everyone)\b", _I)
+TOGETHER_RE = re.compile(r"\b(?:both|all|each|all\s+(?:three|\d)|everyone)\b", _I)
 """Words that make one reading everyone's: "dorothy chen and mrs thompson both NA"."""
 
 
@@ -332,7 +340,7 @@ def _same_contact(before: str, after: str, *, names_her: bool = False) -> bool:
     """Whether a contact clause goes on the contact before it ("no answer, LVM") or is a
     contact of its own: a call-back after a failed try, another way of reaching her ("texted
     her to call me"), or someone else ("tried his son too")."""
-    if reached_at(after) is not None and reached_at(before) is None and attempted(before):
+    if reached_at(after) is not None and reached_at(before) is None and failed(before):
         return False
     mine, theirs = _explicit_channel(before), _explicit_channel(after)
     if (
@@ -345,7 +353,7 @@ def _same_contact(before: str, after: str, *, names_her: bool = False) -> bool:
     party_before, party_after = _party_words(before), _party_words(after)
     if not _CONTACT_VERB_RE.search(after):
         return True
-    if party_after and party_after != party_before and (attempted(before) or reached_at(before)):
+    if party_after and party_after != party_before and (failed(before) or reached_at(before)):
         return False  # "pt not answering, tried his son too"
     # "called walgreens for his refill, then called him": the office, then the patient
     return not (party_before in ("provider", "insurer") and (names_her or _PERSON_RE.search(after)))

@@ -33,6 +33,12 @@ LEFT_MESSAGE_RE = re.compile(
 )
 
 # The call did not reach anyone (an attempt, no message left).
+BAD_NUMBER_RE = re.compile(
+    r"(?:#|\bnum(?:ber)?|\bno\.|\bphone|\bline|\bcell)\s*(?:is\s+)?(?:disc(?:onnected)?\b|"
+    r"d/c'?d\b|not\s+(?:working|in\s+service)\b|wrong\b)|\bwrong\s*(?:#|num(?:ber)?\b|no\b)",
+    _I,
+)
+"""The number she called doesn't work: "# disc", "wrong #", "number not in service"."""
 NO_ANSWER_RE = re.compile(
     r"\b(?:na|n/a(?=\s*(?:x\s?\d|,|\.|;|$|\s+(?:again|on|at|for|to|w|x|re|call|lvm|lm|vm)\b))|"
     r"no\s*ans(?:wer)?|noans|no\s+answr|no\s+pick\s*-?\s*up|no\s+pu|did\s*n[o']?t\s+(?:answer|pick\s*up)|"
@@ -123,12 +129,14 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
         r"in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|see(?=\s+(?:pt|patient)\b)|"
         r"in\s+person|f2f|face\s*to\s*face|ftf|rounded|bedside|clinic\s+visit|office\s+visit|"
         r"met\s+(?:w/|with)|stopped\s+by|came\s+(?:by|in|into)|dropped\s+(?:off|by)|walk-?in|"
-        r"soc\s+(?:visit\s+)?(?:done|complete|completed)|"
+        r"soc\s+(?:visit\s+)?(?:done|complete|completed)|start\s+of\s+care\s+(?:visit\s+)?"
+        r"(?:done|complete|completed)|"
+        r"(?:hf|heart\s+failure|chf|dm|diabetes|wound|anticoag\w*|coumadin)\s+clinic\s*[:\-]|"
         r"in\s+(?:the\s+)?clinic(?!\s+(?:on|at|tmrw|tomorrow|next|mon|tue|wed|thu|fri))|"
         r"drop-?in|went\s+(?:to|by)\s+(?:her|his|their|the)\s+(?:house|home|apt|place)|"
         r"at\s+(?:her|his|their)\s+(?:house|home|apt|place))\b", _I)),
     (Channel.PHONE, re.compile(
-        r"\b(?:call(?:ed|ing)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health))|"
+        r"\b(?:call(?:ed|ing)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health|scale|monitor\w*))|"
         r"telephonic(?:ally)?|spoke|chatted|chatting|by\s+phone|over\s+the\s+phone|peer[\s-]to[\s-]peer|"
         r"spoken|talked|rang|ringing|dialed|f/u\s+call|tcm\s+call)\b", _I)),
 )  # fmt: skip
@@ -146,6 +154,10 @@ CONTACT_PAST_RE = re.compile(
     r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
     r"tcm\s+contact|contact\s+(?:made|done|completed?)|contacted|stopped\s+by|came\s+by|"
     r"tcm\s+(?:call\s+|outreach\s+)?(?:done|complete|completed|made)|"
+    r"(?:toc|tcm|enrollment|intake|welcome|assessment|outreach|wellness|check-?in|f/u|"
+    r"follow[- ]?up)\s+call|start\s+of\s+care\s+(?:visit\s+)?(?:done|complete|completed)|discussed|"
+    r"went\s+over|reviewed\s+(?:w/?|with)|"
+    r"(?:hf|heart\s+failure|chf|dm|diabetes|wound|anticoag\w*|coumadin)\s+clinic\s*[:\-]|"
     r"soc\s+(?:visit\s+)?(?:done|complete|completed)|outreach\s+(?:done|completed?|made)|"
     r"peer[\s-]to[\s-]peer|p2p|told\s+(?:her|him|them|pt|the\s+pt)|by\s+phone|over\s+the\s+phone|"
     r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back|"
@@ -217,7 +229,7 @@ TASK_CUE_RE = re.compile(
     r"^\W*(?:remind\s+me|reminder(?:\s+to)?|todo|to\s*do|to-do|tbd|task|"
     r"don'?t\s+forget|dont\s+forget|do\s+not\s+forget|don'?t\s+let\s+me\s+forget|"
     r"dont\s+let\s+me\s+forget|need\s+to|i\s+need\s+to|have\s+to|gotta|got\s+to|must|"
-    r"need\s+(?:the|a|an|her|his|their|to\s+get)|"
+    r"need\s+(?:the|a|an|her|his|their|to\s+get|(?!to\b)[a-z]{2,}\s+\w)|"
     r"(?:pls|please)(?!\s+(?:update|note|fix|change|add|record|log)\b)|plan\s+to|"
     r"i'?m\s+going\s+to|im\s+going\s+to|i'?m\s+gonna|im\s+gonna|"
     r"i'?ll|i\s+will|will\s+need\s+to|make\s+sure|f/u\s+on|follow\s+up\s+on)\b",
@@ -246,6 +258,8 @@ APPOINTMENT_RE = re.compile(
     r"set\s+for|"
     r"booked|set\s+up\s+(?:w/|w|with|for|an?\s)|set\s+(?:him|her|them|pt)\s+up|consult|eval(?:uation)?|"
     r"wants?\s+to\s+see\s+(?:him|her|them|pt)|got\s+(?:him|her|them|pt)\s+in|"
+    r"(?:can|will|could)\s+see\s+(?:him|her|them|pt)|coming\s+in(?=\s+(?:on\s+)?(?:mon|tue|wed|thu|"
+    r"fri|sat|sun|tomorrow|tmrw|\d))|"
     r"hfu|hosp(?:ital)?\s+f/u\s+(?:w/?|with)|"
     r"(?:has|have|got)\s+(?:an?\s+)?(?:appt|appointment)|"
     r"sees|seeing|to\s+see(?=\s+(?:dr|pcp|cardio|endo|ortho|the|his|her|neuro|gi|pulm|derm|"
@@ -280,7 +294,7 @@ APPOINTMENT_REMINDER_RE = re.compile(
 )
 APPOINTMENT_OBJECT_RE = re.compile(
     r"\s*(?:referral|order|orders|auth|authorization|results?|report|req|requisition|reminders?|"
-    r"resumed|restarted|started|stopped|held|approved|denied|"
+    r"resumed|restarted|started|stopped|held|approved|denied|back|came\s+back|"
     r"paperwork|forms?|script|rx|done|completed?|finished|went\s+(?:well|ok|fine))\b",
     _I,
 )
@@ -288,6 +302,7 @@ APPOINTMENT_OBJECT_RE = re.compile(
 STRONG_APPOINTMENT_RE = re.compile(
     r"\b(?:appts?|appointments?|apt|scheduled|sched|schd|booked|set\s+up|set\s+for|consult|"
     r"sees|seeing|to\s+see|soc|start\s+of\s+care|starting|starts|got\s+(?:him|her|them|pt)\s+in|"
+    r"(?:can|will|could)\s+see|coming\s+in|"
     r"hfu)\b",
     _I,
 )
@@ -336,7 +351,7 @@ DISCHARGE_RE = re.compile(
     r"[A-Z]\w+)|back\s+home|home\s+(?:now\s+)?(?:after|s/p)|got\s+out\s+of|left\s+(?:the\s+)?"
     r"(?:hosp\w*|snf|rehab)|out\s+of\s+(?:the\s+)?(?:hosp\w*|snf|rehab)|home\s+today\s+from|"
     r"transitioned\s+home|dc\s+home|discharged\s+home|home\s+(?:as\s+of|since)|"
-    r"(?:got|arrived|made\s+it)\s+home|now\s+home\s+(?:from|after))\b",
+    r"(?:got|getting|arrived|made\s+it)\s+home|now\s+home\s+(?:from|after))\b",
     _I,
 )
 DISCHARGE_NOT_RE = re.compile(
@@ -370,7 +385,7 @@ ED_VISIT_RE = re.compile(
     r"\b(?:(?:went|gone|going|go|was|is|been|taken|brought|ended\s+up|sent|transported|"
     r"ambulance|ems|visit(?:ed)?|seen|presented|back)\s+(?:in\s+|to\s+|at\s+)?(?:the\s+)?"
     r"(?:ed|er|e\.r\.|emergency(?:\s+(?:room|dept|department))?)|"
-    r"(?:in|at|to)\s+(?:the\s+)?(?:ed|er|e\.r\.|emergency\s+(?:room|dept|department))|"
+    r"(?:in|at|to)\s+(?:the\s+)?(?:[A-Z][\w']+\s+)?(?:ed|er|e\.r\.|emergency\s+(?:room|dept|department))|"
     r"(?:ed|er)\s+(?:visit|trip|yest\w*|last\s+night|over\s+the\s+weekend|sat\w*|sun\w*|"
     r"\d{1,2}/\d{1,2}|mon\w*|tue\w*|wed\w*|thu\w*|fri\w*|"
     r"for|w/|with|on)|emergency\s+(?:room|dept|department)\s+visit|urgent\s+ed)\b",
@@ -427,6 +442,7 @@ NOTE_STATE_RE = re.compile(
 
 CANCEL_RE = re.compile(
     r"\b(?:cancel(?:l?ed|l?ing|s)?|cxl(?:d|ed)?|cx(?:'?d|ed)|canx|call(?:ed)?\s+off|"
+    r"(?:scratch|delete|drop|remove)\s+(?:the|my|that)\s+(?:reminder|task|f/u|follow[- ]?up|appt)|"
     r"no\s+longer\s+(?:needs|need|has|going)|not\s+going\s+to\s+(?:the|her|his)|"
     r"won'?t\s+(?:be\s+)?(?:going|attending|make\s+it))\b",
     _I,
@@ -446,7 +462,7 @@ CORRECTION_RE = re.compile(
     _I,
 )
 CORRECTION_TAIL_RE = re.compile(
-    r"\b(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a|p)?|mon|tue|tues|wed|weds|thu|thurs|fri|sat|sun|"
+    r"\b\d+\s*(?:wks?|weeks?|days?|mos?|months?)\s+not\s+\d+\b|\b(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a|p)?|mon|tue|tues|wed|weds|thu|thurs|fri|sat|sun|"
     r"\d{1,2}/\d{1,2})\s*,?\s+not\s+(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a|p)?|mon|tue|tues|wed|weds|"
     r"thu|thurs|fri|sat|sun|\d{1,2}/\d{1,2})\b",
     _I,
@@ -492,7 +508,8 @@ LEADING_FILLER_RE = re.compile(
     r"^\W*(?:(?:good\s+)?(?:morning|mornin|afternoon|evening)|gm|hi|hey|hello|yo|ok(?:ay)?|"
     r"k|so|um+|uh+|ugh+|argh+|hmm+|alright|all\s+right|quick\s+(?:q|question|one)|q|question|"
     r"also|and|btw|one\s+more|another\s+one|last\s+one|oh|ah|well|sorry|hey\s+bot|bot|casebot|"
-    r"lol|omg|:\)|:-\)|:d|\d\s+things?|two\s+things?|couple\s+(?:of\s+)?things?)"
+    r"lol|omg|:\)|:-\)|:d|\d\s+things?|two\s+things?|couple\s+(?:of\s+)?things?|"
+    r"(?:am|pm)(?=\s*[-:]))"
     r"\b[\s,.!:;-]*",
     _I,
 )

@@ -152,10 +152,10 @@ _NAME_EXPECTED_RE = re.compile(
     re.IGNORECASE,
 )
 """Right before a word that is a name even when it is also an everyday word ("called bill")."""
-_LIST_BEFORE_RE = re.compile(r"(?:[,:;]|\s-+)\s*$")
+_LIST_BEFORE_RE = re.compile(r"(?:[,:;+&]|\s-+|\band)\s*$", re.IGNORECASE)
 _NAME_SLOT_AFTER_RE = re.compile(r"\s*(?:-|:|'s\b|,\s*\w)")
 """Right after a word in a name's place at the start: "hall - spoke w pt", "carter: ..."."""
-_LIST_AFTER_RE = re.compile(r"\s*(?:[,;.]|$)")
+_LIST_AFTER_RE = re.compile(r"\s*(?:[,;.+&]|\s-|\band\b|$)", re.IGNORECASE)
 
 
 def _tokenise(text: str, known: frozenset[str] = frozenset()) -> list[_Token]:

@@ -24,7 +24,8 @@ from bot.vocab import QueryKind, Risk
 _I = re.IGNORECASE
 
 _OPENING_RE = re.compile(
-    r"^\W*(?:who|whom|who's|whos|what|what's|whats|when|when's|whens|which|where|how|how's|"
+    r"^\W*(?:remind\s+me\s+(?=who|what|when|which)|who|whom|who's|whos|what|what's|whats|when|"
+    r"when's|whens|which|where|how|how's|"
     r"hows|show|list|pull\s+up|open|view|find|look\s*up|lookup|any|anyone|anybody|anything|"
     r"is|are|do|does|did|can|could|tell\s+me|give\s+me|get|my|pls\s+show|whats\s+on|"
     r"(?:pls|please)\s+(?:send|show|give|list|pull)|send\s+(?:me\s+)?(?:my|the|call|list)|"
@@ -39,7 +40,8 @@ _BARE_RE = re.compile(
     r"patients|pts|pt\s+list|patient\s+list|my\s+list|risk\s+list|referrals?|open\s+referrals?|"
     r"week\s+at\s+a\s+glance|my\s+week|my\s+day|schedule|sched|(?:today'?s|tmrw'?s|"
     r"tomorrow'?s)\s+(?:schedule|sched|visits|calls|appts)|"
-    r"(?:high|medium|med|moderate|low)[\s-]*risk(?:\s+(?:patients|pts|list))?)\W*$",
+    r"(?:high|medium|med|moderate|low)[\s-]*risk(?:\s+(?:patients|pts|list))?|overdue\s+list|"
+    r"call\s+list)(?:\s+(?:pls|please|now|list))?\W*$",
     _I,
 )
 _PATIENT_RE = re.compile(

@@ -46,7 +46,7 @@ _MINUTES = (
 _TIME_RE = re.compile(
     rf"\b(?P<lead>at|@|by|around|after|before)\s+(?P<h>{_UNIT_WORD})(?:\s+(?P<m>{_MINUTES}))?\b"
     rf"(?=\s*(?:$|[,.;!]|a\.?m|p\.?m|o'?clock|in\s+the|on\b|tomorrow|tmrw|today|tonight|mon|tue|"
-    rf"wed|thu|fri|sat|sun|with|w/|for\b))"
+    rf"wed|thu|fri|sat|sun|with|w/|for\b|to\b))"
     rf"|\b(?P<h2>{_UNIT_WORD})\s+(?P<m2>{_MINUTES})(?=\s*(?:a\.?m\.?|p\.?m\.?|in\s+the|$|[,.;]))",
     _I,
 )
