@@ -128,7 +128,12 @@ def read_channel(text: str) -> Channel | None:
     found.pop(Channel.VOICEMAIL, None)
     if found:
         return min(found, key=lambda ch: (found[ch], _CHANNEL_TIE[ch]))
-    implied = lx.NO_ANSWER_RE.search(text) or lx.TRIED_RE.search(text) or reached_at(text)
+    implied = (
+        lx.NO_ANSWER_RE.search(text)
+        or lx.TRIED_RE.search(text)
+        or lx.BAD_NUMBER_RE.search(text)
+        or reached_at(text)
+    )
     return Channel.PHONE if implied is not None else None
 
 
@@ -154,7 +159,11 @@ def _outcome(
     """Reached or attempted. A plain word of being reached wins over attempt words ("LVM, pt
     called back"); voicemail and failed calls are attempts; texts and emails are neither until
     answered. A bare "called Tom" with nothing said is read back."""
-    attempt = lx.LEFT_MESSAGE_RE.search(what) or lx.NO_ANSWER_RE.search(what)
+    attempt = (
+        lx.LEFT_MESSAGE_RE.search(what)
+        or lx.NO_ANSWER_RE.search(what)
+        or lx.BAD_NUMBER_RE.search(what)
+    )
     tried = lx.TRIED_RE.search(what)
     if reached_at(text) is not None:
         return Outcome.REACHED, []
@@ -289,7 +298,7 @@ def _with_whom(text: str, span: Span, mention: PatientMention) -> Party:
 
 _ABOUT_PATIENT_RE = re.compile(r"\b(?:re|re:|about|regarding|abt|for|on\s+behalf\s+of)\s*$", _I)
 _THEIR_PEOPLE_RE = re.compile(
-    r"^'?s?\s+(?!(?:re|about|for|regarding|to|abt|w|with)\b)(?:\w+\s+)?(?:office|pcp|dr|doctor|"
+    r"^'?s?\s+(?!(?:re|about|for|regarding|to|abt|w|with|in|at|seen|visit)\b)(?:\w+\s+)?(?:office|pcp|dr|doctor|"
     r"cardiolog\w*|cards|pharmacy|insurance|plan|specialist|nurse|case\s+manager|care\s+"
     r"coordinator|coordinator|cm|clinic|team|agency|provider|medicaid|medicare|aetna|humana|"
     r"ctr|center|centre|dialysis|unit|facility|hospital|snf|dme|lab|pharm)\b",

@@ -115,6 +115,7 @@ def cue_hits(text: str, base: int, context: str = "") -> list[CueHit]:
     admission = lx.ADMISSION_RE.search(text)
     if (
         admission is not None
+        and not _denied(text, admission)
         and not lx.NEW_PATIENT_RE.match(text)
         and not _is_topic(text, admission.start())
     ):
@@ -122,6 +123,7 @@ def cue_hits(text: str, base: int, context: str = "") -> list[CueHit]:
     ed = lx.ED_VISIT_RE.search(text)
     if (
         ed is not None
+        and not _denied(text, ed)
         and not lx.ED_ADVICE_RE.search(text[max(0, ed.start() - 30) : ed.end()])
         and not _is_topic(text, ed.start())
     ):
@@ -330,6 +332,16 @@ _DAY_AHEAD_BEFORE_RE = re.compile(
     r"(?:\s+(?:am|pm|morning|afternoon|a\.m\.|p\.m\.))?\W*(?:[:\-]\s*)?$",
     _I,
 )
+
+
+def _denied(text: str, event: re.Match[str]) -> bool:
+    """The event is said not to have happened: "didn't go to the ER", "not admitted"."""
+    lead = text[max(0, event.start() - 30) : event.start()]
+    own = event.group(0).split()
+    head = own[0] if own else ""
+    return bool(lx.EVENT_DENIED_RE.search(lead + head) or lx.EVENT_DENIED_RE.search(lead))
+
+
 HAPPENED_RE = re.compile(
     r"\b(?:forgot\s+to\s+(?:log|chart|document)|late\s+entry|went\s+(?:well|ok|fine)|"
     r"was\s+(?:good|ok|fine|stable|better|worse))\b",

@@ -90,7 +90,7 @@ _TIME_RE = re.compile(
   | (?P<midnight>\bmidnight\b)
   | (?:(?P<mil_at>@|\bat)\s*(?P<mil>(?:[01]\d|2[0-3])[0-5]\d)\b(?!\s*(?:mg|ml|units?)\b))
   | (?:(?P<at>@|\bat|\bafter|\baround|\bby|\babout)\s*(?P<at_h>\d{1,2})(?::(?P<at_m>[0-5]\d))?
-        (?:\s*(?P<at_ap>[ap]\.?m\.?)\b|(?P<at_ap1>[ap])\b)?(?![\d/:]))
+        (?:\s*(?P<at_ap>[ap]\.?m\.?)\b|(?P<at_ap1>[ap])\b)?(?![\d/:]|\.\d))
   | (?:\b(?P<cm_h>[1-9]|1[0-2])(?P<cm_m>[0-5]\d)\s*(?P<cm_ap>[ap])\.?m?\.?(?!\w))
   | (?:\b(?P<ap_h>\d{1,2})(?:[:.](?P<ap_m>[0-5]\d))?
         (?:\s*(?P<ap>[ap]\.?m\.?)(?!\w)|(?P<ap1>[ap])\b))
@@ -244,6 +244,13 @@ def _day_fragment(match: re.Match[str], text: str) -> DateFragment | None:
 
 _Built = tuple[DayForm, tuple[str, ...]] | None
 
+_CHANGE_BEFORE_RE = re.compile(
+    r"(?:\b(?:up|down|gained|gain|lost|loss|dropped|increased|decreased)|\d\s*(?:lbs?|kg|pounds?|"
+    r"%|points?))\s*$",
+    re.IGNORECASE,
+)
+"""Before "in a wk" that is how fast something changed, not a day ahead ("up 5 lb in a wk")."""
+
 
 def _build_span(form: DayForm, n: str, unit: str) -> _Built:
     return form, (str(_number(n)), _unit(unit))
@@ -266,6 +273,12 @@ _NOT_A_DAY_AFTER_RE = re.compile(
     re.IGNORECASE,
 )
 
+_READING_AFTER_RE = re.compile(
+    r"\s*(?:[:=]|%|(?:[6-9]\d|100)\b(?!\s*(?:[ap]\.?m?\b|:))|on\s+(?:ra|room\s+air)|ra\b|"
+    r"(?:ninety|eighty|seventy|sixty|one\s+hundred)\b)",
+    re.IGNORECASE,
+)
+
 
 def _build_weekday(
     groups: dict[str, str | None], raw: str, text: str, start: int, end: int
@@ -274,6 +287,8 @@ def _build_weekday(
     qualifier = (groups["wd_q"] or "").lower()
     if word in ("sat", "sun") and not qualifier and _NOT_A_DAY_AFTER_RE.match(text[end:]):
         return None  # "sat up in chair", "sun exposure": lowercase bare words are not days
+    if raw.lower() in ("sat", "sats") and _READING_AFTER_RE.match(text[end:]):
+        return None  # "sat 94% RA", "sat ninety seven": oxygen saturation
     return DayForm.WEEKDAY, (word[:3].lower(), qualifier)
 
 
@@ -338,7 +353,11 @@ def _month_key(word: str | None) -> str:
 _BUILDERS = {
     "iso": lambda g, *_: (DayForm.ISO, (g["iso_y"] or "", g["iso_m"] or "", g["iso_d"] or "")),
     "ago": lambda g, *_: _build_span(DayForm.AGO, g["ago_n"] or "", g["ago_u"] or ""),
-    "in": lambda g, *_: _build_span(DayForm.IN, g["in_n"] or "", g["in_u"] or ""),
+    "in": lambda g, _raw, text, start, _end: (
+        None
+        if _CHANGE_BEFORE_RE.search(text[max(0, start - 20) : start])
+        else _build_span(DayForm.IN, g["in_n"] or "", g["in_u"] or "")
+    ),
     "from": lambda g, *_: _build_span(DayForm.IN, g["from_n"] or "", g["from_u"] or ""),
     "span": lambda g, *_: _build_span(DayForm.SPAN, g["span_n"] or "", g["span_u"] or ""),
     "mdate": lambda g, *_: (

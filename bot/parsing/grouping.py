@@ -159,9 +159,15 @@ def fact_spans(message: Message, start: int) -> list[Span]:
             spans.append(Span(clause.start, clause.end, cue, names, dated))
             continue
         if names and _other_patient(current, names):
-            if current.cue is None and TOGETHER_RE.search(text):
-                current.cue = cue  # "dorothy chen and mrs thompson both NA"
-                current.borrows = True
+            if current.cue is None and cue is not None and TOGETHER_RE.search(text):
+                shared = Cue.CONTACT if cue in MODIFIERS else cue
+                for before in reversed(spans):  # "dorothy chen and mrs thompson both NA"
+                    if before.cue is not None or not before.names:
+                        break  # "thompson, allen, baker - NA all 3": every name before
+                    before.cue = shared
+                    before.borrows = True
+                spans.append(Span(clause.start, clause.end, cue, names, dated))
+                continue
             lends = (cue is None or cue in MODIFIERS) and (
                 _short(message, clause, names) or (_opens_with(names, clause) and not dated)
             )
@@ -206,7 +212,22 @@ def fact_spans(message: Message, start: int) -> list[Span]:
             _extend(current, clause, names, dated)
             continue
         spans.append(Span(clause.start, clause.end, cue, names, dated))
+    _share_together(message, spans)
     return spans
+
+
+def _share_together(message: Message, spans: list[Span]) -> None:
+    """'thompson, allen, baker - NA all 3': names alone before a reading said of them all
+    take that reading."""
+    for i, span in enumerate(spans):
+        if span.cue is None or not TOGETHER_RE.search(message.text_of(span)):
+            continue
+        shared = Cue.CONTACT if span.cue in MODIFIERS else span.cue
+        for before in reversed(spans[:i]):
+            if before.cue is not None or not before.names:
+                break
+            before.cue = shared
+            before.borrows = True
 
 
 _RESTATES_RE = re.compile(

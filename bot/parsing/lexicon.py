@@ -131,7 +131,7 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
         r"met\s+(?:w/|with)|stopped\s+by|came\s+(?:by|in|into)|dropped\s+(?:off|by)|walk-?in|"
         r"soc\s+(?:visit\s+)?(?:done|complete|completed)|start\s+of\s+care\s+(?:visit\s+)?"
         r"(?:done|complete|completed)|"
-        r"(?:hf|heart\s+failure|chf|dm|diabetes|wound|anticoag\w*|coumadin)\s+clinic\s*[:\-]|"
+        r"(?:hf|heart\s+failure|chf|dm|diabetes|wound|anticoag\w*|coumadin)\s+clinic(?=\s*[:\-])|"
         r"in\s+(?:the\s+)?clinic(?!\s+(?:on|at|tmrw|tomorrow|next|mon|tue|wed|thu|fri))|"
         r"drop-?in|went\s+(?:to|by)\s+(?:her|his|their|the)\s+(?:house|home|apt|place)|"
         r"at\s+(?:her|his|their)\s+(?:house|home|apt|place))\b", _I)),
@@ -157,7 +157,7 @@ CONTACT_PAST_RE = re.compile(
     r"(?:toc|tcm|enrollment|intake|welcome|assessment|outreach|wellness|check-?in|f/u|"
     r"follow[- ]?up)\s+call|start\s+of\s+care\s+(?:visit\s+)?(?:done|complete|completed)|discussed|"
     r"went\s+over|reviewed\s+(?:w/?|with)|"
-    r"(?:hf|heart\s+failure|chf|dm|diabetes|wound|anticoag\w*|coumadin)\s+clinic\s*[:\-]|"
+    r"(?:hf|heart\s+failure|chf|dm|diabetes|wound|anticoag\w*|coumadin)\s+clinic(?=\s*[:\-])|"
     r"soc\s+(?:visit\s+)?(?:done|complete|completed)|outreach\s+(?:done|completed?|made)|"
     r"peer[\s-]to[\s-]peer|p2p|told\s+(?:her|him|them|pt|the\s+pt)|by\s+phone|over\s+the\s+phone|"
     r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back|"
@@ -215,7 +215,8 @@ FOLLOW_UP_CUE_RE = re.compile(
     r"\b(?:f/u|fu|f\s*/\s*u|follow[- ]?up|followup|recheck|re-?check|revisit|rtc|return|"
     r"check\s+(?:on|in|back|up|w/|with)|recheck|see\s+(?:him|her|them|pt|patient)|"
     r"next\s+(?:visit|hv|call|appt|check|contact|f/u|session|tc|video|vv|tele|zoom|phone|"
-    r"home\s+visit|outreach|touch\s*base)|call(?:ing)?\s+back|callback|recontact|re-?contact|"
+    r"home\s+visit|outreach|touch\s*base|dressing\s+change|drsg\s+(?:chg|change)|"
+    r"dsg\s+(?:chg|change)|wound\s+(?:check|care|visit)|inr\s+check|sn\s+visit)|call(?:ing)?\s+back|callback|recontact|re-?contact|"
     r"call(?:ing)?\s+(?:again|her|him|them|pt)|try(?:ing)?(?:\s+again)?|retry|re-?attempt|"
     r"will\s+(?:try|call|check|see|f/u|follow|reach|visit|text|email)|reassess|"
     r"remind\s+me|touch\s+base|reach\s+out|due|plan\s+to|plan:|planning\s+to|"
@@ -229,7 +230,7 @@ TASK_CUE_RE = re.compile(
     r"^\W*(?:remind\s+me|reminder(?:\s+to)?|todo|to\s*do|to-do|tbd|task|"
     r"don'?t\s+forget|dont\s+forget|do\s+not\s+forget|don'?t\s+let\s+me\s+forget|"
     r"dont\s+let\s+me\s+forget|need\s+to|i\s+need\s+to|have\s+to|gotta|got\s+to|must|"
-    r"need\s+(?:the|a|an|her|his|their|to\s+get|(?!to\b)[a-z]{2,}\s+\w)|"
+    r"need\s+(?:to\s+get|(?!to\b)[a-z]{2,})|"
     r"(?:pls|please)(?!\s+(?:update|note|fix|change|add|record|log)\b)|plan\s+to|"
     r"i'?m\s+going\s+to|im\s+going\s+to|i'?m\s+gonna|im\s+gonna|"
     r"i'?ll|i\s+will|will\s+need\s+to|make\s+sure|f/u\s+on|follow\s+up\s+on)\b",
@@ -258,7 +259,8 @@ APPOINTMENT_RE = re.compile(
     r"set\s+for|"
     r"booked|set\s+up\s+(?:w/|w|with|for|an?\s)|set\s+(?:him|her|them|pt)\s+up|consult|eval(?:uation)?|"
     r"wants?\s+to\s+see\s+(?:him|her|them|pt)|got\s+(?:him|her|them|pt)\s+in|"
-    r"(?:can|will|could)\s+see\s+(?:him|her|them|pt)|coming\s+in(?=\s+(?:on\s+)?(?:mon|tue|wed|thu|"
+    r"(?<!\bi\s)(?<!\bwe\s)(?<![.!?]\s)(?:can|will|could)\s+see\s+(?:him|her|them|pt)(?!\s+again)|"
+    r"coming\s+in(?=\s+(?:on\s+)?(?:mon|tue|wed|thu|"
     r"fri|sat|sun|tomorrow|tmrw|\d))|"
     r"hfu|hosp(?:ital)?\s+f/u\s+(?:w/?|with)|"
     r"(?:has|have|got)\s+(?:an?\s+)?(?:appt|appointment)|"
@@ -302,7 +304,8 @@ APPOINTMENT_OBJECT_RE = re.compile(
 STRONG_APPOINTMENT_RE = re.compile(
     r"\b(?:appts?|appointments?|apt|scheduled|sched|schd|booked|set\s+up|set\s+for|consult|"
     r"sees|seeing|to\s+see|soc|start\s+of\s+care|starting|starts|got\s+(?:him|her|them|pt)\s+in|"
-    r"(?:can|will|could)\s+see|coming\s+in|"
+    r"(?<!\bi\s)(?<!\bwe\s)(?<![.!?]\s)(?:can|will|could)\s+see(?!\s+(?:him|her|them|pt)\s+again)|"
+    r"coming\s+in|"
     r"hfu)\b",
     _I,
 )
@@ -375,7 +378,8 @@ DISCHARGE_STRONG_RE = re.compile(
     _I,
 )
 ADMISSION_RE = re.compile(
-    r"\b(?:admitted|admit(?:ted)?\s+(?:to|at|for)|readmitted|re-?admitted|readmit|"
+    r"\b(?:admitted|admit(?:ted)?\s+(?:to|at|for)|readmitted|re-?admitted|"
+    r"readmit(?!\s*(?:risk|score|rate|prev\w*|precautions?|hx|history)\b)|"
     r"hospitalized|hospitalised|inpatient|inpt|in-pt|in\s+(?:the\s+)?hosp(?:ital)?|in\s+icu|"
     r"back\s+in\s+(?:the\s+)?(?:hosp\w*|mercy|[A-Z]\w+)|got\s+admitted|was\s+admitted|"
     r"is\s+admitted|admission\s+(?:to|at|for))\b",
@@ -389,6 +393,15 @@ ED_VISIT_RE = re.compile(
     r"(?:ed|er)\s+(?:visit|trip|yest\w*|last\s+night|over\s+the\s+weekend|sat\w*|sun\w*|"
     r"\d{1,2}/\d{1,2}|mon\w*|tue\w*|wed\w*|thu\w*|fri\w*|"
     r"for|w/|with|on)|emergency\s+(?:room|dept|department)\s+visit|urgent\s+ed)\b",
+    _I,
+)
+# A hospital event said not to have happened: "didn't go to the ER", "no ED visit",
+# "refused to go in", "avoided admission", "not admitted". Matched against the words just
+# before (and including) the event.
+EVENT_DENIED_RE = re.compile(
+    r"\b(?:didn'?t|did\s+not|didnt|doesn'?t|does\s+not|wasn'?t|was\s+not|isn'?t|is\s+not|"
+    r"not|no|never|refused|refuses|declined|declines|avoided|avoid|w/o|without|"
+    r"kept\s+(?:her|him|them)\s+out\s+of|stayed\s+out\s+of)\b(?:\s+[\w'/]+){0,3}\s*$",
     _I,
 )
 ED_ADVICE_RE = re.compile(

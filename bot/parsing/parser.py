@@ -80,7 +80,7 @@ from bot.parsing.records import (
     build_task,
 )
 from bot.parsing.vitals import read_vitals
-from bot.vocab import QueryKind, Risk
+from bot.vocab import Party, QueryKind, Risk
 
 _I = re.IGNORECASE
 
@@ -198,6 +198,7 @@ def _facts(
         named = next((s for s in spans if s.names), None)
         if named is not None:
             previous = named.names[0].mention  # "no answer earlier but Gloria called back"
+    spans_of_facts: list[Span] = []
     for i, span in enumerate(spans):
         mention, guessed = _mention(message, span, previous)
         span.followed = i + 1 < len(spans)
@@ -209,10 +210,105 @@ def _facts(
         if not isinstance(fact, ContactIntent | TaskIntent):
             _hand_back(message, span, facts)
         facts.extend(_each_referral(fact))
+        spans_of_facts.extend([span] * (len(facts) - len(spans_of_facts)))
+        for other in _listed_together(message, span, fact):
+            facts.append(other)  # "2nd attempt smith king nguyen - LM all"
+            spans_of_facts.append(span)
         previous = mention
-    _lend_slots(spans, facts)
-    _same_stay(spans, facts, message)
-    return tuple(facts)
+    if len(spans_of_facts) == len(spans):
+        _lend_slots(spans, facts)
+        _same_stay(spans, facts, message)
+        _same_person(spans, facts, message)
+    return tuple(_restated(facts))
+
+
+def _listed_together(message: Message, span: Span, fact: Fact) -> list[Fact]:
+    """The same contact for every other patient named in one clause said of them all."""
+    if not isinstance(fact, ContactIntent) or not TOGETHER_RE.search(message.text_of(span)):
+        return []
+    others: list[Fact] = []
+    seen = {fact.patient}
+    for name in span.names[1:]:
+        patient = name.mention.patient
+        if patient is None or patient in seen:
+            continue
+        seen.add(patient)
+        patient_doubts = {
+            DoubtReason.AMBIGUOUS_PATIENT,
+            DoubtReason.UNKNOWN_PATIENT,
+            DoubtReason.GUESSED_PATIENT,
+        }
+        own = tuple(d for d in fact.doubts if d.reason not in patient_doubts)
+        bare = replace(
+            fact,
+            patient=patient,
+            candidates=name.mention.candidates,
+            patient_text=name.mention.patient_text,
+            doubts=own,
+        )
+        others.append(_with_patient_doubts(bare, name.mention, name.guessed, None))
+    return others
+
+
+def _restated(facts: list[Fact]) -> list[Fact]:
+    """'TCM call grace kim done - d/c'd fri. spoke w pt, has all meds': "spoke w pt" tells
+    more of the call already read, not a second call. A later contact with the same patient,
+    party, channel and outcome and no day of its own joins the first."""
+    kept: list[Fact] = []
+    for fact in facts:
+        i = _restates(kept, fact) if isinstance(fact, ContactIntent) else None
+        first = kept[i] if i is not None else None
+        if i is None or not isinstance(first, ContactIntent) or not isinstance(fact, ContactIntent):
+            kept.append(fact)
+            continue
+        kept[i] = replace(
+            first,
+            follow_up=first.follow_up or fact.follow_up,
+            vitals=first.vitals or fact.vitals,
+            doubts=first.doubts + tuple(d for d in fact.doubts if d not in first.doubts),
+        )
+    return kept
+
+
+def _restates(kept: list[Fact], fact: ContactIntent) -> int | None:
+    if fact.occurred_given or fact.attempts_given:
+        return None
+    for i, k in enumerate(kept):
+        if (
+            isinstance(k, ContactIntent)
+            and k.patient is not None
+            and k.patient == fact.patient
+            and k.with_whom is fact.with_whom
+            and k.outcome is fact.outcome
+            and fact.channel in (None, k.channel)
+        ):
+            return i
+    return None
+
+
+_PRONOUN_RE = re.compile(r"\b(?:him|her|them)\b(?!\s+(?:pcp|dr|doctor|office|\w+'s))", re.I)
+_PATIENT_WORD_RE = re.compile(r"\b(?:pt|patient|pts)\b", re.I)
+
+
+def _same_person(spans: list[Span], facts: list[Fact], message: Message) -> None:
+    """'tried bettys son again no ans so texted him': "him" is the son, so the text went to
+    the same person as the call before it."""
+    if len(spans) != len(facts):
+        return
+    for i in range(1, len(facts)):
+        before, fact = facts[i - 1], facts[i]
+        if not (isinstance(before, ContactIntent) and isinstance(fact, ContactIntent)):
+            continue
+        text = message.text_of(spans[i])
+        if (
+            before.patient == fact.patient
+            and fact.with_whom is Party.PATIENT
+            and before.with_whom is Party.CAREGIVER
+            and not spans[i].names
+            and _PRONOUN_RE.search(text)
+            and not _PATIENT_WORD_RE.search(text)
+        ):
+            facts[i] = replace(fact, with_whom=before.with_whom)
 
 
 def _same_stay(spans: list[Span], facts: list[Fact], message: Message) -> None:
@@ -236,12 +332,12 @@ def _lend_slots(spans: list[Span], facts: list[Fact]) -> None:
     'f/u both tmrw' (every contact before takes the follow-up)."""
     if len(spans) != len(facts):
         return
+    for i in reversed(range(len(spans))):  # a chain of borrowers takes from the last
+        if spans[i].borrows and i + 1 < len(facts):
+            facts[i] = _same_reading(facts[i + 1], facts[i])
     for i, span in enumerate(spans):
-        mine = facts[i]
-        if span.borrows and i + 1 < len(facts):
-            facts[i] = _same_reading(facts[i + 1], mine)
-        elif span.lent and i > 0:
-            facts[i] = _same_reading(facts[i - 1], mine)
+        if span.lent and not span.borrows and i > 0:
+            facts[i] = _same_reading(facts[i - 1], facts[i])
     for i, fact in enumerate(facts):
         if isinstance(fact, ContactIntent) and fact.follow_up is not None and spans[i].both:
             for j in range(i):

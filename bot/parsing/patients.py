@@ -22,6 +22,7 @@ from nicknames import NickNamer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from bot.parsing import lexicon as lx
 from bot.parsing.intents import PatientMention, PatientRef
 
 MAX_NAME_TOKENS = 80
@@ -146,7 +147,7 @@ class _Token:
 
 
 _NAME_EXPECTED_RE = re.compile(
-    r"(?:^\W*|\b(?:called|call|spoke\s+(?:w/?|with|to)|talked\s+to|lvm\s+for|lm\s+for|"
+    r"(?:\b(?:called|call|spoke\s+(?:w/?|with|to)|talked\s+to|lvm\s+for|lm\s+for|"
     r"left\s+vm\s+for|texted|visited|saw|hv\s+w/?|hv|tc\s+w/?|tc|mr|mrs|ms|miss|show\s+me|"
     r"pull\s+up|open|to|for|re|about|w/|with|attempt|try)\.?\s+)$",
     re.IGNORECASE,
@@ -156,6 +157,57 @@ _LIST_BEFORE_RE = re.compile(r"(?:[,:;+&]|\s-+|\band)\s*$", re.IGNORECASE)
 _NAME_SLOT_AFTER_RE = re.compile(r"\s*(?:-|:|'s\b|,\s*\w)")
 """Right after a word in a name's place at the start: "hall - spoke w pt", "carter: ..."."""
 _LIST_AFTER_RE = re.compile(r"\s*(?:[,;.+&]|\s-|\band\b|$)", re.IGNORECASE)
+
+
+def _in_name_list(text: str, at: int, tokens: list[_Token], known: frozenset[str]) -> bool:
+    """After a list separator, in a list of names: "fax orders: king, lewis, walker". After
+    "+", "&", "and" or a comma the word before must be one of her patients' names too, so
+    "has all meds + walker" lists no patient."""
+    separator = _LIST_BEFORE_RE.search(text[:at])
+    if separator is None:
+        return bool(  # "2nd attempt smith king nguyen - LM all"
+            tokens
+            and tokens[-1].norm in known
+            and not text[tokens[-1].end : at].strip()
+            and (_next_word(text, at) in known or _LIST_AFTER_RE.match(text, _word_end(text, at)))
+        )
+    if not _LIST_AFTER_RE.match(text, _word_end(text, at)):
+        return False
+    if separator.group(0).strip() in (":", ";") or separator.group(0).strip().startswith("-"):
+        return True
+    return bool(tokens) and tokens[-1].norm in known
+
+
+def _opens_the_message(text: str, match: re.Match[str], known: frozenset[str]) -> bool:
+    """A first word is in a name's place ("hope NA x2", "grace - spoke w pt", "okafurs wife
+    called") unless an everyday word follows it as one phrase ("grace period for the copay")."""
+    if text[: match.start()].strip(" \t\n*>-:.,"):
+        return False
+    if _NAME_SLOT_AFTER_RE.match(text, match.end()):
+        return True
+    spaced = text[match.end() : match.end() + 1] == " "
+    after = _TOKEN_RE.match(text, match.end() + 1) if spaced else None
+    if after is None:
+        return True
+    word = after.group()
+    norm = _normalise_token(word)
+    return (
+        word[:1].isupper()
+        or norm in known
+        or norm in lx.KNOWN_WORDS
+        or norm in lx.MEDICAL_SHORTHAND
+        or len(norm) <= 3
+    )
+
+
+def _word_end(text: str, at: int) -> int:
+    word = _TOKEN_RE.match(text, at)
+    return word.end() if word else at
+
+
+def _next_word(text: str, at: int) -> str:
+    after = _TOKEN_RE.search(text, _word_end(text, at))
+    return _normalise_token(after.group()) if after else ""
 
 
 def _tokenise(text: str, known: frozenset[str] = frozenset()) -> list[_Token]:
@@ -170,11 +222,10 @@ def _tokenise(text: str, known: frozenset[str] = frozenset()) -> list[_Token]:
         if norm and norm.endswith("s") and len(norm) > 3 and norm[:-1] in known:
             norm, end, possessive = norm[:-1], end - 1, True  # "peggys", "sams": possessive
         if norm:
-            listed = bool(
-                _LIST_BEFORE_RE.search(text[: match.start()])
-                and _LIST_AFTER_RE.match(text, match.end())
-            ) or bool(_NAME_EXPECTED_RE.search(text[max(0, match.start() - 16) : match.start()]))
-            listed = listed or (not tokens and bool(_NAME_SLOT_AFTER_RE.match(text, match.end())))
+            listed = _in_name_list(text, match.start(), tokens, known) or bool(
+                _NAME_EXPECTED_RE.search(text[max(0, match.start() - 16) : match.start()])
+            )
+            listed = listed or (not tokens and _opens_the_message(text, match, known))
             listed = listed or possessive or fold(word).endswith("'s")
             tokens.append(_Token(norm, match.start(), end, word[:1].isupper(), listed))
         if len(tokens) >= MAX_NAME_TOKENS:
