@@ -1,15 +1,16 @@
 """Care-plan, referral and community-resource messages: goals set and closed, referrals sent
 and moved on, resource searches and resources handed to a patient.
 
-Owns: the intents of issue 7 (``GoalIntent``, ``ReferralIntent``, ``ReferralStatusIntent``,
-``ResourceQueryIntent``, ``ResourceGivenIntent``), ``parse_careplan`` and
-``canonical_specialty``. ``parse_careplan`` answers None for every message that is not one of
-these, so ``bot.parsing.parser.parse`` can try it first and fall through to logging. It is
-deliberately strict: a cue word ("goal", "referred", "referral", "resources", "gave") counts
-only at the start of the message or right after the patient's name, so "LVM for John re
-cardiology referral" stays a contact. A referral "scheduled" with a future date or a time
-("cardiology referral scheduled for Maria 12/3 at 2pm") is left to the appointment reading:
-logging that appointment moves the referral to scheduled and keeps the date.
+Owns: ``parse_careplan`` (a message -> ``GoalIntent``, ``ReferralIntent``,
+``ReferralStatusIntent``, ``ResourceQueryIntent`` or ``ResourceGivenIntent``, the intents of
+issue 7, defined in bot.parsing.intents), ``canonical_specialty`` and ``resource_kind_of``.
+``parse_careplan`` answers None for every message that is not one of these, so
+``bot.parsing.parser.parse`` can try it first and fall through to logging. It is deliberately
+strict: a cue word ("goal", "referred", "referral", "resources", "gave") counts only at the
+start of the message or right after the patient's name, so "LVM for John re cardiology
+referral" stays a contact. A referral "scheduled" with a future date or a time ("cardiology
+referral scheduled for Maria 12/3 at 2pm") is left to the appointment reading: logging that
+appointment moves the referral to scheduled and keeps the date.
 Must not import: telegram, storage, sqlalchemy, or anything doing I/O.
 """
 
@@ -19,15 +20,40 @@ import calendar
 import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from bot.parsing.dates import FUTURE_FORMS, PAST_FORMS, DateFragment, DateOrder, DateReader, DayForm
-from bot.parsing.intents import PatientRef
+from bot.parsing.date_fragments import FUTURE_FORMS, PAST_FORMS, DateFragment, DayForm
+from bot.parsing.dates import DateOrder, DateReader
+from bot.parsing.intents import (
+    CarePlanIntent,
+    CarePlanKind,
+    GoalIntent,
+    PatientRef,
+    ReferralIntent,
+    ReferralStatusIntent,
+    ResourceGivenIntent,
+    ResourceQueryIntent,
+)
 from bot.parsing.patients import Caseload, NameMatch
 from bot.vocab import GoalStatus, ReferralStatus, ResourceKind
+
+__all__ = [
+    "MAX_CHARS",
+    "MAX_FIELD",
+    "CarePlanIntent",
+    "CarePlanKind",
+    "GoalIntent",
+    "ReferralIntent",
+    "ReferralStatusIntent",
+    "ResourceGivenIntent",
+    "ResourceQueryIntent",
+    "canonical_specialty",
+    "parse_careplan",
+    "resource_kind_of",
+]
+"""The care-plan intents live in bot.parsing.intents with every other fact type; they are
+named here too, as what ``parse_careplan`` returns."""
 
 MAX_CHARS = 1000
 """Characters of a message read for meaning (as the main parser)."""
@@ -36,94 +62,6 @@ MAX_FIELD = 200
 """Longest goal, outcome, reason or resource text kept from one message."""
 
 _I = re.IGNORECASE
-
-
-class CarePlanKind(enum.StrEnum):
-    """Which care-plan message this is (the corpus' "intent" value)."""
-
-    GOAL = "goal"
-    REFERRAL = "referral"
-    REFERRAL_STATUS = "referral_status"
-    RESOURCE_QUERY = "resource_query"
-    RESOURCE_GIVEN = "resource_given"
-
-
-@dataclass(frozen=True, slots=True)
-class GoalIntent:
-    """A new goal (``change`` None, ``text`` and maybe ``target``) or a goal that closed
-    (``change`` the status it closed with: met, not met or discontinued, never active;
-    ``outcome`` as written; ``text`` may name which goal)."""
-
-    kind: ClassVar[CarePlanKind] = CarePlanKind.GOAL
-    patient: PatientRef | None
-    candidates: tuple[PatientRef, ...]
-    patient_text: str | None
-    text: str
-    target: date | None
-    change: GoalStatus | None
-    outcome: str
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReferralIntent:
-    """A referral sent: to whom (a provider or a specialty), why, and when."""
-
-    kind: ClassVar[CarePlanKind] = CarePlanKind.REFERRAL
-    patient: PatientRef | None
-    candidates: tuple[PatientRef, ...]
-    patient_text: str | None
-    to_whom: str
-    specialty: str | None
-    reason: str
-    sent_on: date
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReferralStatusIntent:
-    """One of the patient's open referrals moved on to ``status`` (scheduled, completed or
-    declined, never sent). ``to_whom`` (as written) and ``specialty`` say which; both are
-    empty when she named none ("Maria's referral done")."""
-
-    kind: ClassVar[CarePlanKind] = CarePlanKind.REFERRAL_STATUS
-    patient: PatientRef | None
-    candidates: tuple[PatientRef, ...]
-    patient_text: str | None
-    to_whom: str
-    specialty: str | None
-    status: ReferralStatus
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceQueryIntent:
-    """A search of the team's resource directory: by kind, or by words."""
-
-    kind: ClassVar[CarePlanKind] = CarePlanKind.RESOURCE_QUERY
-    resource_kind: ResourceKind | None
-    search: str = ""
-    patient: PatientRef | None = None
-    candidates: tuple[PatientRef, ...] = ()
-    patient_text: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceGivenIntent:
-    """A resource handed to a patient, as written (matched to the directory later)."""
-
-    kind: ClassVar[CarePlanKind] = CarePlanKind.RESOURCE_GIVEN
-    patient: PatientRef | None
-    candidates: tuple[PatientRef, ...]
-    patient_text: str | None
-    resource: str
-    given_on: date
-    note: str
-
-
-CarePlanIntent = (
-    GoalIntent | ReferralIntent | ReferralStatusIntent | ResourceQueryIntent | ResourceGivenIntent
-)
 
 # -- vocabulary ---------------------------------------------------------------------------------
 
@@ -618,6 +556,9 @@ def _resource_query(analysed: str) -> ResourceQueryIntent | None:
     return ResourceQueryIntent(None, search=search)
 
 
+_A_DATE_RE = re.compile(r"\b(?:date|time|appt|appointment|results?)\b", _I)
+
+
 def _given(
     text: str, analysed: str, names: NameMatch, reader: DateReader
 ) -> ResourceGivenIntent | None:
@@ -645,7 +586,7 @@ def _given(
     for fragment in fragments:
         rest = rest[: fragment.start] + " " * (fragment.end - fragment.start) + rest[fragment.end :]
     resource = _clean(re.sub(r"\s+(?:today|yesterday|on)\s*$", "", rest.rstrip(), flags=_I))
-    if not resource or _NOT_A_RESOURCE_RE.match(resource) or fragments:
+    if not resource or _NOT_A_RESOURCE_RE.match(resource) or _A_DATE_RE.search(resource):
         return None  # "gave him his sleep study date: monday the 14th": not a resource
     patient, candidates, patient_text = _mention(names)
     return ResourceGivenIntent(

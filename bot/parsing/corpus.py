@@ -67,7 +67,7 @@ def fact_to_json(fact: Fact, zone: ZoneInfo) -> dict[str, JsonValue]:
             outcome=fact.outcome.value if fact.outcome else None,
             follow_up=_iso(fact.follow_up, zone),
             with_whom=fact.with_whom.value,
-            attempts=fact.attempts,
+            attempts=fact.attempts if fact.attempts > 1 or fact.attempts_given else None,
             occurred=(
                 fact.occurred_at.local_date(zone).isoformat() if fact.occurred_given else None
             ),
@@ -140,6 +140,8 @@ class CorpusReport:
     correct: Counter[str] = field(default_factory=Counter)
     misses: list[Miss] = field(default_factory=list)
     messages: int = 0
+    messages_right: int = 0
+    sure_but_wrong: list[str] = field(default_factory=list)
 
     @property
     def all_correct(self) -> bool:
@@ -151,7 +153,12 @@ class CorpusReport:
     def render(self) -> str:
         """Per-field accuracy, then each miss, as plain text lines."""
         total, right = sum(self.scored.values()), sum(self.correct.values())
-        lines = [f"{self.messages} messages, {right}/{total} fields right"]
+        lines = [
+            f"{self.messages} messages, {right}/{total} fields right, "
+            f"{self.messages_right} messages wholly right, "
+            f"{len(self.sure_but_wrong)} read as sure but wrong"
+            + (f" ({', '.join(self.sure_but_wrong)})" if self.sure_but_wrong else "")
+        ]
         lines += [
             f"  {key:<11} {self.correct[key]:>3}/{self.scored[key]:<3} {self.accuracy(key):6.1%}"
             for key in sorted(self.scored)
@@ -193,7 +200,10 @@ def score_corpus(path: Path, *, date_order: DateOrder = "MDY") -> CorpusReport:
 
 
 def _score_case(report: CorpusReport, case: dict[str, Any], got: dict[str, Any]) -> None:
+    """Score one case; a case the parser was sure of but got wrong is the one that would be
+    saved without a read-back, so it is counted on its own."""
     report.messages += 1
+    misses_before = len(report.misses)
     labelled: list[dict[str, Any]] = case.get("facts") or []
     expect: dict[str, Any] = case.get("expect") or (labelled[0] if labelled else {})
     facts: list[dict[str, Any]] = got["facts"]
@@ -207,6 +217,11 @@ def _score_case(report: CorpusReport, case: dict[str, Any], got: dict[str, Any])
                 _score(report, case, f"fact.{key}", expected, mine.get(key), where=f"[{i}]")
     if "confidence" in case:
         _score(report, case, "confidence", case["confidence"], got.get("confidence"))
+    wrong = report.misses[misses_before:]
+    if not wrong:
+        report.messages_right += 1
+    elif got.get("confidence") == "sure" and any(m.key != "confidence" for m in wrong):
+        report.sure_but_wrong.append(case["id"])
 
 
 def _score(

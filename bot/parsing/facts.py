@@ -1,6 +1,6 @@
 """What one message states: a tuple of facts, each sure or unsure.
 
-Owns ``Fact`` (one of the intent types of bot.parsing.intents and bot.parsing.careplans) and
+Owns ``Fact`` (one of the intent types of bot.parsing.intents, care-plan ones included) and
 ``Reading`` (the facts of one message, in the order written).
 Must not import: telegram, storage, sqlalchemy, or anything doing I/O.
 """
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.parsing.careplans import CarePlanIntent
-from bot.parsing.intents import Doubt, Intent, UnknownIntent
+from bot.parsing.intents import CarePlanIntent, Doubt, Intent, UnknownIntent
 
 Fact = Intent | CarePlanIntent
 

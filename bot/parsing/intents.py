@@ -1,9 +1,10 @@
 """Typed results of reading one nurse message: the intents and their parts.
 
-Owns: the frozen dataclasses that ``bot.parsing.parser.parse`` returns, and ``IntentKind``
-(what a message asks for). The domain's terms in them (channel, outcome, party, risk,
-complexity, query kind) are bot.vocab's. Must not import: telegram, storage, sqlalchemy, or
-anything doing I/O. Pure data only.
+Owns: the frozen dataclasses that ``bot.parsing.parser.parse`` returns, ``IntentKind`` (what a
+message asks for) and ``CarePlanKind`` (which care-plan message it is: bot.parsing.careplans
+reads those). The domain's terms in them (channel, outcome, party, risk, complexity, query
+kind, goal and referral status, resource kind) are bot.vocab's.
+Must not import: telegram, storage, sqlalchemy, or anything doing I/O. Pure data only.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ from datetime import date, datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from bot.vocab import Channel, Complexity, Outcome, Party, QueryKind, Risk
+from bot.vocab import (
+    Channel,
+    Complexity,
+    GoalStatus,
+    Outcome,
+    Party,
+    QueryKind,
+    ReferralStatus,
+    ResourceKind,
+    Risk,
+)
 from bot.vocab import VitalKind as VitalKind  # re-exported: the parser's vitals are vocab's
 
 
@@ -147,6 +158,7 @@ class ContactIntent:
     vitals: tuple[Vital, ...] = ()
     doubts: tuple[Doubt, ...] = ()
     occurred_given: bool = False  # the message says when it happened ("yesterday")
+    attempts_given: bool = False  # the message counts the tries ("x2", "attempt #1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,4 +389,95 @@ Intent = (
     | NewPatientIntent
     | QueryIntent
     | UnknownIntent
+)
+
+
+# -- care plans: goals, referrals, community resources (read by bot.parsing.careplans) -------------
+
+
+class CarePlanKind(enum.StrEnum):
+    """Which care-plan message this is (the corpus' "intent" value)."""
+
+    GOAL = "goal"
+    REFERRAL = "referral"
+    REFERRAL_STATUS = "referral_status"
+    RESOURCE_QUERY = "resource_query"
+    RESOURCE_GIVEN = "resource_given"
+
+
+@dataclass(frozen=True, slots=True)
+class GoalIntent:
+    """A new goal (``change`` None, ``text`` and maybe ``target``) or a goal that closed
+    (``change`` the status it closed with: met, not met or discontinued, never active;
+    ``outcome`` as written; ``text`` may name which goal)."""
+
+    kind: ClassVar[CarePlanKind] = CarePlanKind.GOAL
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    text: str
+    target: date | None
+    change: GoalStatus | None
+    outcome: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralIntent:
+    """A referral sent: to whom (a provider or a specialty), why, and when."""
+
+    kind: ClassVar[CarePlanKind] = CarePlanKind.REFERRAL
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    to_whom: str
+    specialty: str | None
+    reason: str
+    sent_on: date
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralStatusIntent:
+    """One of the patient's open referrals moved on to ``status`` (scheduled, completed or
+    declined, never sent). ``to_whom`` (as written) and ``specialty`` say which; both are
+    empty when she named none ("Maria's referral done")."""
+
+    kind: ClassVar[CarePlanKind] = CarePlanKind.REFERRAL_STATUS
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    to_whom: str
+    specialty: str | None
+    status: ReferralStatus
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceQueryIntent:
+    """A search of the team's resource directory: by kind, or by words."""
+
+    kind: ClassVar[CarePlanKind] = CarePlanKind.RESOURCE_QUERY
+    resource_kind: ResourceKind | None
+    search: str = ""
+    patient: PatientRef | None = None
+    candidates: tuple[PatientRef, ...] = ()
+    patient_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceGivenIntent:
+    """A resource handed to a patient, as written (matched to the directory later)."""
+
+    kind: ClassVar[CarePlanKind] = CarePlanKind.RESOURCE_GIVEN
+    patient: PatientRef | None
+    candidates: tuple[PatientRef, ...]
+    patient_text: str | None
+    resource: str
+    given_on: date
+    note: str
+
+
+CarePlanIntent = (
+    GoalIntent | ReferralIntent | ReferralStatusIntent | ResourceQueryIntent | ResourceGivenIntent
 )

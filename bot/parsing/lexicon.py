@@ -33,6 +33,12 @@ LEFT_MESSAGE_RE = re.compile(
 )
 
 # The call did not reach anyone (an attempt, no message left).
+BAD_NUMBER_RE = re.compile(
+    r"(?:#|\bnum(?:ber)?|\bno\.|\bphone|\bline|\bcell)\s*(?:is\s+)?(?:disc(?:onnected)?\b|"
+    r"d/c'?d\b|not\s+(?:working|in\s+service)\b|wrong\b)|\bwrong\s*(?:#|num(?:ber)?\b|no\b)",
+    _I,
+)
+"""The number she called doesn't work: "# disc", "wrong #", "number not in service"."""
 NO_ANSWER_RE = re.compile(
     r"\b(?:na|n/a(?=\s*(?:x\s?\d|,|\.|;|$|\s+(?:again|on|at|for|to|w|x|re|call|lvm|lm|vm)\b))|"
     r"no\s*ans(?:wer)?|noans|no\s+answr|no\s+pick\s*-?\s*up|no\s+pu|did\s*n[o']?t\s+(?:answer|pick\s*up)|"
@@ -69,7 +75,7 @@ TRIED_RE = re.compile(
 
 # Someone was really reached: these win over attempt words in the same fact.
 REACHED_RE = re.compile(
-    r"\b(?:spoke|spoken|speaking|talked|talking|chatted|reached|connected\s+with|"
+    r"\b(?:spoke|spoken|speaking|talked|talking|chatted|chatting|reached|connected\s+with|"
     r"got\s+(?:a\s+)?hold\s+of|got\s+ahold\s+of|got\s+through|"
     r"returned\s+(?:my|the|our)\s+(?:call|vm|voicemail|message)|called\s+(?:me\s+)?back|"
     r"call(?:ed)?\s+me|(?:she|he|they|pt|patient|daughter|son|wife|husband|cg)\s+called|"
@@ -78,9 +84,11 @@ REACHED_RE = re.compile(
     r"states|stated|reports|reported|says|said|c/o|complains|denies|denied|agreed|agrees|"
     r"confirmed|feeling|feels|doing\s+(?:well|ok|okay|good|better|fine|great|worse)|"
     r"(?:is|was)\s+(?:doing|feeling)|replied|responded|wrote\s+back|texted\s+back|"
-    r"tcm\s+(?:call|contact)\s+(?:done|complete|completed|made)|let\s+\w+\s+know|"
-    r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|info|results?|"
-    r"number|list|appt|appointment))\b",
+    r"tcm\s+(?:call|contact|outreach)?\s*(?:done|complete|completed|made)|let\s+\w+\s+know|"
+    r"outreach\s+(?:done|completed?)|peer[\s-]to[\s-]peer|told\s+(?:her|him|them|pt)|"
+    r"soc\s+(?:visit\s+)?(?:done|complete|completed)|"
+    r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|results?|"
+    r"appt|appointment))\b",
     _I,
 )
 
@@ -91,7 +99,8 @@ STRONG_REACHED_RE = re.compile(
     r"got\s+(?:a\s+)?hold\s+of|got\s+ahold\s+of|got\s+through\s+to|finally\s+got\s+(?:her|him)|"
     r"returned\s+(?:my|the|our|her|his)?\s*(?:call|vm|voicemail|message|msg)|"
     r"called\s+(?:me\s+)?(?:right\s+)?back|call(?:ed)?\s+me(?!\s+back\b)|"
-    r"(?:she|he|they|pt|patient|daughter|son|wife|husband|cg)\s+called(?!\s+(?:911|ems|ambulance))|"
+    r"(?:she|he|they|pt|patient|daughter|son|wife|husband|cg|office|ofc|ctr|center|clinic|"
+    r"pharmacy|dr|doctor|nurse|pcp|agency|hh|snf|facility)\s+called(?!\s+(?:911|ems|ambulance))|"
     r"picked\s+up|answered(?!\s+machine))\b",
     _I,
 )
@@ -120,11 +129,15 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
         r"in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|see(?=\s+(?:pt|patient)\b)|"
         r"in\s+person|f2f|face\s*to\s*face|ftf|rounded|bedside|clinic\s+visit|office\s+visit|"
         r"met\s+(?:w/|with)|stopped\s+by|came\s+(?:by|in|into)|dropped\s+(?:off|by)|walk-?in|"
+        r"soc\s+(?:visit\s+)?(?:done|complete|completed)|start\s+of\s+care\s+(?:visit\s+)?"
+        r"(?:done|complete|completed)|"
+        r"(?:hf|heart\s+failure|chf|dm|diabetes|wound|anticoag\w*|coumadin)\s+clinic(?=\s*[:\-])|"
+        r"in\s+(?:the\s+)?clinic(?!\s+(?:on|at|tmrw|tomorrow|next|mon|tue|wed|thu|fri))|"
         r"drop-?in|went\s+(?:to|by)\s+(?:her|his|their|the)\s+(?:house|home|apt|place)|"
         r"at\s+(?:her|his|their)\s+(?:house|home|apt|place))\b", _I)),
     (Channel.PHONE, re.compile(
-        r"\b(?:call(?:ed|ing)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health))|"
-        r"telephonic(?:ally)?|spoke|"
+        r"\b(?:call(?:ed|ing)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health|scale|monitor\w*))|"
+        r"telephonic(?:ally)?|spoke|chatted|chatting|by\s+phone|over\s+the\s+phone|peer[\s-]to[\s-]peer|"
         r"spoken|talked|rang|ringing|dialed|f/u\s+call|tcm\s+call)\b", _I)),
 )  # fmt: skip
 
@@ -134,16 +147,23 @@ PHONE_WORD_RE = re.compile(r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|rang|d
 CONTACT_PAST_RE = re.compile(
     r"\b(?:called|cld|phoned|spoke|spoken|talked|rang|texted|txted|txtd|emailed|e-mailed|"
     r"visited|seen|saw(?!\s+(?:it|that|this|the\s+(?:note|chart|portal|results?|report|msg|"
-    r"message|email)|in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|met|"
-    r"reached|tc|t/c|hv|h/v|home\s*visit|video\s*(?:call|visit)|"
+    r"message|email)|in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|met\s+(?:w/|with)|"
+    r"reached(?!\s+(?:her|his|their)\s+goal)|tc|t/c|hv|h/v|home\s*visit|video\s*(?:call|visit)|"
     r"telehealth|tele\s*visit|televisit|f2f|lvm|lmom|lmtcb|lm|left(?!\s+(?:the|her|his)\s+"
     r"(?:snf|hosp\w*|rehab|facility|er|ed))|tried|attempted|"
     r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
     r"tcm\s+contact|contact\s+(?:made|done|completed?)|contacted|stopped\s+by|came\s+by|"
+    r"tcm\s+(?:call\s+|outreach\s+)?(?:done|complete|completed|made)|"
+    r"(?:toc|tcm|enrollment|intake|welcome|assessment|outreach|wellness|check-?in|f/u|"
+    r"follow[- ]?up)\s+call|start\s+of\s+care\s+(?:visit\s+)?(?:done|complete|completed)|discussed|"
+    r"went\s+over|reviewed\s+(?:w/?|with)|"
+    r"(?:hf|heart\s+failure|chf|dm|diabetes|wound|anticoag\w*|coumadin)\s+clinic(?=\s*[:\-])|"
+    r"soc\s+(?:visit\s+)?(?:done|complete|completed)|outreach\s+(?:done|completed?|made)|"
+    r"peer[\s-]to[\s-]peer|p2p|told\s+(?:her|him|them|pt|the\s+pt)|by\s+phone|over\s+the\s+phone|"
     r"came\s+in|dropped\s+off|replied|texted\s+back|wrote\s+back|"
     r"let\s+(?:her|him|them|pt|\w+)\s+know|gave\s+(?:her|him|pt|them)\b|"
-    r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|info|results?|"
-    r"number|list|appt|appointment)\b)\b",
+    r"gave\s+(?:\w+\s+){0,3}?(?:his|her|their|the)\s+(?:\w+\s+){0,2}?(?:date|time|results?|"
+    r"appt|appointment)\b)\b",
     _I,
 )
 
@@ -155,7 +175,8 @@ CAREGIVER_RE = re.compile(
 )
 PROVIDER_RE = re.compile(
     r"\b(?:pcp|dr\.?|doctor|md|np|pa-c|provider|cardiolog\w*|office|pharmac\w*|specialist|"
-    r"surgeon|home\s+health|hh\s+(?:agency|nurse|rn)|snf\s+staff|clinic\s+staff|"
+    r"surgeon|home\s+health|hh\s+(?:agency|nurse|rn)|snf\s+staff|clinic\s+staff|facility|"
+    r"walgreens|cvs|rite\s*aid|walmart|pharm|discharge\s+planner|hospitalist|cards|"
     r"case\s+manager|social\s+worker|sw|dme|supplier|nurse\s+line|triage)\b",
     _I,
 )
@@ -168,15 +189,25 @@ INSURER_RE = re.compile(
 
 ATTEMPTS_RE = re.compile(
     r"(?<![\w/])x\s?(?P<x>[2-9])\b(?!\s*(?:days?|wks?|weeks?|hrs?|mos?|months?))|"
-    r"\b(?P<n>[2-9]|two|three|four|2nd|3rd|4th|second|third|fourth)\s*"
-    r"(?:attempts?|tries|calls|x|times)\b|\b(?P<th>2nd|3rd|4th|second|third|fourth|final)\s+"
+    r"\b(?P<n>[2-9]|two|three|four|1st|2nd|3rd|4th|first|second|third|fourth)\s*"
+    r"(?:attempts?|tries|calls|x|times)\b|\b(?P<th>1st|2nd|3rd|4th|first|second|third|fourth|final)\s+"
     r"(?:(?:tcm|phone|call|outreach|f/u)\s+)?(?:attempt|try|call|vm|voicemail|msg|message|"
-    r"outreach)\b|\b(?:attempt|outreach|call|try)\s*#\s?(?P<hash>[2-9])\b|"
+    r"outreach)\b|\b(?:attempt|outreach|try|call)\s*#?\s?(?P<hash>[1-9])\b(?!\s*(?:days?|wks?|pm|am|:))|"
     r"\b(?P<twice>twice|thrice)\b",
     _I,
 )
-ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "2nd": 2, "3rd": 3, "4th": 4,
-                 "second": 2, "third": 3, "fourth": 4, "twice": 2, "thrice": 3}  # fmt: skip
+ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "1st": 1, "first": 1, "2nd": 2, "3rd": 3,
+                 "4th": 4, "second": 2, "third": 3, "fourth": 4, "twice": 2,
+                 "thrice": 3}  # fmt: skip
+
+# A contact (or anything) told as done: a fact with one of these is not booked ahead.
+PAST_TENSE_RE = re.compile(
+    r"\b(?:called|spoke|spoken|talked|saw|seen|visited|texted|emailed|left|lvm|lmom|lm|tried|"
+    r"reached|was|were|had|did|done|went|came|got|completed|discussed|reviewed|no\s+ans\w*|"
+    r"na|utr|unable)\b",
+    _I,
+)
+
 
 # -- the next step (follow-ups) and tasks for herself ------------------------------------------
 
@@ -184,7 +215,8 @@ FOLLOW_UP_CUE_RE = re.compile(
     r"\b(?:f/u|fu|f\s*/\s*u|follow[- ]?up|followup|recheck|re-?check|revisit|rtc|return|"
     r"check\s+(?:on|in|back|up|w/|with)|recheck|see\s+(?:him|her|them|pt|patient)|"
     r"next\s+(?:visit|hv|call|appt|check|contact|f/u|session|tc|video|vv|tele|zoom|phone|"
-    r"home\s+visit|outreach|touch\s*base)|call(?:ing)?\s+back|callback|recontact|re-?contact|"
+    r"home\s+visit|outreach|touch\s*base|dressing\s+change|drsg\s+(?:chg|change)|"
+    r"dsg\s+(?:chg|change)|wound\s+(?:check|care|visit)|inr\s+check|sn\s+visit)|call(?:ing)?\s+back|callback|recontact|re-?contact|"
     r"call(?:ing)?\s+(?:again|her|him|them|pt)|try(?:ing)?(?:\s+again)?|retry|re-?attempt|"
     r"will\s+(?:try|call|check|see|f/u|follow|reach|visit|text|email)|reassess|"
     r"remind\s+me|touch\s+base|reach\s+out|due|plan\s+to|plan:|planning\s+to|"
@@ -198,8 +230,9 @@ TASK_CUE_RE = re.compile(
     r"^\W*(?:remind\s+me|reminder(?:\s+to)?|todo|to\s*do|to-do|tbd|task|"
     r"don'?t\s+forget|dont\s+forget|do\s+not\s+forget|don'?t\s+let\s+me\s+forget|"
     r"dont\s+let\s+me\s+forget|need\s+to|i\s+need\s+to|have\s+to|gotta|got\s+to|must|"
-    r"need\s+(?:the|a|an|her|his|their|to\s+get)|"
-    r"pls|please|plan\s+to|i'?m\s+going\s+to|im\s+going\s+to|i'?m\s+gonna|im\s+gonna|"
+    r"need\s+(?:to\s+get|(?!to\b)[a-z]{2,})|"
+    r"(?:pls|please)(?!\s+(?:update|note|fix|change|add|record|log)\b)|plan\s+to|"
+    r"i'?m\s+going\s+to|im\s+going\s+to|i'?m\s+gonna|im\s+gonna|"
     r"i'?ll|i\s+will|will\s+need\s+to|make\s+sure|f/u\s+on|follow\s+up\s+on)\b",
     _I,
 )
@@ -212,7 +245,7 @@ TASK_ANYWHERE_RE = re.compile(
 # An imperative at the start of a clause: a plan for herself when a day ahead is named.
 IMPERATIVE_RE = re.compile(
     r"^\W*(?:call|phone|ring|text|txt|email|e-mail|fax|send|order|schedule|sched|book|check|"
-    r"verify|confirm|request|get|pick\s+up|drop\s+off|mail|arrange|set\s+up|review|update|"
+    r"verify|confirm|request|get|pick\s+up|drop\s+off|mail|arrange|set\s+up|"
     r"complete|finish|submit|ask|recheck|call\s+back|refax|resend|print|sign|chase|"
     r"look\s+into|find\s+out|reach\s+out\s+to|touch\s+base\s+w(?:/|ith)?)\b"
     r"(?!\s+(?:w/|with|to|f/u|fu|follow|call|visit|conversation|convo)\b)",
@@ -224,7 +257,12 @@ IMPERATIVE_RE = re.compile(
 APPOINTMENT_RE = re.compile(
     r"\b(?:appts?|appointments?|apt(?!\s*(?:#|\d|complex|bldg))|appt\.|scheduled|sched|schd|"
     r"set\s+for|"
-    r"booked|set\s+up\s+(?:w/|with|for|an?\s)|consult|eval(?:uation)?|"
+    r"booked|set\s+up\s+(?:w/|w|with|for|an?\s)|set\s+(?:him|her|them|pt)\s+up|consult|eval(?:uation)?|"
+    r"wants?\s+to\s+see\s+(?:him|her|them|pt)|got\s+(?:him|her|them|pt)\s+in|"
+    r"(?<!\bi\s)(?<!\bwe\s)(?<![.!?]\s)(?:can|will|could)\s+see\s+(?:him|her|them|pt)(?!\s+again)|"
+    r"coming\s+in(?=\s+(?:on\s+)?(?:mon|tue|wed|thu|"
+    r"fri|sat|sun|tomorrow|tmrw|\d))|"
+    r"hfu|hosp(?:ital)?\s+f/u\s+(?:w/?|with)|"
     r"(?:has|have|got)\s+(?:an?\s+)?(?:appt|appointment)|"
     r"sees|seeing|to\s+see(?=\s+(?:dr|pcp|cardio|endo|ortho|the|his|her|neuro|gi|pulm|derm|"
     r"nephro|onc|uro|ent|podiatry|eye|dentist|surgeon|specialist)\b)|"
@@ -257,14 +295,18 @@ APPOINTMENT_REMINDER_RE = re.compile(
     _I,
 )
 APPOINTMENT_OBJECT_RE = re.compile(
-    r"\s*(?:referral|order|orders|auth|authorization|results?|report|req|requisition|"
+    r"\s*(?:referral|order|orders|auth|authorization|results?|report|req|requisition|reminders?|"
+    r"resumed|restarted|started|stopped|held|approved|denied|back|came\s+back|"
     r"paperwork|forms?|script|rx|done|completed?|finished|went\s+(?:well|ok|fine))\b",
     _I,
 )
 """After an appointment word: its paperwork or result, not a booking ("sleep study referral")."""
 STRONG_APPOINTMENT_RE = re.compile(
     r"\b(?:appts?|appointments?|apt|scheduled|sched|schd|booked|set\s+up|set\s+for|consult|"
-    r"sees|seeing|to\s+see|soc|start\s+of\s+care|starting|starts)\b",
+    r"sees|seeing|to\s+see|soc|start\s+of\s+care|starting|starts|got\s+(?:him|her|them|pt)\s+in|"
+    r"(?<!\bi\s)(?<!\bwe\s)(?<![.!?]\s)(?:can|will|could)\s+see(?!\s+(?:him|her|them|pt)\s+again)|"
+    r"coming\s+in|"
+    r"hfu)\b",
     _I,
 )
 
@@ -284,6 +326,25 @@ SPECIALTY_RE = re.compile(
     _I,
 )
 
+# A visit with her doctor or a specialist: "pcp f/u 12/22 @ 11" is an appointment.
+PROVIDER_VISIT_RE = re.compile(
+    r"\b(?:pcp|dr\.?\s+\w+|doctor|cardio\w*|cards|endo\w*|ortho\w*|neuro\w*|nephro\w*|"
+    r"pulm\w*|onc\w*|gi|uro\w*|surg\w*|specialist|podiatr\w*|derm\w*)\b",
+    _I,
+)
+# A service booked at a day and time: "coumadin clinic tues 830" is an appointment.
+SERVICE_RE = re.compile(
+    r"\b(?:clinic|dr|doctor|check|test|scan|therapy|rehab|intake|fitting|exam|session|procedure|"
+    r"lab|labs|draw|infusion|dialysis|xray|x-ray|cxr|ekg|echo|mri|ct|pt|ot|hh|soc|vac\s+change|"
+    r"dressing\s+change|"
+    r"f2f|appt|consult|eval|program|class|group|vaccine|shot|injection|screening|"
+    r"mammo\w*|colonoscopy|dentist|dental|eye|hearing|optometr\w*|podiatr\w*|wound)\b",
+    _I,
+)
+# A delivery window ("O2 delivery set for mon 9-12") is not an appointment.
+DELIVERY_RE = re.compile(r"\b(?:deliver(?:y|ed|ies)?|shipment|ship|pick\s*up|pickup)\b", _I)
+
+
 # -- transitions of care ------------------------------------------------------------------------
 
 DISCHARGE_RE = re.compile(
@@ -293,14 +354,16 @@ DISCHARGE_RE = re.compile(
     r"[A-Z]\w+)|back\s+home|home\s+(?:now\s+)?(?:after|s/p)|got\s+out\s+of|left\s+(?:the\s+)?"
     r"(?:hosp\w*|snf|rehab)|out\s+of\s+(?:the\s+)?(?:hosp\w*|snf|rehab)|home\s+today\s+from|"
     r"transitioned\s+home|dc\s+home|discharged\s+home|home\s+(?:as\s+of|since)|"
-    r"(?:got|arrived|made\s+it)\s+home|now\s+home\s+(?:from|after))\b",
+    r"(?:got|getting|arrived|made\s+it)\s+home|now\s+home\s+(?:from|after))\b",
     _I,
 )
 DISCHARGE_NOT_RE = re.compile(
     r"\b(?:d/c|dc|discharge|discharged)\s+(?:instructions?|planning|plan|summary|summaries|papers|"
-    r"paperwork|meds?|orders?|date|criteria|teaching|education|from\s+(?:the\s+)?program|"
+    r"paperwork|meds?|orders?|date|criteria|teaching|education|list|med\s+list|rx|rxs|"
+    r"from\s+(?:the\s+)?program|"
     r"from\s+(?:case\s+management|cm|services|hh|home\s+health|pt|ot))\b|"
-    r"\b(?:d/c'?e?d|dc'?e?d|discontinued?|stopped)\s+(?:her|his|the)?\s*(?:lasix|meds?|"
+    r"\b(?:d/c'?e?d|dc'?e?d|d/c|dc|discontinued?|stopped)\s+(?:her|his|the|old|that)?\s*"
+    r"(?:lasix|meds?|rx|prescription|order|"
     r"medication|\w+(?:pril|olol|sartan|statin|ide|mab|pine|zole|cillin|mycin|floxacin|one|"
     r"formin|gliptin|azepam|oxetine))\b|"
     r"\bplan(?:ned|ning)?\s+(?:to\s+)?(?:d/c|dc|discharge)|"
@@ -315,7 +378,8 @@ DISCHARGE_STRONG_RE = re.compile(
     _I,
 )
 ADMISSION_RE = re.compile(
-    r"\b(?:admitted|admit(?:ted)?\s+(?:to|at|for)|readmitted|re-?admitted|readmit|"
+    r"\b(?:admitted|admit(?:ted)?\s+(?:to|at|for)|readmitted|re-?admitted|"
+    r"readmit(?!\s*(?:risk|score|rate|prev\w*|precautions?|hx|history)\b)|"
     r"hospitalized|hospitalised|inpatient|inpt|in-pt|in\s+(?:the\s+)?hosp(?:ital)?|in\s+icu|"
     r"back\s+in\s+(?:the\s+)?(?:hosp\w*|mercy|[A-Z]\w+)|got\s+admitted|was\s+admitted|"
     r"is\s+admitted|admission\s+(?:to|at|for))\b",
@@ -325,9 +389,19 @@ ED_VISIT_RE = re.compile(
     r"\b(?:(?:went|gone|going|go|was|is|been|taken|brought|ended\s+up|sent|transported|"
     r"ambulance|ems|visit(?:ed)?|seen|presented|back)\s+(?:in\s+|to\s+|at\s+)?(?:the\s+)?"
     r"(?:ed|er|e\.r\.|emergency(?:\s+(?:room|dept|department))?)|"
-    r"(?:in|at|to)\s+(?:the\s+)?(?:ed|er|e\.r\.|emergency\s+(?:room|dept|department))|"
+    r"(?:in|at|to)\s+(?:the\s+)?(?:[A-Z][\w']+\s+)?(?:ed|er|e\.r\.|emergency\s+(?:room|dept|department))|"
     r"(?:ed|er)\s+(?:visit|trip|yest\w*|last\s+night|over\s+the\s+weekend|sat\w*|sun\w*|"
+    r"\d{1,2}/\d{1,2}|mon\w*|tue\w*|wed\w*|thu\w*|fri\w*|"
     r"for|w/|with|on)|emergency\s+(?:room|dept|department)\s+visit|urgent\s+ed)\b",
+    _I,
+)
+# A hospital event said not to have happened: "didn't go to the ER", "no ED visit",
+# "refused to go in", "avoided admission", "not admitted". Matched against the words just
+# before (and including) the event.
+EVENT_DENIED_RE = re.compile(
+    r"\b(?:didn'?t|did\s+not|didnt|doesn'?t|does\s+not|wasn'?t|was\s+not|isn'?t|is\s+not|"
+    r"not|no|never|refused|refuses|declined|declines|avoided|avoid|w/o|without|"
+    r"kept\s+(?:her|him|them)\s+out\s+of|stayed\s+out\s+of)\b(?:\s+[\w'/]+){0,3}\s*$",
     _I,
 )
 ED_ADVICE_RE = re.compile(
@@ -336,8 +410,16 @@ ED_ADVICE_RE = re.compile(
     r"call\s+911|s/sx|signs)\b",
     _I,
 )
+REFERRAL_RE = re.compile(
+    r"\b(?:referred(?!\s+by)|referring|refer(?=\s+(?:to|her|him|pt))|ref'?d\s+to|"
+    r"(?:sent|placed|made|faxed|submitted|put\s+in)\s+(?:a\s+|an\s+|the\s+)?(?:\w+\s+){0,2}?"
+    r"referral(?!\s+from)|"
+    r"referral\s+(?:to|for|sent|placed|made|faxed|submitted))\b",
+    _I,
+)
+GOAL_RE = re.compile(r"\b(?:care\s+plan\s+)?goals?\b(?!\s+(?:of|was)\s+care)", _I)
 MED_REC_RE = re.compile(
-    r"\b(?:med(?:ication)?s?\s*rec(?:onciliation|onciled|'?d)?|medrec|mr\s+done|"
+    r"\b(?:med(?:ication)?s?\s*rec(?:onciliation|onciled|'?d)?|medrec|mr\s+done|mrp|"
     r"reconcil(?:ed|iation|e|ing)|rec'?d\s+meds|went\s+(?:over|thru|through)\s+(?:all\s+)?"
     r"(?:her|his|their)?\s*meds|med\s+review|reviewed\s+(?:all\s+)?(?:her|his|their)?\s*meds)\b",
     _I,
@@ -361,6 +443,7 @@ NOTE_STATE_RE = re.compile(
     r"deceased|died|gate\s+code|door\s+code|lock\s*box|key\s+(?:is\s+)?under|"
     r"doesn'?t\s+want|doesnt\s+want|does\s+not\s+want|no\s+calls|do\s+not\s+call|dnc|"
     r"(?:using|uses)\s+(?:a\s+)?(?:walker|cane|wheelchair|rollator|o2|oxygen)|fall\s+risk|"
+    r"now\s+(?:the\s+|her\s+|his\s+)?(?:poa|caregiver|cg|guardian|dpoa)|approved|denied|"
     r"needs?\s+(?:an?\s+)?(?:interpreter|translator)|interpreter|speaks\s+only|"
     r"pharmacy\s+is|pcp\s+is|insurance\s+is|best\s+(?:time|number)|cell\s+(?:#|is|number)|"
     r"(?:a1c|hba1c|inr|bnp|k|potassium|hgb|hemoglobin|cr|creatinine|egfr|gfr|ldl|tsh|wbc|plt|"
@@ -372,6 +455,7 @@ NOTE_STATE_RE = re.compile(
 
 CANCEL_RE = re.compile(
     r"\b(?:cancel(?:l?ed|l?ing|s)?|cxl(?:d|ed)?|cx(?:'?d|ed)|canx|call(?:ed)?\s+off|"
+    r"(?:scratch|delete|drop|remove)\s+(?:the|my|that)\s+(?:reminder|task|f/u|follow[- ]?up|appt)|"
     r"no\s+longer\s+(?:needs|need|has|going)|not\s+going\s+to\s+(?:the|her|his)|"
     r"won'?t\s+(?:be\s+)?(?:going|attending|make\s+it))\b",
     _I,
@@ -391,7 +475,7 @@ CORRECTION_RE = re.compile(
     _I,
 )
 CORRECTION_TAIL_RE = re.compile(
-    r"\b(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a|p)?|mon|tue|tues|wed|weds|thu|thurs|fri|sat|sun|"
+    r"\b\d+\s*(?:wks?|weeks?|days?|mos?|months?)\s+not\s+\d+\b|\b(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a|p)?|mon|tue|tues|wed|weds|thu|thurs|fri|sat|sun|"
     r"\d{1,2}/\d{1,2})\s*,?\s+not\s+(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a|p)?|mon|tue|tues|wed|weds|"
     r"thu|thurs|fri|sat|sun|\d{1,2}/\d{1,2})\b",
     _I,
@@ -418,12 +502,27 @@ UNDO_RE = re.compile(
     _I,
 )
 
+# -- a new patient on her caseload -----------------------------------------------------------------
+
+# The message adds a patient: "new pt Gloria Diaz MRN 44821 ..."; ``rest`` is the rest.
+NEW_PATIENT_RE = re.compile(
+    r"^\W*(?:(?:new|add(?:ing|ed)?|enroll?(?:ed)?|admit|got\s+a\s+new|new\s+referral[,:]?)"
+    r"\s+(?:new\s+|a\s+)?(?:patient|pt|client|member)\b|"
+    r"new\s+to\s+(?:my\s+)?(?:caseload|list|panel)|new\s+(?:admission|intake)(?=\s*[:,-])|"
+    r"new\s+referral(?:\s+from\s+[\w' ]{2,30}?)?(?=\s*[:,-]))"
+    r"[\s:,-]*(?P<rest>.*)$",
+    _I | re.DOTALL,
+)
+
+
 # -- greetings and filler in front of a real message -------------------------------------------
 
 LEADING_FILLER_RE = re.compile(
     r"^\W*(?:(?:good\s+)?(?:morning|mornin|afternoon|evening)|gm|hi|hey|hello|yo|ok(?:ay)?|"
     r"k|so|um+|uh+|ugh+|argh+|hmm+|alright|all\s+right|quick\s+(?:q|question|one)|q|question|"
-    r"also|and|btw|one\s+more|another\s+one|oh|ah|well|sorry|hey\s+bot|bot|lol|omg)"
+    r"also|and|btw|one\s+more|another\s+one|last\s+one|oh|ah|well|sorry|hey\s+bot|bot|casebot|"
+    r"lol|omg|:\)|:-\)|:d|\d\s+things?|two\s+things?|couple\s+(?:of\s+)?things?|"
+    r"(?:am|pm)(?=\s*[-:]))"
     r"\b[\s,.!:;-]*",
     _I,
 )
@@ -456,6 +555,24 @@ KNOWN_WORDS = words(
     re: w/ w/o s/p c/o h/o r/o d/c t/c l/m f/u b/p
     """
 )
+
+MEDICAL_SHORTHAND = words(
+    """
+    sob chf copd dm htn ckd esrd cad pna dvt pe afib mi cva tia uti bph gerd oa ra ms als cp ha
+    dsg dtr dtrs los tkr thr hss cm dme pcp hfu cysto pt ot
+    nv abd gu ua bm doe pnd jvd loc si hi phq gad mmse moca sw cm rn lpn cna md do np pa pcp pt ot
+    st slp rd hha msw poa dpoa dnr polst molst cms tcm mrp trc hedis ltc alf ilf snf ltach irf
+    icu pcu or pacu ed er uc eod eow eom asap stat fyi eta asa apap ntg hctz ace arb sglt glp
+    doac nsaid ppi ssri mdi hfa cgm poc fsbs cbg bg bs wt ht bmi temp rr hr bp sbp dbp map lbs
+    kg ok utr na lvm lm lmom lmtcb nkda adl adls iadl prn bid tid qid qd po iv im sq otc rx tx
+    dx hx sx fx pmh ros vs wnl nad aao aox le ue ble rle lle rom wc fww spo ra nc lpm bipap cpap
+    abx wbc hgb bmp cmp cbc inr ldl tsh ekg ecg echo ef nyha hh dme mri ct gi ent obgyn ob gyn
+    hv vv tele cc mg mcg ml dr mr mrs ms pm am hrs hr wks wk mos yr yrs min mins ur uro pft
+    ckd meds med rx labs lab vm msg txt sms pls thx ty np fu btw imo tbd nv dc ok re w s p c o
+    """
+)
+"""Clinical shorthand: never asked about as an unknown word where a contact's outcome is
+decided."""
 
 MEDICATION_OR_DOSE = re.compile(
     r"(?:\d|mg|mcg|ml|units?|tabs?|caps?|bid|tid|qid|qd|qhs|qam|qpm|prn|daily|hs|po|iv|im|sc|"

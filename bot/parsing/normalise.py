@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.parsing.lexicon import CORRECTABLE, KNOWN_WORDS
+from bot.parsing.spoken import from_dictation
 
 _I = re.IGNORECASE
 
@@ -39,15 +41,21 @@ _TOM_RE = re.compile(
 )
 
 
+_F_YOU_RE = re.compile(
+    r"\bf\s+you\s+(?=(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|next|in\s+\d|\d))", _I
+)
+
+
 def normalise(
     text: str, *, protect: frozenset[str] = frozenset(), shorthand: Mapping[str, str] | None = None
 ) -> str:
     """The text as the readers see it. ``protect`` holds folded words never corrected (her
     patients' names); ``shorthand`` maps her learned terms to what they mean."""
-    text = text.translate(_PUNCTUATION)
+    text = from_dictation(text.translate(_PUNCTUATION))
     if shorthand:
         text = apply_shorthand(text, shorthand)
     text = _TOM_RE.sub(lambda m: f"{m.group('cue')} tomorrow", text)
+    text = _F_YOU_RE.sub("f/u ", text)
     return _fix_typos(text, protect)
 
 
@@ -87,9 +95,15 @@ def _fix_typos(text: str, protect: frozenset[str]) -> str:
 @lru_cache(maxsize=4096)
 def _correction(folded: str) -> str | None:
     found = process.extractOne(folded, _CORRECTABLE, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-    if found is None:
+    if found is not None:
+        target: str = found[0]
+    elif len(folded) >= 6:  # one slip, a swapped pair of letters counted once: "anwser"
+        near = [w for w in _CORRECTABLE if len(w) >= 6 and OSA.distance(folded, w) <= 1]
+        if len(near) != 1:
+            return None
+        target = near[0]
+    else:
         return None
-    target: str = found[0]
     # A plural or tense of the same word is not a typo ("visits", "calls").
     if folded.startswith(target) or target.startswith(folded):
         return None
@@ -109,12 +123,14 @@ class Clause:
 
 _ABBREVIATION_BEFORE_DOT = re.compile(
     r"(?:\b(?:dr|st|mt|mr|mrs|ms|jr|sr|vs|approx|appt|apt|pt|wk|wks|hr|hrs|min|mins|no|tel|"
-    r"ph|dept|e\.r|a\.m|p\.m|a|p|[a-z])|\d)$",
+    r"ph|dept|e\.r|a\.m|p\.m|a|p|[a-z]))$",
     _I,
 )
 _BREAK_RE = re.compile(
     r"[.!?](?=\s|$)|[;\n|]|,|\s[-=>]+\s|\s\+\s|\s&\s|\s/\s|"
-    r"\b(?:and\s+then|then|also|plus|and|but|so|after\s+that|afterwards|btw)\b",
+    r"\b(?:and\s+then|then|also|plus|and|but|so|after\s+that|afterwards|btw)\b|"
+    r"(?<=[a-z0-9])\s+(?=(?-i:Moved|Called|Spoke|Left|Next|Follow|Will|Remind|Need|Talked|Texted|"
+    r"She|He|They|Pt|Patient|Scheduled|Booked|Set|Tried|No|Also|Then|Plan|Appointment|Appt)\b)",
     _I,
 )
 

@@ -22,6 +22,7 @@ from nicknames import NickNamer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from bot.parsing import lexicon as lx
 from bot.parsing.intents import PatientMention, PatientRef
 
 MAX_NAME_TOKENS = 80
@@ -56,6 +57,19 @@ def word_set(words: str) -> frozenset[str]:
 
 
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx"})
+_NOT_INITIALS = frozenset(
+    {"na", "lm", "vm", "hh", "hr", "bp", "bg", "pt", "ot", "st", "ed", "er", "md", "np", "pa",
+     "rn", "sw", "cm", "tc", "hv", "dm", "gi", "pe", "mi", "ms", "ok", "am", "pm", "dr", "ct",
+     "us", "iv", "im", "po", "sq", "ua", "cp", "rx", "tx", "dx", "hx", "sx", "fx", "le", "ue"}
+)  # fmt: skip
+"""Two capitals that are shorthand, never a patient's initials."""
+_PLACE_TITLES = frozenset({"st", "saint", "mt", "mount", "ste"})
+_RELATIONS = frozenset(
+    {"daughter", "dtr", "son", "wife", "husband", "mother", "father", "mom", "dad", "sister",
+     "brother", "niece", "nephew", "aunt", "uncle", "granddaughter", "grandson", "cousin",
+     "friend", "neighbor", "neighbour", "caregiver", "cg", "aide", "poa", "partner"}
+)  # fmt: skip
+"""A first name right after these is that person's ("her daughter rosa"), not a patient's."""
 _PROVIDER_TITLES = frozenset({"dr", "doctor", "np", "pa", "rn"})
 
 # Words that are never read as a patient name on their own (they may still be part of a full
@@ -82,6 +96,8 @@ COMMON_WORDS = word_set(
     gi labs lab bp pain wound doing well better worse stable ok fine good bad show pull open
     list my caseload overdue due who today's pending eow eom asap bid tid qd prn sob cp cva
     chf copd dm htn ckd afib mi uti insulin dose refill refills bring brought sent send
+    wrong right long strong light night might sight fine line time wait still will while
+    going being doing seeing having making taking giving coming getting
     """
 )
 
@@ -131,16 +147,70 @@ class _Token:
 
 
 _NAME_EXPECTED_RE = re.compile(
-    r"\b(?:called|call|spoke\s+(?:w/?|with|to)|talked\s+to|lvm\s+for|lm\s+for|left\s+vm\s+for|"
-    r"texted|visited|saw|hv\s+w/?|tc\s+w/?|mr|mrs|ms|miss)\.?\s+$",
+    r"(?:\b(?:called|call|spoke\s+(?:w/?|with|to)|talked\s+to|lvm\s+for|lm\s+for|"
+    r"left\s+vm\s+for|texted|visited|saw|hv\s+w/?|hv|tc\s+w/?|tc|mr|mrs|ms|miss|show\s+me|"
+    r"pull\s+up|open|to|for|re|about|w/|with|attempt|try)\.?\s+)$",
     re.IGNORECASE,
 )
 """Right before a word that is a name even when it is also an everyday word ("called bill")."""
-_LIST_BEFORE_RE = re.compile(r"(?:[,:;]|\s-+)\s*$")
-_LIST_AFTER_RE = re.compile(r"\s*(?:[,;.]|$)")
+_LIST_BEFORE_RE = re.compile(r"(?:[,:;+&]|\s-+|\band)\s*$", re.IGNORECASE)
+_NAME_SLOT_AFTER_RE = re.compile(r"\s*(?:-|:|'s\b|,\s*\w)")
+"""Right after a word in a name's place at the start: "hall - spoke w pt", "carter: ..."."""
+_LIST_AFTER_RE = re.compile(r"\s*(?:[,;.+&]|\s-|\band\b|$)", re.IGNORECASE)
 
 
-def _tokenise(text: str) -> list[_Token]:
+def _in_name_list(text: str, at: int, tokens: list[_Token], known: frozenset[str]) -> bool:
+    """After a list separator, in a list of names: "fax orders: king, lewis, walker". After
+    "+", "&", "and" or a comma the word before must be one of her patients' names too, so
+    "has all meds + walker" lists no patient."""
+    separator = _LIST_BEFORE_RE.search(text[:at])
+    if separator is None:
+        return bool(  # "2nd attempt smith king nguyen - LM all"
+            tokens
+            and tokens[-1].norm in known
+            and not text[tokens[-1].end : at].strip()
+            and (_next_word(text, at) in known or _LIST_AFTER_RE.match(text, _word_end(text, at)))
+        )
+    if not _LIST_AFTER_RE.match(text, _word_end(text, at)):
+        return False
+    if separator.group(0).strip() in (":", ";") or separator.group(0).strip().startswith("-"):
+        return True
+    return bool(tokens) and tokens[-1].norm in known
+
+
+def _opens_the_message(text: str, match: re.Match[str], known: frozenset[str]) -> bool:
+    """A first word is in a name's place ("hope NA x2", "grace - spoke w pt", "okafurs wife
+    called") unless an everyday word follows it as one phrase ("grace period for the copay")."""
+    if text[: match.start()].strip(" \t\n*>-:.,"):
+        return False
+    if _NAME_SLOT_AFTER_RE.match(text, match.end()):
+        return True
+    spaced = text[match.end() : match.end() + 1] == " "
+    after = _TOKEN_RE.match(text, match.end() + 1) if spaced else None
+    if after is None:
+        return True
+    word = after.group()
+    norm = _normalise_token(word)
+    return (
+        word[:1].isupper()
+        or norm in known
+        or norm in lx.KNOWN_WORDS
+        or norm in lx.MEDICAL_SHORTHAND
+        or len(norm) <= 3
+    )
+
+
+def _word_end(text: str, at: int) -> int:
+    word = _TOKEN_RE.match(text, at)
+    return word.end() if word else at
+
+
+def _next_word(text: str, at: int) -> str:
+    after = _TOKEN_RE.search(text, _word_end(text, at))
+    return _normalise_token(after.group()) if after else ""
+
+
+def _tokenise(text: str, known: frozenset[str] = frozenset()) -> list[_Token]:
     tokens: list[_Token] = []
     for match in _TOKEN_RE.finditer(text):
         word = match.group()
@@ -148,12 +218,15 @@ def _tokenise(text: str) -> list[_Token]:
         if fold(word).endswith("'s"):
             end -= 2
         norm = _normalise_token(word)
+        possessive = False
+        if norm and norm.endswith("s") and len(norm) > 3 and norm[:-1] in known:
+            norm, end, possessive = norm[:-1], end - 1, True  # "peggys", "sams": possessive
         if norm:
-            listed = bool(
-                _LIST_BEFORE_RE.search(text[: match.start()])
-                and _LIST_AFTER_RE.match(text, match.end())
-            ) or bool(_NAME_EXPECTED_RE.search(text[max(0, match.start() - 16) : match.start()]))
-            listed = listed or fold(word).endswith("'s")
+            listed = _in_name_list(text, match.start(), tokens, known) or bool(
+                _NAME_EXPECTED_RE.search(text[max(0, match.start() - 16) : match.start()])
+            )
+            listed = listed or (not tokens and _opens_the_message(text, match, known))
+            listed = listed or possessive or fold(word).endswith("'s")
             tokens.append(_Token(norm, match.start(), end, word[:1].isupper(), listed))
         if len(tokens) >= MAX_NAME_TOKENS:
             break
@@ -245,7 +318,7 @@ class Caseload:
 
     def find_all(self, text: str, *, limit: int = 6) -> list[NameMatch]:
         """Every patient mention in the text, in reading order (at most ``limit``)."""
-        tokens = _tokenise(text)
+        tokens = _tokenise(text, self._name_token_set)
         hits: list[_Hit] = []
         taken: set[int] = set()
         for finder in (
@@ -255,6 +328,7 @@ class Caseload:
             self._fuzzy_full_name_hits,
             self._single_name_hits,
             self._fuzzy_single_hits,
+            self._initials_hits,
         ):
             for hit in finder(tokens, taken):
                 hits.append(hit)
@@ -298,7 +372,9 @@ class Caseload:
         hits: list[_Hit] = []
         for i in range(len(tokens) - 1):
             initial, last = tokens[i], tokens[i + 1]
-            if i in taken or i + 1 in taken or len(initial.norm) != 1 or not initial.capitalised:
+            if i in taken or i + 1 in taken or len(initial.norm) != 1:
+                continue
+            if not (initial.capitalised or initial.listed):
                 continue
             refs = [
                 r
@@ -321,6 +397,25 @@ class Caseload:
             ]
             if refs:
                 hits.append(_Hit(_unique(refs), i, i + 1))
+        return hits
+
+    def _initials_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
+        """'LH returned call': a patient's two initials in capitals, when only she has them."""
+        hits: list[_Hit] = []
+        for i, token in enumerate(tokens):
+            if i in taken or len(token.norm) != 2 or not token.capitalised:
+                continue
+            refs = [
+                r
+                for r, first in self._first_of.items()
+                if first[:1] == token.norm[0] and self._last_of.get(r, "")[:1] == token.norm[1]
+            ]
+            if (
+                len(refs) == 1
+                and token.norm not in COMMON_WORDS
+                and token.norm not in _NOT_INITIALS
+            ):
+                hits.append(_Hit((refs[0],), i, i, guessed=True))
         return hits
 
     def _mixed_name_hits(self, tokens: Sequence[_Token], taken: set[int]) -> list[_Hit]:
@@ -423,7 +518,14 @@ class Caseload:
             found = self._fuzzy_single(token.norm, titled=_after_title(tokens, i))
             if found is not None:
                 refs, score, key = found
-                one_slip = len(refs) == 1 and Levenshtein.distance(token.norm, key) <= 1
+                one_slip = (
+                    len(refs) == 1
+                    and min(
+                        Levenshtein.distance(token.norm, key),
+                        Levenshtein.distance(token.norm.removesuffix("s"), key),
+                    )
+                    <= 1
+                )
                 hits.append(_Hit(refs, i, i, guessed=score < SURE_FUZZY_SCORE and not one_slip))
         return hits
 
@@ -433,6 +535,7 @@ class Caseload:
             len(token.norm) >= MIN_FUZZY_TOKEN_LEN
             and _may_be_lone_name(token)
             and not _after_provider_title(tokens, i)
+            and (token.capitalised or token.listed)
         )
 
     def _fuzzy_single(
@@ -441,6 +544,8 @@ class Caseload:
         choices = list(self._by_last) if titled else self._name_tokens
         cutoff = TOKEN_CUTOFF if len(norm) < 6 else TOKEN_CUTOFF - 6
         found = process.extract(norm, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4)
+        if not found and norm.endswith("s") and len(norm) > 5:  # "okafurs wife"
+            return self._fuzzy_single(norm[:-1], titled=titled)
         if not found:
             return None
         top = found[0][1]
@@ -479,8 +584,8 @@ def _after_title(tokens: Sequence[_Token], i: int) -> bool:
 
 
 def _after_provider_title(tokens: Sequence[_Token], i: int) -> bool:
-    """'Dr Kim' names a provider, not the patient Grace Kim."""
-    return i > 0 and tokens[i - 1].norm in _PROVIDER_TITLES
+    """'Dr Kim' names a provider, not the patient Grace Kim; 'St Joseph' a hospital."""
+    return i > 0 and tokens[i - 1].norm in _PROVIDER_TITLES | _PLACE_TITLES | _RELATIONS
 
 
 _PLACE_WORDS = frozenset({"from", "at", "to", "in", "via"})

@@ -24,7 +24,8 @@ from bot.vocab import QueryKind, Risk
 _I = re.IGNORECASE
 
 _OPENING_RE = re.compile(
-    r"^\W*(?:who|whom|who's|whos|what|what's|whats|when|when's|whens|which|where|how|how's|"
+    r"^\W*(?:remind\s+me\s+(?=who|what|when|which)|who|whom|who's|whos|what|what's|whats|when|"
+    r"when's|whens|which|where|how|how's|"
     r"hows|show|list|pull\s+up|open|view|find|look\s*up|lookup|any|anyone|anybody|anything|"
     r"is|are|do|does|did|can|could|tell\s+me|give\s+me|get|my|pls\s+show|whats\s+on|"
     r"(?:pls|please)\s+(?:send|show|give|list|pull)|send\s+(?:me\s+)?(?:my|the|call|list)|"
@@ -39,7 +40,8 @@ _BARE_RE = re.compile(
     r"patients|pts|pt\s+list|patient\s+list|my\s+list|risk\s+list|referrals?|open\s+referrals?|"
     r"week\s+at\s+a\s+glance|my\s+week|my\s+day|schedule|sched|(?:today'?s|tmrw'?s|"
     r"tomorrow'?s)\s+(?:schedule|sched|visits|calls|appts)|"
-    r"(?:high|medium|med|moderate|low)[\s-]*risk(?:\s+(?:patients|pts|list))?)\W*$",
+    r"(?:high|medium|med|moderate|low)[\s-]*risk(?:\s+(?:patients|pts|list))?|overdue\s+list|"
+    r"call\s+list)(?:\s+(?:pls|please|now|list))?\W*$",
     _I,
 )
 _PATIENT_RE = re.compile(
@@ -112,6 +114,7 @@ _RISK_RE = re.compile(
     _I,
 )
 _RISK_WORD_RE = re.compile(r"\brisk\b", _I)
+_LIST_WORDS_RE = re.compile(r"\b(?:patients|pts|caseload|list|roster|everyone|who)\b", _I)
 _SPAN_DAYS_RE = re.compile(
     r"\b(?:in|for|over|past|last|within)\s+(?:the\s+)?(?:(?P<n>\d{1,3}|a|an|one|two|three|four|"
     r"five|six|seven|eight|nine|ten)\s*)?(?P<u>days?|wks?|weeks?|months?|mos?)\b",
@@ -142,7 +145,7 @@ def is_question(text: str) -> bool:
         return False
     if _OPENING_RE.search(body) or _BARE_RE.match(body):
         return True
-    return body.endswith("?") and not _RECORD_WORDS_RE.search(body)
+    return body.endswith("?") and not _RECORD_WORDS_RE.search(body) and not _names_a_contact(body)
 
 
 def read_question(text: str, names: NameMatch, *, today: date) -> QueryIntent | None:
@@ -202,7 +205,7 @@ def _kind(body: str, names: NameMatch, today: date) -> tuple[QueryKind | None, b
         return _day_view(_WEEKDAYS.index(day.group(1)[:3].lower()), today), False
     if has_patient and _PATIENT_RE.search(body):
         return QueryKind.PATIENT, False
-    if has_patient and _RISK_WORD_RE.search(body) and not _CASELOAD_RE.search(body):
+    if has_patient and _RISK_WORD_RE.search(body) and not _LIST_WORDS_RE.search(body):
         return QueryKind.RISK, False
     for kind, pattern in (
         (QueryKind.OVERDUE, _OVERDUE_RE),

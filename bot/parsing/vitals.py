@@ -19,7 +19,7 @@ _SEP = (
 
 _PATTERNS: tuple[tuple[VitalKind, re.Pattern[str]], ...] = (
     (VitalKind.BP, re.compile(
-        rf"\b(?:bp|b/p|blood\s+pressure|bps){_SEP}(?P<v>\d{{2,3}}\s*/\s*\d{{2,3}})"
+        rf"\b(?:bp|b/p|blood\s+pressure|bps){_SEP}(?P<v>\d{{2,4}}\s*/\s*\d{{2,3}})"
         r"(?:\s*(?P<u>mmhg|mm\s*hg))?", _I)),
     (VitalKind.HR, re.compile(
         rf"\b(?:hr|pulse|heart\s+rate|p(?=\s*\d)|apical){_SEP}(?P<v>\d{{2,3}})(?!\s*/)"
@@ -32,7 +32,7 @@ _PATTERNS: tuple[tuple[VitalKind, re.Pattern[str]], ...] = (
         r"(?:\s*(?P<u>lbs?|pounds|#|kgs?|kilos?))?", _I)),
     (VitalKind.SPO2, re.compile(
         rf"\b(?:spo2|sp02|o2\s*sats?|o2|sats?|pulse\s*ox|pox|oxygen(?:\s+sat(?:uration)?)?)"
-        rf"{_SEP}(?P<v>\d{{2,3}})\s*(?P<u>%)?", _I)),
+        rf"{_SEP}(?P<v>\d{{2,3}})\s*(?P<u>%)?(?!\s*(?:l|lpm|liters?)\b)", _I)),
     (VitalKind.TEMP, re.compile(
         rf"\b(?:temp|t|tmax|temperature){_SEP}(?P<v>\d{{2,3}}(?:\.\d)?)(?:\s*(?P<u>°?\s*[fc]))?"
         r"(?![\w/])", _I)),
@@ -73,6 +73,17 @@ def read_vitals(text: str) -> tuple[Vital, ...]:
                 found.append((match.start(), vital))
                 break
     return tuple(v for _, v in sorted(found, key=lambda item: item[0]))
+
+
+def implausible_vitals(text: str) -> list[str]:
+    """Readings written as vitals that no living patient has ("BP 1428/82"): typos to read
+    back, never to save as they are."""
+    found = []
+    for kind, pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            if _vital(kind, match) is None:
+                found.append(match.group(0).strip())
+    return found
 
 
 def _vital(kind: VitalKind, match: re.Match[str]) -> Vital | None:

@@ -174,7 +174,8 @@ NOT_CARE_PLAN = [
 
 
 def _read(text: str) -> Any:
-    return parse(text, now=NOW, zone=ZONE, caseload=CASELOAD)
+    """The first fact of the message (these messages state one each)."""
+    return parse(text, now=NOW, zone=ZONE, caseload=CASELOAD).first
 
 
 @pytest.mark.parametrize(("text", "expected"), GOALS, ids=[t for t, _ in GOALS])

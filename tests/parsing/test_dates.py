@@ -32,7 +32,7 @@ def read(
         ("call back Monday", "2026-11-30"),
         ("f/u Tues", "2026-11-24"),
         ("f/u Thurs", "2026-11-26"),
-        ("next Friday", "2026-12-04"),
+        ("next Friday", "2026-11-27"),  # the coming one; the parser asks (next_weekday_readings)
         ("this Friday", "2026-11-27"),
         ("today", "2026-11-23"),
         ("tomorrow", "2026-11-24"),

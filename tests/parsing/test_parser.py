@@ -9,24 +9,25 @@ from bot.parsing import (
     Caseload,
     ContactIntent,
     DischargeIntent,
-    Intent,
+    Fact,
     MedRecIntent,
     NewPatientIntent,
     QueryIntent,
     UnknownIntent,
-    intent_to_json,
+    fact_to_json,
     parse,
 )
 from bot.vocab import Channel, Complexity, Outcome, Party, QueryKind, Risk
 from tests.parsing.conftest import CHICAGO, NOW
 
 
-def read(text: str, caseload: Caseload) -> Intent:
-    return parse(text, now=NOW, zone=CHICAGO, caseload=caseload)
+def read(text: str, caseload: Caseload) -> Fact:
+    """The first fact of the message (these messages state one each)."""
+    return parse(text, now=NOW, zone=CHICAGO, caseload=caseload).first
 
 
 def flat(text: str, caseload: Caseload) -> dict[str, object]:
-    return dict(intent_to_json(read(text, caseload), CHICAGO))
+    return dict(fact_to_json(read(text, caseload), CHICAGO))
 
 
 @pytest.mark.parametrize(
@@ -36,7 +37,7 @@ def flat(text: str, caseload: Caseload) -> dict[str, object]:
             "Called Grace Kim re glucose log, f/u next Friday",
             "phone",
             "reached",
-            "2026-12-04",
+            "2026-11-27",  # the coming Friday, read back: next week's could be meant too
             "Grace Kim",
         ),
         (
@@ -253,7 +254,7 @@ def test_new_patient_minimal(caseload: Caseload) -> None:
         ("who is overdue?", QueryKind.OVERDUE, None),
         ("overdue", QueryKind.OVERDUE, None),
         ("anything past due?", QueryKind.OVERDUE, None),
-        ("who needs a call", QueryKind.OVERDUE, None),
+        ("who needs a call", QueryKind.CALL_LIST, None),
         ("what's on today", QueryKind.TODAY, None),
         ("who do I need to call today", QueryKind.TODAY, None),
         ("this week", QueryKind.WEEK, None),
@@ -311,7 +312,9 @@ def test_ambiguous_contact(caseload: Caseload) -> None:
 def test_accepts_plain_sequence_caseload() -> None:
     from bot.parsing import PatientRef
 
-    intent = parse("called Ann Lee", now=NOW, zone=CHICAGO, caseload=[PatientRef(7, "Ann Lee")])
+    intent = parse(
+        "called Ann Lee", now=NOW, zone=CHICAGO, caseload=[PatientRef(7, "Ann Lee")]
+    ).first
     assert isinstance(intent, ContactIntent)
     assert intent.patient == PatientRef(7, "Ann Lee")
 
@@ -324,7 +327,7 @@ def test_naive_now_refused(caseload: Caseload) -> None:
 def test_dmy_follow_up(caseload: Caseload) -> None:
     intent = parse(
         "called Grace Kim, f/u 12/3", now=NOW, zone=CHICAGO, caseload=caseload, date_order="DMY"
-    )
+    ).first
     assert isinstance(intent, ContactIntent)
     assert intent.follow_up is not None
     assert intent.follow_up.local_iso(CHICAGO) == "2027-03-12"

@@ -1,7 +1,5 @@
 """Caseload name matching: typos, accents, possessives, titles, ambiguity, no false matches."""
 
-import time
-
 import pytest
 
 from bot.parsing import Caseload, PatientRef
@@ -87,16 +85,16 @@ def test_empty_caseload(caseload: Caseload) -> None:
     assert Caseload(()).find("called Maria Lopez").mention.patient is None
 
 
-def test_matching_150_patients_is_fast() -> None:
+def test_a_150_patient_caseload_finds_the_one_named() -> None:
+    """A full caseload (150 patients) still finds the right one (its speed is measured in
+    benchmarks/bench_parse.py)."""
     first = ["Ann", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivan", "Jo"]
     last = [f"Surname{chr(97 + i)}{chr(97 + j)}" for i in range(5) for j in range(3)]
     big = Caseload.from_names(f"{f} {s}" for f in first for s in last)
     assert len(big) == 150
-    text = "called Cara Surnameab re meds, no answer x2, f/u Friday"
-    big.find(text)
-    start = time.perf_counter()
-    for _ in range(200):
-        big.find(text)
-        big.find("tried calling Hanna Surnamebc, LVM, call back tomorrow")
-    per_message = (time.perf_counter() - start) / 400
-    assert per_message < 0.001
+    mention = big.find("called Cara Surnameab re meds, no answer x2, f/u Friday").mention
+    assert mention.patient is not None
+    assert mention.patient.name == "Cara Surnameab"
+    fuzzy = big.find("tried calling Hanna Surnamebc, LVM, call back tomorrow").mention
+    assert fuzzy.patient is not None
+    assert fuzzy.patient.name == "Hana Surnamebc"
