@@ -11,9 +11,8 @@ never commit. Must not import telegram, handlers or bot.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,10 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Delivery,
-    DeliveryKind,
     DeliveryStatus,
     DispatchWorker,
-    Nurse,
     Task,
     TaskStatus,
 )
@@ -41,15 +38,23 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
 
 
-@dataclass(frozen=True)
-class PlannedDelivery:
-    key: str
-    kind: DeliveryKind
-    nurse_id: int
-    due_at: datetime
-    task_id: int | None = None
-    next_try_at: datetime | None = None
-    urgent: bool = False
+class PlannedDelivery(Protocol):
+    """A push to insert (bot.outbox.planning.Push is one); `kind` is a DeliveryKind value."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def nurse_id(self) -> int: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def task_id(self) -> int | None: ...
+    @property
+    def next_try_at(self) -> datetime | None: ...
+    @property
+    def urgent(self) -> bool: ...
 
 
 async def insert_deliveries(
@@ -77,57 +82,6 @@ async def insert_deliveries(
     statement = _insert(session)(Delivery).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(statement.returning(Delivery.id), rows)
     return len(result.all())
-
-
-@dataclass(frozen=True)
-class TaskToRemind:
-    task_id: int
-    nurse_id: int
-    remind_at: datetime
-    due_at: datetime
-    kind: str
-    urgent: bool
-
-
-async def tasks_needing_reminders(
-    session: AsyncSession, *, until: datetime, limit: int = 2000
-) -> list[TaskToRemind]:
-    """Open tasks whose reminder time has come (or comes before `until`) with no delivery yet."""
-    has_delivery = (
-        select(Delivery.id)
-        .where(
-            Delivery.task_id == Task.id,
-            Delivery.kind == DeliveryKind.REMINDER,
-            Delivery.due_at == Task.remind_at,
-        )
-        .exists()
-    )
-    query = (
-        select(Task.id, Task.nurse_id, Task.remind_at, Task.due_at, Task.kind, Task.urgent)
-        .join(Nurse, Nurse.id == Task.nurse_id)
-        .where(
-            Task.status == TaskStatus.OPEN,
-            Task.remind_at.is_not(None),
-            Task.remind_at <= until,
-            Nurse.active.is_(True),
-            Nurse.unreachable.is_(False),
-            ~has_delivery,
-        )
-        .order_by(Task.remind_at)
-        .limit(limit)
-    )
-    rows = (await session.execute(query)).all()
-    return [
-        TaskToRemind(
-            task_id=r.id,
-            nurse_id=r.nurse_id,
-            remind_at=r.remind_at,
-            due_at=r.due_at,
-            kind=r.kind.value,
-            urgent=bool(r.urgent),
-        )
-        for r in rows
-    ]
 
 
 async def claim_due(

@@ -9,6 +9,7 @@ Must not import telegram, handlers or bot.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -213,3 +214,34 @@ async def open_patient_tasks(
         Task.patient_id == patient_id, Task.kind == kind, Task.status == TaskStatus.OPEN
     )
     return list((await session.scalars(query.order_by(Task.due_at, Task.id))).all())
+
+
+@dataclass(frozen=True)
+class UpcomingReminder:
+    task_id: int
+    kind: str
+    remind_at: datetime
+    due_at: datetime
+    patient_name: str | None
+
+
+async def upcoming_reminders(
+    session: AsyncSession, *, nurse_id: int, since: datetime, limit: int
+) -> list[UpcomingReminder]:
+    """Her open tasks with a reminder at or after `since`, soonest first."""
+    query = (
+        select(Task.id, Task.kind, Task.remind_at, Task.due_at, Patient.display_name)
+        .outerjoin(Patient, Patient.id == Task.patient_id)
+        .where(
+            Task.nurse_id == nurse_id,
+            Task.status == TaskStatus.OPEN,
+            Task.remind_at.is_not(None),
+            Task.remind_at >= since,
+        )
+        .order_by(Task.remind_at)
+        .limit(limit)
+    )
+    return [
+        UpcomingReminder(r.id, r.kind.value, r.remind_at, r.due_at, r.display_name)
+        for r in (await session.execute(query)).all()
+    ]

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from bot.care import local_time_on
 from bot.clock import Clock
 from storage import deliveries as outbox
+from storage import records
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Patient, Task, TaskStatus
+from storage.models import Task, TaskStatus
 
 
 class TaskOutcome(enum.StrEnum):
@@ -166,20 +165,9 @@ async def upcoming_reminders(
     """Her open tasks with a reminder still to come, soonest first (an audited read)."""
     now = clock.now()
     async with db.uow() as session:
-        rows = (
-            await session.execute(
-                select(Task.id, Task.kind, Task.remind_at, Task.due_at, Patient.display_name)
-                .outerjoin(Patient, Patient.id == Task.patient_id)
-                .where(
-                    Task.nurse_id == nurse_id,
-                    Task.status == TaskStatus.OPEN,
-                    Task.remind_at.is_not(None),
-                    Task.remind_at >= now - timedelta(minutes=5),
-                )
-                .order_by(Task.remind_at)
-                .limit(limit)
-            )
-        ).all()
+        rows = await records.upcoming_reminders(
+            session, nurse_id=nurse_id, since=now - timedelta(minutes=5), limit=limit
+        )
         await record_audit(
             session,
             at=now,
@@ -188,4 +176,4 @@ async def upcoming_reminders(
             command="reminders",
             detail={"count": len(rows)},
         )
-    return [Upcoming(r.id, r.kind.value, r.remind_at, r.due_at, r.display_name) for r in rows]
+    return [Upcoming(r.task_id, r.kind, r.remind_at, r.due_at, r.patient_name) for r in rows]
