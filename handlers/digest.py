@@ -1,17 +1,16 @@
-"""[Show all] under a digest that was cut, and a wake-up for the dispatcher after updates."""
+"""[Show all] under a digest that was cut."""
 
 from __future__ import annotations
 
 import re
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, TypeHandler
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.app.context import CaseContext
 from bot.services.digests import digest_pages_for
 
 CALLBACK = re.compile(r"^dga:(\d{1,18})$")
-AFTER_HANDLERS = 100
 
 
 async def show_all(update: Update, context: CaseContext) -> None:
@@ -38,13 +37,5 @@ async def show_all(update: Update, context: CaseContext) -> None:
         await context.bot.send_message(update.effective_chat.id, page)
 
 
-async def wake_dispatcher(update: object, context: CaseContext) -> None:
-    """After any update (it may have created a task), let the dispatcher look again soon."""
-    dispatcher = context.services.dispatcher
-    if dispatcher is not None:
-        dispatcher.wake_soon()
-
-
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(show_all, pattern=r"^dga:"))
-    app.add_handler(TypeHandler(Update, wake_dispatcher), group=AFTER_HANDLERS)

@@ -10,7 +10,8 @@ never commit. Must not import telegram, handlers or bot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -59,10 +60,11 @@ class PlannedDelivery(Protocol):
 
 async def insert_deliveries(
     session: AsyncSession, planned: Sequence[PlannedDelivery], *, now: datetime
-) -> int:
-    """Insert the deliveries whose key is new; existing keys are left alone. Returns inserted."""
+) -> set[str]:
+    """Insert the deliveries whose key is new (existing keys are left alone), in one
+    statement. Returns the keys this call inserted."""
     if not planned:
-        return 0
+        return set()
     rows: list[dict[str, Any]] = [
         {
             "key": p.key,
@@ -80,8 +82,16 @@ async def insert_deliveries(
         for p in planned
     ]
     statement = _insert(session)(Delivery).on_conflict_do_nothing(index_elements=["key"])
-    result = await session.execute(statement.returning(Delivery.id), rows)
-    return len(result.all())
+    result = await session.execute(statement.returning(Delivery.key), rows)
+    return set(result.scalars().all())
+
+
+async def existing_keys(session: AsyncSession, *, keys: Collection[str]) -> set[str]:
+    """Which of these delivery keys exist already (one indexed IN query)."""
+    if not keys:
+        return set()
+    query = select(Delivery.key).where(Delivery.key.in_(sorted(keys)))
+    return set((await session.scalars(query)).all())
 
 
 async def claim_due(
@@ -229,6 +239,41 @@ async def settle(
     )
 
 
+async def mark_sent_many(
+    session: AsyncSession, *, sent: Sequence[tuple[int, int]], now: datetime
+) -> None:
+    """Mark a batch of (delivery id, Telegram message id) sent, in one executemany."""
+    if not sent:
+        return
+    await session.execute(
+        update(Delivery),
+        [
+            {
+                "id": delivery_id,
+                "status": DeliveryStatus.SENT,
+                "sent_at": now,
+                "telegram_message_id": message_id,
+                "lease_until": None,
+                "last_error": None,
+            }
+            for delivery_id, message_id in sent
+        ],
+    )
+
+
+async def settle_many(
+    session: AsyncSession, *, delivery_ids: Collection[int], status: DeliveryStatus, error: str
+) -> None:
+    """End several deliveries without sending them, in one statement."""
+    if not delivery_ids:
+        return
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(sorted(delivery_ids)))
+        .values(status=status, lease_until=None, last_error=error[:200])
+    )
+
+
 async def cancel_pending_for_task(session: AsyncSession, *, task_id: int) -> int:
     result = await session.execute(
         update(Delivery)
@@ -238,31 +283,59 @@ async def cancel_pending_for_task(session: AsyncSession, *, task_id: int) -> int
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def next_wake(session: AsyncSession, *, now: datetime) -> datetime | None:
-    """The earliest moment something may become sendable: a pending push or a task reminder."""
-    pending = await session.scalar(
-        select(func.min(func.coalesce(Delivery.next_try_at, Delivery.due_at))).where(
-            Delivery.status == DeliveryStatus.PENDING
+@dataclass(frozen=True)
+class OutboxState:
+    """Where the outbox stands: when something may next become sendable, and the newest task."""
+
+    next_pending: datetime | None  # the earliest pending push's time (or retry time)
+    next_lease_end: datetime | None  # the earliest lease of a push being sent to run out
+    next_reminder: datetime | None  # the earliest reminder after `now` not planned yet
+    max_task_id: int
+
+    def sendable(self, now: datetime) -> bool:
+        """Whether a claim now might find something (a due push or an abandoned claim)."""
+        return (self.next_pending is not None and self.next_pending <= now) or (
+            self.next_lease_end is not None and self.next_lease_end < now
         )
+
+    def next_wake(self) -> datetime | None:
+        """The earliest moment something may become sendable."""
+        times = [t for t in (self.next_pending, self.next_lease_end, self.next_reminder) if t]
+        return min(times) if times else None
+
+
+async def outbox_state(session: AsyncSession, *, now: datetime) -> OutboxState:
+    """The outbox's state in one statement of four indexed aggregates."""
+    pending = (
+        select(func.min(func.coalesce(Delivery.next_try_at, Delivery.due_at)))
+        .where(Delivery.status == DeliveryStatus.PENDING)
+        .scalar_subquery()
     )
-    lease = await session.scalar(
-        select(func.min(Delivery.lease_until)).where(Delivery.status == DeliveryStatus.SENDING)
+    lease = (
+        select(func.min(Delivery.lease_until))
+        .where(Delivery.status == DeliveryStatus.SENDING)
+        .scalar_subquery()
     )
     has_delivery = (
         select(Delivery.id)
         .where(Delivery.task_id == Task.id, Delivery.due_at == Task.remind_at)
         .exists()
     )
-    reminder = await session.scalar(
-        select(func.min(Task.remind_at)).where(
+    reminder = (
+        select(func.min(Task.remind_at))
+        .where(
             Task.status == TaskStatus.OPEN,
             Task.remind_at.is_not(None),
             Task.remind_at > now,
             ~has_delivery,
         )
+        .scalar_subquery()
     )
-    candidates = [t for t in (pending, lease, reminder) if t is not None]
-    return min(candidates) if candidates else None
+    newest = select(func.max(Task.id)).scalar_subquery()
+    row = (await session.execute(select(pending, lease, reminder, newest))).one()
+    return OutboxState(
+        next_pending=row[0], next_lease_end=row[1], next_reminder=row[2], max_task_id=row[3] or 0
+    )
 
 
 async def deliveries_for_nurse(

@@ -10,12 +10,12 @@ Must not import telegram, handlers or bot.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, Select, insert, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -46,11 +46,34 @@ class ReminderDue:
     quiet_end: time | None
 
 
+def _in_scope(
+    window: Select[int], *, after_task_id: int, task_ids: Collection[int]
+) -> ColumnElement[bool]:
+    """Task.id in: the window's tasks, the tasks created after `after_task_id`, `task_ids`.
+    Each part is read through an index (the window's, the primary key)."""
+    parts = [window, select(Task.id).where(Task.id > after_task_id)]
+    if task_ids:
+        parts.append(select(Task.id).where(Task.id.in_(sorted(task_ids))))
+    scope = union(*parts).subquery()
+    return Task.id.in_(select(scope.c.id))
+
+
 async def reminders_due(
-    session: AsyncSession, *, until: datetime, limit: int = 2000
+    session: AsyncSession,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    after_task_id: int = 0,
+    task_ids: Collection[int] = (),
+    limit: int = 2000,
 ) -> list[ReminderDue]:
-    """Open tasks of active, reachable nurses whose reminder time is at or before `until` and
-    that have no reminder delivery for that time yet, soonest first."""
+    """Open tasks of active, reachable nurses whose reminder time has come (at or before `now`)
+    and that have no reminder delivery for that time yet, soonest first.
+
+    Without `since`, every such task (a sweep). With it, only the tasks whose reminder time
+    fell in (since, now], those created since (id above `after_task_id`) and `task_ids`
+    (changed since): what can have become due since the last pass.
+    """
     has_delivery = (
         select(Delivery.id)
         .where(
@@ -76,7 +99,7 @@ async def reminders_due(
         .where(
             Task.status == TaskStatus.OPEN,
             Task.remind_at.is_not(None),
-            Task.remind_at <= until,
+            Task.remind_at <= now,
             Nurse.active.is_(True),
             Nurse.unreachable.is_(False),
             ~has_delivery,
@@ -84,6 +107,11 @@ async def reminders_due(
         .order_by(Task.remind_at)
         .limit(limit)
     )
+    if since is not None:
+        window = select(Task.id).where(
+            Task.status == TaskStatus.OPEN, Task.remind_at > since, Task.remind_at <= now
+        )
+        query = query.where(_in_scope(window, after_task_id=after_task_id, task_ids=task_ids))
     return [
         ReminderDue(
             task_id=r.id,
@@ -110,10 +138,26 @@ class EscalationDue:
     team_id: int | None
 
 
-async def tcm_contacts_due_by(
-    session: AsyncSession, *, horizon: datetime, limit: int = 1000
+async def escalations_due(
+    session: AsyncSession,
+    *,
+    horizon: datetime,
+    since: datetime | None = None,
+    after_task_id: int = 0,
+    task_ids: Collection[int] = (),
+    limit: int = 2000,
 ) -> list[EscalationDue]:
-    """Open TCM contact tasks without two documented attempts, due at or before `horizon`."""
+    """Open TCM contact tasks without two documented attempts, due at or before `horizon`,
+    not escalated yet, earliest deadline first.
+
+    Without `since`, every such task (a sweep). With it, only the tasks whose deadline fell in
+    (since, horizon], those created since (id above `after_task_id`) and `task_ids`.
+    """
+    escalated = (
+        select(Delivery.id)
+        .where(Delivery.task_id == Task.id, Delivery.kind == DeliveryKind.ESCALATION)
+        .exists()
+    )
     query = (
         select(Task.id, Task.nurse_id, Nurse.supervisor_id, Nurse.team_id)
         .join(Nurse, Nurse.id == Task.nurse_id)
@@ -122,9 +166,19 @@ async def tcm_contacts_due_by(
             Task.status == TaskStatus.OPEN,
             Task.attempts_documented.is_(False),
             Task.due_at <= horizon,
+            ~escalated,
         )
+        .order_by(Task.due_at, Task.id)
         .limit(limit)
     )
+    if since is not None:
+        window = select(Task.id).where(
+            Task.kind == TaskKind.TCM_CONTACT,
+            Task.status == TaskStatus.OPEN,
+            Task.due_at > since,
+            Task.due_at <= horizon,
+        )
+        query = query.where(_in_scope(window, after_task_id=after_task_id, task_ids=task_ids))
     return [
         EscalationDue(
             task_id=r.id, nurse_id=r.nurse_id, supervisor_id=r.supervisor_id, team_id=r.team_id
@@ -161,12 +215,22 @@ async def push_schedules(session: AsyncSession) -> list[PushSchedule]:
     ]
 
 
-async def open_cadence_patients(session: AsyncSession, *, nurse_id: int) -> set[int]:
-    """Her patients who have an open cadence check-in task already."""
-    query = select(Task.patient_id).where(
-        Task.nurse_id == nurse_id, Task.kind == TaskKind.CADENCE, Task.status == TaskStatus.OPEN
+async def open_cadence_patients(
+    session: AsyncSession, *, nurse_ids: Collection[int]
+) -> dict[int, set[int]]:
+    """For each of these nurses, her patients who have an open cadence check-in task."""
+    if not nurse_ids:
+        return {}
+    query = select(Task.nurse_id, Task.patient_id).where(
+        Task.nurse_id.in_(sorted(nurse_ids)),
+        Task.kind == TaskKind.CADENCE,
+        Task.status == TaskStatus.OPEN,
     )
-    return {p for p in (await session.scalars(query)).all() if p is not None}
+    found: dict[int, set[int]] = {n: set() for n in nurse_ids}
+    for nurse_id, patient_id in (await session.execute(query)).all():
+        if patient_id is not None:
+            found[nurse_id].add(patient_id)
+    return found
 
 
 class NewCadenceTask(Protocol):

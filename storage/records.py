@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import due
 from storage.models import (
     Appointment,
     Contact,
@@ -177,6 +178,7 @@ async def add_task(
     )
     session.add(task)
     await session.flush()
+    due.note_task(session, task)
     return task
 
 

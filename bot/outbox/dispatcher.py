@@ -6,6 +6,12 @@ was down is sent on start and says it is late; a claim whose process died is ret
 lease and says "(repeat)". Never twice in the normal case: a delivery is sent by one claimer and
 marked sent with its Telegram message id. No transaction is held across a Telegram call.
 
+Work follows change. A pass reads only what can have become due since the last one (due
+windows crossed, tasks created or noted as changed: bot.outbox.planning.Progress), in one read
+transaction of a bounded number of statements, decides in Python, then writes in one short
+write transaction. Updates do not wake it: a use case that commits something due before the
+next poll says so (storage.due) and the dispatcher wakes for that; wakes share passes.
+
 This module is the loop: wake-ups, heartbeat, plan (read, decide with bot.outbox.planning,
 write), claim, send, retry, settle. The SQL is storage's, the wording bot.render's through
 bot.outbox.compose.
@@ -41,6 +47,7 @@ from storage import digest as digest_store
 from storage import people, pushes
 from storage.audit import record_audit
 from storage.db import Database, DatabaseUnavailable
+from storage.due import DueChanges
 from storage.models import Delivery, DeliveryKind, DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,8 @@ SETTLE_EVERY = 25  # sends marked sent per write transaction
 HEARTBEAT_SECONDS = 5.0  # how often a dispatcher says it is alive and recounts the others
 ALIVE_WITHIN = timedelta(seconds=3 * HEARTBEAT_SECONDS)  # silent longer: its share is freed
 CLAIM_SECONDS = 7  # one claim holds about this many seconds of sending at the dispatcher's pace
+WAKE_DELAY = 0.2  # seconds from a wake-up to its pass: the wakes of a burst of updates share it
+READ_LIMIT = 2000  # rows per planning read; a read cut here makes the next pass a sweep
 
 
 @dataclass
@@ -86,6 +95,12 @@ class Dispatcher:
         self.batch = batch
         self.calendar = business_calendar(config)
         self.cadence_days = dict(care_rules(config).cadence_days)
+        self.escalation_lead = timedelta(hours=config.reminders.escalation_hours)
+        self.progress = planning.Progress()
+        self.passes = 0  # passes run, and wake-ups asked by committed changes (observability)
+        self.wakes = 0
+        self._again = False
+        self._wake_at = 0.0
         self._concurrency = asyncio.Semaphore(concurrency)
         self._last_sent: dict[int, float] = {}
         self.per_chat_gap = PER_CHAT_GAP
@@ -100,6 +115,7 @@ class Dispatcher:
         # pushes at budget / live dispatchers (counted in the database every few seconds).
         self.workers = 1
         self._share: AsyncLimiter | None = None  # alone: PTB's AIORateLimiter paces it all
+        db.on_commit(self._committed)
 
     # ------------------------------------------------------------------ scheduling
 
@@ -145,6 +161,7 @@ class Dispatcher:
         """Stop: let a pass in progress finish (up to `grace` s, so what it sent is marked
         sent), then free this dispatcher's share of the budget for the others at once."""
         running, self._running = self._running, None
+        self.db.remove_listener(self._committed)
         with contextlib.suppress(Exception):  # the JobQueue may already be shut down
             self.stop()
         if running is not None and not running.done():
@@ -166,35 +183,69 @@ class Dispatcher:
         if self._running is not None:
             self._running.cancel()
 
-    def wake_soon(self, delay: float = 0.2) -> None:
-        """Run a pass shortly (after a handler created tasks, say)."""
+    @property
+    def busy(self) -> bool:
+        """A pass started by a wake-up or the poll is running."""
+        return self._running is not None and not self._running.done()
+
+    def wake_soon(self, delay: float = WAKE_DELAY) -> None:
+        """Run a pass shortly. Wakes coalesce: one already due as soon shares it, and a wake
+        during a pass makes one more pass after it, however many came."""
+        if self.busy:
+            self._again = True
+            return
         self._schedule(delay)
 
     def _schedule(self, delay: float) -> None:
+        """A pass in `delay` seconds, unless one is scheduled as soon already."""
         if self._job_queue is None:
+            return
+        now = monotonic_time.monotonic()
+        at = now + max(delay, 0.01)
+        if self._job is not None and not self._job.removed and now < self._wake_at <= at:
             return
         if self._job is not None and not self._job.removed:
             with contextlib.suppress(JobLookupError):  # it ran (and was removed) meanwhile
                 self._job.schedule_removal()
-        self._job = self._job_queue.run_once(self._tick, when=max(delay, 0.01), name="dispatch")
+        self._job = self._job_queue.run_once(self._tick, when=at - now, name="dispatch")
+        self._wake_at = at
+
+    def _committed(self, changes: DueChanges) -> None:
+        """A use case committed `changes` (storage.due): plan them at the next pass, and wake
+        for it now only if something is due before the next poll."""
+        self.progress.note(changes)
+        soon = planning.due_soon(
+            changes,
+            now=self.clock.now(),
+            within=timedelta(seconds=self.config.reminders.poll_seconds),
+            escalation_lead=self.escalation_lead,
+        )
+        if soon:
+            self.wakes += 1
+            self.wake_soon()
 
     async def _tick(self, _context: Any) -> None:
         """Start a pass in the background unless one is running (the job returns at once)."""
-        if self._running is not None and not self._running.done():
+        if self.busy:
+            self._again = True
             return
         self._running = asyncio.create_task(self._pass_and_reschedule())
 
     async def _pass_and_reschedule(self) -> None:
-        try:
-            report = await self.run_once()
-        except DatabaseUnavailable:
-            log.warning("dispatch pass skipped: database unavailable")
-            self._schedule(5.0)
-            return
-        except Exception as exc:  # noqa: BLE001 - the next poll retries; never die silently
-            log.error("dispatch pass failed: %s", type(exc).__name__)
-            self._schedule(5.0)
-            return
+        again = True
+        while again:
+            self._again = False
+            try:
+                report = await self.run_once()
+            except DatabaseUnavailable:
+                log.warning("dispatch pass skipped: database unavailable")
+                self._schedule(5.0)
+                return
+            except Exception as exc:  # noqa: BLE001 - the next poll retries; never die silently
+                log.error("dispatch pass failed: %s", type(exc).__name__)
+                self._schedule(5.0)
+                return
+            again = self._again
         if report.next_wake is not None:
             delay = (report.next_wake - self.clock.now()).total_seconds()
             if delay < self.config.reminders.poll_seconds:
@@ -203,28 +254,30 @@ class Dispatcher:
     # ------------------------------------------------------------------ one pass
 
     async def run_once(self) -> DispatchReport:
-        """Plan what is due, then claim and send until nothing due is left."""
+        """Plan what became due, then claim and send until nothing due is left."""
         async with self._pass_lock:
+            self.passes += 1
             report = DispatchReport()
-            report.planned = await self.plan(self.clock.now())
-            while True:
-                wait = self._paused_until - monotonic_time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                claimed = await self._claim()
-                if not claimed:
-                    break
-                report.claimed += len(claimed)
-                await self._send_all(claimed, report)
             now = self.clock.now()
-            async with self.db.uow(read_only=True) as session:
-                report.next_wake = await outbox.next_wake(session, now=now)
-                schedules = await pushes.push_schedules(session)
-            digest_wake = planning.next_digest_instant(schedules, now)
-            if digest_wake is not None and (
-                report.next_wake is None or digest_wake < report.next_wake
-            ):
-                report.next_wake = digest_wake
+            report.planned, state, schedules = await self._plan(now)
+            # Alone, the state read says whether a claim can find anything; with other
+            # dispatchers, what they planned since is theirs and ours to send: always claim.
+            if report.planned or state.sendable(now) or self.workers > 1:
+                while True:
+                    wait = self._paused_until - monotonic_time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    claimed = await self._claim()
+                    if not claimed:
+                        break
+                    report.claimed += len(claimed)
+                    await self._send_all(claimed, report)
+            now = self.clock.now()
+            if report.claimed:  # retries and new leases moved the next wake
+                async with self.db.uow(read_only=True) as session:
+                    state = await outbox.outbox_state(session, now=now)
+            wakes = [state.next_wake(), planning.next_digest_instant(schedules, now)]
+            report.next_wake = min((t for t in wakes if t is not None), default=None)
             return report
 
     async def _claim(self) -> list[Delivery]:
@@ -245,56 +298,100 @@ class Dispatcher:
     # ------------------------------------------------------------------ planning
 
     async def plan(self, now: datetime) -> int:
-        """Insert the deliveries that are due now: reminders, digests, escalations."""
-        return (
-            await self._plan_reminders(now)
-            + await self._plan_digests(now)
-            + await self._plan_escalations(now)
-        )
+        """Insert the deliveries that became due: reminders, digests, escalations."""
+        planned, _, _ = await self._plan(now)
+        return planned
 
-    async def _plan_reminders(self, now: datetime) -> int:
-        async with self.db.uow() as session:
-            due = await pushes.reminders_due(session, until=now)
-            planned = planning.reminder_pushes(
-                due, now=now, urgent_in_quiet_hours=self.config.reminders.urgent_in_quiet_hours
-            )
-            return await outbox.insert_deliveries(session, planned, now=now)
+    async def _plan(
+        self, now: datetime
+    ) -> tuple[int, outbox.OutboxState, list[pushes.PushSchedule]]:
+        """Read what can have become due (one read transaction, a bounded number of
+        statements whatever the number of tasks), decide (bot.outbox.planning), then write
+        the new deliveries and cadence tasks in one short write transaction.
 
-    async def _plan_digests(self, now: datetime) -> int:
-        async with self.db.uow() as session:
+        Returns how many deliveries were inserted, the outbox's state and the push schedules
+        (read before the write)."""
+        scan = self.progress.scan(now)
+        async with self.db.uow(read_only=True) as session:
+            state = await outbox.outbox_state(session, now=now)  # first: its max task id
             schedules = await pushes.push_schedules(session)
-            planned = planning.digest_pushes(schedules, now=now)
-            inserted = await outbox.insert_deliveries(session, planned, now=now)
-            if inserted:
-                # A patient past her risk cadence gets one open cadence task (due end of today).
-                for nurse in schedules:
-                    gaps = await digest_store.past_cadence(
-                        session, nurse_id=nurse.nurse_id, now=now, cadence_days=self.cadence_days
-                    )
-                    if not gaps:
-                        continue
-                    have = await pushes.open_cadence_patients(session, nurse_id=nurse.nurse_id)
-                    tasks = planning.cadence_tasks(
-                        nurse_id=nurse.nurse_id,
-                        zone=ZoneInfo(nurse.timezone),
-                        gaps=[(g.patient.id, g.risk) for g in gaps],
-                        open_cadence=have,
-                        now=now,
-                    )
-                    await pushes.add_cadence_tasks(session, tasks, now=now)
-            return inserted
-
-    async def _plan_escalations(self, now: datetime) -> int:
-        """TCM contact tasks about to lapse (or lapsed) also go to the nurse's supervisor."""
-        lead = timedelta(hours=self.config.reminders.escalation_hours)
-        async with self.db.uow() as session:
-            rows = await pushes.tcm_contacts_due_by(session, horizon=now + lead)
-            teams = {r.team_id for r in rows if r.supervisor_id is None and r.team_id is not None}
+            reminders = await pushes.reminders_due(
+                session,
+                now=now,
+                since=scan.since,
+                after_task_id=scan.after_task_id,
+                task_ids=scan.task_ids,
+                limit=READ_LIMIT,
+            )
+            overdue = await pushes.escalations_due(
+                session,
+                horizon=now + self.escalation_lead,
+                since=None if scan.since is None else scan.since + self.escalation_lead,
+                after_task_id=scan.after_task_id,
+                task_ids=scan.task_ids,
+                limit=READ_LIMIT,
+            )
+            teams = {r.team_id for r in overdue if r.supervisor_id is None and r.team_id}
             supervisors = await people.team_supervisors(session, team_ids=teams)
-            planned = planning.escalation_pushes(rows, supervisors=supervisors, now=now)
-            return await outbox.insert_deliveries(session, planned, now=now)
+            candidates = planning.digest_pushes(schedules, now=now, done=self.progress.digests_done)
+            have = await outbox.existing_keys(session, keys=[p.key for p in candidates])
+            digests = [p for p in candidates if p.key not in have]
+            cadence = await self._cadence_tasks(session, schedules, digests, now)
+        if READ_LIMIT in (len(reminders), len(overdue)):
+            self.progress.ask_sweep()  # cut at the limit: the next pass reads the rest
+        urgent_in_quiet_hours = self.config.reminders.urgent_in_quiet_hours
+        planned = [
+            *planning.reminder_pushes(
+                reminders, now=now, urgent_in_quiet_hours=urgent_in_quiet_hours
+            ),
+            *digests,
+            *planning.escalation_pushes(overdue, supervisors=supervisors, now=now),
+        ]
+        inserted: set[str] = set()
+        if planned:
+            async with self.db.uow() as session:
+                inserted = await outbox.insert_deliveries(session, planned, now=now)
+                # A patient past her risk cadence gets one open check-in task, created with
+                # the digest that lists her (by the process whose digest row went in).
+                digested = {p.nurse_id for p in digests if p.key in inserted}
+                new_tasks = [t for t in cadence if t.nurse_id in digested]
+                await pushes.add_cadence_tasks(session, new_tasks, now=now)
+        self.progress.done(
+            scan,
+            now=now,
+            max_task_id=state.max_task_id,
+            digests=planning.digest_days(candidates, schedules),
+        )
+        return len(inserted), state, schedules
 
-    # ------------------------------------------------------------------ sending
+    async def _cadence_tasks(
+        self,
+        session: Any,
+        schedules: list[pushes.PushSchedule],
+        digests: list[planning.Push],
+        now: datetime,
+    ) -> list[planning.CadenceTask]:
+        """The check-in tasks the new digests create (read for all their nurses at once)."""
+        nurses = {p.nurse_id for p in digests}
+        if not nurses:
+            return []
+        gaps = await digest_store.past_cadence_of(
+            session, nurse_ids=nurses, now=now, cadence_days=self.cadence_days
+        )
+        have = await pushes.open_cadence_patients(session, nurse_ids=nurses)
+        zones = {s.nurse_id: ZoneInfo(s.timezone) for s in schedules}
+        return [
+            task
+            for nurse in sorted(nurses)
+            for task in planning.cadence_tasks(
+                nurse_id=nurse,
+                zone=zones[nurse],
+                gaps=[(g.patient.id, g.risk) for g in gaps.get(nurse, [])],
+                open_cadence=have.get(nurse, set()),
+                now=now,
+            )
+        ]
+
     # ------------------------------------------------------------------ sending
 
     async def _send_all(self, claimed: list[Delivery], report: DispatchReport) -> None:
@@ -304,13 +401,12 @@ class Dispatcher:
         obsolete = [d.id for d in claimed if composed.get(d.id) is None]
         if obsolete:
             async with self.db.uow() as session:
-                for delivery_id in obsolete:
-                    await outbox.settle(
-                        session,
-                        delivery_id=delivery_id,
-                        status=DeliveryStatus.CANCELLED,
-                        error="obsolete",
-                    )
+                await outbox.settle_many(
+                    session,
+                    delivery_ids=obsolete,
+                    status=DeliveryStatus.CANCELLED,
+                    error="obsolete",
+                )
             report.cancelled += len(obsolete)
         by_chat: dict[int, list[tuple[Delivery, Outgoing]]] = defaultdict(list)
         for delivery in claimed:
@@ -338,10 +434,7 @@ class Dispatcher:
         batch = list(sent)
         sent.clear()
         async with self.db.uow() as session:
-            for delivery_id, message_id in batch:
-                await outbox.mark_sent(
-                    session, delivery_id=delivery_id, message_id=message_id, now=self.clock.now()
-                )
+            await outbox.mark_sent_many(session, sent=batch, now=self.clock.now())
         report.sent += len(batch)
 
     async def _deliver(

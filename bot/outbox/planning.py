@@ -13,6 +13,7 @@ below, which storage's row dataclasses satisfy.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
@@ -26,6 +27,7 @@ from bot.vocab import DeliveryKind, TaskKind
 URGENT_KINDS = frozenset({TaskKind.TCM_CONTACT, TaskKind.TCM_VISIT, TaskKind.MED_REC})
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_BACKOFF = timedelta(minutes=5)
+SWEEP_EVERY = timedelta(minutes=10)
 
 
 # -- what planning reads ------------------------------------------------------------------------
@@ -241,6 +243,16 @@ def digest_pushes(
     return pushes
 
 
+def digest_days(pushes: Iterable[Push], nurses: Iterable[NurseSchedule]) -> dict[int, date]:
+    """The local day of each digest push (nurse -> day), for `digest_pushes(done=...)`."""
+    zones = {n.nurse_id: ZoneInfo(n.timezone) for n in nurses}
+    return {
+        p.nurse_id: p.due_at.astimezone(zones[p.nurse_id]).date()
+        for p in pushes
+        if p.kind == DeliveryKind.DIGEST and p.nurse_id in zones
+    }
+
+
 def next_digest_instant(nurses: Iterable[NurseSchedule], now: datetime) -> datetime | None:
     """The earliest digest moment after `now` (today's or tomorrow's, in each nurse's zone)."""
     upcoming = []
@@ -335,6 +347,136 @@ def notice_pushes(*, subject_id: int, recipients: Iterable[int], now: datetime) 
         )
         for recipient in recipients
     ]
+
+
+# -- what changed, and what a pass reads --------------------------------------------------------
+
+
+class TaskChangeRow(Protocol):
+    """A task as a use case committed it (storage.due.TaskChange)."""
+
+    @property
+    def task_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def open(self) -> bool: ...
+    @property
+    def remind_at(self) -> datetime | None: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def attempts_documented(self) -> bool: ...
+
+
+class Changes(Protocol):
+    """What one committed transaction noted (storage.due.DueChanges)."""
+
+    @property
+    def tasks(self) -> Sequence[TaskChangeRow]: ...
+    @property
+    def nurse_ids(self) -> AbstractSet[int]: ...
+
+
+def due_soon(
+    changes: Changes, *, now: datetime, within: timedelta, escalation_lead: timedelta
+) -> bool:
+    """Whether a committed change needs a pass before the next poll: a nurse's pushes changed,
+    or an open task's reminder, or its escalation (a TCM contact without two documented
+    attempts), comes at or before `now + within`. Everything later is the poll's."""
+    if changes.nurse_ids:
+        return True
+    horizon = now + within
+    for task in changes.tasks:
+        if not task.open:
+            continue
+        if task.remind_at is not None and task.remind_at <= horizon:
+            return True
+        escalates = task.kind == TaskKind.TCM_CONTACT and not task.attempts_documented
+        if escalates and task.due_at - escalation_lead <= horizon:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Which tasks one pass reads.
+
+    A sweep reads every task whose reminder or escalation moment has come. Otherwise a pass
+    reads only what can have changed since the last one: tasks whose moment fell in
+    (since, now], tasks created since (id above `after_task_id`), and the tasks use cases
+    noted as changed (`task_ids`).
+    """
+
+    sweep: bool
+    since: datetime | None
+    after_task_id: int
+    task_ids: frozenset[int]
+    generation: int  # of the notes it includes
+
+
+class Progress:
+    """How far one dispatcher's planning has got: what makes its passes incremental.
+
+    It holds the last pass's `now`, the newest task id it had seen, the tasks and nurses use
+    cases noted since, and the digests known to exist. A sweep happens on the first pass, when
+    the clock went back, after a nurse's push settings changed, when a read was cut at its
+    limit, and every `sweep_every` as the safety net for changes noted in another process that
+    died before planning them. Pure: the dispatcher passes `now` in.
+    """
+
+    def __init__(self, *, sweep_every: timedelta = SWEEP_EVERY) -> None:
+        self.sweep_every = sweep_every
+        self.digests_done: dict[int, date] = {}  # nurse -> the local day of her last digest
+        self._last_now: datetime | None = None
+        self._last_sweep: datetime | None = None
+        self._max_task_id = 0
+        self._generation = 0
+        self._noted: dict[int, int] = {}  # task id -> generation of its latest note
+        self._sweep_asked = 0  # generation of the latest request for a sweep
+        self._sweep_done = 0
+
+    def note(self, changes: Changes) -> None:
+        """Remember what a committed transaction changed, for the next pass."""
+        self._generation += 1
+        for task in changes.tasks:
+            self._noted[task.task_id] = self._generation
+        if changes.nurse_ids:
+            self._sweep_asked = self._generation
+
+    def ask_sweep(self) -> None:
+        """The next pass reads everything (a read was cut at its limit, say)."""
+        self._generation += 1
+        self._sweep_asked = self._generation
+
+    def scan(self, now: datetime) -> Scan:
+        """What the pass at `now` reads."""
+        sweep = (
+            self._last_now is None
+            or self._last_sweep is None
+            or now < self._last_now
+            or self._sweep_asked > self._sweep_done
+            or now - self._last_sweep >= self.sweep_every
+        )
+        return Scan(
+            sweep=sweep,
+            since=None if sweep else self._last_now,
+            after_task_id=self._max_task_id,
+            task_ids=frozenset(self._noted),
+            generation=self._generation,
+        )
+
+    def done(
+        self, scan: Scan, *, now: datetime, max_task_id: int, digests: Mapping[int, date]
+    ) -> None:
+        """The pass that read `scan` at `now` planned everything it read: move on."""
+        self._last_now = now
+        if scan.sweep:
+            self._last_sweep = now
+            self._sweep_done = scan.generation
+        self._max_task_id = max(self._max_task_id, max_task_id)
+        self._noted = {t: g for t, g in self._noted.items() if g > scan.generation}
+        self.digests_done.update(digests)
 
 
 # -- retries ------------------------------------------------------------------------------------

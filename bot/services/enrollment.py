@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
-from storage import audit, people
+from storage import audit, due, people
 from storage.db import Database
 from storage.models import Nurse, Role
 
@@ -129,6 +129,7 @@ async def redeem_invite(
             date_order=defaults.date_order,
             now=now,
         )
+        due.note_nurse(session, nurse.id)  # a new (or returning) recipient of pushes
         await audit.record_audit(
             session,
             at=now,
@@ -176,6 +177,7 @@ async def mark_reachable(db: Database, clock: Clock, *, nurse_id: int) -> None:
         nurse = await session.get(Nurse, nurse_id)
         if nurse is not None and nurse.unreachable:
             nurse.unreachable = False
+            due.note_nurse(session, nurse.id)  # her pushes resume
             await audit.record_audit(
                 session,
                 at=clock.now(),
@@ -228,6 +230,8 @@ async def update_settings(
             nurse.privacy_mode = privacy_mode
         if settings_done is not None:
             nurse.settings_done = settings_done
+        if timezone is not None or digest_time is not None:
+            due.note_nurse(session, nurse.id)  # her digest may be due at another moment
         await session.flush()
         await audit.record_audit(
             session,

@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.parsing import PatientRef, When
 from bot.services import referrals
-from storage import audit
+from storage import audit, due
 from storage import patients as patient_store
 from storage import records as store
 from storage.db import Database
@@ -550,6 +550,7 @@ async def undo_record(
             task.completed_at = None
             task.closed_by_kind = None
             task.closed_by_id = None
+            due.note_task(session, task)  # open again: its reminder may be due
         if isinstance(record, Appointment):  # its referral waits again (task reopened above)
             await referrals.on_appointment_undone(session, record, now=now)
         prior_reached = patient.last_reached_at
@@ -607,6 +608,7 @@ async def change_follow_up(
             task = existing[0]
             task.due_at, task.remind_at = _follow_up_times(follow_up, nurse)
             task.has_time = follow_up.has_time
+            due.note_task(session, task)
             line = _line(task, follow_up.has_time)
         else:
             task = await _follow_up_task(session, nurse, patient, kind, record_id, follow_up, now)
@@ -708,6 +710,7 @@ async def set_complexity(
             task.remind_at = care.local_time_on(
                 care.local_date(spec.due_at, zone), nurse.digest_time, zone
             )
+            due.note_task(session, task)
             redated.append(_line(task, False))
         await audit.record_audit(
             session,
@@ -968,6 +971,8 @@ async def _flag_attempts(session: AsyncSession, patient_id: int) -> list[TaskLin
         # The window is the task's own [window_start, due_at], already computed by the care
         # rules with the configured calendar: two separate attempts inside it count.
         documented = len(set(times)) >= 2
+        if task.attempts_documented != documented:
+            due.note_task(session, task)  # escalation depends on it
         task.attempts_documented = documented
         if documented:
             flagged.append(_line(task, False, attempts_documented=True))

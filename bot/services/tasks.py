@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.care import local_time_on
 from bot.clock import Clock
 from storage import deliveries as outbox
-from storage import records
+from storage import due, records
 from storage.audit import record_audit
 from storage.db import Database
 from storage.models import Task, TaskStatus
@@ -106,6 +106,7 @@ async def snooze_task(
         before = task.remind_at.isoformat() if task.remind_at else None
         task.snoozed_until = until
         task.remind_at = until
+        due.note_task(session, task)
         await outbox.cancel_pending_for_task(session, task_id=task.id)
         await record_audit(
             session,

@@ -315,3 +315,138 @@ def test_notices_are_keyed_per_subject_recipient_and_day() -> None:
 )
 def test_backoff_doubles_up_to_five_minutes(attempts: int, seconds: int) -> None:
     assert planning.backoff(attempts) == timedelta(seconds=seconds)
+
+
+# -- waking for a committed change --------------------------------------------------------------
+
+POLL = timedelta(seconds=30)
+LEAD = timedelta(hours=4)
+NOW = c(11, 27, 10)
+
+
+@dataclass(frozen=True)
+class Changed:
+    task_id: int = 1
+    kind: str = "follow_up"
+    open: bool = True
+    remind_at: datetime | None = None
+    due_at: datetime = c(11, 30, 23, 59)
+    attempts_documented: bool = False
+
+
+@dataclass(frozen=True)
+class Commit:
+    tasks: tuple[Changed, ...] = ()
+    nurse_ids: frozenset[int] = frozenset()
+
+
+SECOND = timedelta(seconds=1)
+
+WAKES = [
+    # what a transaction committed, whether it wakes the dispatcher before its next poll
+    pytest.param(Commit(), False, id="nothing-noted"),
+    pytest.param(Commit((Changed(remind_at=c(11, 30, 9)),)), False, id="reminder-on-friday"),
+    pytest.param(Commit((Changed(remind_at=NOW - SECOND),)), True, id="reminder-already-due"),
+    pytest.param(Commit((Changed(remind_at=NOW + POLL),)), True, id="reminder-before-next-poll"),
+    pytest.param(Commit((Changed(remind_at=NOW + POLL + SECOND),)), False, id="after-next-poll"),
+    pytest.param(Commit((Changed(remind_at=NOW, open=False),)), False, id="task-closed"),
+    pytest.param(Commit((Changed(),)), False, id="no-reminder-at-all"),
+    pytest.param(
+        Commit((Changed(kind="tcm_contact", due_at=NOW + LEAD),)), True, id="tcm-escalates"
+    ),
+    pytest.param(
+        Commit((Changed(kind="tcm_contact", due_at=NOW + LEAD + POLL + SECOND),)),
+        False,
+        id="tcm-escalates-after-next-poll",
+    ),
+    pytest.param(
+        Commit((Changed(kind="tcm_contact", due_at=NOW, attempts_documented=True),)),
+        False,
+        id="tcm-with-two-attempts-does-not-escalate",
+    ),
+    pytest.param(
+        Commit((Changed(kind="tcm_visit", due_at=NOW),)), False, id="tcm-visit-no-escalation"
+    ),
+    pytest.param(
+        Commit((Changed(remind_at=c(11, 30, 9)), Changed(2, remind_at=NOW))), True, id="any-one"
+    ),
+    pytest.param(Commit(nurse_ids=frozenset({3})), True, id="nurse-settings-changed"),
+]
+
+
+@pytest.mark.parametrize(("changes", "wakes"), WAKES)
+def test_due_soon(changes: Commit, wakes: bool) -> None:
+    assert planning.due_soon(changes, now=NOW, within=POLL, escalation_lead=LEAD) is wakes
+
+
+# -- what each pass reads -----------------------------------------------------------------------
+
+
+def test_first_pass_sweeps_then_passes_read_since_the_last_one() -> None:
+    progress = planning.Progress()
+    first = progress.scan(NOW)
+    assert (first.sweep, first.since, first.after_task_id) == (True, None, 0)
+    progress.done(first, now=NOW, max_task_id=40, digests={})
+    second = progress.scan(NOW + POLL)
+    assert (second.sweep, second.since, second.after_task_id) == (False, NOW, 40)
+    assert second.task_ids == frozenset()
+
+
+def test_noted_tasks_are_read_until_a_pass_that_included_them_is_done() -> None:
+    progress = planning.Progress()
+    progress.done(progress.scan(NOW), now=NOW, max_task_id=40, digests={})
+    progress.note(Commit((Changed(7), Changed(8))))
+    scan = progress.scan(NOW + POLL)
+    assert scan.task_ids == {7, 8}
+    progress.note(Commit((Changed(8), Changed(9))))  # committed while that pass ran
+    progress.done(scan, now=NOW + POLL, max_task_id=40, digests={})
+    assert progress.scan(NOW + 2 * POLL).task_ids == {8, 9}
+
+
+def test_a_failed_pass_leaves_its_window_and_notes_for_the_next() -> None:
+    progress = planning.Progress()
+    progress.done(progress.scan(NOW), now=NOW, max_task_id=40, digests={})
+    progress.note(Commit((Changed(7),)))
+    progress.scan(NOW + POLL)  # this pass fails: done() is not called
+    retry = progress.scan(NOW + 2 * POLL)
+    assert (retry.since, retry.task_ids) == (NOW, frozenset({7}))
+
+
+SWEEPS = [
+    # what happened since the last pass (at NOW), when the next pass runs, does it sweep?
+    pytest.param("nothing", NOW + POLL, False, id="incremental"),
+    pytest.param("nothing", NOW + planning.SWEEP_EVERY, True, id="every-ten-minutes"),
+    pytest.param("nothing", NOW - SECOND, True, id="clock-went-back"),
+    pytest.param("nurse", NOW + POLL, True, id="a-nurse-changed"),
+    pytest.param("cut", NOW + POLL, True, id="a-read-was-cut-at-its-limit"),
+]
+
+
+@pytest.mark.parametrize(("event", "at", "sweeps"), SWEEPS)
+def test_when_a_pass_sweeps(event: str, at: datetime, sweeps: bool) -> None:
+    progress = planning.Progress()
+    progress.done(progress.scan(NOW), now=NOW, max_task_id=40, digests={})
+    if event == "nurse":
+        progress.note(Commit(nurse_ids=frozenset({3})))
+    if event == "cut":
+        progress.ask_sweep()
+    scan = progress.scan(at)
+    assert scan.sweep is sweeps
+    progress.done(scan, now=at, max_task_id=40, digests={})
+    assert progress.scan(at + SECOND).sweep is False  # one sweep answers it
+
+
+def test_digests_known_to_exist_are_not_planned_again() -> None:
+    progress = planning.Progress()
+    schedules = [Schedule(1), Schedule(2, at=time(9))]
+    now = c(11, 24, 8)
+    scan = progress.scan(now)
+    due = planning.digest_pushes(schedules, now=now, done=progress.digests_done)
+    assert [p.nurse_id for p in due] == [1]
+    progress.done(scan, now=now, max_task_id=0, digests=planning.digest_days(due, schedules))
+    later = c(11, 24, 9, 30)
+    assert [
+        p.nurse_id for p in planning.digest_pushes(schedules, now=later, done=progress.digests_done)
+    ] == [2]
+    tomorrow = c(11, 25, 9, 30)
+    assert len(planning.digest_pushes(schedules, now=tomorrow, done=progress.digests_done)) == 2
