@@ -119,17 +119,12 @@ async def claim_due(
     # stays with that worker, so that two processes never send to one chat in the same second
     # (Telegram allows about one).
     held = Delivery.__table__.alias("held")
-    held_elsewhere = (
-        select(held.c.id)
-        .where(
-            held.c.nurse_id == Delivery.nurse_id,
-            held.c.claimed_by != worker,
-            or_(
-                and_(held.c.status == DeliveryStatus.SENDING, held.c.lease_until >= now),
-                and_(held.c.status == DeliveryStatus.SENT, held.c.sent_at > now - chat_gap),
-            ),
-        )
-        .exists()
+    held_chats = select(held.c.nurse_id).where(
+        held.c.claimed_by != worker,
+        or_(
+            and_(held.c.status == DeliveryStatus.SENDING, held.c.lease_until >= now),
+            and_(held.c.status == DeliveryStatus.SENT, held.c.sent_at > now - chat_gap),
+        ),
     )
     # At most `per_chat` rows per recipient in one claim: pushes to one chat are spaced about a
     # second apart, so a batch spread over many chats is what keeps the send rate up.
@@ -140,13 +135,20 @@ async def claim_due(
             .over(partition_by=Delivery.nurse_id, order_by=(Delivery.due_at, Delivery.id))
             .label("rank"),
         )
-        .where(or_(due, abandoned), ~held_elsewhere)
+        .where(or_(due, abandoned), Delivery.nurse_id.not_in(held_chats))
         .subquery()
     )
-    spread = select(ranked.c.id).where(ranked.c.rank <= per_chat)
+    # Computed once (MATERIALIZED): as a plain subquery, a planner that believes the table is
+    # nearly empty (statistics from before a burst of inserts) re-ranks it for every row.
+    spread = (
+        select(ranked.c.id)
+        .where(ranked.c.rank <= per_chat)
+        .cte("spread")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
     query = (
         select(Delivery)
-        .where(Delivery.id.in_(spread), or_(due, abandoned))
+        .where(Delivery.id.in_(select(spread.c.id)), or_(due, abandoned))
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
