@@ -5,8 +5,9 @@
 The large seed (`casebot seed --size large`: 200 nurses, 20,000 patients, 1,000,000 contacts,
 200,000 tasks, about 1,100 of them open TCM contacts past their deadline) is made once into a
 SQLite file and a PostgreSQL database and reused (seeding takes minutes). Each measurement starts
-from the seed: the deliveries, dispatch workers and dispatcher-made cadence tasks are deleted,
-and ANALYZE gives the planners their statistics (the test server runs without autovacuum).
+from the seed: the deliveries, dispatch workers and dispatcher-made cadence tasks are deleted.
+ANALYZE gives the planners the statistics autovacuum would (the test server runs without it):
+for the seeded tables first, for the deliveries after the warm-up has filled them.
 
 On each backend the real Dispatcher runs against PTB and the in-process fake Telegram, on a
 ManualClock at 12:00 Chicago time on the seed's day. Warm-up passes send what the seed makes due
@@ -47,7 +48,7 @@ from bot.clock import ManualClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import current_revision, upgrade  # noqa: E402
-from storage.models import Nurse, Task  # noqa: E402
+from storage.models import Base, Nurse, Task  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -57,6 +58,7 @@ PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 PG_DB = "casebot_dispatch_bench"
 CHICAGO = ZoneInfo("America/Chicago")
 SEED_AGE = timedelta(days=400)  # bot.ops.seed enrols every nurse 400 days before its `now`
+TABLES = sorted(Base.metadata.tables)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -142,10 +144,11 @@ class Counter:
 
 async def reset_outbox(db: Database) -> datetime:
     """Back to the seed: no deliveries, no workers, no dispatcher-made cadence tasks. Returns
-    the seed's `now`."""
+    the seed's `now`. (TRUNCATE on PostgreSQL also forgets the deliveries' statistics.)"""
+    empty = "TRUNCATE" if db.dialect == "postgresql" else "DELETE FROM"
     async with db.uow() as session:
-        await session.execute(text("DELETE FROM deliveries"))
-        await session.execute(text("DELETE FROM dispatch_workers"))
+        await session.execute(text(f"{empty} deliveries"))
+        await session.execute(text(f"{empty} dispatch_workers"))
         await session.execute(text("DELETE FROM tasks WHERE origin_kind = 'cadence'"))
         enrolled = await session.scalar(select(func.max(Nurse.enrolled_at)))
         open_tcm = await session.scalar(
@@ -162,6 +165,15 @@ async def reset_outbox(db: Database) -> datetime:
     return enrolled + SEED_AGE
 
 
+async def analyze(db: Database, tables: list[str]) -> None:
+    """Planner statistics for `tables`, as autovacuum keeps them (the test server runs
+    without autovacuum)."""
+    async with db.engine.connect() as conn:
+        for table in tables:
+            await conn.exec_driver_sql(f"ANALYZE {table}")
+        await conn.commit()
+
+
 async def measure(url: str, passes: int) -> dict[str, Any]:
     db = Database(url)
     if await current_revision(db) is None:
@@ -172,9 +184,7 @@ async def measure(url: str, passes: int) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - an older checkout: the schema it knows is there
             print(f"  (not upgraded: {type(exc).__name__})", file=sys.stderr)
     seed_now = await reset_outbox(db)
-    async with db.engine.connect() as conn:  # statistics, as autovacuum would have them
-        await conn.exec_driver_sql("ANALYZE")
-        await conn.commit()
+    await analyze(db, [t for t in TABLES if t not in {"deliveries", "dispatch_workers"}])
     noon = datetime.combine(seed_now.astimezone(CHICAGO).date(), datetime.min.time())
     clock = ManualClock(noon.replace(hour=12, tzinfo=CHICAGO).astimezone(UTC))
     fake = FakeTelegram()
@@ -205,6 +215,7 @@ async def measure(url: str, passes: int) -> dict[str, Any]:
         if report.claimed == 0 and report.planned == 0:
             break
     warm_seconds = time.perf_counter() - warm_started
+    await analyze(db, ["deliveries"])  # as autovacuum would after the warm-up's inserts
 
     async def timed(step: timedelta, count: int) -> dict[str, Any]:
         millis: list[float] = []
@@ -237,6 +248,7 @@ async def measure(url: str, passes: int) -> dict[str, Any]:
     await app.shutdown()
     await db.dispose()
     return {
+        "load": load_average(),
         "warmup": {**warm, "seconds": warm_seconds},
         "steady": steady,
         "ten_minutes_apart": sweeps,
@@ -284,13 +296,16 @@ def run_baseline(rev: str, urls: dict[str, str], passes: int) -> dict[str, Any]:
         return result
 
 
-def machine() -> str:
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def machine(load: str) -> str:
     lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()[:10]
-    load = Path("/proc/loadavg").read_text().split()[:3]
     return (
         "```\n"
         + "\n".join(line.rstrip() for line in lscpu)
-        + f"\n```\nPython {platform.python_version()}; load average at the end {' '.join(load)}."
+        + f"\n```\nPython {platform.python_version()}; load average at the end {load}."
     )
 
 
@@ -314,6 +329,10 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def write_section(results: dict[str, dict[str, Any]], passes: int) -> None:
+    load = next(
+        (r["load"] for by_backend in results.values() for r in by_backend.values() if "load" in r),
+        load_average(),
+    )
     warm = [
         f"- {label}, {backend}: {r['warmup']['passes']} warm-up passes planned "
         f"{r['warmup']['planned']:,} and sent {r['warmup']['sent']:,} pushes in "
@@ -339,9 +358,35 @@ def write_section(results: dict[str, dict[str, Any]], passes: int) -> None:
         "",
         *warm,
         "",
+        "Reading it:",
+        "",
+        "- **Before**, every pass re-read up to 1,000 overdue TCM contact tasks with one "
+        "supervisor query each and re-inserted every digest and escalation key (ON CONFLICT DO "
+        "NOTHING), in write transactions: about 1,016 statements and 0.4-0.5 s a pass, nearly "
+        "all of it with a write transaction open. Its LIMIT 1,000 (without an order) also left "
+        "open TCM contacts past due never escalated: the warm-ups planned 894 (SQLite) and "
+        "888 (PostgreSQL) escalations before, 1,163 after (and 200 digests each time).",
+        "- **After**, a pass reads only what can have become due since the last one (due "
+        "windows crossed, tasks created since, tasks use cases noted as changed) in one read "
+        "transaction, and writes only when it has something to insert. The statement count is "
+        "bounded: a pass with nothing new is 4 statements on PostgreSQL (the outbox's state, "
+        "the push schedules, reminders and escalations whose moment came) and 5 on SQLite (its "
+        "BEGIN). Planning reads at most 8 statements however many tasks are due (those 4, then "
+        "one each for all the supervisors, the digest keys and, at digest time, the cadence "
+        "gaps and open cadence tasks), then one write transaction (one INSERT per 1,000 new "
+        "deliveries, one for cadence tasks). Sending adds statements per claimed batch "
+        "(claim, the batch's rows, one settle), not per task. The larger values in the "
+        "table are passes that had something to send: an escalation whose deadline came "
+        "within the 4-hour lead.",
+        "- **10 minutes apart**, each pass also runs the periodic full sweep (the safety net "
+        "for changes noted in a process that died before planning them) and sends the "
+        "escalations that came due meanwhile: 34-36 ms.",
+        "- Updates no longer wake a pass each: the dispatcher wakes only when a use case "
+        "commits something due before the next poll (tests/outbox/test_dispatch_work.py).",
+        "",
         "Machine:",
         "",
-        machine(),
+        machine(load),
         "",
     ]
     doc = DOC.read_text()
@@ -363,7 +408,11 @@ def main() -> int:
     parser.add_argument("--baseline", help="git revision to measure first, for comparison")
     parser.add_argument("--json-out", type=Path, help="write the results as JSON here")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--from-json", type=Path, help="--write these saved results instead")
     args = parser.parse_args()
+    if args.from_json is not None:
+        write_section(json.loads(args.from_json.read_text()), args.passes)
+        return 0
     urls = {"SQLite": args.sqlite}
     if args.json_out is not None:  # a baseline subprocess: the databases are ready
         if args.pg:
