@@ -188,8 +188,10 @@ async def mark_reachable(db: Database, clock: Clock, *, nurse_id: int) -> None:
 
 
 async def record_refusal(
-    db: Database, clock: Clock, *, telegram_user_id: int | None, kind: str
+    db: Database, clock: Clock, *, telegram_user_id: int | None, kind: str, unanswered: int = 0
 ) -> None:
+    """Audit one refusal; `unanswered`: updates of theirs since the last refusal that were only
+    counted (a stranger is answered once per period)."""
     async with db.uow() as session:
         await audit.record_audit(
             session,
@@ -197,6 +199,7 @@ async def record_refusal(
             action="access.refused",
             actor_telegram_id=telegram_user_id,
             command=kind,
+            detail={"unanswered": unanswered} if unanswered else None,
         )
 
 
