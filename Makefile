@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 $(BIN)/casebot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,voice]'
 	@touch $@
 
 demo: $(BIN)/casebot

@@ -39,20 +39,10 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from bot.app.factory import build_application  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
+from bot.vocab import DeliveryStatus, PatientStatus, Risk, Role, TaskKind, TaskStatus  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import (  # noqa: E402
-    Delivery,
-    DeliveryStatus,
-    Nurse,
-    Patient,
-    PatientStatus,
-    Risk,
-    Role,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from storage.models import Delivery, Nurse, Patient, Task  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 
 TELEGRAM_CAP = 30.0

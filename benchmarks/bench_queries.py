@@ -27,6 +27,8 @@ import asyncpg
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 
+from bot.vocab import Refusal
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app.context import NurseView  # noqa: E402
@@ -35,10 +37,11 @@ from bot.render import patients as patient_render  # noqa: E402
 from bot.render import queries as render  # noqa: E402
 from bot.services import patients as patient_service  # noqa: E402
 from bot.services import queries as service  # noqa: E402
+from bot.vocab import PatientStatus  # noqa: E402
 from storage.audit import record_audit  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Base, Nurse, Patient, PatientStatus  # noqa: E402
+from storage.models import Base, Nurse, Patient  # noqa: E402
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION = "## Caseload queries"
@@ -108,7 +111,7 @@ def _cases(db: Database, nurse: NurseView, pid: int) -> dict[str, Callable[[], A
 
     async def patient() -> None:
         card = await patient_service.patient_card(db, nurse, pid, now=datetime.now(tz=UTC))
-        assert not isinstance(card, patient_service.Refusal)
+        assert not isinstance(card, Refusal)
         patient_render.render_card(card)
 
     async def baseline() -> None:

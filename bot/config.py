@@ -44,6 +44,12 @@ class TelegramConfig:
     bot_username: str = ""
     max_messages_per_second: int = 29
     chat_message_gap_ms: int = 1050
+    poll_watchdog_seconds: int = 120
+    health_listen: str = "127.0.0.1"
+    health_port: int = 0
+    update_attempts: int = 3
+    chat_window: int = 50
+    max_backlog: int = 10000
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,17 @@ class LimitsConfig:
     flood_messages: int = 20
     flood_window_seconds: int = 10
     flood_max_delay_seconds: int = 60
+    stranger_refusal_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    enabled: bool = True
+    max_seconds: int = 120
+    workers: int = 0  # 0: one fewer than the CPU cores, at least 1
+    queue: int = 4
+    model_path: str = ""  # "": the Whisper tiny.en model of the pinned model package
+    beam_size: int = 1
 
 
 @dataclass(frozen=True)
@@ -118,6 +135,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
     source: str = "<defaults>"
 
     @property
@@ -134,6 +152,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "reminders": RemindersConfig,
     "enrollment": EnrollmentConfig,
     "limits": LimitsConfig,
+    "voice": VoiceConfig,
 }
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -296,6 +315,23 @@ def _check_cross_field(config: Config) -> None:
         )
     if not 1 <= tg.port <= 65535:
         raise ConfigError(f"{src}: telegram.port: expected 1-65535, got {tg.port}")
+    if not 0 <= tg.health_port <= 65535:
+        raise ConfigError(
+            f"{src}: telegram.health_port: expected 0 (off) or 1-65535, got {tg.health_port}"
+        )
+    if tg.mode == "webhook" and tg.health_port == tg.port:
+        raise ConfigError(
+            f"{src}: telegram.health_port: the webhook port already serves /healthz; "
+            "choose another port or 0"
+        )
+    for name in ("poll_watchdog_seconds", "update_attempts", "chat_window", "max_backlog"):
+        if getattr(tg, name) <= 0:
+            raise ConfigError(f"{src}: telegram.{name}: expected a positive number")
+    if tg.max_backlog < tg.chat_window:
+        raise ConfigError(
+            f"{src}: telegram.max_backlog: expected at least telegram.chat_window "
+            f"({tg.chat_window}), got {tg.max_backlog}"
+        )
     if not tg.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"{src}: telegram.base_url: expected an http(s):// URL")
     if not config.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -348,11 +384,27 @@ def _check_cross_field(config: Config) -> None:
             raise ConfigError(f"{src}: reminders.{name}: expected a positive number")
     if config.enrollment.invite_ttl_hours <= 0:
         raise ConfigError(f"{src}: enrollment.invite_ttl_hours: expected a positive number")
-    for name in ("flood_messages", "flood_window_seconds", "flood_max_delay_seconds"):
+    for name in (
+        "flood_messages",
+        "flood_window_seconds",
+        "flood_max_delay_seconds",
+        "stranger_refusal_minutes",
+    ):
         if getattr(config.limits, name) <= 0:
             raise ConfigError(f"{src}: limits.{name}: expected a positive number")
     if config.privacy.idle_lock_minutes < 0:
         raise ConfigError(f"{src}: privacy.idle_lock_minutes: expected 0 (off) or more minutes")
+    _check_voice(config)
+
+
+def _check_voice(config: Config) -> None:
+    src, voice = config.source, config.voice
+    if not 1 <= voice.max_seconds <= 600:
+        raise ConfigError(f"{src}: voice.max_seconds: expected 1-600 seconds")
+    if voice.workers < 0 or voice.queue < 0:
+        raise ConfigError(f"{src}: voice.workers / voice.queue: expected 0 or more")
+    if not 1 <= voice.beam_size <= 10:
+        raise ConfigError(f"{src}: voice.beam_size: expected 1-10")
 
 
 def with_database(config: Config, url: str) -> Config:

@@ -17,6 +17,7 @@ from handlers import (
     records,
     settings,
     tasks,
+    voice,
 )
 
 
@@ -43,7 +44,11 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     careplans.register(app)
     # Logging (engineer L): after every other conversation (their typed answers win) and
     # before help's plain /cancel; its free-text entry point is the catch-all for plain text.
-    records.register(app)
+    # A voice note's [Save] enters its conversation too.
+    records.register(app, entries=voice.entry_points())
+    # Voice notes: transcribed, read back, and handed to logging only on [Save] (its entry
+    # point above); the voice message and the [Fix] [Cancel] buttons.
+    voice.register(app)
     # 3. Plain commands and the catch-alls.
     help.register(app)
     # 4. The single error handler.

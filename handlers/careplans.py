@@ -4,7 +4,7 @@ hands over (``handle_intent``).
 
 Thin: authorise (the access gate did), pull the text, call bot.services.careplans /
 bot.services.referrals / bot.services.resources, render with bot.render.careplans, reply.
-Callback data carries row ids only.
+Button data is typed (bot.render.callbacks) and carries row ids only.
 When a message names several patients, or several referrals fit, the pending action stays in
 the nurse's user_data and the buttons carry a one-time token and an id: a press of an older,
 expired or forged button changes nothing and says so.
@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -31,10 +30,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot import vocab
 from bot.app.context import CaseContext
 from bot.parsing.careplans import (
     CarePlanIntent,
-    GoalChange,
     GoalIntent,
     ReferralIntent,
     ReferralStatusIntent,
@@ -44,12 +43,23 @@ from bot.parsing.careplans import (
 )
 from bot.parsing.intents import PatientRef
 from bot.render import careplans as render
+from bot.render import labels
+from bot.render.callbacks import (
+    AddResource,
+    CloseGoal,
+    GoalAction,
+    MoveReferral,
+    PatientChoice,
+    PlanNote,
+    ReferralChoice,
+    ResourceKindChoice,
+)
 from bot.services import careplans as plans
 from bot.services import referrals, resources
+from bot.services.ledger import MessageKey
 from bot.services.patients import find_patients
-from bot.services.records import Source
-from handlers.common import is_number, quiet_conversation
-from storage.models import ReferralStatus, ResourceKind
+from bot.vocab import GoalStatus, ReferralStatus, Refusal, ResourceKind
+from handlers.common import on_press, quiet_conversation
 
 PENDING_KEY = "careplans.pending"
 PATIENT_CHOICE_KEY = "careplans.patient_choice"
@@ -60,14 +70,16 @@ CHOICE_TIMEOUT = timedelta(seconds=CONVERSATION_TIMEOUT)
 MAX_GOAL_ROWS = 40
 """Keyboard rows for goals under /plan (Telegram allows 100 buttons per keyboard)."""
 
-_CHANGES = {"m": GoalChange.MET, "n": GoalChange.NOT_MET, "d": GoalChange.DISCONTINUED}
-_CHANGE_LABELS = {"m": render.MET, "n": render.NOT_MET, "d": render.DISCONTINUE}
-_REFERRAL_MOVES = {
-    "s": (render.SCHEDULED, ReferralStatus.SCHEDULED),
-    "c": (render.COMPLETED, ReferralStatus.COMPLETED),
-    "x": (render.DECLINED, ReferralStatus.DECLINED),
+_CHANGE_LABELS = {
+    vocab.GoalStatus.MET: render.MET,
+    vocab.GoalStatus.NOT_MET: render.NOT_MET,
+    vocab.GoalStatus.DISCONTINUED: render.DISCONTINUE,
 }
-_KIND_CODES = {kind.value[:2]: kind for kind in ResourceKind}
+_REFERRAL_MOVES = (
+    (render.SCHEDULED, vocab.ReferralStatus.SCHEDULED),
+    (render.COMPLETED, vocab.ReferralStatus.COMPLETED),
+    (render.DECLINED, vocab.ReferralStatus.DECLINED),
+)
 
 
 PatientIntent = GoalIntent | ReferralIntent | ReferralStatusIntent | ResourceGivenIntent
@@ -82,7 +94,7 @@ class PendingPatient:
     token: str
     candidates: tuple[PatientRef, ...]
     intent: PatientIntent | None
-    source: Source | None
+    source: MessageKey | None
     asked_at: datetime
 
     @property
@@ -97,7 +109,7 @@ class PendingReferral:
     token: str
     status: ReferralStatus
     referral_ids: tuple[int, ...]
-    source: Source | None
+    source: MessageKey | None
     asked_at: datetime
 
     @property
@@ -149,7 +161,7 @@ def _today(context: CaseContext) -> date:
 
 
 async def handle_intent(
-    update: Update, context: CaseContext, intent: CarePlanIntent, source: Source | None
+    update: Update, context: CaseContext, intent: CarePlanIntent, source: MessageKey | None
 ) -> None:
     """Save or answer a goal, referral, referral status, resource search or resource given;
     with several patients of that name, ask which one with buttons first."""
@@ -172,7 +184,7 @@ async def _carry_out(
     context: CaseContext,
     intent: PatientIntent,
     patient_id: int,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     """Save a care-plan message about one known patient, and reply after the commit."""
     services, nurse = context.services, context.me
@@ -190,7 +202,7 @@ async def _carry_out(
             patient_id=patient_id, to_whom=intent.to_whom, specialty=intent.specialty,
             reason=intent.reason, sent_on=intent.sent_on,
         )  # fmt: skip
-        if isinstance(result, plans.Refusal):
+        if isinstance(result, Refusal):
             await _say(update, context, render.refusal(result))
             return
         await _say(
@@ -210,7 +222,7 @@ async def _carry_out(
             services.db, services.clock, nurse=nurse, source=source, patient_id=patient_id,
             resource_text=intent.resource, given_on=intent.given_on,
         )  # fmt: skip
-        if isinstance(given, plans.Refusal):
+        if isinstance(given, Refusal):
             await _say(update, context, render.refusal(given))
             return
         await _say(
@@ -234,7 +246,7 @@ async def _ask_patient(
     written: str | None,
     candidates: tuple[PatientRef, ...],
     intent: PatientIntent | None,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     """Keep the action pending and show one button per candidate patient."""
     token = _remember_choice(
@@ -243,8 +255,13 @@ async def _ask_patient(
         lambda token, at: PendingPatient(token, candidates, intent, source, at),
     )
     rows = [
-        [InlineKeyboardButton(render.patient_button(c.name), callback_data=f"cp:{token}:{c.id}")]
+        [
+            InlineKeyboardButton(
+                render.patient_button(c.name), callback_data=PatientChoice(token, c.id).pack()
+            )
+        ]
         for c in candidates
+        if c.id is not None
     ]
     await _say(update, context, render.pick_patient(written), InlineKeyboardMarkup(rows))
 
@@ -264,37 +281,33 @@ def _remember_choice(
 
 
 def _take_choice(
-    context: CaseContext, key: str, data: str, kind: type[_Pending]
+    context: CaseContext, key: str, token: str, chosen: int, kind: type[_Pending]
 ) -> tuple[_Pending, int] | str:
-    """The pending choice a press answers and the id pressed, taken out of user_data; or the
-    reply for a press that is malformed, of an older question, expired or not one of the
-    choices (forged), which takes nothing. No await inside: two quick presses cannot both
-    take it."""
-    parts = data.split(":")
+    """The pending choice a press (`token`, `chosen` id) answers, taken out of user_data; or
+    the reply for a press of an older question, expired or not one of the choices (forged),
+    which takes nothing. No await inside: two quick presses cannot both take it."""
     user_data = context.user_data
     found = user_data.get(key) if user_data is not None else None
-    if len(parts) != 3 or not is_number(parts[2]) or not isinstance(found, kind):
+    if not isinstance(found, kind):
         return render.CHOICE_CLOSED
     assert user_data is not None
-    if not secrets.compare_digest(found.token.encode(), parts[1].encode()):
+    if not secrets.compare_digest(found.token.encode(), token.encode()):
         return render.CHOICE_CLOSED
     if context.services.clock.now() - found.asked_at > CHOICE_TIMEOUT:
         user_data.pop(key, None)
         return render.CHOICE_CLOSED
-    chosen = int(parts[2])
     if chosen not in found.choice_ids:
         return render.NOT_A_CHOICE
     user_data.pop(key, None)
     return found, chosen
 
 
-async def patient_button(update: Update, context: CaseContext) -> None:
+async def patient_button(update: Update, context: CaseContext, press: PatientChoice) -> None:
     """A candidate patient tapped: carry out the pending care-plan message (or /plan) for her."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
-    taken = _take_choice(context, PATIENT_CHOICE_KEY, query.data, PendingPatient)
+    taken = _take_choice(context, PATIENT_CHOICE_KEY, press.token, press.patient_id, PendingPatient)
     if isinstance(taken, str):
         await _say(update, context, taken)
         return
@@ -312,16 +325,16 @@ async def _move_referral(
     context: CaseContext,
     intent: ReferralStatusIntent,
     patient_id: int,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     """Move the referral the message names; ask which one when several fit."""
     services = context.services
-    status = ReferralStatus(intent.status.value)
+    status = intent.status
     result = await referrals.move_referral(
         services.db, services.clock, nurse=context.me, source=source, patient_id=patient_id,
         to_whom=intent.to_whom, specialty=intent.specialty, status=status,
     )  # fmt: skip
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
     elif isinstance(result, referrals.NoMatchingReferral):
         reply = render.no_matching_referral(
@@ -343,7 +356,7 @@ async def _move_referral(
             [
                 InlineKeyboardButton(
                     render.referral_choice_label(r.to_whom, r.sent_on, r.status),
-                    callback_data=f"cr:{token}:{r.id}",
+                    callback_data=ReferralChoice(token, r.id).pack(),
                 )
             ]
             for r in result.referrals
@@ -362,13 +375,16 @@ async def _move_referral(
         )
 
 
-async def referral_choice_button(update: Update, context: CaseContext) -> None:
+async def referral_choice_button(
+    update: Update, context: CaseContext, press: ReferralChoice
+) -> None:
     """A referral tapped among those a status message fitted: move it."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
-    taken = _take_choice(context, REFERRAL_CHOICE_KEY, query.data, PendingReferral)
+    taken = _take_choice(
+        context, REFERRAL_CHOICE_KEY, press.token, press.referral_id, PendingReferral
+    )
     if isinstance(taken, str):
         await _say(update, context, taken)
         return
@@ -378,7 +394,7 @@ async def referral_choice_button(update: Update, context: CaseContext) -> None:
         services.db, services.clock, nurse=context.me, referral_id=referral_id,
         status=pending.status, command="text", source=pending.source,
     )  # fmt: skip
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     await _say(
@@ -391,7 +407,7 @@ async def _goal(
     context: CaseContext,
     intent: GoalIntent,
     patient_id: int,
-    source: Source | None,
+    source: MessageKey | None,
 ) -> None:
     services, nurse = context.services, context.me
     if intent.change is None:
@@ -399,7 +415,7 @@ async def _goal(
             services.db, services.clock, nurse=nurse, source=source, patient_id=patient_id,
             text=intent.text, target_on=intent.target,
         )  # fmt: skip
-        if isinstance(saved, plans.Refusal):
+        if isinstance(saved, Refusal):
             await _say(update, context, render.refusal(saved))
             return
         await _say(
@@ -424,22 +440,26 @@ async def _goal(
 async def _after_close(
     update: Update,
     context: CaseContext,
-    result: plans.GoalSaved | plans.GoalChoice | plans.Refusal,
-    change: GoalChange,
+    result: plans.GoalSaved | plans.GoalChoice | Refusal,
+    change: GoalStatus,
     outcome: str,
 ) -> None:
     if isinstance(result, plans.GoalChoice):
         pending = _pending(context)
         pending.update(change=change.value, outcome=outcome, patient_id=result.patient_id)
         buttons = [
-            [InlineKeyboardButton(render.goal_button(g.text), callback_data=f"cg:p:{g.id}")]
+            [
+                InlineKeyboardButton(
+                    render.goal_button(g.text), callback_data=GoalAction("pick", g.id).pack()
+                )
+            ]
             for g in result.goals
         ]
         await _say(
             update, context, render.which_goal(result.patient_name), InlineKeyboardMarkup(buttons)
         )
         return
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     goal = result.goal
@@ -448,24 +468,24 @@ async def _after_close(
     )
 
 
-async def pick_goal(update: Update, context: CaseContext) -> None:
+async def pick_goal(update: Update, context: CaseContext, press: GoalAction) -> None:
     """Close the goal the nurse tapped with the outcome her message gave."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
     pending = _pending(context)
-    raw = query.data.removeprefix("cg:p:")
-    if not is_number(raw) or "change" not in pending:
+    # A goal button of /plan ([Met] ...) pends a change too, but for a goal it already knows.
+    if "change" not in pending or "patient_id" not in pending:
         await _say(update, context, render.TIMED_OUT)
         return
     _clear(context)
     services = context.services
-    change = GoalChange(pending["change"])
+    change = GoalStatus(pending["change"])
     outcome = str(pending.get("outcome", ""))
     result = await plans.close_goal(
         services.db, services.clock, nurse=context.me, source=None,
-        patient_id=int(pending["patient_id"]), change=change, outcome=outcome, goal_id=int(raw),
+        patient_id=int(pending["patient_id"]), change=change, outcome=outcome,
+        goal_id=press.goal_id,
         command="button",
     )  # fmt: skip
     await _after_close(update, context, result, change, outcome)
@@ -496,7 +516,7 @@ async def _show_plan(update: Update, context: CaseContext, patient_id: int) -> N
     """The patient's care plan with its goal and note buttons."""
     services, nurse = context.services, context.me
     view = await plans.plan(services.db, services.clock, nurse=nurse, patient_id=patient_id)
-    if isinstance(view, plans.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, render.refusal(view))
         return
     text = render.render_plan(
@@ -514,49 +534,48 @@ async def _show_plan(update: Update, context: CaseContext, patient_id: int) -> N
             continue
         rows.append(
             [
-                InlineKeyboardButton(f"{i}. {label}", callback_data=f"cg:{code}:{goal.id}")
-                for code, label in _CHANGE_LABELS.items()
+                InlineKeyboardButton(
+                    f"{i}. {label}", callback_data=CloseGoal(status, goal.id).pack()
+                )
+                for status, label in _CHANGE_LABELS.items()
             ]
         )
         rows.append(
             [
                 InlineKeyboardButton(
-                    f"{i}. {render.ADD_INTERVENTION}", callback_data=f"cg:i:{goal.id}"
+                    f"{i}. {render.ADD_INTERVENTION}",
+                    callback_data=GoalAction("intervention", goal.id).pack(),
                 )
             ]
         )
-    rows.append([InlineKeyboardButton(render.ADD_NOTE, callback_data=f"cn:{view.patient_id}")])
+    rows.append(
+        [InlineKeyboardButton(render.ADD_NOTE, callback_data=PlanNote(view.patient_id).pack())]
+    )
     await _say(update, context, text, InlineKeyboardMarkup(rows))
 
 
 async def _ask_for_text(
-    update: Update, context: CaseContext, *, prefix: str, key: str, prompt: str, step: Step
+    update: Update, context: CaseContext, *, row_id: int, key: str, prompt: str, step: Step
 ) -> int:
     """A button that asks for a typed answer: keep its id under `key`, ask, wait in `step`."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
-    raw = query.data.removeprefix(prefix)
-    if not is_number(raw):
-        return ConversationHandler.END
     _clear(context)
-    _pending(context)[key] = int(raw)
+    _pending(context)[key] = row_id
     await _say(update, context, prompt)
     return step
 
 
-async def intervention_button(update: Update, context: CaseContext) -> int:
+async def intervention_button(update: Update, context: CaseContext, press: GoalAction) -> int:
     """[Add intervention] under a goal: ask what it is."""
     return await _ask_for_text(
-        update, context, prefix="cg:i:", key="goal_id", prompt=render.ASK_INTERVENTION,
+        update, context, row_id=press.goal_id, key="goal_id", prompt=render.ASK_INTERVENTION,
         step=Step.INTERVENTION,
     )  # fmt: skip
 
 
-async def _typed_answer(
-    update: Update, context: CaseContext, key: str
-) -> tuple[int, str] | None:
+async def _typed_answer(update: Update, context: CaseContext, key: str) -> tuple[int, str] | None:
     """The id a button asked about (``key``) and the text typed for it; None, after saying
     the question timed out, when there is no such question or nothing was typed."""
     message = update.effective_message
@@ -580,18 +599,19 @@ async def intervention_text(update: Update, context: CaseContext) -> int:
     saved = await plans.add_intervention(
         services.db, services.clock, nurse=context.me, goal_id=goal_id, text=text
     )
-    if isinstance(saved, plans.Refusal):
+    if isinstance(saved, Refusal):
         await _say(update, context, render.refusal(saved))
     else:
         await _say(update, context, render.intervention_saved(saved.patient_name, text))
     return ConversationHandler.END
 
 
-async def note_button(update: Update, context: CaseContext) -> int:
+async def note_button(update: Update, context: CaseContext, press: PlanNote) -> int:
     """[Add progress note] under the plan: ask for it."""
     return await _ask_for_text(
-        update, context, prefix="cn:", key="patient_id", prompt=render.ASK_NOTE, step=Step.NOTE
-    )
+        update, context, row_id=press.patient_id, key="patient_id", prompt=render.ASK_NOTE,
+        step=Step.NOTE,
+    )  # fmt: skip
 
 
 async def note_text(update: Update, context: CaseContext) -> int:
@@ -604,25 +624,21 @@ async def note_text(update: Update, context: CaseContext) -> int:
     saved = await plans.add_progress_note(
         services.db, services.clock, nurse=context.me, patient_id=patient_id, text=text
     )
-    if isinstance(saved, plans.Refusal):
+    if isinstance(saved, Refusal):
         await _say(update, context, render.refusal(saved))
     else:
         await _say(update, context, render.note_saved(saved.patient_name))
     return ConversationHandler.END
 
 
-async def goal_button(update: Update, context: CaseContext) -> int:
+async def goal_button(update: Update, context: CaseContext, press: CloseGoal) -> int:
     """[Met] / [Not met] / [Discontinue] under a goal: ask for the outcome."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
-    _, code, raw = query.data.split(":")
-    if code not in _CHANGES or not is_number(raw):
-        return ConversationHandler.END
     _clear(context)
-    _pending(context).update(goal_id=int(raw), change=_CHANGES[code].value)
-    await _say(update, context, render.ask_outcome(_CHANGE_LABELS[code]))
+    _pending(context).update(goal_id=press.goal_id, change=press.status.value)
+    await _say(update, context, render.ask_outcome(_CHANGE_LABELS[press.status]))
     return Step.OUTCOME
 
 
@@ -639,9 +655,9 @@ async def outcome_text(update: Update, context: CaseContext) -> int:
     _clear(context)
     services = context.services
     goal_id = int(pending["goal_id"])
-    change = GoalChange(pending["change"])
+    change = GoalStatus(pending["change"])
     result = await plans.close_goal(
-        services.db, services.clock, nurse=context.me, source=Source(message.chat_id,
+        services.db, services.clock, nurse=context.me, source=MessageKey(message.chat_id,
         message.message_id), patient_id=None, change=change, outcome=outcome,
         goal_id=goal_id, command="plan",
     )  # fmt: skip
@@ -663,8 +679,8 @@ async def referrals_command(update: Update, context: CaseContext) -> None:
     )
     rows = [
         [
-            InlineKeyboardButton(f"{i}. {label}", callback_data=f"rf:{code}:{v.id}")
-            for code, (label, status) in _REFERRAL_MOVES.items()
+            InlineKeyboardButton(f"{i}. {label}", callback_data=MoveReferral(status, v.id).pack())
+            for label, status in _REFERRAL_MOVES
             if status.value != v.status
         ]
         for i, v in enumerate(views, 1)
@@ -672,21 +688,17 @@ async def referrals_command(update: Update, context: CaseContext) -> None:
     await _say(update, context, text, InlineKeyboardMarkup(rows[:30]) if rows else None)
 
 
-async def referral_button(update: Update, context: CaseContext) -> None:
+async def referral_button(update: Update, context: CaseContext, press: MoveReferral) -> None:
     """Move a referral to scheduled / completed / declined."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
-    parts = query.data.split(":")
-    if len(parts) != 3 or parts[1] not in _REFERRAL_MOVES or not is_number(parts[2]):
-        return
     services = context.services
     result = await referrals.set_status(
-        services.db, services.clock, nurse=context.me, referral_id=int(parts[2]),
-        status=_REFERRAL_MOVES[parts[1]][1],
+        services.db, services.clock, nurse=context.me, referral_id=press.referral_id,
+        status=ReferralStatus(press.status),
     )  # fmt: skip
-    if isinstance(result, plans.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     await _say(
@@ -699,7 +711,7 @@ async def referral_button(update: Update, context: CaseContext) -> None:
 
 def _add_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(render.ADD_RESOURCE, callback_data="rs:add")]]
+        [[InlineKeyboardButton(render.ADD_RESOURCE, callback_data=AddResource().pack())]]
     )
 
 
@@ -708,7 +720,7 @@ async def _answer_resources(
 ) -> None:
     kind = ResourceKind(kind_text) if kind_text else None
     rows = await resources.search(context.services.db, nurse=context.me, kind=kind, words=words)
-    what = render.RESOURCE_KINDS.get(kind.value) if kind else (words or None)
+    what = labels.RESOURCE_KIND[kind] if kind else (words or None)
     text = render.render_resources([(r.kind, r.name, r.contact, r.notes) for r in rows], what=what)
     await _say(update, context, text, _add_keyboard())
 
@@ -720,7 +732,7 @@ async def resources_command(update: Update, context: CaseContext) -> None:
     await _answer_resources(update, context, kind.value if kind else None, "" if kind else words)
 
 
-async def add_resource_button(update: Update, context: CaseContext) -> int:
+async def add_resource_button(update: Update, context: CaseContext, press: AddResource) -> int:
     """[Add a resource]: ask its name."""
     query = update.callback_query
     assert query is not None
@@ -740,8 +752,8 @@ async def resource_name(update: Update, context: CaseContext) -> int:
         return Step.RESOURCE_NAME
     _pending(context)["name"] = name
     buttons = [
-        InlineKeyboardButton(label, callback_data=f"rs:k:{kind[:2]}")
-        for kind, label in render.RESOURCE_KINDS.items()
+        InlineKeyboardButton(label, callback_data=ResourceKindChoice(ResourceKind(kind)).pack())
+        for kind, label in labels.RESOURCE_KIND.items()
     ]
     await _say(
         update,
@@ -752,18 +764,16 @@ async def resource_name(update: Update, context: CaseContext) -> int:
     return Step.RESOURCE_KIND
 
 
-async def resource_kind(update: Update, context: CaseContext) -> int:
+async def resource_kind(update: Update, context: CaseContext, press: ResourceKindChoice) -> int:
     """The kind tapped: ask contact details."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
-    code = query.data.removeprefix("rs:k:")
     pending = _pending(context)
-    if code not in _KIND_CODES or "name" not in pending:
+    if "name" not in pending:
         await _say(update, context, render.TIMED_OUT)
         return ConversationHandler.END
-    pending["kind"] = _KIND_CODES[code].value
+    pending["kind"] = press.kind.value
     await _say(update, context, render.ask_resource_contact(pending["name"]))
     return Step.RESOURCE_CONTACT
 
@@ -819,15 +829,15 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     skip = CommandHandler("skip", outcome_text)
     return quiet_conversation(
         entry_points=[
-            CallbackQueryHandler(goal_button, pattern=r"^cg:[mnd]:\d+$"),
-            CallbackQueryHandler(add_resource_button, pattern=r"^rs:add$"),
-            CallbackQueryHandler(intervention_button, pattern=r"^cg:i:\d+$"),
-            CallbackQueryHandler(note_button, pattern=r"^cn:\d+$"),
+            on_press(CloseGoal, goal_button),
+            on_press(AddResource, add_resource_button),
+            on_press(GoalAction, intervention_button, action="intervention"),
+            on_press(PlanNote, note_button),
         ],
         states={
             Step.OUTCOME: [MessageHandler(text, outcome_text), skip],
             Step.RESOURCE_NAME: [MessageHandler(text, resource_name)],
-            Step.RESOURCE_KIND: [CallbackQueryHandler(resource_kind, pattern=r"^rs:k:")],
+            Step.RESOURCE_KIND: [on_press(ResourceKindChoice, resource_kind)],
             Step.RESOURCE_CONTACT: [
                 MessageHandler(text, resource_contact),
                 CommandHandler("skip", resource_contact),
@@ -853,7 +863,10 @@ def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg
     app.add_handler(CommandHandler("plan", plan_command), group=group)
     app.add_handler(CommandHandler("referrals", referrals_command), group=group)
     app.add_handler(CommandHandler("resources", resources_command), group=group)
-    app.add_handler(CallbackQueryHandler(pick_goal, pattern=r"^cg:p:"), group=group)
-    app.add_handler(CallbackQueryHandler(referral_button, pattern=r"^rf:"), group=group)
-    app.add_handler(CallbackQueryHandler(patient_button, pattern=r"^cp:"), group=group)
-    app.add_handler(CallbackQueryHandler(referral_choice_button, pattern=r"^cr:"), group=group)
+    for button in (
+        on_press(GoalAction, pick_goal, action="pick"),
+        on_press(MoveReferral, referral_button),
+        on_press(PatientChoice, patient_button, stale=render.CHOICE_CLOSED),
+        on_press(ReferralChoice, referral_choice_button, stale=render.CHOICE_CLOSED),
+    ):
+        app.add_handler(button, group=group)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from telegram.ext import ConversationHandler
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
+
+from bot.app.context import CaseContext
+from bot.render import messages
+from bot.render.callbacks import CallbackData
+
+Data = TypeVar("Data", bound=CallbackData)
+Result = TypeVar("Result")
 
 
 def quiet_conversation(**kwargs: Any) -> ConversationHandler:  # type: ignore[type-arg]
@@ -18,6 +27,35 @@ def quiet_conversation(**kwargs: Any) -> ConversationHandler:  # type: ignore[ty
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
         return ConversationHandler(**kwargs)
+
+
+def on_press(
+    family: type[Data],
+    callback: Callable[[Update, CaseContext, Data], Awaitable[Result]],
+    *,
+    stale: str = messages.BUTTON_GONE,
+    **only: object,
+) -> CallbackQueryHandler[CaseContext, Result | None]:
+    """Route presses of one button family to `callback`, which gets the typed data.
+
+    `only` narrows the route on the family's leading choice fields (`action="undo"`). A press
+    of the family whose data is malformed or forged is answered with `stale` and reaches no
+    callback; it returns None, so a conversation stays where it was. Presses that are well
+    formed but not hers are the services' to refuse (and audit).
+    """
+
+    async def press(update: Update, context: CaseContext) -> Result | None:
+        query = update.callback_query
+        data = family.unpack(query.data) if query is not None else None
+        if data is None:
+            if query is not None:
+                await query.answer(stale, show_alert=True)
+            return None
+        return await callback(update, context, data)
+
+    press.__name__ = press.__qualname__ = getattr(callback, "__name__", family.__name__)
+    press.__doc__ = callback.__doc__
+    return CallbackQueryHandler(press, pattern=family.pattern(**only))
 
 
 def is_number(text: str) -> bool:

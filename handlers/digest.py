@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.app.context import CaseContext
+from bot.render.callbacks import ShowDigest
 from bot.services.digests import digest_pages_for
+from handlers.common import on_press
 
-CALLBACK = re.compile(r"^dga:(\d{1,18})$")
 
-
-async def show_all(update: Update, context: CaseContext) -> None:
+async def show_all(update: Update, context: CaseContext, press: ShowDigest) -> None:
     """Send the whole digest a [Show all] button belongs to, in as many messages as needed."""
     query = update.callback_query
     assert query is not None
-    match = CALLBACK.match(query.data or "")
     services = context.services
-    pages = None
-    if match is not None:
-        pages = await digest_pages_for(
-            services.db,
-            services.config,
-            services.clock,
-            nurse_id=context.me.id,
-            delivery_id=int(match[1]),
-        )
+    pages = await digest_pages_for(
+        services.db,
+        services.config,
+        services.clock,
+        nurse_id=context.me.id,
+        delivery_id=press.delivery_id,
+    )
     if pages is None:
         await query.answer("That digest has expired.", show_alert=True)
         return
@@ -38,4 +33,4 @@ async def show_all(update: Update, context: CaseContext) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CallbackQueryHandler(show_all, pattern=r"^dga:"))
+    app.add_handler(on_press(ShowDigest, show_all))

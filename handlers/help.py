@@ -1,9 +1,16 @@
-"""/help and a /cancel outside any conversation."""
+"""/help, a /cancel outside any conversation, and the catch-alls for unknown commands and
+buttons."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.app.context import CaseContext
 from bot.render import messages
@@ -27,8 +34,17 @@ async def unknown_command(update: Update, context: CaseContext) -> None:
     await update.effective_message.reply_text(messages.UNKNOWN_COMMAND)
 
 
+async def unknown_button(update: Update, context: CaseContext) -> None:
+    """Answer a press no button family claims (forged data, or a layout long gone): nothing
+    changes, and the spinner on her button stops."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(messages.BUTTON_GONE, show_alert=True)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("help", show_help))
     app.add_handler(CommandHandler("cancel", cancel_nothing))
     # Last among message handlers: any other /command gets a pointer to /help.
     app.add_handler(MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, unknown_command))
+    # Last among button handlers: a press nothing above routed.
+    app.add_handler(CallbackQueryHandler(unknown_button))

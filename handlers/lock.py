@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.app.context import CaseContext
-from bot.render.messages import escape
+from bot.render.text import esc
 from bot.services import pin
 
 LOCK_GROUP = -90
@@ -151,7 +151,7 @@ async def _check(update: Update, context: CaseContext, typed: str) -> None:
             await context.bot.send_message(
                 chat_id,
                 ADMIN_NOTICE.format(
-                    name=escape(outcome.nurse_name),
+                    name=esc(outcome.nurse_name),
                     attempts=pin.MAX_ATTEMPTS,
                     telegram_id=nurse.telegram_user_id,
                 ),

@@ -3,8 +3,9 @@
 One ConversationHandler for what needs typed answers (which patient? who is new? the new
 conditions or MRN); the buttons that carry their whole meaning (risk, close, transfer, open a
 card, add an offered patient) are plain callbacks, so they keep working after a conversation
-ended. Every callback carries only opaque ids (patient, nurse, a random offer token) and is
-checked by the service against the nurse pressing it. Exposes reply_patient_card,
+ended. Every button carries typed data from bot.render.callbacks with only opaque ids (patient,
+nurse, a random offer token), and each press is checked by the service against the nurse
+pressing it. Exposes reply_patient_card,
 register_from_intent and offer_new_patient for the free-text router.
 """
 
@@ -31,13 +32,22 @@ from telegram.ext import (
 from bot.app.context import CaseContext
 from bot.parsing import Caseload, NewPatientIntent, PatientRef, parse
 from bot.parsing.dates import DateOrder
-from bot.render import messages
+from bot.render import labels, messages
 from bot.render import patients as render
+from bot.render.callbacks import (
+    KeepPatient,
+    PatientAction,
+    PatientOffer,
+    SetRisk,
+    TransferTo,
+    namespace_pattern,
+)
 from bot.render.patients import PatientCard
+from bot.render.text import esc, fit
 from bot.services import patients as service
-from bot.services.records import Source
-from handlers.common import is_number, quiet_conversation
-from storage.models import Risk
+from bot.services.ledger import MessageKey
+from bot.vocab import Refusal, Risk
+from handlers.common import on_press, quiet_conversation
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +55,13 @@ OFFERS_KEY = "patient_offers"
 EDIT_KEY = "patient_edit"
 MAX_OFFERS = 20
 MAX_CANDIDATES = 8
-RISK_CODES = {"h": Risk.HIGH, "m": Risk.MEDIUM, "l": Risk.LOW}
+RISK_CHOICES = tuple((labels.RISK[risk], risk) for risk in (Risk.HIGH, Risk.MEDIUM, Risk.LOW))
 
 REFUSALS = {
-    service.Refusal.NOT_FOUND: render.STALE,
-    service.Refusal.NOT_YOURS: render.NOT_YOURS,
-    service.Refusal.CLOSED: "That case is closed, so nothing was changed.",
-    service.Refusal.NOT_TEAMMATE: (
+    Refusal.NOT_FOUND: render.STALE,
+    Refusal.NOT_YOURS: render.NOT_YOURS,
+    Refusal.CLOSED: "That case is closed, so nothing was changed.",
+    Refusal.NOT_TEAMMATE: (
         "That nurse isn't an active member of your team any more. Nothing was changed."
     ),
 }
@@ -73,30 +83,38 @@ def card_keyboard(card: PatientCard, *, with_risk_choices: bool = False) -> Inli
     pid = card.id
     rows = []
     if with_risk_choices:
-        rows.append(
-            [
-                InlineKeyboardButton(f"{label} risk", callback_data=f"pt:setrisk:{pid}:{code}")
-                for code, label in (("h", "High"), ("m", "Medium"), ("l", "Low"))
-            ]
-        )
+        rows.append(_risk_buttons(pid, suffix=" risk"))
     rows.append(
         [
-            InlineKeyboardButton("Risk", callback_data=f"pt:risk:{pid}"),
-            InlineKeyboardButton("Conditions", callback_data=f"pt:cond:{pid}"),
-            InlineKeyboardButton("MRN", callback_data=f"pt:mrn:{pid}"),
+            InlineKeyboardButton("Risk", callback_data=PatientAction("risk", pid).pack()),
+            InlineKeyboardButton(
+                "Conditions", callback_data=PatientAction("conditions", pid).pack()
+            ),
+            InlineKeyboardButton("MRN", callback_data=PatientAction("mrn", pid).pack()),
         ]
     )
     rows.append(
         [
-            InlineKeyboardButton("Close case", callback_data=f"pt:close:{pid}"),
-            InlineKeyboardButton("Transfer", callback_data=f"pt:xfer:{pid}"),
+            InlineKeyboardButton("Close case", callback_data=PatientAction("close", pid).pack()),
+            InlineKeyboardButton("Transfer", callback_data=PatientAction("transfer", pid).pack()),
         ]
     )
     return InlineKeyboardMarkup(rows)
 
 
-def _keep_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton("Cancel", callback_data="pt:keep")
+def _risk_buttons(patient_id: int, *, suffix: str = "") -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(label + suffix, callback_data=SetRisk(patient_id, risk).pack())
+        for label, risk in RISK_CHOICES
+    ]
+
+
+def _card_button(label: str, patient_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=PatientAction("card", patient_id).pack())
+
+
+def _keep_button(label: str = "Cancel") -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=KeepPatient().pack())
 
 
 def _candidate_keyboard(refs: tuple[PatientRef, ...]) -> InlineKeyboardMarkup:
@@ -105,7 +123,8 @@ def _candidate_keyboard(refs: tuple[PatientRef, ...]) -> InlineKeyboardMarkup:
     for ref in refs[:MAX_CANDIDATES]:
         seen[ref.name] = seen.get(ref.name, 0) + 1
         label = ref.name if seen[ref.name] == 1 else f"{ref.name} ({seen[ref.name]})"
-        rows.append([InlineKeyboardButton(label, callback_data=f"pt:card:{ref.id}")])
+        if ref.id is not None:
+            rows.append([_card_button(label, ref.id)])
     rows.append([_keep_button()])
     return InlineKeyboardMarkup(rows)
 
@@ -125,14 +144,10 @@ async def _say(
     await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
-def _query(update: Update) -> tuple[CallbackQuery, list[str]]:
+def _query(update: Update) -> CallbackQuery:
     query = update.callback_query
     assert query is not None
-    return query, (query.data or "").split(":")
-
-
-def _int(part: str) -> int | None:
-    return int(part) if is_number(part) and len(part) <= 18 else None
+    return query
 
 
 def _stash(context: CaseContext, intent: NewPatientIntent) -> str:
@@ -152,7 +167,7 @@ def _unstash(context: CaseContext, token: str) -> NewPatientIntent | None:
     return offers.pop(token, None)
 
 
-async def _refuse_press(query: CallbackQuery, refusal: service.Refusal) -> None:
+async def _refuse_press(query: CallbackQuery, refusal: Refusal) -> None:
     await query.answer(REFUSALS[refusal], show_alert=True)
 
 
@@ -164,7 +179,7 @@ async def reply_patient_card(update: Update, context: CaseContext, patient_id: i
     card = await service.patient_card(
         context.services.db, context.me, patient_id, now=_now(context)
     )
-    if isinstance(card, service.Refusal):
+    if isinstance(card, Refusal):
         await _say(update, context, REFUSALS[card])
         return
     await _say(update, context, render.render_card(card), card_keyboard(card))
@@ -189,8 +204,12 @@ async def offer_new_patient(
     token = _stash(context, NewPatientIntent(name=name, mrn=None, risk=None))
     markup = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(render.add_button_label(name), callback_data=f"pt:add:{token}")],
-            [InlineKeyboardButton("Cancel", callback_data=f"pt:drop:{token}")],
+            [
+                InlineKeyboardButton(
+                    render.add_button_label(name), callback_data=PatientOffer("add", token).pack()
+                )
+            ],
+            [InlineKeyboardButton("Cancel", callback_data=PatientOffer("drop", token).pack())],
         ]
     )
     await _say(update, context, render.not_in_caseload(name, unsaved=unsaved), markup)
@@ -207,7 +226,7 @@ async def _add(
     message = update.effective_message
     # The nurse's own message is the redelivery key; a button press has none of its own.
     source = (
-        Source(chat_id=message.chat_id, message_id=message.message_id)
+        MessageKey(chat_id=message.chat_id, message_id=message.message_id)
         if edit is None and message is not None
         else None
     )
@@ -217,7 +236,7 @@ async def _add(
         now=_now(context),
         name=intent.name,
         mrn=intent.mrn,
-        risk=Risk(intent.risk.value) if intent.risk else None,
+        risk=intent.risk,
         conditions=intent.conditions,
         allow_duplicate=allow_duplicate,
         source=source,
@@ -227,14 +246,23 @@ async def _add(
         markup = card_keyboard(result.card)
     elif isinstance(result, service.Duplicate):
         token = _stash(context, intent)
-        rows = [[InlineKeyboardButton("Add anyway", callback_data=f"pt:addany:{token}")]]
+        rows = [
+            [
+                InlineKeyboardButton(
+                    "Add anyway", callback_data=PatientOffer("add_anyway", token).pack()
+                )
+            ]
+        ]
         rows.append(
             [
-                InlineKeyboardButton("Open existing", callback_data=f"pt:card:{ref.id}")
+                _card_button("Open existing", ref.id)
                 for ref in result.existing[:1]
+                if ref.id is not None
             ]
         )
-        rows.append([InlineKeyboardButton("Cancel", callback_data=f"pt:drop:{token}")])
+        rows.append(
+            [InlineKeyboardButton("Cancel", callback_data=PatientOffer("drop", token).pack())]
+        )
         text = render.duplicate_question(intent.name, len(result.existing))
         markup = InlineKeyboardMarkup(rows)
     else:
@@ -315,27 +343,23 @@ async def _register_text(update: Update, context: CaseContext, text: str) -> int
     return ConversationHandler.END
 
 
-async def ask_conditions(update: Update, context: CaseContext) -> int:
+async def ask_conditions(update: Update, context: CaseContext, press: PatientAction) -> int:
     """Ask for the new list of conditions of the patient on the card."""
-    return await _ask_field(update, context, Step.CONDITIONS)
+    return await _ask_field(update, context, press.patient_id, Step.CONDITIONS)
 
 
-async def ask_mrn(update: Update, context: CaseContext) -> int:
+async def ask_mrn(update: Update, context: CaseContext, press: PatientAction) -> int:
     """Ask for the new MRN of the patient on the card."""
-    return await _ask_field(update, context, Step.MRN)
+    return await _ask_field(update, context, press.patient_id, Step.MRN)
 
 
-async def _ask_field(update: Update, context: CaseContext, step: Step) -> int:
-    query, parts = _query(update)
-    pid = _int(parts[-1])
-    if pid is None:
-        await query.answer(render.STALE, show_alert=True)
-        return ConversationHandler.END
+async def _ask_field(update: Update, context: CaseContext, pid: int, step: Step) -> int:
+    query = _query(update)
     command = "conditions" if step is Step.CONDITIONS else "mrn"
     brief = await service.patient_brief(
         context.services.db, context.me, pid, now=_now(context), command=command
     )
-    if isinstance(brief, service.Refusal):
+    if isinstance(brief, Refusal):
         await _refuse_press(query, brief)
         return ConversationHandler.END
     await query.answer()
@@ -393,13 +417,13 @@ async def mrn_text(update: Update, context: CaseContext) -> int:
 
 
 async def _reply_changed(
-    update: Update, context: CaseContext, what: str, result: service.Changed | service.Refusal
+    update: Update, context: CaseContext, what: str, result: service.Changed | Refusal
 ) -> None:
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, REFUSALS[result])
         return
     head = render.changed(what, result.card.name, result.before, result.after)
-    text = render.fit(f"{head}\n\n{render.render_card(result.card)}")
+    text = fit(f"{head}\n\n{render.render_card(result.card)}")
     await _say(update, context, text, card_keyboard(result.card))
 
 
@@ -423,119 +447,94 @@ async def timed_out(update: Update, context: CaseContext) -> None:
 # -- plain buttons --------------------------------------------------------------------------
 
 
-async def open_card(update: Update, context: CaseContext) -> None:
+async def open_card(update: Update, context: CaseContext, press: PatientAction) -> None:
     """Open a patient's card from a candidate or notice button."""
-    query, parts = _query(update)
-    pid = _int(parts[-1])
-    card = (
-        await service.patient_card(context.services.db, context.me, pid, now=_now(context))
-        if pid is not None
-        else service.Refusal.NOT_FOUND
+    query = _query(update)
+    card = await service.patient_card(
+        context.services.db, context.me, press.patient_id, now=_now(context)
     )
-    if isinstance(card, service.Refusal):
+    if isinstance(card, Refusal):
         await _refuse_press(query, card)
         return
     await query.answer()
     await _say(update, context, render.render_card(card), card_keyboard(card))
 
 
-async def choose_risk(update: Update, context: CaseContext) -> None:
+async def choose_risk(update: Update, context: CaseContext, press: PatientAction) -> None:
     """Offer the three risk levels for the patient on the card."""
-    query, parts = _query(update)
-    pid = _int(parts[-1])
-    brief = (
-        await service.patient_brief(
-            context.services.db, context.me, pid, now=_now(context), command="risk"
-        )
-        if pid is not None
-        else service.Refusal.NOT_FOUND
+    query = _query(update)
+    brief = await service.patient_brief(
+        context.services.db, context.me, press.patient_id, now=_now(context), command="risk"
     )
-    if isinstance(brief, service.Refusal):
+    if isinstance(brief, Refusal):
         await _refuse_press(query, brief)
         return
     await query.answer()
-    buttons = [
-        InlineKeyboardButton(label, callback_data=f"pt:setrisk:{brief.id}:{code}")
-        for code, label in (("h", "High"), ("m", "Medium"), ("l", "Low"))
-    ]
     await _say(
         update,
         context,
         render.ask_risk(brief.name, brief.risk),
-        InlineKeyboardMarkup([buttons, [_keep_button()]]),
+        InlineKeyboardMarkup([_risk_buttons(brief.id), [_keep_button()]]),
     )
 
 
-async def set_risk(update: Update, context: CaseContext) -> None:
+async def set_risk(update: Update, context: CaseContext, press: SetRisk) -> None:
     """Save the risk level pressed."""
-    query, parts = _query(update)
-    pid = _int(parts[2]) if len(parts) == 4 else None
-    risk = RISK_CODES.get(parts[3]) if len(parts) == 4 else None
-    if pid is None or risk is None:
-        await query.answer(render.STALE, show_alert=True)
-        return
-    result = await service.edit_risk(context.services.db, context.me, pid, risk, now=_now(context))
-    if isinstance(result, service.Refusal):
+    query = _query(update)
+    result = await service.edit_risk(
+        context.services.db, context.me, press.patient_id, press.risk, now=_now(context)
+    )
+    if isinstance(result, Refusal):
         await _refuse_press(query, result)
         return
     await query.answer("Saved")
     head = render.changed("Risk", result.card.name, result.before, result.after)
     await query.edit_message_text(
-        render.fit(f"{head}\n\n{render.render_card(result.card)}"),
+        fit(f"{head}\n\n{render.render_card(result.card)}"),
         reply_markup=card_keyboard(result.card),
     )
 
 
-async def ask_close(update: Update, context: CaseContext) -> None:
+async def ask_close(update: Update, context: CaseContext, press: PatientAction) -> None:
     """Ask her to confirm closing the case."""
-    query, parts = _query(update)
-    pid = _int(parts[-1])
-    brief = (
-        await service.patient_brief(
-            context.services.db, context.me, pid, now=_now(context), command="close"
-        )
-        if pid is not None
-        else service.Refusal.NOT_FOUND
+    query = _query(update)
+    brief = await service.patient_brief(
+        context.services.db, context.me, press.patient_id, now=_now(context), command="close"
     )
-    if isinstance(brief, service.Refusal):
+    if isinstance(brief, Refusal):
         await _refuse_press(query, brief)
         return
     await query.answer()
+    yes = PatientAction("close_ok", brief.id).pack()
     markup = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("Yes, close the case", callback_data=f"pt:closeok:{brief.id}")],
-            [InlineKeyboardButton("Keep it open", callback_data="pt:keep")],
+            [InlineKeyboardButton("Yes, close the case", callback_data=yes)],
+            [_keep_button("Keep it open")],
         ]
     )
     await _say(update, context, render.ask_close(brief.name, brief.open_tasks), markup)
 
 
-async def confirm_close(update: Update, context: CaseContext) -> None:
+async def confirm_close(update: Update, context: CaseContext, press: PatientAction) -> None:
     """Close the case she confirmed."""
-    query, parts = _query(update)
-    pid = _int(parts[-1])
-    result = (
-        await service.close_case(context.services.db, context.me, pid, now=_now(context))
-        if pid is not None
-        else service.Refusal.NOT_FOUND
+    query = _query(update)
+    result = await service.close_case(
+        context.services.db, context.me, press.patient_id, now=_now(context)
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _refuse_press(query, result)
         return
     await query.answer("Saved")
     await query.edit_message_text(render.closed(result.name, result.cancelled_tasks))
 
 
-async def ask_transfer(update: Update, context: CaseContext) -> None:
+async def ask_transfer(update: Update, context: CaseContext, press: PatientAction) -> None:
     """List the other active nurses of her team as buttons."""
-    query, parts = _query(update)
-    pid = _int(parts[-1])
-    options = (
-        await service.transfer_options(context.services.db, context.me, pid, now=_now(context))
-        if pid is not None
-        else service.Refusal.NOT_FOUND
+    query = _query(update)
+    options = await service.transfer_options(
+        context.services.db, context.me, press.patient_id, now=_now(context)
     )
-    if isinstance(options, service.Refusal):
+    if isinstance(options, Refusal):
         await _refuse_press(query, options)
         return
     await query.answer()
@@ -544,31 +543,26 @@ async def ask_transfer(update: Update, context: CaseContext) -> None:
         await _say(update, context, render.no_teammates())
         return
     rows = [
-        [InlineKeyboardButton(mate.name, callback_data=f"pt:xto:{brief.id}:{mate.id}")]
+        [InlineKeyboardButton(mate.name, callback_data=TransferTo(brief.id, mate.id).pack())]
         for mate in mates[:20]
     ]
     rows.append([_keep_button()])
     await _say(update, context, render.ask_transfer(brief.name), InlineKeyboardMarkup(rows))
 
 
-async def do_transfer(update: Update, context: CaseContext) -> None:
+async def do_transfer(update: Update, context: CaseContext, press: TransferTo) -> None:
     """Transfer the patient to the nurse pressed, and tell both nurses."""
-    query, parts = _query(update)
-    pid = _int(parts[2]) if len(parts) == 4 else None
-    to_id = _int(parts[3]) if len(parts) == 4 else None
-    if pid is None or to_id is None:
-        await query.answer(render.STALE, show_alert=True)
-        return
+    query = _query(update)
     result = await service.transfer_patient(
-        context.services.db, context.me, pid, to_id, now=_now(context)
+        context.services.db, context.me, press.patient_id, press.nurse_id, now=_now(context)
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _refuse_press(query, result)
         return
     await query.answer("Saved")
     text = render.transferred_out(result.name, result.to_name, result.tasks_moved)
     if not await _tell_receiver(context, result):
-        text += f"\nI couldn't message {messages.escape(result.to_name)}: please tell her."
+        text += f"\nI couldn't message {esc(result.to_name)}: please tell her."
     await query.edit_message_text(text)
 
 
@@ -576,9 +570,7 @@ async def _tell_receiver(context: CaseContext, moved: service.Transferred) -> bo
     if moved.to_chat_id is None:
         return False
     label = render.pushed_name(moved.name, moved.initials, moved.code, moved.to_privacy_mode)
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("Open card", callback_data=f"pt:card:{moved.patient_id}")]]
-    )
+    markup = InlineKeyboardMarkup([[_card_button("Open card", moved.patient_id)]])
     try:
         await context.bot.send_message(
             moved.to_chat_id,
@@ -591,36 +583,36 @@ async def _tell_receiver(context: CaseContext, moved: service.Transferred) -> bo
     return True
 
 
-async def add_offered(update: Update, context: CaseContext) -> None:
+async def add_offered(update: Update, context: CaseContext, press: PatientOffer) -> None:
     """Add the patient offered after a name matched nobody (or after a twin warning)."""
-    query, parts = _query(update)
-    intent = _unstash(context, parts[-1])
+    query = _query(update)
+    intent = _unstash(context, press.token)
     if intent is None:
         await query.answer(render.OFFER_EXPIRED, show_alert=True)
         return
     await query.answer()
-    await _add(update, context, intent, allow_duplicate=parts[1] == "addany", edit=query)
+    allow_duplicate = press.action == "add_anyway"
+    await _add(update, context, intent, allow_duplicate=allow_duplicate, edit=query)
 
 
-async def drop_offer(update: Update, context: CaseContext) -> None:
+async def drop_offer(update: Update, context: CaseContext, press: PatientOffer) -> None:
     """Forget an offered patient."""
-    query, parts = _query(update)
-    _unstash(context, parts[-1])
+    query = _query(update)
+    _unstash(context, press.token)
     await query.answer()
     await query.edit_message_text(messages.CANCELLED)
 
 
-async def keep(update: Update, context: CaseContext) -> None:
+async def keep(update: Update, context: CaseContext, press: KeepPatient) -> None:
     """Dismiss a question without changing anything."""
-    query, _ = _query(update)
+    query = _query(update)
     await query.answer()
     await query.edit_message_text(messages.CANCELLED)
 
 
 async def stale(update: Update, context: CaseContext) -> None:
     """Any other patient button (an old layout): answer kindly."""
-    query, _ = _query(update)
-    await query.answer(render.STALE, show_alert=True)
+    await _query(update).answer(render.STALE, show_alert=True)
 
 
 # -- registration ---------------------------------------------------------------------------
@@ -632,8 +624,8 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
         entry_points=[
             CommandHandler("patient", patient_command, filters=filters.UpdateType.MESSAGE),
             CommandHandler("newpatient", newpatient_command, filters=filters.UpdateType.MESSAGE),
-            CallbackQueryHandler(ask_conditions, pattern=r"^pt:cond:"),
-            CallbackQueryHandler(ask_mrn, pattern=r"^pt:mrn:"),
+            on_press(PatientAction, ask_conditions, stale=render.STALE, action="conditions"),
+            on_press(PatientAction, ask_mrn, stale=render.STALE, action="mrn"),
         ],
         states={
             Step.NAME: [MessageHandler(text, patient_name)],
@@ -651,17 +643,18 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(conversation())
-    for pattern, callback in (
-        (r"^pt:card:", open_card),
-        (r"^pt:risk:", choose_risk),
-        (r"^pt:setrisk:", set_risk),
-        (r"^pt:close:", ask_close),
-        (r"^pt:closeok:", confirm_close),
-        (r"^pt:xfer:", ask_transfer),
-        (r"^pt:xto:", do_transfer),
-        (r"^pt:(?:add|addany):", add_offered),
-        (r"^pt:drop:", drop_offer),
-        (r"^pt:keep$", keep),
-        (r"^pt:", stale),
+    for button in (
+        on_press(PatientAction, open_card, stale=render.STALE, action="card"),
+        on_press(PatientAction, choose_risk, stale=render.STALE, action="risk"),
+        on_press(SetRisk, set_risk, stale=render.STALE),
+        on_press(PatientAction, ask_close, stale=render.STALE, action="close"),
+        on_press(PatientAction, confirm_close, stale=render.STALE, action="close_ok"),
+        on_press(PatientAction, ask_transfer, stale=render.STALE, action="transfer"),
+        on_press(TransferTo, do_transfer, stale=render.STALE),
+        on_press(PatientOffer, add_offered, stale=render.STALE, action=("add", "add_anyway")),
+        on_press(PatientOffer, drop_offer, stale=render.STALE, action="drop"),
+        on_press(KeepPatient, keep, stale=render.STALE),
     ):
-        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+        app.add_handler(button)
+    # Any other patient button (an old layout, or the conversation's buttons after it ended).
+    app.add_handler(CallbackQueryHandler(stale, pattern=namespace_pattern(PatientAction)))

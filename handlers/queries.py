@@ -2,45 +2,60 @@
 
 Thin: check who asks, call bot.services.queries (one audited transaction), render with
 bot.render.queries, reply. Lists page with [Prev] [Next] by editing the message; buttons carry
-"q:<view>:<opaque ids>" (or the reminders' "tk:<action>:<task id>"), never names, and every
-press is checked against the pressing nurse by the service. `answer_query` is what the
-free-text router calls for a parsed question; `answer_unknown_question` lists what the bot
-can answer.
+typed data from bot.render.callbacks (opaque ids, never names; the task lines carry the
+reminders' TaskAction), and every press is checked against the pressing nurse by the service.
+`answer_query` is what the free-text router calls for a parsed question;
+`answer_unknown_question` lists what the bot can answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
+from bot import vocab
 from bot.app.context import CaseContext
-from bot.parsing import QueryIntent, QueryKind
+from bot.parsing import QueryIntent
+from bot.render import labels
 from bot.render import queries as render
+from bot.render.callbacks import (
+    CallbackData,
+    CancelMove,
+    CaseloadPage,
+    LastContact,
+    MovePatient,
+    MoveTo,
+    NotReachedPage,
+    OpenPatient,
+    RiskPage,
+    TaskAction,
+    TaskList,
+    TaskListPage,
+    TeamNurse,
+    TeamNursePage,
+)
 from bot.render.queries import Rendered
+from bot.render.text import clip
 from bot.services import charts, exports
 from bot.services import queries as service
-from storage.models import Risk
+from bot.vocab import QueryKind, Refusal, Risk
+from handlers.common import on_press
 
-CALLBACK = re.compile(r"^q:([a-z]{2})((?::\d{1,18}|:[hml])*)$")
-RISK_CODES = {"h": Risk.HIGH, "m": Risk.MEDIUM, "l": Risk.LOW}
-RISK_TITLES = {
-    Risk.HIGH: "High-risk patients",
-    Risk.MEDIUM: "Medium-risk patients",
-    Risk.LOW: "Low-risk patients",
-}
+PageTurn = Callable[[int], CallbackData]
+"""The button data of a list's page n."""
+RISK_TITLES = {risk: f"{labels.RISK[risk]}-risk patients" for risk in Risk}
 DEFAULT_NOT_REACHED_DAYS = 14
 REFUSALS = {
-    service.Refusal.NOT_FOUND: render.NOT_FOUND,
-    service.Refusal.NOT_SUPERVISOR: render.NOT_SUPERVISOR,
-    service.Refusal.NO_TEAM: render.NO_TEAM,
-    service.Refusal.NOT_TEAMMATE: render.NOT_IN_TEAM,
+    Refusal.NOT_FOUND: render.NOT_FOUND,
+    Refusal.NOT_SUPERVISOR: render.NOT_SUPERVISOR,
+    Refusal.NO_TEAM: render.NO_TEAM,
+    Refusal.NOT_TEAMMATE: render.NOT_IN_TEAM,
 }
 PER_ROW = 5
 
@@ -48,12 +63,12 @@ PER_ROW = 5
 # -- keyboards ---------------------------------------------------------------------------------
 
 
-def _nav(rendered: Rendered, prefix: str) -> list[InlineKeyboardButton]:
+def _nav(rendered: Rendered, turn: PageTurn) -> list[InlineKeyboardButton]:
     row = []
     if rendered.page > 0:
-        row.append(InlineKeyboardButton("Prev", callback_data=f"{prefix}:{rendered.page - 1}"))
+        row.append(InlineKeyboardButton("Prev", callback_data=turn(rendered.page - 1).pack()))
     if rendered.page + 1 < rendered.pages:
-        row.append(InlineKeyboardButton("Next", callback_data=f"{prefix}:{rendered.page + 1}"))
+        row.append(InlineKeyboardButton("Next", callback_data=turn(rendered.page + 1).pack()))
     return row
 
 
@@ -66,31 +81,31 @@ def _first_number(rendered: Rendered, size: int) -> int:
 
 
 def patient_keyboard(
-    rendered: Rendered, prefix: str, *, size: int, move: bool = False
+    rendered: Rendered, turn: PageTurn, *, size: int, move: bool = False
 ) -> InlineKeyboardMarkup:
     """[Open n] under each caseload line (and [Move n] for a supervisor), then [Prev] [Next]."""
     first = _first_number(rendered, size)
     rows = _chunks(
         [
-            InlineKeyboardButton(f"Open {first + i}", callback_data=f"q:pt:{pid}")
+            InlineKeyboardButton(f"Open {first + i}", callback_data=OpenPatient(pid).pack())
             for i, pid in enumerate(rendered.patient_ids)
         ]
     )
     if move:
         rows += _chunks(
             [
-                InlineKeyboardButton(f"Move {first + i}", callback_data=f"q:mv:{pid}")
+                InlineKeyboardButton(f"Move {first + i}", callback_data=MovePatient(pid).pack())
                 for i, pid in enumerate(rendered.patient_ids)
             ]
         )
-    nav = _nav(rendered, prefix)
+    nav = _nav(rendered, turn)
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
 
 
 def task_keyboard(
-    rendered: Rendered, prefix: str, *, size: int, patient_ids: list[int | None]
+    rendered: Rendered, turn: PageTurn, *, size: int, patient_ids: list[int | None]
 ) -> InlineKeyboardMarkup:
     """Under each task line: [Done n] [+1h n] [Tmrw n] [Log n] (and [Open n]); [Prev] [Next]."""
     first = _first_number(rendered, size)
@@ -98,16 +113,16 @@ def task_keyboard(
     for i, task_id in enumerate(rendered.task_ids):
         n = first + i
         row = [
-            InlineKeyboardButton(f"Done {n}", callback_data=f"tk:d:{task_id}"),
-            InlineKeyboardButton(f"+1h {n}", callback_data=f"tk:s:{task_id}"),
-            InlineKeyboardButton(f"Tmrw {n}", callback_data=f"tk:t:{task_id}"),
-            InlineKeyboardButton(f"Log {n}", callback_data=f"tk:l:{task_id}"),
+            InlineKeyboardButton(f"Done {n}", callback_data=TaskAction("done", task_id).pack()),
+            InlineKeyboardButton(f"+1h {n}", callback_data=TaskAction("snooze", task_id).pack()),
+            InlineKeyboardButton(f"Tmrw {n}", callback_data=TaskAction("tomorrow", task_id).pack()),
+            InlineKeyboardButton(f"Log {n}", callback_data=TaskAction("log", task_id).pack()),
         ]
         pid = patient_ids[i] if i < len(patient_ids) else None
         if pid is not None:
-            row.append(InlineKeyboardButton(f"Open {n}", callback_data=f"q:pt:{pid}"))
+            row.append(InlineKeyboardButton(f"Open {n}", callback_data=OpenPatient(pid).pack()))
         rows.append(row)
-    nav = _nav(rendered, prefix)
+    nav = _nav(rendered, turn)
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
@@ -171,7 +186,7 @@ async def show_caseload(
     result = await service.caseload(context.services.db, nurse, now=now, page=page, risk=risk)
     title = RISK_TITLES[risk] if risk else "Your caseload"
     empty = (
-        f"You have no active {risk.value}-risk patients."
+        f"You have no active {labels.inline_label(labels.RISK, risk)}-risk patients."
         if risk
         else "You have no active patients."
     )
@@ -185,12 +200,12 @@ async def show_caseload(
         title=title,
         empty=empty,
     )
-    prefix = f"q:rk:{risk.value[0]}" if risk else "q:cl"
+    turn: PageTurn = CaseloadPage if risk is None else (lambda n: RiskPage(vocab.Risk(risk), n))
     await _show(
         update,
         context,
         rendered.text,
-        patient_keyboard(rendered, prefix, size=service.CASELOAD_PAGE),
+        patient_keyboard(rendered, turn, size=service.CASELOAD_PAGE),
     )
 
 
@@ -214,7 +229,7 @@ async def show_not_reached(
         update,
         context,
         rendered.text,
-        patient_keyboard(rendered, f"q:nc:{days}", size=service.CASELOAD_PAGE),
+        patient_keyboard(rendered, lambda n: NotReachedPage(days, n), size=service.CASELOAD_PAGE),
     )
 
 
@@ -223,8 +238,8 @@ async def _show_list(
     context: CaseContext,
     view: service.ListView,
     *,
+    which: TaskList,
     page: int,
-    prefix: str,
     title: str,
     empty: str,
     tasks_title: str,
@@ -246,7 +261,7 @@ async def _show_list(
     )
     markup = task_keyboard(
         rendered,
-        prefix,
+        lambda n: TaskListPage(which, n),
         size=service.TASK_PAGE,
         patient_ids=[t.patient_id for t in view.tasks.rows],
     )
@@ -262,7 +277,7 @@ async def show_today(update: Update, context: CaseContext, *, page: int = 0) -> 
         context,
         view,
         page=page,
-        prefix="q:td",
+        which="today",
         title=render.today_title(now, context.me.zone),
         empty="Nothing scheduled and no tasks due today.",
         tasks_title="Due today",
@@ -277,7 +292,7 @@ async def show_overdue(update: Update, context: CaseContext, *, page: int = 0) -
         context,
         view,
         page=page,
-        prefix="q:od",
+        which="overdue",
         title="Overdue",
         empty="Nothing is overdue. 🎉",
         tasks_title="Overdue tasks, oldest first",
@@ -293,7 +308,7 @@ async def show_week(update: Update, context: CaseContext, *, page: int = 0) -> N
         context,
         view,
         page=page,
-        prefix="q:wk",
+        which="week",
         title=render.week_title(now, context.me.zone, view.end),
         empty="Nothing scheduled and no deadlines in the next 7 days.",
         tasks_title="Deadlines",
@@ -305,7 +320,7 @@ async def show_last_contact(update: Update, context: CaseContext, patient_id: in
     nurse = context.me
     now = _now(context)
     view = await service.last_contact(context.services.db, nurse, patient_id, now=now)
-    if isinstance(view, service.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, REFUSALS[view])
         return
     text = render.last_contact(
@@ -347,12 +362,12 @@ async def week_command(update: Update, context: CaseContext) -> None:
 async def team_command(update: Update, context: CaseContext) -> None:
     """/team: a supervisor's view of each nurse's load."""
     view = await service.team(context.services.db, context.me, now=_now(context))
-    if isinstance(view, service.Refusal):
+    if isinstance(view, Refusal):
         await _say(update, context, REFUSALS[view])
         return
     rendered = render.team_view(view.team_name, view.rows)
     buttons = [
-        InlineKeyboardButton(f"Open {i + 1}", callback_data=f"q:to:{row.nurse_id}")
+        InlineKeyboardButton(f"Open {i + 1}", callback_data=TeamNurse(row.nurse_id).pack())
         for i, row in enumerate(view.rows[:40])
     ]
     await _say(update, context, rendered.text, InlineKeyboardMarkup(_chunks(buttons)))
@@ -439,79 +454,52 @@ async def _send_contacts(update: Update, context: CaseContext, *, patient_id: in
 # -- buttons -----------------------------------------------------------------------------------
 
 
-async def query_button(update: Update, context: CaseContext) -> None:
-    """Page turns, opening a patient, a supervisor's team views and reassignment."""
-    query = update.callback_query
-    assert query is not None
-    match = CALLBACK.match(query.data or "")
-    if match is None:
-        await query.answer("That button has expired.")
-        return
-    view = match[1]
-    parts = [p for p in match[2].split(":") if p]
-    ints = [int(p) for p in parts if p.isdigit()]
-    handler = _BUTTONS.get(view)
-    if handler is None:
-        await query.answer("That button has expired.")
-        return
-    await handler(update, context, parts, ints)
-
-
-async def _page_caseload(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+async def turn_caseload_page(update: Update, context: CaseContext, press: CaseloadPage) -> None:
     """Turn a page of her caseload."""
-    await show_caseload(u, c, page=n[0] if n else 0)
+    await show_caseload(update, context, page=press.page)
 
 
-async def _page_risk(u: Update, c: CaseContext, p: list[str], n: list[int]) -> None:
+async def turn_risk_page(update: Update, context: CaseContext, press: RiskPage) -> None:
     """Turn a page of one risk level of her caseload."""
-    risk = RISK_CODES.get(p[0]) if p else None
-    await show_caseload(u, c, page=n[0] if n else 0, risk=risk or Risk.HIGH)
+    await show_caseload(update, context, page=press.page, risk=press.risk)
 
 
-async def _page_not_reached(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+async def turn_not_reached_page(
+    update: Update, context: CaseContext, press: NotReachedPage
+) -> None:
     """Turn a page of the not-reached list."""
-    days = n[0] if n else DEFAULT_NOT_REACHED_DAYS
-    await show_not_reached(u, c, days=days, page=n[1] if len(n) > 1 else 0)
+    await show_not_reached(update, context, days=press.days, page=press.page)
 
 
-async def _page_today(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
-    """Turn a page of today's list."""
-    await show_today(u, c, page=n[0] if n else 0)
+async def turn_task_list_page(update: Update, context: CaseContext, press: TaskListPage) -> None:
+    """Turn a page of today's, the overdue or the week's list."""
+    show = {"today": show_today, "overdue": show_overdue, "week": show_week}[press.view]
+    await show(update, context, page=press.page)
 
 
-async def _page_overdue(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
-    """Turn a page of the overdue list."""
-    await show_overdue(u, c, page=n[0] if n else 0)
-
-
-async def _page_week(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
-    """Turn a page of the week's list."""
-    await show_week(u, c, page=n[0] if n else 0)
-
-
-async def _open_patient(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+async def open_patient(update: Update, context: CaseContext, press: OpenPatient) -> None:
     """Open a patient from a list: her own card, or a supervisor's brief of a team patient."""
-    if not n:
-        await _say(u, c, render.NOT_FOUND)
-        return
-    access = await service.may_open(c.services.db, c.me, n[0])
+    access = await service.may_open(context.services.db, context.me, press.patient_id)
     if access == "own":
         from handlers.patients import reply_patient_card
 
-        if u.callback_query is not None:
-            await u.callback_query.answer()
-        await reply_patient_card(u, c, n[0])
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await reply_patient_card(update, context, press.patient_id)
     elif access == "team":
-        await show_last_contact_for_supervisor(u, c, n[0])
+        await show_last_contact_for_supervisor(update, context, press.patient_id)
     else:
-        await _say(u, c, render.NOT_FOUND)
+        await _say(update, context, render.NOT_FOUND)
 
 
-async def show_last_contact_for_supervisor(u: Update, c: CaseContext, patient_id: int) -> None:
+async def show_last_contact_for_supervisor(
+    update: Update, context: CaseContext, patient_id: int
+) -> None:
     """A supervisor opening a teammate's patient: the team brief (audited in the service)."""
-    view = await service.team_patient(c.services.db, c.me, patient_id, now=_now(c))
-    if isinstance(view, service.Refusal):
-        await _say(u, c, REFUSALS[view])
+    now = _now(context)
+    view = await service.team_patient(context.services.db, context.me, patient_id, now=now)
+    if isinstance(view, Refusal):
+        await _say(update, context, REFUSALS[view])
         return
     text = (
         render.last_contact(
@@ -520,136 +508,136 @@ async def show_last_contact_for_supervisor(u: Update, c: CaseContext, patient_id
             reached_channel=view.reached.channel if view.reached else None,
             reached_with=view.reached.with_whom if view.reached else None,
             attempt_at=view.attempt.occurred_at if view.attempt else None,
-            zone=c.me.zone,
-            now=_now(c),
+            zone=context.me.zone,
+            now=now,
         )
         .replace("You last reached", "Last reached")
         .replace("You have no", "No")
     )
-    await _say(u, c, text)
+    await _say(update, context, text)
 
 
-async def _team_nurse(u: Update, c: CaseContext, parts: list[str], n: list[int]) -> None:
-    """Show (or turn a page of) one team nurse's caseload to her supervisor."""
-    if not n:
-        await _say(u, c, render.NOT_FOUND)
-        return
-    page = n[1] if len(n) > 1 else 0
-    now = _now(c)
-    view = await service.team_caseload(c.services.db, c.me, n[0], now=now, page=page)
-    if isinstance(view, service.Refusal):
-        await _say(u, c, REFUSALS[view])
+async def open_team_nurse(update: Update, context: CaseContext, press: TeamNurse) -> None:
+    """Open one nurse's caseload from the team view, as a new message (the team view stays;
+    its page turns edit the new one)."""
+    await _team_caseload(update, context, press.nurse_id, page=0, new_message=True)
+
+
+async def turn_team_nurse_page(update: Update, context: CaseContext, press: TeamNursePage) -> None:
+    """Turn a page of one team nurse's caseload."""
+    await _team_caseload(update, context, press.nurse_id, page=press.page, new_message=False)
+
+
+async def _team_caseload(
+    update: Update, context: CaseContext, nurse_id: int, *, page: int, new_message: bool
+) -> None:
+    """One team nurse's caseload, shown to her supervisor with [Move n] buttons."""
+    now = _now(context)
+    view = await service.team_caseload(
+        context.services.db, context.me, nurse_id, now=now, page=page
+    )
+    if isinstance(view, Refusal):
+        await _say(update, context, REFUSALS[view])
         return
     rendered = render.caseload_page(
         view.page.rows,
         total=view.page.total,
         page=page,
         size=service.CASELOAD_PAGE,
-        zone=c.me.zone,
+        zone=context.me.zone,
         now=now,
         title=f"{view.nurse_name}'s caseload",
         empty=f"{view.nurse_name} has no active patients.",
     )
     markup = patient_keyboard(
-        rendered, f"q:tn:{view.nurse_id}", size=service.CASELOAD_PAGE, move=True
+        rendered,
+        lambda n: TeamNursePage(view.nurse_id, n),
+        size=service.CASELOAD_PAGE,
+        move=True,
     )
-    if parts[:1] == ["new"]:
-        await _say(u, c, rendered.text, markup)  # keep the team view; page turns edit this one
+    if new_message:
+        await _say(update, context, rendered.text, markup)
     else:
-        await _show(u, c, rendered.text, markup)
+        await _show(update, context, rendered.text, markup)
 
 
-async def _team_nurse_open(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
-    """Open one nurse's caseload from the team view, as a new message."""
-    await _team_nurse(u, c, ["new"], n[:1] + [0])
-
-
-async def _move(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+async def ask_move(update: Update, context: CaseContext, press: MovePatient) -> None:
     """Ask a supervisor which team nurse gets the patient."""
-    if not n:
-        await _say(u, c, render.NOT_FOUND)
-        return
-    options = await service.move_options(c.services.db, c.me, n[0], now=_now(c))
-    if isinstance(options, service.Refusal):
-        await _say(u, c, REFUSALS[options])
+    options = await service.move_options(
+        context.services.db, context.me, press.patient_id, now=_now(context)
+    )
+    if isinstance(options, Refusal):
+        await _say(update, context, REFUSALS[options])
         return
     if not options.teammates:
-        await _say(u, c, render.NO_TEAMMATES)
+        await _say(update, context, render.NO_TEAMMATES)
         return
     rows = [
-        [
-            InlineKeyboardButton(
-                render.clip(name, 40), callback_data=f"q:mt:{options.patient_id}:{nid}"
-            )
-        ]
+        [InlineKeyboardButton(clip(name, 40), callback_data=MoveTo(options.patient_id, nid).pack())]
         for nid, name in options.teammates[:30]
     ]
-    rows.append([InlineKeyboardButton("Cancel", callback_data="q:xx")])
+    rows.append([InlineKeyboardButton("Cancel", callback_data=CancelMove().pack())])
     await _say(
-        u,
-        c,
+        update,
+        context,
         render.move_question(options.patient_name, options.from_name),
         InlineKeyboardMarkup(rows),
     )
 
 
-async def _move_to(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+async def move_to(update: Update, context: CaseContext, press: MoveTo) -> None:
     """Reassign the patient and tell both nurses."""
-    if len(n) < 2:
-        await _say(u, c, render.NOT_FOUND)
-        return
-    moved = await service.reassign(c.services.db, c.me, n[0], n[1], now=_now(c))
-    if isinstance(moved, service.Refusal):
-        await _say(u, c, REFUSALS[moved])
+    me = context.me
+    moved = await service.reassign(
+        context.services.db, me, press.patient_id, press.nurse_id, now=_now(context)
+    )
+    if isinstance(moved, Refusal):
+        await _say(update, context, REFUSALS[moved])
         return
     await _show(
-        u,
-        c,
+        update,
+        context,
         render.moved_for_supervisor(moved.name, moved.from_name, moved.to_name, moved.tasks_moved),
     )
-    by = c.me.display_name
-    if moved.from_chat_id is not None and moved.from_nurse_id != c.me.id:
+    by = me.display_name
+    if moved.from_chat_id is not None and moved.from_nurse_id != me.id:
         label = render.pushed_label(moved.name, moved.initials, moved.code, moved.from_privacy)
         with contextlib.suppress(TelegramError):  # she blocked the bot: the move stands
-            await c.bot.send_message(
+            await context.bot.send_message(
                 moved.from_chat_id, render.moved_away(label, moved.to_name, by)
             )
-    if moved.to_chat_id is not None and moved.to_nurse_id != c.me.id:
+    if moved.to_chat_id is not None and moved.to_nurse_id != me.id:
         label = render.pushed_label(moved.name, moved.initials, moved.code, moved.to_privacy)
         with contextlib.suppress(TelegramError):  # she blocked the bot: the move stands
-            await c.bot.send_message(
+            await context.bot.send_message(
                 moved.to_chat_id, render.moved_in(label, moved.from_name, by, moved.tasks_moved)
             )
 
 
-async def _cancel(u: Update, c: CaseContext, _p: list[str], _n: list[int]) -> None:
+async def cancel_move(update: Update, context: CaseContext, press: CancelMove) -> None:
     """Drop a pending choice."""
-    await _show(u, c, "Cancelled. Nothing was changed.")
+    await _show(update, context, "Cancelled. Nothing was changed.")
 
 
-async def _last_contact_button(u: Update, c: CaseContext, _p: list[str], n: list[int]) -> None:
+async def last_contact_button(update: Update, context: CaseContext, press: LastContact) -> None:
     """Answer 'when did I last reach' for the patient she picked."""
-    if not n:
-        await _say(u, c, render.NOT_FOUND)
-        return
-    await show_last_contact(u, c, n[0])
+    await show_last_contact(update, context, press.patient_id)
 
 
-_BUTTONS: dict[str, Any] = {
-    "cl": _page_caseload,
-    "rk": _page_risk,
-    "nc": _page_not_reached,
-    "td": _page_today,
-    "od": _page_overdue,
-    "wk": _page_week,
-    "pt": _open_patient,
-    "tn": _team_nurse,
-    "to": _team_nurse_open,
-    "mv": _move,
-    "mt": _move_to,
-    "lc": _last_contact_button,
-    "xx": _cancel,
-}
+BUTTONS = (
+    on_press(CaseloadPage, turn_caseload_page),
+    on_press(RiskPage, turn_risk_page),
+    on_press(NotReachedPage, turn_not_reached_page),
+    on_press(TaskListPage, turn_task_list_page),
+    on_press(OpenPatient, open_patient),
+    on_press(LastContact, last_contact_button),
+    on_press(TeamNurse, open_team_nurse),
+    on_press(TeamNursePage, turn_team_nurse_page),
+    on_press(MovePatient, ask_move),
+    on_press(MoveTo, move_to),
+    on_press(CancelMove, cancel_move),
+)
+"""Every button of the caseload views, one handler per family."""
 
 
 # -- the free-text router's entry points -------------------------------------------------------
@@ -665,7 +653,7 @@ async def answer_query(update: Update, context: CaseContext, intent: QueryIntent
     elif kind == QueryKind.WEEK:
         await show_week(update, context)
     elif kind == QueryKind.CASELOAD:
-        risk = Risk(intent.risk.value) if intent.risk is not None else None
+        risk = intent.risk
         await show_caseload(update, context, risk=risk)
     elif kind == QueryKind.NOT_CONTACTED:
         await show_not_reached(update, context, days=intent.days or DEFAULT_NOT_REACHED_DAYS)
@@ -686,9 +674,9 @@ async def _about_patient(update: Update, context: CaseContext, intent: QueryInte
         await reply_patient_card(update, context, patient.id)
         return
     if intent.candidates:
-        view = "lc" if intent.query == QueryKind.LAST_CONTACT else "pt"
+        view = LastContact if intent.query == QueryKind.LAST_CONTACT else OpenPatient
         rows = [
-            [InlineKeyboardButton(render.clip(ref.name, 40), callback_data=f"q:{view}:{ref.id}")]
+            [InlineKeyboardButton(clip(ref.name, 40), callback_data=view(ref.id).pack())]
             for ref in intent.candidates[:8]
             if ref.id is not None
         ]
@@ -705,8 +693,8 @@ async def answer_unknown_question(update: Update, context: CaseContext) -> None:
 
 
 def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg]
-    """Commands and the "q:" buttons; no conversation. Must come before help's catch-all for
-    unknown commands (same group, added earlier, or an earlier group)."""
+    """Commands and the caseload views' buttons; no conversation. Must come before help's
+    catch-all for unknown commands (same group, added earlier, or an earlier group)."""
     for name, callback in (
         ("caseload", caseload_command),
         ("today", today_command),
@@ -717,4 +705,5 @@ def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg
         ("export", export_command),
     ):
         app.add_handler(CommandHandler(name, callback), group=group)
-    app.add_handler(CallbackQueryHandler(query_button, pattern=r"^q:"), group=group)
+    for button in BUTTONS:
+        app.add_handler(button, group=group)

@@ -3,14 +3,16 @@
 
 A message that parses completely is saved at once and answered with its summary and
 [Undo] [Change follow-up] [Add note]; what is missing (which patient, how, when, follow-up) is
-asked in one ConversationHandler. Edited, forwarded and media messages are never logged.
-Callback data carries opaque ids only. New patients and patient lookups are handed to
-handlers.patients.
+asked in one ConversationHandler. Edited, forwarded and media messages are never logged
+(voice notes are handlers.voice's: transcribed, then handed to `handle_as_text` on a tap).
+Button data is typed (bot.render.callbacks) and carries opaque ids only. New patients and
+patient lookups are handed to handlers.patients.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import IntEnum
@@ -19,6 +21,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -27,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import care
+from bot import care, vocab
 from bot.app.context import CaseContext
 from bot.parsing import (
     AppointmentIntent,
@@ -41,12 +44,8 @@ from bot.parsing import (
     NewPatientIntent,
     PatientRef,
     QueryIntent,
-    QueryKind,
     When,
     parse,
-)
-from bot.parsing import (
-    Party as ParsedParty,
 )
 from bot.parsing.careplans import (
     CarePlanIntent,
@@ -56,11 +55,34 @@ from bot.parsing.careplans import (
     ResourceGivenIntent,
     ResourceQueryIntent,
 )
+from bot.render import labels
 from bot.render import records as render
+from bot.render.callbacks import (
+    Attendance,
+    ContactHow,
+    ContactWay,
+    EpisodeComplexity,
+    FollowUp,
+    FollowUpChoice,
+    PatientPick,
+    RecordAction,
+    RecordPress,
+    namespace_pattern,
+)
 from bot.services import records as service
+from bot.services.ledger import MessageKey
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Complexity,
+    Outcome,
+    Party,
+    QueryKind,
+    RecordKind,
+    Refusal,
+)
 from handlers import careplans, patients, queries
-from handlers.common import is_number, quiet_conversation
-from storage.models import AppointmentStatus, Channel, Complexity, Outcome, Party
+from handlers.common import on_press, quiet_conversation
 
 RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
 CARE_PLAN_INTENTS = (
@@ -74,13 +96,6 @@ CARE_PLAN_INTENTS = (
 DRAFT_KEY = "records.draft"
 CONVERSATION_TIMEOUT = 15 * 60
 
-_KIND_CODES = {
-    service.RecordKind.CONTACT: "c",
-    service.RecordKind.APPOINTMENT: "a",
-    service.RecordKind.EPISODE: "e",
-    service.RecordKind.MED_REC: "m",
-}
-_CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 _KIND_PREFIX = {
     "contact": "called ",
     "appointment": "appt ",
@@ -93,21 +108,26 @@ _INTENT_KIND = {
     DischargeIntent: "discharge",
     MedRecIntent: "med_rec",
 }
-NO_ANSWER = "na"
-_CHANNEL_CHOICES = (
-    ("Phone call", Channel.PHONE),
-    ("Call, no answer", NO_ANSWER),
-    ("Home visit", Channel.VISIT),
-    ("Video", Channel.VIDEO),
-    ("Voicemail", Channel.VOICEMAIL),
-    ("Text", Channel.TEXT),
-    ("Email", Channel.EMAIL),
+_CHANNEL_CHOICES: tuple[tuple[str, ContactWay], ...] = (
+    (labels.CHANNEL[vocab.Channel.PHONE], (vocab.Channel.PHONE, None)),
+    ("Call, no answer", (vocab.Channel.PHONE, vocab.Outcome.ATTEMPTED)),
+    (labels.CHANNEL[vocab.Channel.VISIT], (vocab.Channel.VISIT, None)),
+    (labels.CHANNEL[vocab.Channel.VIDEO], (vocab.Channel.VIDEO, None)),
+    (labels.CHANNEL[vocab.Channel.VOICEMAIL], (vocab.Channel.VOICEMAIL, None)),
+    (labels.CHANNEL[vocab.Channel.TEXT], (vocab.Channel.TEXT, None)),
+    (labels.CHANNEL[vocab.Channel.EMAIL], (vocab.Channel.EMAIL, None)),
 )
-_ATTENDANCE = {
-    "a": (render.ATTENDED, AppointmentStatus.ATTENDED),
-    "n": (render.NO_SHOW, AppointmentStatus.NO_SHOW),
-    "r": (render.RESCHEDULED, AppointmentStatus.RESCHEDULED),
-}
+_SAVED_BUTTONS: tuple[tuple[str, RecordPress], ...] = (
+    (render.UNDO, "undo"),
+    (render.CHANGE_FOLLOW_UP, "follow_up"),
+    (render.ADD_NOTE, "note"),
+)
+_FOLLOW_UP_BUTTONS: tuple[tuple[str, FollowUp], ...] = (
+    (render.TOMORROW, "tomorrow"),
+    (render.IN_ONE_WEEK, "in_a_week"),
+    (render.NO_FOLLOW_UP, "none"),
+)
+_FOLLOW_UP_DAYS: dict[FollowUp, int] = {"tomorrow": 1, "in_a_week": 7}
 
 
 class Step(IntEnum):
@@ -127,12 +147,12 @@ class Draft:
 
     kind: str  # contact, appointment, discharge, med_rec, note, change_follow_up, add_note
     intent: RecordIntent | None = None
-    source: service.Source | None = None
+    source: MessageKey | None = None
     patient: PatientRef | None = None
     channel: Channel | None = None
     outcome: Outcome | None = None
     follow_up_answered: bool = False
-    target: tuple[service.RecordKind, int] | None = None
+    target: tuple[RecordKind, int] | None = None
     target_name: str | None = None
 
 
@@ -155,8 +175,8 @@ def _keep(context: CaseContext, draft: Draft | None) -> None:
         data[DRAFT_KEY] = draft
 
 
-def _source(message: Message) -> service.Source:
-    return service.Source(chat_id=message.chat_id, message_id=message.message_id)
+def _source(message: Message) -> MessageKey:
+    return MessageKey(chat_id=message.chat_id, message_id=message.message_id)
 
 
 async def _say(update: Update, context: CaseContext, text: str, markup: Any = None) -> None:
@@ -195,19 +215,23 @@ def _read_date(context: CaseContext, text: str) -> When | None:
 
 def saved_keyboard(logged: service.Logged) -> InlineKeyboardMarkup:
     """[Undo] [Change follow-up] [Add note], plus [Moderate] [High] for an unknown complexity."""
-    code = f"{_KIND_CODES[logged.kind]}:{logged.record_id}"
+    kind, record_id = vocab.RecordKind(logged.kind), logged.record_id
     rows = [
         [
-            InlineKeyboardButton(render.UNDO, callback_data=f"rc:u:{code}"),
-            InlineKeyboardButton(render.CHANGE_FOLLOW_UP, callback_data=f"rc:f:{code}"),
-            InlineKeyboardButton(render.ADD_NOTE, callback_data=f"rc:n:{code}"),
+            InlineKeyboardButton(label, callback_data=RecordAction(action, kind, record_id).pack())
+            for label, action in _SAVED_BUTTONS
         ]
     ]
-    if logged.kind == service.RecordKind.EPISODE and logged.complexity is None:
+    if logged.kind == RecordKind.EPISODE and logged.complexity is None:
         rows.append(
             [
-                InlineKeyboardButton(render.MODERATE, callback_data=f"rc:x:{logged.record_id}:m"),
-                InlineKeyboardButton(render.HIGH, callback_data=f"rc:x:{logged.record_id}:h"),
+                InlineKeyboardButton(
+                    label, callback_data=EpisodeComplexity(record_id, complexity).pack()
+                )
+                for label, complexity in (
+                    (render.MODERATE, vocab.Complexity.MODERATE),
+                    (render.HIGH, vocab.Complexity.HIGH),
+                )
             ]
         )
     return InlineKeyboardMarkup(rows)
@@ -217,20 +241,8 @@ def follow_up_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(render.TOMORROW, callback_data="fu:1d"),
-                InlineKeyboardButton(render.IN_ONE_WEEK, callback_data="fu:1w"),
-                InlineKeyboardButton(render.NO_FOLLOW_UP, callback_data="fu:none"),
-            ]
-        ]
-    )
-
-
-def attendance_keyboard(task_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(label, callback_data=f"at:{task_id}:{code}")
-                for code, label in render.ATTENDANCE_BUTTONS
+                InlineKeyboardButton(label, callback_data=FollowUpChoice(choice).pack())
+                for label, choice in _FOLLOW_UP_BUTTONS
             ]
         ]
     )
@@ -240,7 +252,7 @@ def _candidate_keyboard(refs: tuple[PatientRef, ...]) -> InlineKeyboardMarkup:
     labels = render.candidate_labels([r.name for r in refs])
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(label, callback_data=f"pk:{ref.id}")]
+            [InlineKeyboardButton(label, callback_data=PatientPick(ref.id).pack())]
             for label, ref in zip(labels, refs, strict=True)
             if ref.id is not None
         ]
@@ -249,18 +261,10 @@ def _candidate_keyboard(refs: tuple[PatientRef, ...]) -> InlineKeyboardMarkup:
 
 def _channel_keyboard() -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(label, callback_data=f"ch:{choice}")
-        for label, choice in _CHANNEL_CHOICES
+        InlineKeyboardButton(label, callback_data=ContactHow(way).pack())
+        for label, way in _CHANNEL_CHOICES
     ]
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
-
-
-def _record_ref(data: str) -> tuple[service.RecordKind, int] | None:
-    """'rc:u:c:12' -> (contact, 12); None for anything malformed."""
-    parts = data.split(":")
-    if len(parts) != 4 or parts[2] not in _CODE_KINDS or not is_number(parts[3]):
-        return None
-    return _CODE_KINDS[parts[2]], int(parts[3])
 
 
 # -- the free-text router --------------------------------------------------------------------------
@@ -270,9 +274,16 @@ async def on_text(update: Update, context: CaseContext) -> int:
     """Read a plain message and log it, ask for what is missing, or answer what it asks."""
     message = update.effective_message
     assert message is not None
-    text = message.text or ""
+    return await handle_as_text(update, context, message.text or "", _source(message))
+
+
+async def handle_as_text(
+    update: Update, context: CaseContext, text: str, source: MessageKey
+) -> int:
+    """Handle `text` as a typed message keyed on `source` (a voice note's transcript comes in
+    here too, after the nurse tapped [Save]); return the conversation's next state."""
     intent = _parse(context, text, await _caseload(context))
-    return await _route(update, context, intent, _source(message))
+    return await _route(update, context, intent, source)
 
 
 async def _is_new_entry(context: CaseContext, text: str) -> bool:
@@ -295,7 +306,7 @@ async def _switch_to_new_message(update: Update, context: CaseContext, draft: Dr
 
 
 async def _route(
-    update: Update, context: CaseContext, intent: Intent | CarePlanIntent, source: service.Source
+    update: Update, context: CaseContext, intent: Intent | CarePlanIntent, source: MessageKey
 ) -> int:
     _keep(context, None)
     if isinstance(intent, NewPatientIntent):
@@ -315,7 +326,7 @@ async def _route(
             patient=intent.patient,
         )
         if isinstance(intent, ContactIntent) and intent.channel is not None:
-            draft.channel = Channel(intent.channel.value)
+            draft.channel = intent.channel
         return await _advance(update, context, draft)
     message = update.effective_message
     if message is not None and _looks_like_question(message.text or ""):
@@ -370,7 +381,7 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
         await _say(
             update,
             context,
-            f"How was the contact with <b>{render.esc(name)}</b>?",
+            render.ask_channel(name),
             _channel_keyboard(),
         )
         return Step.CHANNEL
@@ -404,11 +415,11 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
     patient_id = draft.patient.id
     db, config, clock = services.db, services.config, services.clock
     command = "text" if draft.kind in _KIND_PREFIX else draft.kind
-    result: service.Logged | service.Refusal
+    result: service.Logged | Refusal
     if isinstance(intent, ContactIntent):
         channel = draft.channel or Channel.PHONE
         outcome = draft.outcome or (
-            Outcome(intent.outcome.value)
+            intent.outcome
             if intent.outcome is not None
             else Outcome.ATTEMPTED
             if channel == Channel.VOICEMAIL
@@ -416,7 +427,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
         )
         result = await service.log_contact(
             db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            channel=channel, outcome=outcome, with_whom=Party(intent.with_whom.value),
+            channel=channel, outcome=outcome, with_whom=intent.with_whom,
             occurred_at=intent.occurred_at.at, follow_up=intent.follow_up, note=intent.note,
             command=command,
         )  # fmt: skip
@@ -431,7 +442,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
         result = await service.log_discharge(
             db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
             discharged_on=intent.discharged, facility=intent.facility or "",
-            complexity=None if intent.complexity is None else Complexity(intent.complexity.value),
+            complexity=intent.complexity,
             note=intent.note, command=command,
         )  # fmt: skip
     elif isinstance(intent, MedRecIntent):
@@ -442,7 +453,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
         )  # fmt: skip
     else:
         raise AssertionError(f"nothing to save for a {draft.kind} draft")
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
     await _say(
@@ -456,25 +467,24 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
 # -- conversation steps ----------------------------------------------------------------------------
 
 
-async def pick_patient(update: Update, context: CaseContext) -> int:
+async def pick_patient(update: Update, context: CaseContext, press: PatientPick) -> int:
     """Take the patient the nurse tapped among the candidates."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
     draft = _draft(context)
-    raw = query.data.removeprefix("pk:")
-    if draft is None or not is_number(raw):
+    if draft is None:
         await _say(update, context, render.TIMED_OUT)
         return ConversationHandler.END
+    picked = press.patient_id
     chosen = next(
-        (r for r in (draft.intent.candidates if draft.intent else ()) if r.id == int(raw)), None
+        (r for r in (draft.intent.candidates if draft.intent else ()) if r.id == picked), None
     )
     if chosen is None:
         refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
-        chosen = next((r for r in refs if r.id == int(raw)), None)
+        chosen = next((r for r in refs if r.id == picked), None)
     if chosen is None:
-        await _say(update, context, render.refusal(service.Refusal.NO_PATIENT))
+        await _say(update, context, render.refusal(Refusal.NO_PATIENT))
         return ConversationHandler.END
     draft.patient = chosen
     return await _advance(update, context, draft)
@@ -506,22 +516,19 @@ async def patient_text(update: Update, context: CaseContext) -> int:
     return Step.PATIENT
 
 
-async def pick_channel(update: Update, context: CaseContext) -> int:
+async def pick_channel(update: Update, context: CaseContext, press: ContactHow) -> int:
     """Take how the contact happened."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
     draft = _draft(context)
-    choice = query.data.removeprefix("ch:")
-    channel = next((c for _label, c in _CHANNEL_CHOICES if c == choice), None)
-    if draft is None or channel is None or not isinstance(draft.intent, ContactIntent):
+    if draft is None or not isinstance(draft.intent, ContactIntent):
         await _say(update, context, render.TIMED_OUT)
         return ConversationHandler.END
-    if channel == NO_ANSWER:
-        draft.channel, draft.outcome = Channel.PHONE, Outcome.ATTEMPTED
-    else:
-        draft.channel = Channel(channel)
+    channel, outcome = press.way
+    draft.channel = Channel(channel)
+    if outcome is not None:
+        draft.outcome = Outcome(outcome)
     return await _advance(update, context, draft)
 
 
@@ -531,19 +538,19 @@ async def start_contact_for_patient(update: Update, context: CaseContext, patien
     refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
     patient = next((r for r in refs if r.id == patient_id), None)
     if patient is None:
-        await _say(update, context, render.refusal(service.Refusal.NO_PATIENT))
+        await _say(update, context, render.refusal(Refusal.NO_PATIENT))
         return
     now = context.services.clock.now()
     intent = ContactIntent(
         patient=patient, candidates=(), patient_text=patient.name, channel=None, outcome=None,
-        with_whom=ParsedParty.PATIENT, occurred_at=When(now, has_time=True), follow_up=None,
+        with_whom=Party.PATIENT, occurred_at=When(now, has_time=True), follow_up=None,
         attempts=1, note="",
     )  # fmt: skip
     _keep(context, Draft(kind="contact", intent=intent, patient=patient))
     await _say(
         update,
         context,
-        f"How was the contact with <b>{render.esc(patient.name)}</b>?",
+        render.ask_channel(patient.name),
         _channel_keyboard(),
     )
 
@@ -564,9 +571,9 @@ async def channel_text(update: Update, context: CaseContext) -> int:
         and typed.patient is None
         and not typed.patient_text
     ):
-        draft.channel = Channel(typed.channel.value)
+        draft.channel = typed.channel
         if typed.outcome is not None:
-            draft.outcome = Outcome(typed.outcome.value)
+            draft.outcome = typed.outcome
         return await _advance(update, context, draft)
     if await _is_new_entry(context, text):
         return await _switch_to_new_message(update, context, draft)
@@ -591,18 +598,16 @@ async def when_text(update: Update, context: CaseContext) -> int:
     return await _advance(update, context, draft)
 
 
-async def follow_up_button(update: Update, context: CaseContext) -> int:
+async def follow_up_button(update: Update, context: CaseContext, press: FollowUpChoice) -> int:
     """Take [Tomorrow] [In 1 week] [No follow-up]."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
     draft = _draft(context)
     if draft is None:
         await _say(update, context, render.TIMED_OUT)
         return ConversationHandler.END
-    choice = query.data.removeprefix("fu:")
-    days = {"1d": 1, "1w": 7}.get(choice)
+    days = _FOLLOW_UP_DAYS.get(press.choice)
     when = None
     if days is not None:
         zone = context.me.zone
@@ -641,7 +646,7 @@ async def _follow_up_chosen(
             services.db, services.clock, nurse=context.me, kind=kind, record_id=record_id,
             follow_up=when,
         )  # fmt: skip
-        if isinstance(result, service.Refusal):
+        if isinstance(result, Refusal):
             await _say(update, context, render.refusal(result))
         else:
             now = services.clock.now()
@@ -663,7 +668,7 @@ async def note_text(update: Update, context: CaseContext) -> int:
         return await on_text(update, context)
     services = context.services
     text = (message.text or "").strip()[:4000]
-    result: service.NoteAdded | service.Refusal
+    result: service.NoteAdded | Refusal
     if draft.target is not None:
         kind, record_id = draft.target
         result = await service.add_note(
@@ -677,7 +682,7 @@ async def note_text(update: Update, context: CaseContext) -> int:
             services.db, services.clock, nurse=context.me, source=_source(message),
             patient_id=draft.patient.id, text=text,
         )  # fmt: skip
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
     else:
         await _say(update, context, render.note_added(result.patient_name))
@@ -695,7 +700,7 @@ async def what_text(update: Update, context: CaseContext) -> int:
 
 
 async def _forced(
-    update: Update, context: CaseContext, kind: str, text: str, source: service.Source
+    update: Update, context: CaseContext, kind: str, text: str, source: MessageKey
 ) -> int:
     caseload = await _caseload(context)
     intent = _parse(context, text, caseload)
@@ -761,20 +766,16 @@ async def timed_out(update: Update, context: CaseContext) -> None:
 # -- buttons under a saved record --------------------------------------------------------------
 
 
-async def undo_button(update: Update, context: CaseContext) -> None:
+async def undo_button(update: Update, context: CaseContext, press: RecordAction) -> None:
     """Undo a logged record (its tasks are cancelled, tasks it closed reopen)."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
-    ref = _record_ref(query.data)
-    if ref is None:
-        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
-        return
     services = context.services
     result = await service.undo_record(
-        services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
-    )
-    if isinstance(result, service.Refusal):
+        services.db, services.clock, nurse=context.me, kind=press.kind,
+        record_id=press.record_id,
+    )  # fmt: skip
+    if isinstance(result, Refusal):
         await query.answer(render.refusal(result))
         await _say(update, context, render.refusal(result))
         return
@@ -782,26 +783,22 @@ async def undo_button(update: Update, context: CaseContext) -> None:
     await _say(update, context, render.undone(result))
 
 
-async def change_button(update: Update, context: CaseContext) -> int:
+async def change_button(update: Update, context: CaseContext, press: RecordAction) -> int:
     """[Change follow-up] or [Add note]: check the record still takes changes, then ask."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
-    ref = _record_ref(query.data)
     services = context.services
-    found: service.Refusal | str = service.Refusal.NOT_FOUND
-    if ref is not None:
-        found = await service.check_changeable(
-            services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
-        )
-    if isinstance(found, service.Refusal) or ref is None:
-        reason = found if isinstance(found, service.Refusal) else service.Refusal.NOT_FOUND
-        await query.answer(render.refusal(reason))
-        await _say(update, context, render.refusal(reason))
+    ref = (press.kind, press.record_id)
+    found = await service.check_changeable(
+        services.db, services.clock, nurse=context.me, kind=ref[0], record_id=ref[1]
+    )
+    if isinstance(found, Refusal):
+        await query.answer(render.refusal(found))
+        await _say(update, context, render.refusal(found))
         _keep(context, None)
         return ConversationHandler.END
     await query.answer()
-    if query.data.startswith("rc:f:"):
+    if press.action == "follow_up":
         _keep(context, Draft(kind="change_follow_up", target=ref, target_name=found))
         await _say(update, context, render.ask_follow_up(found), follow_up_keyboard())
         return Step.FOLLOW_UP
@@ -810,25 +807,20 @@ async def change_button(update: Update, context: CaseContext) -> int:
     return Step.NOTE
 
 
-async def complexity_button(update: Update, context: CaseContext) -> None:
+async def complexity_button(update: Update, context: CaseContext, press: EpisodeComplexity) -> None:
     """[Moderate] [High]: set a discharge's complexity and re-date its visit task."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
-    parts = query.data.split(":")
-    if len(parts) != 4 or not is_number(parts[2]) or parts[3] not in {"m", "h"}:
-        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
-        return
     services = context.services
     result = await service.set_complexity(
         services.db,
         services.config,
         services.clock,
         nurse=context.me,
-        episode_id=int(parts[2]),
-        complexity=Complexity.MODERATE if parts[3] == "m" else Complexity.HIGH,
+        episode_id=press.episode_id,
+        complexity=Complexity(press.complexity),
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await query.answer(render.refusal(result))
         await _say(update, context, render.refusal(result))
         return
@@ -837,24 +829,19 @@ async def complexity_button(update: Update, context: CaseContext) -> None:
     await _say(update, context, render.complexity_set(result, context.me.zone, now))
 
 
-async def attendance_button(update: Update, context: CaseContext) -> None:
+async def attendance_button(update: Update, context: CaseContext, press: Attendance) -> None:
     """[Attended] [No-show] [Rescheduled] under an attended? check."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
-    parts = query.data.split(":")
-    if len(parts) != 3 or not is_number(parts[1]) or parts[2] not in _ATTENDANCE:
-        await query.answer(render.refusal(service.Refusal.NOT_FOUND))
-        return
     services = context.services
     result = await service.set_attendance(
         services.db,
         services.clock,
         nurse=context.me,
-        task_id=int(parts[1]),
-        status=_ATTENDANCE[parts[2]][1],
+        task_id=press.task_id,
+        status=AppointmentStatus(press.status),
     )
-    if isinstance(result, service.Refusal):
+    if isinstance(result, Refusal):
         await query.answer(render.refusal(result))
         await _say(update, context, render.refusal(result))
         return
@@ -885,14 +872,18 @@ async def on_forwarded(update: Update, context: CaseContext) -> None:
 
 
 async def on_media(update: Update, context: CaseContext) -> None:
-    """Photos, voice notes and files are not logged."""
+    """Photos and files are not logged (voice notes are handlers.voice's)."""
     await _say(update, context, render.MEDIA)
 
 
 # -- registration ----------------------------------------------------------------------------------
 
 
-def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def conversation(
+    entries: Sequence[BaseHandler[Any, Any, Any]] = (),
+) -> ConversationHandler:  # type: ignore[type-arg]
+    """The logging conversation; `entries` are other modules' buttons that hand a message to
+    it (handle_as_text) and so must enter it, from anywhere (handlers.voice's [Save])."""
     text = filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
     commands = [
         CommandHandler(
@@ -902,20 +893,20 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
         ),
         CommandHandler("note", note_command, filters=filters.UpdateType.MESSAGE),
     ]
-    change = CallbackQueryHandler(change_button, pattern=r"^rc:[fn]:")
+    change = on_press(RecordAction, change_button, action=("follow_up", "note"))
     # How a contact went: also an entry, for contacts begun outside (start_contact_for_patient).
-    channel = CallbackQueryHandler(pick_channel, pattern=r"^ch:")
+    channel = on_press(ContactHow, pick_channel)
     return quiet_conversation(
-        entry_points=[*commands, change, channel, MessageHandler(text, on_text)],
+        entry_points=[*commands, change, channel, *entries, MessageHandler(text, on_text)],
         states={
             Step.PATIENT: [
-                CallbackQueryHandler(pick_patient, pattern=r"^pk:"),
+                on_press(PatientPick, pick_patient),
                 MessageHandler(text, patient_text),
             ],
             Step.CHANNEL: [channel, MessageHandler(text, channel_text)],
             Step.WHEN: [MessageHandler(text, when_text)],
             Step.FOLLOW_UP: [
-                CallbackQueryHandler(follow_up_button, pattern=r"^fu:"),
+                on_press(FollowUpChoice, follow_up_button),
                 MessageHandler(text, follow_up_text),
             ],
             Step.NOTE: [MessageHandler(text, note_text)],
@@ -923,20 +914,24 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         # Commands and the record buttons also restart from inside a question.
-        fallbacks=[CommandHandler("cancel", cancel), *commands, change, channel],
+        fallbacks=[CommandHandler("cancel", cancel), *commands, change, channel, *entries],
         conversation_timeout=CONVERSATION_TIMEOUT,
         name="records",
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(
+    app: Application,  # type: ignore[type-arg]
+    *,
+    entries: Sequence[BaseHandler[Any, Any, Any]] = (),
+) -> None:
     """Add the logging handlers. Must come after every other conversation (their typed answers
-    win) and before help's plain /cancel (so /cancel here says nothing was saved)."""
+    win) and before help's plain /cancel (so /cancel here says nothing was saved). `entries`
+    enter the logging conversation (see `conversation`)."""
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edited))
     app.add_handler(MessageHandler(filters.FORWARDED & filters.UpdateType.MESSAGE, on_forwarded))
-    media = (
+    media = (  # voice notes are handlers.voice's
         filters.PHOTO
-        | filters.VOICE
         | filters.AUDIO
         | filters.VIDEO
         | filters.VIDEO_NOTE
@@ -944,8 +939,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         | filters.Sticker.ALL
     )
     app.add_handler(MessageHandler(media & filters.UpdateType.MESSAGE, on_media))
-    app.add_handler(conversation())
-    app.add_handler(CallbackQueryHandler(undo_button, pattern=r"^rc:u:"))
-    app.add_handler(CallbackQueryHandler(complexity_button, pattern=r"^rc:x:"))
-    app.add_handler(CallbackQueryHandler(attendance_button, pattern=r"^at:"))
-    app.add_handler(CallbackQueryHandler(stale_question, pattern=r"^(?:pk|ch|fu|rc):"))
+    app.add_handler(conversation(entries))
+    app.add_handler(on_press(RecordAction, undo_button, action="undo"))
+    app.add_handler(on_press(EpisodeComplexity, complexity_button))
+    app.add_handler(on_press(Attendance, attendance_button))
+    closed = namespace_pattern(PatientPick, ContactHow, FollowUpChoice, RecordAction)
+    app.add_handler(CallbackQueryHandler(stale_question, pattern=closed))

@@ -1,7 +1,8 @@
 """/start <code> (enrollment) and /settings: time zone, digest time, how pushes name patients.
 
 One ConversationHandler: enrolling leads straight into the time-zone and digest-time steps,
-and /settings reopens them. Buttons carry only short opaque choices, never patient data.
+and /settings reopens them. Buttons carry only short choices (bot.render.callbacks), never
+patient data.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from enum import IntEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -22,14 +22,16 @@ from telegram.ext import (
 )
 
 from bot.app.context import CaseContext
+from bot.config import PrivacyMode
 from bot.parsing.zones import COMMON_ZONES, parse_clock_time, resolve_zone, zone_label
 from bot.render import messages
+from bot.render.callbacks import DigestTime, PrivacyChoice, SettingsMenu, ZoneChoice
 from bot.services import enrollment
-from handlers.common import quiet_conversation
+from handlers.common import on_press, quiet_conversation
 from storage.people import RedeemFailure
 
 DIGEST_CHOICES = (time(6, 30), time(7, 0), time(7, 30), time(8, 0), time(8, 30), time(9, 0))
-PRIVACY_CHOICES = (
+PRIVACY_CHOICES: tuple[tuple[PrivacyMode, str], ...] = (
     ("full", "Full names"),
     ("initials", "Initials only"),
     ("code", "Patient code only"),
@@ -45,15 +47,15 @@ class Step(IntEnum):
 
 def zone_keyboard() -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(label, callback_data=f"tz:{i}")
-        for i, (label, _) in enumerate(COMMON_ZONES)
+        InlineKeyboardButton(label, callback_data=ZoneChoice(zone).pack())
+        for label, zone in COMMON_ZONES
     ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 def digest_keyboard() -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(t.strftime("%H:%M"), callback_data=f"dg:{t.strftime('%H%M')}")
+        InlineKeyboardButton(t.strftime("%H:%M"), callback_data=DigestTime(t).pack())
         for t in DIGEST_CHOICES
     ]
     return InlineKeyboardMarkup([buttons[0:3], buttons[3:6]])
@@ -62,17 +64,28 @@ def digest_keyboard() -> InlineKeyboardMarkup:
 def menu_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("Time zone", callback_data="set:zone")],
-            [InlineKeyboardButton("Morning digest time", callback_data="set:digest")],
-            [InlineKeyboardButton("Patient names in pushes", callback_data="set:privacy")],
-            [InlineKeyboardButton("Done", callback_data="set:done")],
+            [InlineKeyboardButton("Time zone", callback_data=SettingsMenu("zone").pack())],
+            [
+                InlineKeyboardButton(
+                    "Morning digest time", callback_data=SettingsMenu("digest").pack()
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    "Patient names in pushes", callback_data=SettingsMenu("privacy").pack()
+                )
+            ],
+            [InlineKeyboardButton("Done", callback_data=SettingsMenu("done").pack())],
         ]
     )
 
 
 def privacy_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=f"pv:{key}")] for key, label in PRIVACY_CHOICES]
+        [
+            [InlineKeyboardButton(label, callback_data=PrivacyChoice(mode).pack())]
+            for mode, label in PRIVACY_CHOICES
+        ]
     )
 
 
@@ -127,7 +140,7 @@ async def open_settings(update: Update, context: CaseContext) -> int:
 
 
 def _summary(zone: str, digest: time, privacy: str) -> str:
-    names = dict(PRIVACY_CHOICES).get(privacy, privacy)
+    names = next((label for mode, label in PRIVACY_CHOICES if mode == privacy), privacy)
     return (
         "<b>Your settings</b>\n"
         f"Time zone: {html.escape(zone_label(zone))}\n"
@@ -136,13 +149,12 @@ def _summary(zone: str, digest: time, privacy: str) -> str:
     )
 
 
-async def menu_choice(update: Update, context: CaseContext) -> int:
+async def menu_choice(update: Update, context: CaseContext, press: SettingsMenu) -> int:
     """Open the step the nurse picked from the settings menu."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
-    choice = query.data.removeprefix("set:")
+    choice = press.item
     if choice == "zone":
         await query.edit_message_text(
             "Which time zone do you work in? Tap one or type a city.", reply_markup=zone_keyboard()
@@ -163,20 +175,12 @@ async def menu_choice(update: Update, context: CaseContext) -> int:
     return ConversationHandler.END
 
 
-async def zone_button(update: Update, context: CaseContext) -> int:
+async def zone_button(update: Update, context: CaseContext, press: ZoneChoice) -> int:
     """Save a time zone picked from the buttons."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
-    try:
-        zone = COMMON_ZONES[int(query.data.removeprefix("tz:"))][1]
-    except (ValueError, IndexError):
-        await query.edit_message_text(
-            "That button is out of date. Tap one of these:", reply_markup=zone_keyboard()
-        )
-        return Step.ZONE
-    return await _save_zone(update, context, zone)
+    return await _save_zone(update, context, press.zone)
 
 
 async def zone_text(update: Update, context: CaseContext) -> int:
@@ -212,18 +216,12 @@ async def _save_zone(update: Update, context: CaseContext, zone: str) -> int:
     return Step.DIGEST
 
 
-async def digest_button(update: Update, context: CaseContext) -> int:
+async def digest_button(update: Update, context: CaseContext, press: DigestTime) -> int:
     """Save a digest time picked from the buttons."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
-    raw = query.data.removeprefix("dg:")
-    chosen = parse_clock_time(f"{raw[:2]}:{raw[2:]}") if len(raw) == 4 else None
-    if chosen is None:
-        await query.edit_message_text(DIGEST_QUESTION, reply_markup=digest_keyboard())
-        return Step.DIGEST
-    return await _save_digest(update, context, chosen)
+    return await _save_digest(update, context, press.at)
 
 
 async def digest_text(update: Update, context: CaseContext) -> int:
@@ -264,16 +262,12 @@ async def _save_digest(update: Update, context: CaseContext, chosen: time) -> in
     return ConversationHandler.END
 
 
-async def privacy_button(update: Update, context: CaseContext) -> int:
+async def privacy_button(update: Update, context: CaseContext, press: PrivacyChoice) -> int:
     """Save how pushes name patients."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     await query.answer()
-    choice = query.data.removeprefix("pv:")
-    if choice not in dict(PRIVACY_CHOICES):
-        await query.edit_message_text("Please pick one:", reply_markup=privacy_keyboard())
-        return Step.PRIVACY
+    choice = press.mode
     services = context.services
     nurse = await enrollment.update_settings(
         services.db, services.config, services.clock, nurse_id=context.me.id, privacy_mode=choice
@@ -309,16 +303,10 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             CommandHandler("settings", open_settings, filters=filters.UpdateType.MESSAGE),
         ],
         states={
-            Step.MENU: [CallbackQueryHandler(menu_choice, pattern=r"^set:")],
-            Step.ZONE: [
-                CallbackQueryHandler(zone_button, pattern=r"^tz:"),
-                MessageHandler(text, zone_text),
-            ],
-            Step.DIGEST: [
-                CallbackQueryHandler(digest_button, pattern=r"^dg:"),
-                MessageHandler(text, digest_text),
-            ],
-            Step.PRIVACY: [CallbackQueryHandler(privacy_button, pattern=r"^pv:")],
+            Step.MENU: [on_press(SettingsMenu, menu_choice)],
+            Step.ZONE: [on_press(ZoneChoice, zone_button), MessageHandler(text, zone_text)],
+            Step.DIGEST: [on_press(DigestTime, digest_button), MessageHandler(text, digest_text)],
+            Step.PRIVACY: [on_press(PrivacyChoice, privacy_button)],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],

@@ -1,26 +1,25 @@
 """Reminder buttons ([Done] [Snooze 1h] [Tomorrow] [Log contact]), /reminders, /done, /snooze.
 
-Buttons carry "tk:<action>:<task id>" only; every press is checked against the pressing nurse's
-ownership, and a stale button answers kindly instead of failing.
+Buttons carry a TaskAction (an action and a task id) only; every press is checked against the
+pressing nurse's ownership, and a stale button answers kindly instead of failing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import html
-import re
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.app.context import CaseContext
-from bot.render.reminders import KIND_LABELS, day_label, task_callback, time_label
+from bot.render import labels
+from bot.render.callbacks import TaskAction
+from bot.render.text import esc, time_label, when_label
 from bot.services import tasks
-from handlers.common import is_number
+from handlers.common import is_number, on_press
 
-CALLBACK = re.compile(r"^tk:(d|s|t|l):(\d{1,18})$")
 STALE = {
     tasks.TaskOutcome.ALREADY_DONE: "Already done.",
     tasks.TaskOutcome.CANCELLED: "That task was cancelled; nothing to do.",
@@ -29,21 +28,16 @@ STALE = {
 }
 
 
-async def task_button(update: Update, context: CaseContext) -> None:
+async def task_button(update: Update, context: CaseContext, press: TaskAction) -> None:
     """Done / Snooze 1h / Tomorrow / Log contact, pressed on a reminder or a list."""
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
-    match = CALLBACK.match(query.data)
-    if match is None:
-        await query.answer("That button has expired.")
-        return
-    action, task_id = match[1], int(match[2])
+    task_id = press.task_id
     nurse, services = context.me, context.services
-    if action == "l":
+    if press.action == "log":
         await _log_contact(update, context, task_id)
         return
-    if action == "d":
+    if press.action == "done":
         result = await tasks.complete_task(
             services.db, services.clock, nurse_id=nurse.id, task_id=task_id, command="button"
         )
@@ -53,7 +47,7 @@ async def task_button(update: Update, context: CaseContext) -> None:
             services.clock,
             nurse_id=nurse.id,
             task_id=task_id,
-            by=timedelta(hours=1) if action == "s" else None,
+            by=timedelta(hours=1) if press.action == "snooze" else None,
             tomorrow_at=services.config.reminders.follow_up_time,
             zone=nurse.zone,
             command="button",
@@ -67,7 +61,7 @@ async def task_button(update: Update, context: CaseContext) -> None:
     else:
         assert result.until is not None
         note = (
-            f"💤 Snoozed until {day_label(result.until, nurse.zone)}, "
+            f"💤 Snoozed until {when_label(result.until, nurse.zone, has_time=False)}, "
             f"{time_label(result.until, nurse.zone)}"
         )
         await query.answer("Snoozed.")
@@ -115,16 +109,17 @@ async def list_reminders(update: Update, context: CaseContext) -> None:
     lines = ["<b>Upcoming reminders</b>"]
     rows = []
     for i, item in enumerate(upcoming, 1):
-        who = html.escape(item.patient_name) if item.patient_name else ""
+        who = esc(item.patient_name) if item.patient_name else ""
         lines.append(
-            f"{i}. {day_label(item.remind_at, nurse.zone)} {time_label(item.remind_at, nurse.zone)}"
-            f" – {KIND_LABELS.get(item.kind, item.kind)} {who}"
+            f"{i}. {when_label(item.remind_at, nurse.zone)} – {labels.task_name(item.kind)} {who}"
         )
         rows.append(
             [
-                InlineKeyboardButton(f"{i}: Done", callback_data=task_callback("d", item.task_id)),
                 InlineKeyboardButton(
-                    f"{i}: Snooze 1h", callback_data=task_callback("s", item.task_id)
+                    f"{i}: Done", callback_data=TaskAction("done", item.task_id).pack()
+                ),
+                InlineKeyboardButton(
+                    f"{i}: Snooze 1h", callback_data=TaskAction("snooze", item.task_id).pack()
                 ),
             ]
         )
@@ -179,7 +174,7 @@ async def _by_number(update: Update, context: CaseContext, *, done: bool) -> Non
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CallbackQueryHandler(task_button, pattern=r"^tk:"))
+    app.add_handler(on_press(TaskAction, task_button))
     app.add_handler(CommandHandler("reminders", list_reminders))
     app.add_handler(CommandHandler("done", done_command))
     app.add_handler(CommandHandler("snooze", snooze_command))

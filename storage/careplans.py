@@ -12,19 +12,16 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocab import GoalStatus, PatientStatus, ReferralStatus, ResourceKind
 from storage.models import (
     Appointment,
     CareGoal,
     CareIntervention,
     CommunityResource,
-    GoalStatus,
     Patient,
-    PatientStatus,
     ProgressNote,
     Referral,
-    ReferralStatus,
     ResourceGiven,
-    ResourceKind,
 )
 
 OPEN_REFERRAL = (ReferralStatus.SENT, ReferralStatus.SCHEDULED)

@@ -19,13 +19,8 @@ from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import (
-    Delivery,
-    DeliveryStatus,
-    DispatchWorker,
-    Task,
-    TaskStatus,
-)
+from bot.vocab import DeliveryStatus, TaskStatus
+from storage.models import Delivery, DispatchWorker, Task
 
 CLAIM_LOCK_KEY = 0x0CA5EB02  # any constant, the same in every process of a deployment
 

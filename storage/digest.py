@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Contact, Outcome, Patient, PatientStatus, Risk, Task, TaskStatus
+from bot.vocab import Outcome, PatientStatus, Risk, TaskStatus
+from storage.models import Contact, Patient, Task
 
 
 @dataclass(frozen=True)

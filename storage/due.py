@@ -17,7 +17,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Task, TaskStatus
+from bot.vocab import TaskStatus
+from storage.models import Task
 
 _NOTES = "casebot.due"
 

@@ -1,7 +1,8 @@
 """The core model of design.md as typed SQLAlchemy 2 tables.
 
 Owns table and column definitions only: no queries, no commits. Times are aware UTC
-(`UTCDateTime`), Telegram ids are 64-bit. Must not import telegram, handlers or bot.
+(`UTCDateTime`), Telegram ids are 64-bit. The enum columns hold the terms of bot.vocab (stored
+as their values). Must not import telegram, handlers, or anything of bot but bot.vocab.
 """
 
 from __future__ import annotations
@@ -28,6 +29,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Complexity,
+    DeliveryKind,
+    DeliveryStatus,
+    GoalStatus,
+    Outcome,
+    Party,
+    PatientStatus,
+    ReferralStatus,
+    ResourceKind,
+    Risk,
+    Role,
+    TaskKind,
+    TaskStatus,
+)
 from storage.types import BigIntPK, UTCDateTime
 
 NAMING = {
@@ -65,92 +83,6 @@ def _strip_nul_characters(_mapper: Any, _connection: Any, target: Any) -> None:
         value = getattr(target, attr.key, None)
         if isinstance(value, str) and "\x00" in value:
             setattr(target, attr.key, value.replace("\x00", ""))
-
-
-class Role(enum.StrEnum):
-    NURSE = "nurse"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-
-class Risk(enum.StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-class PatientStatus(enum.StrEnum):
-    ACTIVE = "active"
-    DISCHARGED = "discharged"  # discharged from the program
-    CLOSED = "closed"
-
-
-class Channel(enum.StrEnum):
-    PHONE = "phone"
-    VISIT = "visit"
-    CLINIC = "clinic"
-    VIDEO = "video"
-    TEXT = "text"
-    VOICEMAIL = "voicemail"
-    EMAIL = "email"
-
-
-class Outcome(enum.StrEnum):
-    REACHED = "reached"
-    ATTEMPTED = "attempted"
-
-
-class Party(enum.StrEnum):
-    PATIENT = "patient"
-    CAREGIVER = "caregiver"
-    PROVIDER = "provider"
-    INSURER = "insurer"
-
-
-class AppointmentStatus(enum.StrEnum):
-    SCHEDULED = "scheduled"
-    ATTENDED = "attended"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
-    RESCHEDULED = "rescheduled"
-
-
-class Complexity(enum.StrEnum):
-    MODERATE = "moderate"
-    HIGH = "high"
-
-
-class TaskKind(enum.StrEnum):
-    FOLLOW_UP = "follow_up"
-    APPOINTMENT_REMINDER = "appointment_reminder"
-    ATTENDANCE_CHECK = "attendance_check"
-    TCM_CONTACT = "tcm_contact"
-    TCM_VISIT = "tcm_visit"
-    MED_REC = "med_rec"
-    CADENCE = "cadence"
-    REFERRAL = "referral"
-    CUSTOM = "custom"
-
-
-class TaskStatus(enum.StrEnum):
-    OPEN = "open"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-
-class DeliveryKind(enum.StrEnum):
-    REMINDER = "reminder"
-    DIGEST = "digest"
-    ESCALATION = "escalation"
-    NOTICE = "notice"
-
-
-class DeliveryStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"  # gave up (e.g. the nurse blocked the bot); reason in last_error
-    CANCELLED = "cancelled"
 
 
 class Team(Base):
@@ -240,6 +172,39 @@ class InboundMessage(Base):
     received_at: Mapped[datetime]
     record_kind: Mapped[str | None] = mapped_column(String(24))
     record_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class InboundUpdate(Base):
+    """An update confirmed to Telegram but not yet handled: the poller's durable backlog.
+
+    The poller writes a fetched update here before it lets Telegram forget it, and deletes the
+    row once the update has been handled; after a crash the next leader handles what is left.
+    `lane` is the ordering key (one chat's updates run in order); `attempts` counts handlings
+    that a crash interrupted (an update that keeps killing the process is set aside)."""
+
+    __tablename__ = "inbound_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    lane: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeadLetter(Base):
+    """An update set aside because it could not be read or kept failing: ids and the error's
+    class only, never its text (the nurse is told it was not saved)."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    stage: Mapped[str] = mapped_column(String(16))  # "parse" | "handle"
+    error: Mapped[str] = mapped_column(String(80))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime]
 
 
 class Contact(Base):
@@ -435,29 +400,6 @@ class AuditEvent(Base):
 
 
 # -- care plans, referrals and community resources (issue 7) ----------------------------------
-
-
-class GoalStatus(enum.StrEnum):
-    ACTIVE = "active"
-    MET = "met"
-    NOT_MET = "not_met"
-    DISCONTINUED = "discontinued"
-
-
-class ReferralStatus(enum.StrEnum):
-    SENT = "sent"
-    SCHEDULED = "scheduled"
-    COMPLETED = "completed"
-    DECLINED = "declined"
-
-
-class ResourceKind(enum.StrEnum):
-    TRANSPORT = "transport"
-    FOOD = "food"
-    PHARMACY = "pharmacy_assistance"
-    HOME_HEALTH = "home_health"
-    SUPPORT_GROUP = "support_group"
-    OTHER = "other"
 
 
 class CareGoal(Base):

@@ -31,25 +31,28 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocab import (
+    AppointmentStatus,
+    DeliveryStatus,
+    GoalStatus,
+    Outcome,
+    PatientStatus,
+    Risk,
+    TaskKind,
+    TaskStatus,
+)
 from storage.careplans import OPEN_REFERRAL
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     CareGoal,
     Contact,
     Delivery,
-    DeliveryStatus,
     Episode,
-    GoalStatus,
     MedicationReconciliation,
     Nurse,
-    Outcome,
     Patient,
-    PatientStatus,
     Referral,
-    Risk,
     Task,
-    TaskStatus,
 )
 from storage.types import UTCDateTime
 
@@ -143,7 +146,7 @@ class ContactRow(NamedTuple):
 
 class TaskRow(NamedTuple):
     id: int
-    kind: str
+    kind: TaskKind
     title: str
     due_at: datetime
     attempts_documented: bool
@@ -389,7 +392,7 @@ async def card_rows(
             else:
                 rows.contacts.append(contact)
         elif kind == "task":
-            rows.open_tasks.append(TaskRow(id_, a, b, at, bool(n)))
+            rows.open_tasks.append(TaskRow(id_, TaskKind(a), b, at, bool(n)))
         elif kind in ("next", "appointment"):
             appointment = AppointmentRow(id_, at, a, b, c)
             if kind == "next":

@@ -16,7 +16,8 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Invite, Nurse, Role, Team
+from bot.vocab import Role
+from storage.models import Invite, Nurse, Team
 
 
 def hash_code(code: str) -> str:

@@ -18,17 +18,8 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, Select, insert, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import (
-    Appointment,
-    Contact,
-    Delivery,
-    DeliveryKind,
-    Nurse,
-    Patient,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from bot.vocab import DeliveryKind, TaskKind, TaskStatus
+from storage.models import Appointment, Contact, Delivery, Nurse, Patient, Task
 
 
 @dataclass(frozen=True)

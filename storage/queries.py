@@ -19,20 +19,15 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Integer, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocab import AppointmentStatus, Outcome, PatientStatus, Risk, TaskKind, TaskStatus
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     Contact,
     Episode,
     MedicationReconciliation,
     Nurse,
-    Outcome,
     Patient,
-    PatientStatus,
-    Risk,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 from storage.types import UTCDateTime
 
@@ -61,7 +56,7 @@ class TaskRow:
     """An open task; the patient's initials and code are what a push shows under privacy."""
 
     id: int
-    kind: str
+    kind: TaskKind
     title: str
     due_at: datetime
     urgent: bool
@@ -373,7 +368,7 @@ def _task_statements(
 def _task_row(r: object) -> TaskRow:
     return TaskRow(
         id=r.id,  # type: ignore[attr-defined]
-        kind=TaskKind(r.kind).value,  # type: ignore[attr-defined]
+        kind=TaskKind(r.kind),  # type: ignore[attr-defined]
         title=r.title or "",  # type: ignore[attr-defined]
         due_at=r.due_at,  # type: ignore[attr-defined]
         urgent=bool(r.urgent),  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocab import Outcome, PatientStatus, TaskKind, TaskStatus
 from storage import due
 from storage.models import (
     Appointment,
@@ -23,12 +24,8 @@ from storage.models import (
     InboundMessage,
     MedicationReconciliation,
     Note,
-    Outcome,
     Patient,
-    PatientStatus,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 
 Record = Contact | Appointment | Episode | MedicationReconciliation | Note
@@ -149,9 +146,9 @@ async def add_task(
     nurse_id: int,
     patient_id: int | None,
     kind: TaskKind,
-    title: str,
     due_at: datetime,
     now: datetime,
+    title: str = "",
     has_time: bool = False,
     remind_at: datetime | None = None,
     window_start: datetime | None = None,
@@ -159,6 +156,8 @@ async def add_task(
     origin_kind: str | None = None,
     origin_id: int | None = None,
 ) -> Task:
+    """A new open task. `title` is what it says beyond its kind ("call back about labs"); empty
+    when the kind says it all."""
     task = Task(
         nurse_id=nurse_id,
         patient_id=patient_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +17,9 @@ from storage.db import Database
 from tests.dbutil import PG_SKIP_REASON, fresh_database, pg_url
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Harness
+
+if TYPE_CHECKING:
+    from bot.voice.engine import WhisperTranscriber
 
 TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
 # Mon 23 Nov 2026, 10:15 in America/Chicago.
@@ -108,3 +112,11 @@ def harness(
     fake: FakeTelegram, app: CasebotApplication, db: Database, clock: ManualClock
 ) -> Harness:
     return Harness(fake=fake, app=app, db=db, clock=clock)
+
+
+@pytest.fixture(scope="session")
+def whisper() -> WhisperTranscriber:
+    """The real speech engine with the pinned model, loaded once per test process."""
+    from tests.voice_support import load_whisper
+
+    return load_whisper()

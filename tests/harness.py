@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from bot.app.context import CasebotApplication
 from bot.clock import ManualClock
 from bot.services import enrollment
+from bot.vocab import Role
 from storage.db import Database
-from storage.models import AuditEvent, Base, Role
+from storage.models import AuditEvent, Base
 from tests.fakes.telegram import Call, FakeTelegram, FakeUser
 
 

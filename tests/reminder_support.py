@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from bot.care import end_of_local_day, local_time_on
 from bot.outbox.dispatcher import Dispatcher, DispatchReport
+from bot.vocab import Channel, Outcome, TaskKind
 from storage import patients
-from storage.models import Channel, Contact, Delivery, Nurse, Outcome, Task, TaskKind
+from storage.models import Contact, Delivery, Nurse, Task
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
 
@@ -25,7 +26,7 @@ async def nurse_row(h: Harness, user: FakeUser) -> Nurse:
 
 
 async def add_patient(h: Harness, user: FakeUser, name: str, risk: str = "medium") -> int:
-    from storage.models import Risk
+    from bot.vocab import Risk
 
     nurse = await nurse_row(h, user)
     async with h.db.uow() as session:

@@ -2,20 +2,24 @@
 
 The same Application and handlers run in-process; a small Bot API stand-in (a PTB request
 class) turns the bot's API calls into printed lines, and typed lines into updates. Inline
-buttons are shown as numbered choices: type the number to press one. Works with a terminal or
-with another program on stdin (one line in, replies out).
+buttons are shown as numbered choices: type the number to press one. `/voice PATH` sends an
+audio file as a voice note (getFile and the file download are answered here too). Works with a
+terminal or with another program on stdin (one line in, replies out).
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import io
 import itertools
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from telegram import Update
@@ -38,6 +42,7 @@ class LocalBotAPI(BaseRequest):
     buttons: list[tuple[int, str, str]] = field(default_factory=list)  # (message, label, data)
     _message_ids: Any = field(default_factory=lambda: itertools.count(1))
     messages: dict[int, str] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # file path -> content
 
     @property
     def read_timeout(self) -> float | None:
@@ -59,6 +64,13 @@ class LocalBotAPI(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a file download: base_file_url + token + "/" + file path
+            content = self.files.get(url.split("/file/bot", 1)[1].split("/", 1)[-1])
+            if content is None:
+                return 404, json.dumps(
+                    {"ok": False, "error_code": 404, "description": "Not Found"}
+                ).encode()
+            return 200, content
         api_method = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data is not None else {}
         result = self._answer(api_method, params)
@@ -90,9 +102,25 @@ class LocalBotAPI(BaseRequest):
         if method == "deleteMessage":
             self.out.write("  (message deleted)\n")
             return True
+        if method == "getFile":
+            path = str(params.get("file_id", ""))
+            if path not in self.files:
+                return None
+            return {
+                "file_id": path,
+                "file_unique_id": path,
+                "file_size": len(self.files[path]),
+                "file_path": path,
+            }
         if method == "getUpdates":
             return []
         return True
+
+    def add_file(self, content: bytes) -> str:
+        """Keep an audio file the local user sends; its file_id (also its file path)."""
+        file_id = f"voice/local_{len(self.files) + 1}.oga"
+        self.files[file_id] = content
+        return file_id
 
     def _message(self, message_id: int, params: dict[str, Any], text: str) -> dict[str, Any]:
         chat_id = int(params.get("chat_id", 0))
@@ -146,6 +174,22 @@ class LocalUser:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return {"update_id": next(self._update_ids), "message": message}
 
+    def voice_update(self, file_id: str, *, seconds: int, size: int) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
+            "from": self._base(),
+            "voice": {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "duration": seconds,
+                "mime_type": "audio/ogg",
+                "file_size": size,
+            },
+        }
+        return {"update_id": next(self._update_ids), "message": message}
+
     def press_update(self, message_id: int, data: str, text: str) -> dict[str, Any]:
         return {
             "update_id": next(self._update_ids),
@@ -187,6 +231,40 @@ async def chat_loop(
         if stripped.isdigit() and 1 <= int(stripped) <= len(api.buttons):
             message_id, _, data = api.buttons[int(stripped) - 1]
             update = user.press_update(message_id, data, api.messages.get(message_id, ""))
+        elif stripped.startswith("/voice"):
+            found = await _voice_update(api, user, stripped.removeprefix("/voice").strip())
+            if found is None:
+                continue
+            update = found
         else:
             update = user.text_update(line)
         await app.process_update(Update.de_json(update, app.bot))
+
+
+async def _voice_update(api: LocalBotAPI, user: LocalUser, path: str) -> dict[str, Any] | None:
+    """`/voice PATH`: the audio file as a voice note from the local user (None: said why not)."""
+    file = await asyncio.to_thread(Path(path).expanduser)
+    try:
+        content = await asyncio.to_thread(file.read_bytes)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        api.out.write(f"  (can't read {path or 'that'}: {reason}; usage: /voice PATH)\n")
+        return None
+    file_id = api.add_file(content)
+    seconds = await asyncio.to_thread(_audio_seconds, content)
+    api.out.write(f"  (voice note: {file.name}, {seconds} s)\n")
+    return user.voice_update(file_id, seconds=seconds, size=len(content))
+
+
+def _audio_seconds(content: bytes) -> int:
+    """The length a phone would declare for this audio (1 when PyAV is not installed or the
+    file is not audio: the bot then says so itself)."""
+    try:
+        import av
+    except ImportError:
+        return 1
+    try:
+        with av.open(io.BytesIO(content), mode="r") as container:
+            return max(1, math.ceil((container.duration or 0) / av.time_base))
+    except av.FFmpegError:
+        return 1

@@ -22,10 +22,7 @@ from bot.care.reminders import (
 )
 from bot.care.rules import (
     CareRules,
-    Complexity,
     DateWindow,
-    RiskLevel,
-    TaskKind,
     TaskSpec,
     TransitionWindow,
     tcm_attempts_documented,
@@ -36,11 +33,8 @@ from bot.care.rules import (
 __all__ = [
     "BusinessCalendar",
     "CareRules",
-    "Complexity",
     "DateWindow",
     "HolidaySpec",
-    "RiskLevel",
-    "TaskKind",
     "TaskSpec",
     "TransitionWindow",
     "appointment_reminder_times",

@@ -14,6 +14,7 @@ The rules, from CMS TCM guidance and NCQA HEDIS MRP/TRC (the design's domain-rul
   (discharge date through 30 days after, 31 days in all): the earlier of the two.
 - TRC patient engagement: within 30 days after discharge, not the day of discharge.
 
+Complexity, risk and task kinds are bot.vocab's terms.
 Pure: no clock reads, no I/O. Must not import telegram, storage, sqlalchemy or handlers.
 """
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -34,31 +34,11 @@ from bot.care.localtime import (
     require_date,
     start_of_local_day,
 )
-
-
-class Complexity(StrEnum):
-    """TCM medical decision-making complexity."""
-
-    MODERATE = "moderate"  # CPT 99495
-    HIGH = "high"  # CPT 99496
-
-
-class RiskLevel(StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-class TaskKind(StrEnum):
-    """The kinds of task a discharge creates."""
-
-    TCM_CONTACT = "tcm_contact"
-    TCM_VISIT = "tcm_visit"
-    MED_REC = "med_rec"
+from bot.vocab import Complexity, Risk, TaskKind
 
 
 def _default_cadence() -> Mapping[str, int]:
-    return MappingProxyType({RiskLevel.HIGH: 7, RiskLevel.MEDIUM: 14, RiskLevel.LOW: 30})
+    return MappingProxyType({Risk.HIGH: 7, Risk.MEDIUM: 14, Risk.LOW: 30})
 
 
 @dataclass(frozen=True)

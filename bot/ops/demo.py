@@ -9,9 +9,9 @@ from __future__ import annotations
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import enrollment
+from bot.vocab import Risk, Role
 from storage import audit, patients, people
 from storage.db import Database
-from storage.models import Risk, Role
 
 DEMO_TELEGRAM_ID = 1_000_001
 DEMO_NURSE = "Demo Nurse"

@@ -21,30 +21,32 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Complexity,
+    GoalStatus,
+    Outcome,
+    Party,
+    PatientStatus,
+    ReferralStatus,
+    Risk,
+    Role,
+    TaskKind,
+    TaskStatus,
+)
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     CareGoal,
-    Channel,
-    Complexity,
     Contact,
     Episode,
-    GoalStatus,
     MedicationReconciliation,
     Nurse,
-    Outcome,
-    Party,
     Patient,
-    PatientStatus,
     Referral,
-    ReferralStatus,
-    Risk,
-    Role,
     Task,
-    TaskKind,
-    TaskStatus,
     Team,
 )
 from storage.patients import initials_of

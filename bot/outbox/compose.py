@@ -19,16 +19,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.outbox.planning import notice_subject
 from bot.render import digest as digest_render
 from bot.render import records as records_render
+from bot.render.callbacks import Attendance, ShowDigest, TaskAction
 from bot.render.reminders import (
     TASK_BUTTONS,
     ReminderFacts,
     patient_label,
     render_reminder,
     render_unreachable_notice,
-    task_callback,
 )
 from bot.services.records import AttendanceCheck
-from storage.models import Delivery, DeliveryKind, Nurse, Patient, Task, TaskKind, TaskStatus
+from bot.vocab import DeliveryKind, TaskKind, TaskStatus
+from storage.models import Delivery, Nurse, Patient, Task
 from storage.pushes import PushRows
 
 T = TypeVar("T")
@@ -155,8 +156,8 @@ def _label(patient: Patient | None, privacy: str) -> str | None:
 def reminder_keyboard(task_id: int) -> InlineKeyboardMarkup:
     """[Done] [Snooze 1h] / [Tomorrow] [Log contact] under a reminder."""
     buttons = [
-        InlineKeyboardButton(label, callback_data=task_callback(code, task_id))
-        for label, code in TASK_BUTTONS
+        InlineKeyboardButton(label, callback_data=TaskAction(action, task_id).pack())
+        for label, action in TASK_BUTTONS
     ]
     return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
 
@@ -166,8 +167,8 @@ def attendance_keyboard(task_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(label, callback_data=f"at:{task_id}:{code}")
-                for code, label in records_render.ATTENDANCE_BUTTONS
+                InlineKeyboardButton(label, callback_data=Attendance(task_id, status).pack())
+                for status, label in records_render.ATTENDANCE_BUTTONS
             ]
         ]
     )
@@ -176,5 +177,11 @@ def attendance_keyboard(task_id: int) -> InlineKeyboardMarkup:
 def digest_keyboard(delivery_id: int) -> InlineKeyboardMarkup:
     """[Show all] under a digest that was cut to one message."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(digest_render.SHOW_ALL, callback_data=f"dga:{delivery_id}")]]
+        [
+            [
+                InlineKeyboardButton(
+                    digest_render.SHOW_ALL, callback_data=ShowDigest(delivery_id).pack()
+                )
+            ]
+        ]
     )

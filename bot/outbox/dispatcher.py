@@ -42,13 +42,14 @@ from bot.outbox.compose import Outgoing, compose
 from bot.render.digest import DigestData
 from bot.services.digests import read_digest
 from bot.services.records import business_calendar, care_rules
+from bot.vocab import DeliveryKind, DeliveryStatus
 from storage import deliveries as outbox
 from storage import digest as digest_store
 from storage import people, pushes
 from storage.audit import record_audit
 from storage.db import Database, DatabaseUnavailable
 from storage.due import DueChanges
-from storage.models import Delivery, DeliveryKind, DeliveryStatus
+from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 

@@ -1,28 +1,23 @@
 """Pure text -> intent parsing for nurse messages (no telegram, no storage, no I/O).
 
 Public API: ``parse``, ``Caseload`` and the intent types; ``intent_to_json`` and
-``score_corpus`` for the corpus; ``add_parse_command`` / ``run_parse`` for the CLI.
+``score_corpus`` for the corpus; ``add_parse_command`` / ``run_parse`` for the CLI. The terms
+inside intents (channel, outcome, party, risk, complexity, query kind) come from bot.vocab.
 """
 
 from bot.parsing.corpus import CorpusReport, intent_to_json, score_corpus
 from bot.parsing.dates import DateOrder, DateReader
 from bot.parsing.intents import (
     AppointmentIntent,
-    Channel,
-    Complexity,
     ContactIntent,
     DischargeIntent,
     Intent,
     IntentKind,
     MedRecIntent,
     NewPatientIntent,
-    Outcome,
-    Party,
     PatientMention,
     PatientRef,
     QueryIntent,
-    QueryKind,
-    Risk,
     UnknownIntent,
     When,
 )
@@ -32,8 +27,6 @@ from bot.parsing.patients import Caseload
 __all__ = [
     "AppointmentIntent",
     "Caseload",
-    "Channel",
-    "Complexity",
     "ContactIntent",
     "CorpusReport",
     "DateOrder",
@@ -43,13 +36,9 @@ __all__ = [
     "IntentKind",
     "MedRecIntent",
     "NewPatientIntent",
-    "Outcome",
-    "Party",
     "PatientMention",
     "PatientRef",
     "QueryIntent",
-    "QueryKind",
-    "Risk",
     "UnknownIntent",
     "When",
     "intent_to_json",

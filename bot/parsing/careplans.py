@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from bot.parsing.dates import FUTURE_FORMS, PAST_FORMS, DateFragment, DateOrder, DateReader, DayForm
 from bot.parsing.intents import PatientRef
 from bot.parsing.patients import Caseload, NameMatch
+from bot.vocab import GoalStatus, ReferralStatus, ResourceKind
 
 MAX_CHARS = 1000
 """Characters of a message read for meaning (as the main parser)."""
@@ -47,37 +48,11 @@ class CarePlanKind(enum.StrEnum):
     RESOURCE_GIVEN = "resource_given"
 
 
-class GoalChange(enum.StrEnum):
-    """How a goal closed."""
-
-    MET = "met"
-    NOT_MET = "not_met"
-    DISCONTINUED = "discontinued"
-
-
-class ReferralMove(enum.StrEnum):
-    """Where a referral moved on to (values as storage keeps them)."""
-
-    SCHEDULED = "scheduled"
-    COMPLETED = "completed"
-    DECLINED = "declined"
-
-
-class ResourceKind(enum.StrEnum):
-    """Kinds of community resources (values as storage keeps them)."""
-
-    TRANSPORT = "transport"
-    FOOD = "food"
-    PHARMACY = "pharmacy_assistance"
-    HOME_HEALTH = "home_health"
-    SUPPORT_GROUP = "support_group"
-    OTHER = "other"
-
-
 @dataclass(frozen=True, slots=True)
 class GoalIntent:
     """A new goal (``change`` None, ``text`` and maybe ``target``) or a goal that closed
-    (``change`` set, ``outcome`` as written; ``text`` may name which goal)."""
+    (``change`` the status it closed with: met, not met or discontinued, never active;
+    ``outcome`` as written; ``text`` may name which goal)."""
 
     kind: ClassVar[CarePlanKind] = CarePlanKind.GOAL
     patient: PatientRef | None
@@ -85,7 +60,7 @@ class GoalIntent:
     patient_text: str | None
     text: str
     target: date | None
-    change: GoalChange | None
+    change: GoalStatus | None
     outcome: str
     note: str
 
@@ -107,8 +82,9 @@ class ReferralIntent:
 
 @dataclass(frozen=True, slots=True)
 class ReferralStatusIntent:
-    """One of the patient's open referrals moved on. ``to_whom`` (as written) and
-    ``specialty`` say which; both are empty when she named none ("Maria's referral done")."""
+    """One of the patient's open referrals moved on to ``status`` (scheduled, completed or
+    declined, never sent). ``to_whom`` (as written) and ``specialty`` say which; both are
+    empty when she named none ("Maria's referral done")."""
 
     kind: ClassVar[CarePlanKind] = CarePlanKind.REFERRAL_STATUS
     patient: PatientRef | None
@@ -116,7 +92,7 @@ class ReferralStatusIntent:
     patient_text: str | None
     to_whom: str
     specialty: str | None
-    status: ReferralMove
+    status: ReferralStatus
     note: str
 
 
@@ -218,12 +194,12 @@ _STATUS_BEFORE_GOAL_RE = re.compile(
     _I,
 )
 _STATUS_WORDS = {
-    "met": GoalChange.MET, "achieved": GoalChange.MET, "reached": GoalChange.MET,
-    "done": GoalChange.MET, "not met": GoalChange.NOT_MET, "unmet": GoalChange.NOT_MET,
-    "not achieved": GoalChange.NOT_MET, "missed": GoalChange.NOT_MET,
-    "did not meet": GoalChange.NOT_MET, "didn't meet": GoalChange.NOT_MET,
-    "didnt meet": GoalChange.NOT_MET, "discontinued": GoalChange.DISCONTINUED,
-    "stopped": GoalChange.DISCONTINUED, "dropped": GoalChange.DISCONTINUED,
+    "met": GoalStatus.MET, "achieved": GoalStatus.MET, "reached": GoalStatus.MET,
+    "done": GoalStatus.MET, "not met": GoalStatus.NOT_MET, "unmet": GoalStatus.NOT_MET,
+    "not achieved": GoalStatus.NOT_MET, "missed": GoalStatus.NOT_MET,
+    "did not meet": GoalStatus.NOT_MET, "didn't meet": GoalStatus.NOT_MET,
+    "didnt meet": GoalStatus.NOT_MET, "discontinued": GoalStatus.DISCONTINUED,
+    "stopped": GoalStatus.DISCONTINUED, "dropped": GoalStatus.DISCONTINUED,
 }  # fmt: skip
 _FILLER_RE = re.compile(
     r"\b(?:new|add|added|set|setting|care|plan|for|pt|patient|s|the|a|an|another|her|his|"
@@ -258,10 +234,10 @@ _STOP_TO_RE = re.compile(
 _REFERRAL_NOUN_RE = re.compile(r"\breferrals?\b", _I)
 _MOVE_WORD = r"(?P<s>scheduled|booked|completed?|done|finished|declined|refused)"
 _MOVE_WORDS = {
-    "scheduled": ReferralMove.SCHEDULED, "booked": ReferralMove.SCHEDULED,
-    "completed": ReferralMove.COMPLETED, "complete": ReferralMove.COMPLETED,
-    "done": ReferralMove.COMPLETED, "finished": ReferralMove.COMPLETED,
-    "declined": ReferralMove.DECLINED, "refused": ReferralMove.DECLINED,
+    "scheduled": ReferralStatus.SCHEDULED, "booked": ReferralStatus.SCHEDULED,
+    "completed": ReferralStatus.COMPLETED, "complete": ReferralStatus.COMPLETED,
+    "done": ReferralStatus.COMPLETED, "finished": ReferralStatus.COMPLETED,
+    "declined": ReferralStatus.DECLINED, "refused": ReferralStatus.DECLINED,
 }  # fmt: skip
 _MOVE_AFTER_RE = re.compile(
     r"^[\s:,;.\-–—]*(?:(?:is|was|has\s+been|have\s+been|been|got|now|marked(?:\s+as)?|"
@@ -423,7 +399,7 @@ def _goal(text: str, analysed: str, names: NameMatch, reader: DateReader) -> Goa
     status = _STATUS_RE.match(rest)
     if status is not None:
         word = " ".join(status.group("s").lower().split())
-        change = _STATUS_WORDS.get(word, GoalChange.DISCONTINUED)
+        change = _STATUS_WORDS.get(word, GoalStatus.DISCONTINUED)
         outcome = _cut_name(analysed, rest_start + status.end(), len(analysed), names)
         return GoalIntent(
             patient, candidates, patient_text, text="", target=None, change=change,
@@ -524,7 +500,7 @@ def _referral_status(
     if found is None:
         return None
     move, whom, move_end = found
-    if move is ReferralMove.SCHEDULED and _names_a_booking(analysed[move_end:], reader):
+    if move is ReferralStatus.SCHEDULED and _names_a_booking(analysed[move_end:], reader):
         return _Reading.APPOINTMENT
     patient, candidates, patient_text = _mention(names)
     return ReferralStatusIntent(
@@ -535,7 +511,7 @@ def _referral_status(
 
 def _move_before(
     analysed: str, names: NameMatch, reader: DateReader
-) -> tuple[ReferralMove, str, int] | None:
+) -> tuple[ReferralStatus, str, int] | None:
     """The move word right after the patient's name, before "referral"."""
     span = names.span
     if span is None or not _only_name_before(analysed, span[0], names):
@@ -555,7 +531,7 @@ def _move_before(
 
 def _move_after(
     analysed: str, names: NameMatch, reader: DateReader
-) -> tuple[ReferralMove, str, int] | None:
+) -> tuple[ReferralStatus, str, int] | None:
     """[name] [specialty] referral [to whom] [for name] <move word> [anything]."""
     cue = _REFERRAL_NOUN_RE.search(analysed)
     if cue is None or not _only_name_before(analysed, cue.start(), names, extra=_WHOM_WORDS_RE):

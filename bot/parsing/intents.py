@@ -1,7 +1,9 @@
 """Typed results of reading one nurse message: the intents and their parts.
 
-Owns: the frozen dataclasses and enums that ``bot.parsing.parser.parse`` returns.
-Must not import: telegram, storage, sqlalchemy, or anything doing I/O. Pure data only.
+Owns: the frozen dataclasses that ``bot.parsing.parser.parse`` returns, and ``IntentKind``
+(what a message asks for). The domain's terms in them (channel, outcome, party, risk,
+complexity, query kind) are bot.vocab's. Must not import: telegram, storage, sqlalchemy, or
+anything doing I/O. Pure data only.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
+
+from bot.vocab import Channel, Complexity, Outcome, Party, QueryKind, Risk
 
 
 class IntentKind(enum.StrEnum):
@@ -23,61 +27,6 @@ class IntentKind(enum.StrEnum):
     NEW_PATIENT = "new_patient"
     QUERY = "query"
     UNKNOWN = "unknown"
-
-
-class Channel(enum.StrEnum):
-    """How a contact happened."""
-
-    PHONE = "phone"
-    VISIT = "visit"
-    VIDEO = "video"
-    TEXT = "text"
-    VOICEMAIL = "voicemail"
-    EMAIL = "email"
-
-
-class Outcome(enum.StrEnum):
-    """Whether the contact reached someone (TCM counts only interactive contacts)."""
-
-    REACHED = "reached"
-    ATTEMPTED = "attempted"
-
-
-class Party(enum.StrEnum):
-    """Who the nurse talked to."""
-
-    PATIENT = "patient"
-    CAREGIVER = "caregiver"
-    PROVIDER = "provider"
-    INSURER = "insurer"
-
-
-class Risk(enum.StrEnum):
-    """A patient's risk tier."""
-
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-class Complexity(enum.StrEnum):
-    """TCM complexity of a discharge (99495 moderate, 99496 high)."""
-
-    MODERATE = "moderate"
-    HIGH = "high"
-
-
-class QueryKind(enum.StrEnum):
-    """Which view of the caseload the nurse asked for."""
-
-    CASELOAD = "caseload"
-    TODAY = "today"
-    OVERDUE = "overdue"
-    WEEK = "week"
-    PATIENT = "patient"
-    LAST_CONTACT = "last_contact"
-    NOT_CONTACTED = "not_contacted"
-    RISK = "risk"
 
 
 @dataclass(frozen=True, slots=True)

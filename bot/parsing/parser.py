@@ -27,24 +27,19 @@ from bot.parsing.dates import (
 )
 from bot.parsing.intents import (
     AppointmentIntent,
-    Channel,
-    Complexity,
     ContactIntent,
     DischargeIntent,
     Intent,
     MedRecIntent,
     NewPatientIntent,
-    Outcome,
-    Party,
     PatientMention,
     PatientRef,
     QueryIntent,
-    QueryKind,
-    Risk,
     UnknownIntent,
     When,
 )
 from bot.parsing.patients import Caseload, NameMatch, word_set
+from bot.vocab import Channel, Complexity, Outcome, Party, QueryKind, Risk
 
 MAX_ANALYSED_CHARS = 1000
 """Characters of a message read for meaning (the note keeps all of it)."""

@@ -6,36 +6,22 @@ message fits 4,096 characters (long lists are cut with a count).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-MAX_MESSAGE = 4096
+from bot.render import labels
+from bot.render.labels import inline_label, label
+from bot.render.text import clip, day_label, esc, fit, when_label
+from bot.vocab import GoalStatus, ReferralStatus
 
-GOAL_STATUS = {
-    "active": "active",
-    "met": "met ✔",
-    "not_met": "not met",
-    "discontinued": "discontinued",
-}
-REFERRAL_STATUS = {
-    "sent": "sent",
-    "scheduled": "scheduled",
-    "completed": "completed",
-    "declined": "declined",
-}
-RESOURCE_KINDS = {
-    "transport": "Transport",
-    "food": "Food",
-    "pharmacy_assistance": "Pharmacy assistance",
-    "home_health": "Home health",
-    "support_group": "Support group",
-    "other": "Other",
-}
-MET, NOT_MET, DISCONTINUE = "Met", "Not met", "Discontinue"
-SCHEDULED, COMPLETED, DECLINED = "Scheduled", "Completed", "Declined"
+MET = labels.GOAL_STATUS[GoalStatus.MET]
+NOT_MET = labels.GOAL_STATUS[GoalStatus.NOT_MET]
+DISCONTINUE = "Discontinue"  # the action; the status it sets reads "discontinued"
+SCHEDULED = labels.REFERRAL_STATUS[ReferralStatus.SCHEDULED]
+COMPLETED = labels.REFERRAL_STATUS[ReferralStatus.COMPLETED]
+DECLINED = labels.REFERRAL_STATUS[ReferralStatus.DECLINED]
 ADD_RESOURCE = "Add a resource"
 ADD_INTERVENTION = "Add intervention"
 ADD_NOTE = "Add progress note"
@@ -61,25 +47,19 @@ class ReferralLine:
     status: str
 
 
-def esc(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def day(value: date) -> str:
     """'Wed 31 Mar 2027' (weekday and year: goals are months away)."""
-    return f"{value:%a} {value.day} {value:%b %Y}"
+    return day_label(value, with_year=True)
 
 
-def fit(text: str, limit: int = MAX_MESSAGE) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text.rfind("\n", 0, limit - 2)
-    return text[: cut if cut > 0 else limit - 2] + "\n…"
+def _goal_status(status: str) -> str:
+    """A goal's status in a sentence; a met goal gets a tick."""
+    text = inline_label(labels.GOAL_STATUS, status)
+    return f"{text} ✔" if status == GoalStatus.MET else text
+
+
+def _referral_status(status: str) -> str:
+    return inline_label(labels.REFERRAL_STATUS, status)
 
 
 def _target(target: date | None, today: date, active: bool) -> str:
@@ -93,7 +73,7 @@ def _target(target: date | None, today: date, active: bool) -> str:
 
 
 def goal_saved(name: str, text: str, target: date | None, today: date, zone: ZoneInfo) -> str:
-    line = f"Saved ✔ Goal for <b>{esc(name)}</b>: {esc(_clip(text, 300))}"
+    line = f"Saved ✔ Goal for <b>{esc(name)}</b>: {esc(clip(text, 300))}"
     if target is not None:
         line += f"\nTarget: {day(target)} ({esc(zone.key)})"
     else:
@@ -102,15 +82,15 @@ def goal_saved(name: str, text: str, target: date | None, today: date, zone: Zon
 
 
 def goal_closed(name: str, text: str, status: str, outcome: str) -> str:
-    line = f"Saved ✔ <b>{esc(name)}</b> goal {GOAL_STATUS.get(status, status)}: "
-    line += esc(_clip(text, 200))
+    line = f"Saved ✔ <b>{esc(name)}</b> goal {_goal_status(status)}: "
+    line += esc(clip(text, 200))
     if outcome:
-        line += f"\nOutcome: {esc(_clip(outcome, 500))}"
+        line += f"\nOutcome: {esc(clip(outcome, 500))}"
     return line
 
 
 def intervention_saved(name: str, text: str) -> str:
-    return f"Saved ✔ Intervention for <b>{esc(name)}</b>: {esc(_clip(text, 300))}"
+    return f"Saved ✔ Intervention for <b>{esc(name)}</b>: {esc(clip(text, 300))}"
 
 
 def note_saved(name: str) -> str:
@@ -130,7 +110,7 @@ def ask_outcome(label: str) -> str:
 
 
 def goal_button(text: str) -> str:
-    return _clip(text, 40)
+    return clip(text, 40)
 
 
 def render_plan(
@@ -145,35 +125,32 @@ def render_plan(
 ) -> str:
     """/plan: goals (text, target, status, outcome, interventions), then notes, referrals,
     resources given."""
-    lines = [f"📋 <b>Care plan — {esc(_clip(name, 120))}</b>"]
+    lines = [f"📋 <b>Care plan — {esc(clip(name, 120))}</b>"]
     if not goals:
         lines.append("No goals yet. Add one: “goal for … : A1c under 8 by March”.")
     for i, (text, target, status, outcome, interventions) in enumerate(goals, 1):
         active = status == "active"
-        line = f"{i}. {esc(_clip(text, 200))}{_target(target, today, active)}"
+        line = f"{i}. {esc(clip(text, 200))}{_target(target, today, active)}"
         if not active:
-            line += f" — <i>{GOAL_STATUS.get(status, status)}</i>"
+            line += f" — <i>{_goal_status(status)}</i>"
             if outcome:
-                line += f": {esc(_clip(outcome, 200))}"
+                line += f": {esc(clip(outcome, 200))}"
         lines.append(line)
-        lines.extend(f"   ↳ {esc(_clip(item, 200))}" for item in interventions)
+        lines.extend(f"   ↳ {esc(clip(item, 200))}" for item in interventions)
     if notes:
         lines.append("\n<b>Progress notes</b>")
         for at, text in notes:
-            local = at.astimezone(zone)
-            lines.append(f"• {local:%a} {local.day} {local:%b}: {esc(_clip(text, 200))}")
+            lines.append(f"• {when_label(at, zone, has_time=False)}: {esc(clip(text, 200))}")
     if referrals:
         lines.append("\n<b>Open referrals</b>")
         for to_whom, sent_on, status in referrals:
             lines.append(
-                f"• {esc(_clip(to_whom, 80))} — {REFERRAL_STATUS.get(status, status)}, "
-                f"sent {day(sent_on)}"
+                f"• {esc(clip(to_whom, 80))} — {_referral_status(status)}, sent {day(sent_on)}"
             )
     if given:
         lines.append("\n<b>Resources given</b>")
         for at, text in given:
-            local = at.astimezone(zone)
-            lines.append(f"• {local:%a} {local.day} {local:%b}: {esc(_clip(text, 120))}")
+            lines.append(f"• {when_label(at, zone, has_time=False)}: {esc(clip(text, 120))}")
     lines.append(f"\n<i>Dates in {esc(zone.key)}.</i>")
     return fit("\n".join(lines))
 
@@ -186,15 +163,14 @@ def card_lines(
     if goals:
         lines.append(f"<b>Goals</b> ({len(goals)} active)")
         lines.extend(
-            f"• {esc(_clip(g.text, 80))}{_target(g.target_on, today, True)}" for g in goals[:5]
+            f"• {esc(clip(g.text, 80))}{_target(g.target_on, today, True)}" for g in goals[:5]
         )
         if len(goals) > 5:
             lines.append(f"… and {len(goals) - 5} more (/plan)")
     if referrals:
         lines.append(f"<b>Open referrals</b> ({len(referrals)})")
         lines.extend(
-            f"• {esc(_clip(r.to_whom, 60))} — {REFERRAL_STATUS.get(r.status, r.status)}, "
-            f"sent {day(r.sent_on)}"
+            f"• {esc(clip(r.to_whom, 60))} — {_referral_status(r.status)}, sent {day(r.sent_on)}"
             for r in referrals[:5]
         )
     return lines
@@ -206,16 +182,13 @@ def card_lines(
 def referral_saved(
     name: str, to_whom: str, reason: str, sent_on: date, follow_up: datetime | None, zone: ZoneInfo
 ) -> str:
-    line = f"Saved ✔ Referral for <b>{esc(name)}</b> to {esc(_clip(to_whom, 80))}"
+    line = f"Saved ✔ Referral for <b>{esc(name)}</b> to {esc(clip(to_whom, 80))}"
     if reason:
-        line += f" — {esc(_clip(reason, 200))}"
+        line += f" — {esc(clip(reason, 200))}"
     line += f"\nSent: {day(sent_on)}"
     if follow_up is not None:
-        local = follow_up.astimezone(zone)
-        line += (
-            f"\nFollow-up if no appointment is logged: {local:%a} {local.day} {local:%b}, "
-            f"{esc(zone.key)}"
-        )
+        when = when_label(follow_up, zone, has_time=False)
+        line += f"\nFollow-up if no appointment is logged: {when}, {esc(zone.key)}"
     return line
 
 
@@ -228,20 +201,20 @@ def referral_needs_whom(name: str) -> str:
 
 def referral_status(name: str, to_whom: str, status: str) -> str:
     return (
-        f"Saved ✔ Referral for <b>{esc(name)}</b> to {esc(_clip(to_whom, 80))}: "
-        f"{REFERRAL_STATUS.get(status, status)}"
+        f"Saved ✔ Referral for <b>{esc(name)}</b> to {esc(clip(to_whom, 80))}: "
+        f"{_referral_status(status)}"
     )
 
 
 def which_referral(name: str, status: str) -> str:
     """Several open referrals fit a message: which one moved on."""
-    return f"Which of <b>{esc(name)}</b>'s referrals was {REFERRAL_STATUS.get(status, status)}?"
+    return f"Which of <b>{esc(name)}</b>'s referrals was {_referral_status(status)}?"
 
 
 def referral_choice_label(to_whom: str, sent_on: date, status: str) -> str:
     """A button under which_referral: 'cardiology, sent Fri 20 Nov 2026' (plain text)."""
-    state = "" if status == "sent" else f"{REFERRAL_STATUS.get(status, status)}, "
-    return f"{_clip(to_whom, 30)}, {state}sent {day(sent_on)}"
+    state = "" if status == "sent" else f"{_referral_status(status)}, "
+    return f"{clip(to_whom, 30)}, {state}sent {day(sent_on)}"
 
 
 def no_matching_referral(
@@ -254,16 +227,15 @@ def no_matching_referral(
     """No open referral of hers fits a message (``open_referrals``: to whom, status)."""
     if already is not None:
         return (
-            f"<b>{esc(name)}</b>'s referral to {esc(_clip(already, 80))} is already "
-            f"{REFERRAL_STATUS.get(status, status)}. Nothing changed."
+            f"<b>{esc(name)}</b>'s referral to {esc(clip(already, 80))} is already "
+            f"{_referral_status(status)}. Nothing changed."
         )
-    named = f" to {esc(_clip(to_whom, 80))}" if to_whom else ""
+    named = f" to {esc(clip(to_whom, 80))}" if to_whom else ""
     line = f"I found no open referral{named} for <b>{esc(name)}</b>, so nothing changed."
     if not open_referrals:
         return line + f"\n<b>{esc(name)}</b> has no open referrals."
     listed = "; ".join(
-        f"{esc(_clip(whom, 60))} ({REFERRAL_STATUS.get(state, state)})"
-        for whom, state in open_referrals[:10]
+        f"{esc(clip(whom, 60))} ({_referral_status(state)})" for whom, state in open_referrals[:10]
     )
     more = f" and {len(open_referrals) - 10} more" if len(open_referrals) > 10 else ""
     return line + f"\nOpen referrals: {listed}{more}."
@@ -278,8 +250,8 @@ def render_referrals(
     lines = [f"<b>Open referrals</b> ({len(rows)})"]
     for i, (name, to_whom, sent_on, status, follow_up) in enumerate(rows, 1):
         line = (
-            f"{i}. <b>{esc(_clip(name, 60))}</b> → {esc(_clip(to_whom, 60))} — "
-            f"{REFERRAL_STATUS.get(status, status)}, sent {day(sent_on)}"
+            f"{i}. <b>{esc(clip(name, 60))}</b> → {esc(clip(to_whom, 60))} — "
+            f"{_referral_status(status)}, sent {day(sent_on)}"
         )
         if follow_up is not None and status == "sent":
             local = follow_up.astimezone(zone).date()
@@ -304,11 +276,11 @@ def render_resources(rows: Sequence[tuple[str, str, str, str]], *, what: str | N
         return f"{heading}\nNone in your team's directory yet. Tap “{ADD_RESOURCE}”."
     lines = [f"{heading} ({len(rows)})"]
     for kind, name, contact, notes in rows:
-        line = f"• <b>{esc(_clip(name, 80))}</b> ({RESOURCE_KINDS.get(kind, kind)})"
+        line = f"• <b>{esc(clip(name, 80))}</b> ({label(labels.RESOURCE_KIND, kind)})"
         if contact:
-            line += f" — {esc(_clip(contact, 120))}"
+            line += f" — {esc(clip(contact, 120))}"
         if notes:
-            line += f"\n   {esc(_clip(notes, 200))}"
+            line += f"\n   {esc(clip(notes, 200))}"
         lines.append(line)
     return fit("\n".join(lines))
 
@@ -330,13 +302,13 @@ def ask_resource_notes(name: str) -> str:
 
 def resource_saved(name: str, kind: str) -> str:
     return (
-        f"Saved ✔ <b>{esc(name)}</b> ({RESOURCE_KINDS.get(kind, kind)}) is in your team's "
+        f"Saved ✔ <b>{esc(name)}</b> ({label(labels.RESOURCE_KIND, kind)}) is in your team's "
         "directory."
     )
 
 
 def given_saved(name: str, text: str, linked: bool, given_on: date) -> str:
-    line = f"Saved ✔ Gave <b>{esc(name)}</b>: {esc(_clip(text, 200))} ({day(given_on)})"
+    line = f"Saved ✔ Gave <b>{esc(name)}</b>: {esc(clip(text, 200))} ({day(given_on)})"
     if not linked:
         line += "\n(Not in your team's directory — add it with /resources.)"
     return line
@@ -363,7 +335,7 @@ CANCELLED = "Cancelled. Nothing was saved."
 
 
 def not_found_patient(text: str) -> str:
-    return f"I can't find “{esc(_clip(text, 60))}” in your caseload."
+    return f"I can't find “{esc(clip(text, 60))}” in your caseload."
 
 
 def patient_unclear(text: str | None, candidates: Sequence[object]) -> str:
@@ -375,7 +347,7 @@ def patient_unclear(text: str | None, candidates: Sequence[object]) -> str:
 
 
 def which_patient(text: str) -> str:
-    return f"Which patient did you mean by “{esc(_clip(text, 60))}”?"
+    return f"Which patient did you mean by “{esc(clip(text, 60))}”?"
 
 
 def pick_patient(text: str | None) -> str:
@@ -386,7 +358,7 @@ def pick_patient(text: str | None) -> str:
 
 def patient_button(name: str) -> str:
     """A candidate patient's button label (names go in labels, never in callback data)."""
-    return _clip(name, 40)
+    return clip(name, 40)
 
 
 CHOICE_CLOSED = "That choice has closed. Nothing was changed; send your message again."

@@ -7,16 +7,18 @@ behind [Show all].
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.render.reminders import KIND_LABELS, LATE_AFTER, day_label, patient_label, time_label
+from bot.render import labels
+from bot.render.labels import inline_label
+from bot.render.reminders import LATE_AFTER, patient_label
+from bot.render.text import MAX_MESSAGE, clip, day_label, esc, time_label, when_label
 
-MAX_MESSAGE = 4096
 SHOW_ALL = "Show all"
+"""The button under a digest that was cut (its data: bot.render.callbacks.ShowDigest)."""
 # Room kept for the "… and N more" line and the closing summary.
 _RESERVE = 300
 
@@ -46,7 +48,7 @@ class DigestData:
 def _who(person: Person | None, privacy: str) -> str:
     if person is None:
         return ""
-    return html.escape(
+    return esc(
         patient_label(privacy=privacy, name=person.name, initials=person.initials, code=person.code)
     )
 
@@ -68,8 +70,7 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
             (
                 "📅 Appointments today",
                 [
-                    f"• {time_label(at, zone)} {_who(p, privacy)}"
-                    + (f" – {html.escape(w)}" if w else "")
+                    f"• {time_label(at, zone)} {_who(p, privacy)}" + (f" – {esc(w)}" if w else "")
                     for at, p, w in data.appointments
                 ],
             )
@@ -79,8 +80,8 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
         for kind, due, person, days, attempts in data.deadlines:
             extra = " (2 attempts documented)" if attempts else ""
             lines.append(
-                f"• {KIND_LABELS.get(kind, kind)} {_who(person, privacy)}: {_countdown(days)}"
-                f" – by {day_label(due, zone)}{extra}"
+                f"• {labels.task_name(kind)} {_who(person, privacy)}: {_countdown(days)}"
+                f" – by {_day(due, zone)}{extra}"
             )
         sections.append(("🏥 Transition-of-care deadlines", lines))
     if data.due_today:
@@ -88,7 +89,7 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
             (
                 "✅ Due today",
                 [
-                    f"• {KIND_LABELS.get(kind, kind)} {_who(p, privacy)}"
+                    f"• {labels.task_name(kind)} {_who(p, privacy)}"
                     for kind, _title, _due, p in data.due_today
                 ],
             )
@@ -98,8 +99,7 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
             (
                 "⏳ Overdue (oldest first)",
                 [
-                    f"• {KIND_LABELS.get(kind, kind)} {_who(p, privacy)}"
-                    f" – since {day_label(due, zone)}"
+                    f"• {labels.task_name(kind)} {_who(p, privacy)} – since {_day(due, zone)}"
                     for kind, _title, due, p in data.overdue
                 ],
             )
@@ -107,8 +107,9 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
     if data.cadence:
         lines = []
         for person, risk, last, days in data.cadence:
-            since = f"last reached {day_label(last, zone)}" if last else "never reached"
-            lines.append(f"• {_who(person, privacy)} ({risk} risk, every {days} d): {since}")
+            since = f"last reached {_day(last, zone)}" if last else "never reached"
+            risk_word = inline_label(labels.RISK, risk)
+            lines.append(f"• {_who(person, privacy)} ({risk_word} risk, every {days} d): {since}")
         sections.append(("📞 Past their contact cadence", lines))
     if data.goals_past_target:
         sections.append(
@@ -117,8 +118,8 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
                 [
                     # The goal's words are clinical detail: only with full names in pushes.
                     f"• {_who(p, privacy)}"
-                    + (f": {html.escape(_short(text))}" if privacy == "full" else "")
-                    + f" – target {target:%a} {target.day} {target:%b}"
+                    + (f": {esc(clip(text, 80))}" if privacy == "full" else "")
+                    + f" – target {day_label(target)}"
                     for p, text, target in data.goals_past_target
                 ],
             )
@@ -126,15 +127,14 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
     return sections
 
 
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _day(at: datetime, zone: ZoneInfo) -> str:
+    return when_label(at, zone, has_time=False)
 
 
 def render_digest(data: DigestData, *, limit: int = MAX_MESSAGE) -> tuple[str, bool]:
     """The digest message and whether it was cut (then the caller offers [Show all])."""
     day = data.local_day
-    header = f"☀️ <b>Good morning — {day:%a} {day.day} {day:%b}</b> ({data.zone.key})"
+    header = f"☀️ <b>Good morning — {day_label(day)}</b> ({data.zone.key})"
     footer = _yesterday(data)
     parts = [header]
     cut = False

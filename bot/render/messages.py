@@ -5,7 +5,8 @@ Must not import telegram or storage.
 
 from __future__ import annotations
 
-import html
+from bot.render import labels
+from bot.render.text import esc
 
 REFUSAL = (
     "Sorry, this is a private assistant for enrolled nurse case managers, so I can't help "
@@ -31,6 +32,7 @@ DB_UNAVAILABLE = (
 CANCELLED = "Cancelled. Nothing was changed."
 NOTHING_TO_CANCEL = "Nothing to cancel."
 UNKNOWN_COMMAND = "I don't know that command. /help lists what I understand, with examples."
+BUTTON_GONE = "That button no longer works. Nothing was changed."
 
 HELP = """<b>What I understand</b>
 
@@ -42,6 +44,7 @@ HELP = """<b>What I understand</b>
 • <i>med rec done for Dorothy Chen, 1 discrepancy</i>
 • <i>new patient Ana Ruiz MRN 12345 high risk CHF</i>
 • <i>goal for Maria: A1c under 8 by March</i> · <i>referred Robert King to cardiology</i>
+• or say it in a voice note: I show what I heard, and save it when you tap <b>Save</b>
 
 <b>Ask</b>: <i>who is overdue?</i> · <i>what's on today</i> · <i>show Maria</i>
 
@@ -60,11 +63,7 @@ HELP = """<b>What I understand</b>
 
 def welcome(name: str, role: str) -> str:
     return (
-        f"Welcome, {html.escape(name)}! You're enrolled as {html.escape(role)}.\n\n"
+        f"Welcome, {esc(name)}! You're enrolled as {labels.inline_label(labels.ROLE, role)}.\n\n"
         "Two quick settings first. <b>Which time zone do you work in?</b> "
         "Tap one, or type a city (e.g. <i>Denver</i>)."
     )
-
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)

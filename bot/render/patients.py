@@ -7,46 +7,20 @@ storage or sqlalchemy.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.render import labels
 from bot.render.careplans import GoalLine, ReferralLine
 from bot.render.careplans import card_lines as careplan_lines
+from bot.render.labels import inline_label, label
+from bot.render.tasks import TaskLine
+from bot.render.text import MAX_MESSAGE, clip, day_label, esc, fit, when_label
+from bot.vocab import AppointmentStatus, Party, PatientStatus, RecordKind
 
-MAX_MESSAGE = 4096
 MAX_NOTE = 140
 MAX_TASKS_SHOWN = 8
-
-RISK_LABELS = {"high": "High", "medium": "Medium", "low": "Low"}
-TASK_LABELS = {
-    "follow_up": "Follow-up",
-    "appointment_reminder": "Appointment reminder",
-    "attendance_check": "Attendance check",
-    "tcm_contact": "TCM interactive contact",
-    "tcm_visit": "TCM face-to-face visit",
-    "med_rec": "Medication reconciliation",
-    "cadence": "Routine check-in",
-    "referral": "Referral",
-    "custom": "Task",
-}
-CHANNEL_LABELS = {
-    "phone": "Phone call",
-    "visit": "Home visit",
-    "clinic": "Clinic visit",
-    "video": "Video visit",
-    "text": "Text message",
-    "voicemail": "Voicemail",
-    "email": "Email",
-}
-APPOINTMENT_STATUS = {
-    "scheduled": "scheduled",
-    "attended": "attended",
-    "no_show": "no-show",
-    "cancelled": "cancelled",
-    "rescheduled": "rescheduled",
-}
 
 NOT_YOURS = "That isn't one of your patients."
 STALE = "That button is out of date. Send /patient and a name to open the card again."
@@ -92,14 +66,6 @@ TimelineLine = ContactLine | AppointmentLine | DischargeLine | MedRecLine
 
 
 @dataclass(frozen=True)
-class TaskLine:
-    kind: str
-    title: str
-    due_at: datetime
-    attempts_documented: bool = False
-
-
-@dataclass(frozen=True)
 class PatientCard:
     """Everything the card shows, read in one transaction."""
 
@@ -121,47 +87,32 @@ class PatientCard:
 
     @property
     def active(self) -> bool:
-        return self.status == "active"
-
-
-def _e(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def day_label(day: date, *, today: date) -> str:
-    """'Fri 27 Nov' (with the year when it is not this year's)."""
-    label = f"{day:%a} {day.day} {day:%b}"
-    return label if day.year == today.year else f"{label} {day.year}"
-
-
-def moment_label(at: datetime, zone: ZoneInfo, *, today: date) -> str:
-    """'Fri 27 Nov 14:30' in the nurse's zone."""
-    local = at.astimezone(zone)
-    return f"{day_label(local.date(), today=today)} {local:%H:%M}"
+        return self.status == PatientStatus.ACTIVE
 
 
 def _contact_text(line: ContactLine, zone: ZoneInfo, today: date) -> str:
-    channel = CHANNEL_LABELS.get(line.channel, line.channel)
-    who = "" if line.with_whom == "patient" else f" with {line.with_whom}"
-    text = f"{moment_label(line.at, zone, today=today)} — {channel}{who}, {line.outcome}"
+    channel = label(labels.CHANNEL, line.channel)
+    who = (
+        ""
+        if line.with_whom == Party.PATIENT
+        else f" with {inline_label(labels.PARTY, line.with_whom)}"
+    )
+    outcome = inline_label(labels.OUTCOME, line.outcome)
+    text = f"{when_label(line.at, zone, today=today)} — {channel}{who}, {outcome}"
     if line.note:
-        text += f": {_e(_clip(line.note, MAX_NOTE))}"
+        text += f": {esc(clip(line.note, MAX_NOTE))}"
     return text
 
 
 def _appointment_text(line: AppointmentLine, zone: ZoneInfo, today: date) -> str:
-    text = f"{moment_label(line.at, zone, today=today)} — appointment"
+    what = inline_label(labels.RECORD_KIND, RecordKind.APPOINTMENT)
+    text = f"{when_label(line.at, zone, today=today)} — {what}"
     if line.with_whom:
-        text += f" with {_e(_clip(line.with_whom, 60))}"
+        text += f" with {esc(clip(line.with_whom, 60))}"
     if line.location:
-        text += f" at {_e(_clip(line.location, 60))}"
-    if line.status != "scheduled":
-        text += f" ({APPOINTMENT_STATUS.get(line.status, line.status)})"
+        text += f" at {esc(clip(line.location, 60))}"
+    if line.status != AppointmentStatus.SCHEDULED:
+        text += f" ({inline_label(labels.APPOINTMENT_STATUS, line.status)})"
     return text
 
 
@@ -173,21 +124,20 @@ def _timeline_text(line: TimelineLine, zone: ZoneInfo, today: date) -> str:
     if isinstance(line, DischargeLine):
         text = f"{day_label(line.on, today=today)} — discharged"
         if line.facility:
-            text += f" from {_e(_clip(line.facility, 60))}"
+            text += f" from {esc(clip(line.facility, 60))}"
         if line.complexity:
-            text += f" ({line.complexity} complexity)"
+            text += f" ({inline_label(labels.COMPLEXITY, line.complexity)} complexity)"
         return text
     found = line.discrepancies
     detail = "" if found is None else f", {found} discrepanc{'y' if found == 1 else 'ies'}"
-    return f"{moment_label(line.at, zone, today=today)} — medication reconciliation{detail}"
+    what = inline_label(labels.RECORD_KIND, RecordKind.MED_REC)
+    return f"{when_label(line.at, zone, today=today)} — {what}{detail}"
 
 
 def _task_text(task: TaskLine, zone: ZoneInfo, now: datetime) -> str:
     today = now.astimezone(zone).date()
-    label = TASK_LABELS.get(task.kind, task.kind)
-    if task.title:
-        label += f" ({_e(_clip(task.title, 60))})"
-    text = f"{label} — due {moment_label(task.due_at, zone, today=today)}"
+    name = labels.task_name(task.kind, task.title)
+    text = f"{name} — due {when_label(task.due_at, zone, today=today)}"
     if task.attempts_documented:
         text += ", attempts documented"
     if task.due_at < now:
@@ -201,7 +151,7 @@ def render_card(card: PatientCard) -> str:
     A card too long for one message (pathological notes) is drawn again without notes and
     task titles, and cut at a line break if still too long; the zone footer always stays.
     """
-    footer = f"\n\n<i>Times in {_e(card.zone)}.</i>"
+    footer = f"\n\n<i>Times in {esc(card.zone)}.</i>"
     body = _card_body(card, compact=False)
     if len(body) + len(footer) > MAX_MESSAGE:
         body = _card_body(card, compact=True)
@@ -211,13 +161,13 @@ def render_card(card: PatientCard) -> str:
 def _card_body(card: PatientCard, *, compact: bool) -> str:
     zone = ZoneInfo(card.zone)
     today = card.as_of.astimezone(zone).date()
-    conditions = _clip(card.conditions, 120 if compact else 400)
-    lines = [f"<b>{_e(_clip(card.name, 120))}</b> · {_e(card.code)}"]
+    conditions = clip(card.conditions, 120 if compact else 400)
+    lines = [f"<b>{esc(clip(card.name, 120))}</b> · {esc(card.code)}"]
     if not card.active:
-        lines.append(f"<b>Case {_e(card.status)}</b>")
-    lines.append(f"Risk: <b>{RISK_LABELS.get(card.risk, card.risk)}</b>")
-    lines.append(f"MRN: {_e(card.mrn) if card.mrn else '—'}")
-    lines.append(f"Conditions: {_e(conditions) if conditions else '—'}")
+        lines.append(f"<b>Case {inline_label(labels.PATIENT_STATUS, card.status)}</b>")
+    lines.append(f"Risk: <b>{label(labels.RISK, card.risk)}</b>")
+    lines.append(f"MRN: {esc(card.mrn) if card.mrn else '—'}")
+    lines.append(f"Conditions: {esc(conditions) if conditions else '—'}")
     if card.last_reached is None:
         lines.append("Last reached: never")
     else:
@@ -256,18 +206,10 @@ def _bare(line: TimelineLine) -> TimelineLine:
     if isinstance(line, ContactLine):
         return replace(line, note="")
     if isinstance(line, AppointmentLine):
-        return replace(line, with_whom=_clip(line.with_whom, 20), location=_clip(line.location, 20))
+        return replace(line, with_whom=clip(line.with_whom, 20), location=clip(line.location, 20))
     if isinstance(line, DischargeLine):
-        return replace(line, facility=_clip(line.facility, 20))
+        return replace(line, facility=clip(line.facility, 20))
     return line
-
-
-def fit(text: str, limit: int = MAX_MESSAGE) -> str:
-    """Cut a message to a limit at a line break (the card's lines are whole HTML)."""
-    if len(text) <= limit:
-        return text
-    cut = text.rfind("\n", 0, limit - 2)
-    return text[: cut if cut > 0 else limit - 2] + "\n…"
 
 
 def saved_new_patient(card: PatientCard, *, risk_defaulted: bool) -> str:
@@ -284,66 +226,66 @@ def already_added(card: PatientCard) -> str:
 
 
 def not_in_caseload(name: str, *, unsaved: bool = False) -> str:
-    text = f"I don't have {_e(_clip(name, 80))} in your caseload."
+    text = f"I don't have {esc(clip(name, 80))} in your caseload."
     if unsaved:  # a record for a patient she has not added yet
         text += " Your message was <b>NOT saved</b>: add the patient, then send it again."
     return text
 
 
 def add_button_label(name: str) -> str:
-    return f"Add {_clip(name, 40)} as a new patient"
+    return f"Add {clip(name, 40)} as a new patient"
 
 
 def duplicate_question(name: str, count: int) -> str:
     already = "a patient" if count == 1 else f"{count} patients"
     return (
-        f"You already have {already} named <b>{_e(_clip(name, 80))}</b> in your caseload. "
+        f"You already have {already} named <b>{esc(clip(name, 80))}</b> in your caseload. "
         "Add another patient with the same name?"
     )
 
 
 def which_of(text: str) -> str:
-    return f"More than one patient matches “{_e(_clip(text, 80))}”. Which one?"
+    return f"More than one patient matches “{esc(clip(text, 80))}”. Which one?"
 
 
 def changed(what: str, name: str, before: str, after: str) -> str:
     return (
-        f"{what} for <b>{_e(name)}</b>: {_e(_clip(after, 400)) or '—'} "
-        f"(was {_e(_clip(before, 200)) or '—'}). Saved."
+        f"{what} for <b>{esc(name)}</b>: {esc(clip(after, 400)) or '—'} "
+        f"(was {esc(clip(before, 200)) or '—'}). Saved."
     )
 
 
 def ask_risk(name: str, current: str) -> str:
-    return f"Risk for <b>{_e(name)}</b> is {RISK_LABELS.get(current, current).lower()}. New risk?"
+    return f"Risk for <b>{esc(name)}</b> is {inline_label(labels.RISK, current)}. New risk?"
 
 
 def ask_conditions(name: str, current: str) -> str:
-    now = _e(_clip(current, 400)) if current else "none"
+    now = esc(clip(current, 400)) if current else "none"
     return (
-        f"Conditions for <b>{_e(name)}</b>: {now}.\nType the new list, separated by commas "
+        f"Conditions for <b>{esc(name)}</b>: {now}.\nType the new list, separated by commas "
         "(e.g. <i>CHF, COPD</i>), <i>none</i> to clear, or /cancel."
     )
 
 
 def ask_mrn(name: str, current: str | None) -> str:
     return (
-        f"MRN for <b>{_e(name)}</b>: {_e(current) if current else 'none'}.\n"
+        f"MRN for <b>{esc(name)}</b>: {esc(current) if current else 'none'}.\n"
         "Type the new MRN, <i>none</i> to clear it, or /cancel."
     )
 
 
 def ask_close(name: str, open_tasks: int) -> str:
     tail = f" Its {open_tasks} open task(s) will be cancelled." if open_tasks else ""
-    return f"Close the case of <b>{_e(name)}</b>?{tail} It leaves your active caseload."
+    return f"Close the case of <b>{esc(name)}</b>?{tail} It leaves your active caseload."
 
 
 def closed(name: str, cancelled: int) -> str:
     tail = f" {cancelled} open task(s) cancelled." if cancelled else ""
-    return f"Case closed: <b>{_e(name)}</b>.{tail} Saved."
+    return f"Case closed: <b>{esc(name)}</b>.{tail} Saved."
 
 
 def ask_transfer(name: str) -> str:
-    return f"Transfer <b>{_e(name)}</b> to which nurse of your team?"
+    return f"Transfer <b>{esc(name)}</b> to which nurse of your team?"
 
 
 def no_teammates() -> str:
@@ -352,13 +294,13 @@ def no_teammates() -> str:
 
 def transferred_out(name: str, to_nurse: str, tasks: int) -> str:
     tail = f" {tasks} open task(s) went with the case." if tasks else ""
-    return f"<b>{_e(name)}</b> is now {_e(to_nurse)}'s patient.{tail} Saved."
+    return f"<b>{esc(name)}</b> is now {esc(to_nurse)}'s patient.{tail} Saved."
 
 
 def transferred_in(patient_label: str, from_nurse: str, tasks: int) -> str:
     tail = f" with {tasks} open task(s)" if tasks else ""
     return (
-        f"{_e(from_nurse)} transferred a patient to you: <b>{_e(patient_label)}</b>{tail}. "
+        f"{esc(from_nurse)} transferred a patient to you: <b>{esc(patient_label)}</b>{tail}. "
         "Tap below to open the card."
     )
 

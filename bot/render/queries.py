@@ -9,37 +9,19 @@ Must not import telegram, storage or handlers.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-MAX_MESSAGE = 4096
-MAX_NAME = 60
+from bot.render import labels
+from bot.render.labels import inline_label, label
+from bot.render.tasks import TaskLine
+from bot.render.text import clip, day_label, esc, fit, time_label, when_label
+from bot.vocab import Party, RecordKind, TaskKind
 
-RISK_LABELS = {"high": "High", "medium": "Medium", "low": "Low"}
-TASK_LABELS = {
-    "follow_up": "Follow-up",
-    "appointment_reminder": "Appointment reminder",
-    "attendance_check": "Attendance check",
-    "tcm_contact": "TCM contact",
-    "tcm_visit": "TCM visit",
-    "med_rec": "Med rec",
-    "cadence": "Check-in",
-    "referral": "Referral",
-    "custom": "Task",
-}
-CHANNEL_LABELS = {
-    "phone": "phone call",
-    "visit": "home visit",
-    "clinic": "clinic visit",
-    "video": "video visit",
-    "text": "text message",
-    "voicemail": "voicemail",
-    "email": "email",
-}
+MAX_NAME = 60
 
 QUERY_HELP = (
     "I can answer these (type them, or use the command):\n"
@@ -86,23 +68,6 @@ class CaseloadLine(Protocol):
     def tcm_due_at(self) -> datetime | None: ...
 
 
-class TaskLine(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def due_at(self) -> datetime: ...
-    @property
-    def urgent(self) -> bool: ...
-    @property
-    def patient_id(self) -> int | None: ...
-    @property
-    def patient_name(self) -> str | None: ...
-
-
 class AppointmentLine(Protocol):
     @property
     def at(self) -> datetime: ...
@@ -145,30 +110,9 @@ class Rendered:
 # -- small pieces ------------------------------------------------------------------------------
 
 
-def e(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def clip(text: str, limit: int = MAX_NAME) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def day_label(day: date) -> str:
-    """'Fri 27 Nov 2026'."""
-    return f"{day:%a} {day.day} {day:%b} {day.year}"
-
-
-def short_day(day: date, *, today: date) -> str:
-    """'Fri 27 Nov' (with the year when it is not this year)."""
-    label = f"{day:%a} {day.day} {day:%b}"
-    return label if day.year == today.year else f"{label} {day.year}"
-
-
-def moment(at: datetime, zone: ZoneInfo, *, today: date) -> str:
-    """'Fri 27 Nov 14:30' in the nurse's zone."""
-    local = at.astimezone(zone)
-    return f"{short_day(local.date(), today=today)} {local:%H:%M}"
+def _name(text: str) -> str:
+    """A name (or other short nurse text) on one line, clipped and HTML-escaped."""
+    return esc(clip(text, MAX_NAME))
 
 
 def days_ago(at: datetime, zone: ZoneInfo, *, today: date) -> int:
@@ -187,22 +131,12 @@ def pages_of(total: int, size: int) -> int:
     return max(1, -(-total // size))
 
 
-def fit(text: str, limit: int = MAX_MESSAGE) -> str:
-    """The last guard: cut whole lines from the end so the message fits."""
-    if len(text) <= limit:
-        return text
-    lines = text.split("\n")
-    while lines and len("\n".join(lines)) + 2 > limit:
-        lines.pop()
-    return "\n".join(lines) + "\n…"
-
-
 def _page_note(page: int, pages: int) -> str:
     return f" — page {page + 1} of {pages}" if pages > 1 else ""
 
 
 def _zone_note(zone: ZoneInfo) -> str:
-    return f"<i>Times in {e(zone.key)}.</i>"
+    return f"<i>Times in {esc(zone.key)}.</i>"
 
 
 # -- a caseload --------------------------------------------------------------------------------
@@ -211,11 +145,11 @@ def _zone_note(zone: ZoneInfo) -> str:
 def caseload_line(
     number: int, row: CaseloadLine, zone: ZoneInfo, *, today: date, now: datetime
 ) -> str:
-    parts = [f"{number}. <b>{e(clip(row.name))}</b>", RISK_LABELS.get(row.risk, row.risk)]
+    parts = [f"{number}. <b>{_name(row.name)}</b>", label(labels.RISK, row.risk)]
     if row.overdue_tasks:
         parts.append(f"⚠️ {row.overdue_tasks} overdue")
     if row.tcm_due_at is not None:
-        parts.append(f"TCM due {moment(row.tcm_due_at, zone, today=today)}")
+        parts.append(f"TCM due {when_label(row.tcm_due_at, zone, today=today)}")
     elif row.open_tasks and not row.overdue_tasks:
         parts.append(f"{row.open_tasks} open")
     if row.last_reached_at is None:
@@ -223,7 +157,7 @@ def caseload_line(
     else:
         reached = row.last_reached_at.astimezone(zone).date()
         parts.append(
-            f"reached {short_day(reached, today=today)} "
+            f"reached {day_label(reached, today=today)} "
             f"({ago_text(days_ago(row.last_reached_at, zone, today=today))})"
         )
     return " · ".join(parts)
@@ -245,7 +179,7 @@ def caseload_page(
     pages = pages_of(total, size)
     if not rows:
         return Rendered(text=empty if total == 0 else "That page is empty.", page=page, pages=pages)
-    head = f"<b>{e(title)}</b>: {total} patient{'s' if total != 1 else ''}, {order_note}"
+    head = f"<b>{esc(title)}</b>: {total} patient{'s' if total != 1 else ''}, {order_note}"
     lines = [head + _page_note(page, pages)]
     start = page * size
     lines += [
@@ -282,15 +216,15 @@ def not_reached_page(
     lines = [head + _page_note(page, pages)]
     start = page * size
     for i, row in enumerate(rows):
-        risk = RISK_LABELS.get(row.risk, row.risk)
+        risk = label(labels.RISK, row.risk)
         if row.last_reached_at is None:
             last = "never reached"
         else:
-            day = short_day(row.last_reached_at.astimezone(zone).date(), today=today)
+            day = day_label(row.last_reached_at.astimezone(zone).date(), today=today)
             last = (
                 f"last reached {day} ({ago_text(days_ago(row.last_reached_at, zone, today=today))})"
             )
-        lines.append(f"{start + i + 1}. <b>{e(clip(row.name))}</b> · {risk} · {last}")
+        lines.append(f"{start + i + 1}. <b>{_name(row.name)}</b> · {risk} · {last}")
     lines.append(_zone_note(zone))
     return Rendered(
         text=fit("\n".join(lines)),
@@ -304,11 +238,9 @@ def not_reached_page(
 
 
 def task_line(number: int, task: TaskLine, zone: ZoneInfo, *, today: date, now: datetime) -> str:
-    label = TASK_LABELS.get(task.kind, "Task")
-    title = clip(task.title, 80) if task.title else ""
-    what = f"{label}: {e(title)}" if title and title.lower() != label.lower() else label
-    who = f" · <b>{e(clip(task.patient_name))}</b>" if task.patient_name else ""
-    due = moment(task.due_at, zone, today=today)
+    what = labels.task_name(task.kind, task.title)
+    who = f" · <b>{_name(task.patient_name)}</b>" if task.patient_name else ""
+    due = when_label(task.due_at, zone, today=today)
     if task.due_at < now:
         overdue_days = (today - task.due_at.astimezone(zone).date()).days
         when = f"was due {due} ({ago_text(overdue_days)})"
@@ -321,17 +253,17 @@ def task_line(number: int, task: TaskLine, zone: ZoneInfo, *, today: date, now: 
 def appointment_line(appt: AppointmentLine, zone: ZoneInfo, *, today: date) -> str:
     local = appt.at.astimezone(zone)
     when = (
-        moment(appt.at, zone, today=today)
+        when_label(appt.at, zone, today=today)
         if appt.has_time
-        else short_day(local.date(), today=today)
+        else day_label(local.date(), today=today)
     )
     extra = []
     if appt.with_whom:
-        extra.append(e(clip(appt.with_whom, 60)))
+        extra.append(_name(appt.with_whom))
     if appt.location:
-        extra.append(e(clip(appt.location, 60)))
+        extra.append(_name(appt.location))
     tail = f" — {', '.join(extra)}" if extra else ""
-    return f"• {when} <b>{e(clip(appt.patient_name))}</b>{tail}"
+    return f"• {when} <b>{_name(appt.patient_name)}</b>{tail}"
 
 
 def task_list(
@@ -379,13 +311,13 @@ def task_list(
 
 
 def today_title(now: datetime, zone: ZoneInfo) -> str:
-    return f"Today, {day_label(now.astimezone(zone).date())}"
+    return f"Today, {day_label(now.astimezone(zone).date(), with_year=True)}"
 
 
 def week_title(now: datetime, zone: ZoneInfo, end: datetime) -> str:
     first = now.astimezone(zone).date()
     last = (end - timedelta(microseconds=1)).astimezone(zone).date()
-    return f"Next 7 days, {short_day(first, today=first)} – {short_day(last, today=first)}"
+    return f"Next 7 days, {day_label(first, today=first)} – {day_label(last, today=first)}"
 
 
 # -- one patient -------------------------------------------------------------------------------
@@ -402,31 +334,39 @@ def last_contact(
     now: datetime,
 ) -> str:
     today = now.astimezone(zone).date()
-    who = f"<b>{e(clip(name))}</b>"
+    who = f"<b>{_name(name)}</b>"
     if reached_at is None:
         text = f"You have no reached contact with {who} on record."
     else:
-        local = reached_at.astimezone(zone)
-        channel = CHANNEL_LABELS.get(reached_channel or "", reached_channel or "contact")
-        party = "" if reached_with in (None, "patient") else f" with the {reached_with}"
+        day = when_label(reached_at, zone, has_time=False, with_year=True)
+        channel = (
+            inline_label(labels.CHANNEL, reached_channel)
+            if reached_channel
+            else inline_label(labels.RECORD_KIND, RecordKind.CONTACT)
+        )
+        party = (
+            f" with the {inline_label(labels.PARTY, reached_with)}"
+            if reached_with and reached_with != Party.PATIENT
+            else ""
+        )
         text = (
-            f"You last reached {who} on {day_label(local.date())} at {local:%H:%M} "
+            f"You last reached {who} on {day} at {time_label(reached_at, zone)} "
             f"({ago_text(days_ago(reached_at, zone, today=today))}): {channel}{party}."
         )
     if attempt_at is not None and (reached_at is None or attempt_at > reached_at):
-        text += f"\nLast attempt: {moment(attempt_at, zone, today=today)}."
+        text += f"\nLast attempt: {when_label(attempt_at, zone, today=today)}."
     return f"{text}\n{_zone_note(zone)}"
 
 
 def which_patient(text: str | None) -> str:
     if text:
-        return f"Which patient did you mean by “{e(clip(text))}”?"
+        return f"Which patient did you mean by “{_name(text)}”?"
     return "Which patient? Say the name, e.g. <i>when did I last reach Maria Lopez?</i>"
 
 
 def no_such_patient(text: str | None) -> str:
     if text:
-        return f"I couldn't find “{e(clip(text))}” in your caseload."
+        return f"I couldn't find “{_name(text)}” in your caseload."
     return "Which patient? Say the name, e.g. <i>show Maria Lopez</i>."
 
 
@@ -435,15 +375,15 @@ def no_such_patient(text: str | None) -> str:
 
 def team_view(team_name: str, rows: Sequence[TeamLine]) -> Rendered:
     if not rows:
-        return Rendered(text=f"<b>{e(team_name)}</b>\nNo active nurses.", page=0, pages=1)
+        return Rendered(text=f"<b>{esc(team_name)}</b>\nNo active nurses.", page=0, pages=1)
     total_patients = sum(r.caseload for r in rows)
     lines = [
-        f"<b>{e(clip(team_name))}</b>: {len(rows)} nurse{'s' if len(rows) != 1 else ''}, "
+        f"<b>{_name(team_name)}</b>: {len(rows)} nurse{'s' if len(rows) != 1 else ''}, "
         f"{total_patients} active patients"
     ]
     for i, r in enumerate(rows[:40]):
         lines.append(
-            f"{i + 1}. <b>{e(clip(r.name))}</b> · {r.caseload} patients · "
+            f"{i + 1}. <b>{_name(r.name)}</b> · {r.caseload} patients · "
             f"{r.overdue_tasks} overdue · {r.tcm_at_risk} TCM at risk"
         )
     if len(rows) > 40:
@@ -453,26 +393,26 @@ def team_view(team_name: str, rows: Sequence[TeamLine]) -> Rendered:
 
 
 def move_question(patient: str, from_nurse: str) -> str:
-    return f"Move <b>{e(clip(patient))}</b> from {e(clip(from_nurse))} to which nurse?"
+    return f"Move <b>{_name(patient)}</b> from {_name(from_nurse)} to which nurse?"
 
 
 def moved_for_supervisor(patient: str, from_nurse: str, to_nurse: str, tasks: int) -> str:
     return (
-        f"Moved <b>{e(clip(patient))}</b> from {e(clip(from_nurse))} to {e(clip(to_nurse))} "
+        f"Moved <b>{_name(patient)}</b> from {_name(from_nurse)} to {_name(to_nurse)} "
         f"with {tasks} open task{'s' if tasks != 1 else ''}. Both nurses were told."
     )
 
 
 def moved_away(patient_label: str, to_nurse: str, by: str) -> str:
     return (
-        f"{e(by)} moved your patient <b>{e(patient_label)}</b> to {e(clip(to_nurse))}. "
+        f"{esc(by)} moved your patient <b>{esc(patient_label)}</b> to {_name(to_nurse)}. "
         "Their open tasks went along."
     )
 
 
 def moved_in(patient_label: str, from_nurse: str, by: str, tasks: int) -> str:
     return (
-        f"{e(by)} gave you a patient from {e(clip(from_nurse))}: <b>{e(patient_label)}</b>, "
+        f"{esc(by)} gave you a patient from {_name(from_nurse)}: <b>{esc(patient_label)}</b>, "
         f"with {tasks} open task{'s' if tasks != 1 else ''}. See /caseload."
     )
 
@@ -509,10 +449,14 @@ def stats_caption(
         f"Contacts in the last 4 weeks: {contacts_28d}",
         f"Tasks done on time: {percent(on_time, on_time + late)}",
     ]
+    tcm_contact = labels.TASK_KIND[TaskKind.TCM_CONTACT]
+    med_rec = labels.TASK_KIND[TaskKind.MED_REC]
     for days in sorted(tcm):
         met, total = tcm[days]
-        lines.append(f"TCM contact within 2 business days, last {days} days: {percent(met, total)}")
+        lines.append(
+            f"{tcm_contact} within 2 business days, last {days} days: {percent(met, total)}"
+        )
     for days in sorted(mrp):
         met, total = mrp[days]
-        lines.append(f"Med rec within 30 days, last {days} days: {percent(met, total)}")
+        lines.append(f"{med_rec} within 30 days, last {days} days: {percent(met, total)}")
     return "\n".join(lines)

@@ -8,20 +8,24 @@ are used for annotations only, so nothing is imported at run time).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.render import labels
+from bot.render.labels import inline_label
+from bot.render.text import clip, day_label, esc, when_label
+from bot.vocab import AppointmentStatus, Complexity, Outcome, Party, RecordKind, TaskKind
+
 if TYPE_CHECKING:
+    from bot.render.tasks import TaskLine
     from bot.services.records import (
         AttendanceCheck,
         AttendanceSet,
         ComplexitySet,
         FollowUpChanged,
         Logged,
-        TaskLine,
         Undone,
     )
 
@@ -30,13 +34,17 @@ if TYPE_CHECKING:
 UNDO = "Undo"
 CHANGE_FOLLOW_UP = "Change follow-up"
 ADD_NOTE = "Add note"
-MODERATE = "Moderate"
-HIGH = "High"
-ATTENDED = "Attended"
-NO_SHOW = "No-show"
-RESCHEDULED = "Rescheduled"
-# The attended? check's buttons: callback "at:<task id>:<code>" (handlers/records.py answers).
-ATTENDANCE_BUTTONS = (("a", ATTENDED), ("n", NO_SHOW), ("r", RESCHEDULED))
+MODERATE = labels.COMPLEXITY[Complexity.MODERATE]
+HIGH = labels.COMPLEXITY[Complexity.HIGH]
+ATTENDED = labels.APPOINTMENT_STATUS[AppointmentStatus.ATTENDED]
+NO_SHOW = labels.APPOINTMENT_STATUS[AppointmentStatus.NO_SHOW]
+RESCHEDULED = labels.APPOINTMENT_STATUS[AppointmentStatus.RESCHEDULED]
+# The attended? check's buttons, each packed as an Attendance (handlers/records.py answers).
+ATTENDANCE_BUTTONS = (
+    (AppointmentStatus.ATTENDED, ATTENDED),
+    (AppointmentStatus.NO_SHOW, NO_SHOW),
+    (AppointmentStatus.RESCHEDULED, RESCHEDULED),
+)
 TOMORROW = "Tomorrow"
 IN_ONE_WEEK = "In 1 week"
 NO_FOLLOW_UP = "No follow-up"
@@ -44,36 +52,12 @@ NO_FOLLOW_UP = "No follow-up"
 MAX_NAME = 60
 MAX_SNIPPET = 80
 
-_TASK_NAMES = {
-    "follow_up": "Follow-up",
-    "appointment_reminder": "Reminder",
-    "attendance_check": "Attended? check",
-    "tcm_contact": "TCM contact",
-    "tcm_visit": "TCM visit",
-    "med_rec": "Med rec",
-}
-_RECORD_NAMES = {
-    "contact": "contact",
-    "appointment": "appointment",
-    "episode": "discharge",
-    "med_rec": "med rec",
-    "note": "note",
-}
-_CHANNEL_VERBS = {
-    "phone": "Call",
-    "visit": "Home visit",
-    "clinic": "Clinic visit",
-    "video": "Video call",
-    "text": "Text message",
-    "voicemail": "Voicemail",
-    "email": "Email",
-}
+_FOLLOW_UP = labels.TASK_KIND[TaskKind.FOLLOW_UP]
 
 
-def esc(text: str, limit: int = MAX_NAME) -> str:
-    """Escape nurse or patient text for HTML, shortened to `limit` characters."""
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return html.escape(text, quote=False)
+def _text(text: str) -> str:
+    """Nurse or patient text (a name, a place) on one line, shortened and HTML-escaped."""
+    return esc(clip(text, MAX_NAME))
 
 
 # -- dates -----------------------------------------------------------------------------------------
@@ -82,29 +66,24 @@ def esc(text: str, limit: int = MAX_NAME) -> str:
 def when_text(at: datetime, zone: ZoneInfo, *, has_time: bool, now: datetime | None = None) -> str:
     """'Fri 27 Nov, America/Chicago' or 'Thu 3 Dec 10:30, America/Chicago' (+ year if not
     this year)."""
-    local = at.astimezone(zone)
-    return _day(local.date(), zone, now, local.strftime("%H:%M") if has_time else None)
+    label = when_label(at, zone, today=_today(now, zone), has_time=has_time)
+    return f"{label}, {zone.key}"
 
 
 def day_text(day: date, zone: ZoneInfo, *, now: datetime | None = None) -> str:
     """'Tue 24 Nov, America/Chicago' for a local calendar date."""
-    return _day(day, zone, now, None)
+    return f"{day_label(day, today=_today(now, zone))}, {zone.key}"
 
 
-def _day(day: date, zone: ZoneInfo, now: datetime | None, clock: str | None) -> str:
-    text = f"{day.strftime('%a')} {day.day} {day.strftime('%b')}"
-    if now is not None and now.astimezone(zone).year != day.year:
-        text += f" {day.year}"
-    if clock is not None:
-        text += f" {clock}"
-    return f"{text}, {zone.key}"
+def _today(now: datetime | None, zone: ZoneInfo) -> date | None:
+    return None if now is None else now.astimezone(zone).date()
 
 
 def _due(line: TaskLine, zone: ZoneInfo, now: datetime | None) -> str:
     if line.has_time:
         return when_text(line.due_at, zone, has_time=True, now=now)
     local = line.due_at.astimezone(zone)
-    if line.kind != "follow_up" and (local.hour, local.minute) == (23, 59):
+    if line.kind != TaskKind.FOLLOW_UP and (local.hour, local.minute) == (23, 59):
         return f"by {when_text(line.due_at, zone, has_time=True, now=now)}"
     return when_text(line.due_at, zone, has_time=False, now=now)
 
@@ -114,57 +93,54 @@ def _due(line: TaskLine, zone: ZoneInfo, now: datetime | None) -> str:
 
 def summary(logged: Logged, zone: ZoneInfo, now: datetime) -> str:
     """The reply after a record is saved: what was understood, each date absolute."""
-    name = esc(logged.patient_name)
+    name = _text(logged.patient_name)
+    what = inline_label(labels.RECORD_KIND, logged.kind)
     lines: list[str] = []
-    if logged.kind == "contact":
-        verb = _CHANNEL_VERBS.get(logged.channel or "", "Contact")
-        outcome = "reached" if logged.outcome == "reached" else "not reached (attempt)"
-        who = "" if logged.with_whom in (None, "patient") else f" ({esc(logged.with_whom or '')})"
-        lines.append(f"✅ <b>Saved</b>: {verb} with <b>{name}</b>{who}, {outcome}.")
+    if logged.kind == RecordKind.CONTACT:
+        channel = labels.CHANNEL.get(logged.channel or "", labels.RECORD_KIND[logged.kind])
+        outcome = inline_label(labels.OUTCOME, logged.outcome or Outcome.ATTEMPTED)
+        party = logged.with_whom or Party.PATIENT
+        who = "" if party == Party.PATIENT else f" ({inline_label(labels.PARTY, party)})"
+        lines.append(f"✅ <b>Saved</b>: {channel} with <b>{name}</b>{who}, {outcome}.")
         if logged.at is not None:
             lines.append(f"When: {when_text(logged.at, zone, has_time=True, now=now)}")
-        follow = [t for t in logged.created if t.kind == "follow_up"]
-        if follow:
-            lines.append(f"Follow-up: {_due(follow[0], zone, now)}")
-        else:
-            lines.append("Follow-up: none")
-    elif logged.kind == "appointment":
-        lines.append(f"✅ <b>Saved</b>: appointment for <b>{name}</b>.")
+        follow = [t for t in logged.created if t.kind == TaskKind.FOLLOW_UP]
+        lines.append(f"{_FOLLOW_UP}: {_due(follow[0], zone, now) if follow else 'none'}")
+    elif logged.kind == RecordKind.APPOINTMENT:
+        lines.append(f"✅ <b>Saved</b>: {what} for <b>{name}</b>.")
         if logged.at is not None:
             lines.append(f"When: {when_text(logged.at, zone, has_time=logged.has_time, now=now)}")
         if logged.with_whom:
-            lines.append(f"With: {esc(logged.with_whom)}")
+            lines.append(f"With: {_text(logged.with_whom)}")
         if logged.place:
-            lines.append(f"Where: {esc(logged.place)}")
+            lines.append(f"Where: {_text(logged.place)}")
         for task in logged.created:
-            lines.append(f"{_TASK_NAMES.get(task.kind, task.kind)}: {_due(task, zone, now)}")
-    elif logged.kind == "episode":
-        lines.append(f"✅ <b>Saved</b>: discharge of <b>{name}</b>.")
+            lines.append(f"{labels.task_name(task.kind)}: {_due(task, zone, now)}")
+    elif logged.kind == RecordKind.EPISODE:
+        lines.append(f"✅ <b>Saved</b>: {what} of <b>{name}</b>.")
         if logged.day is not None:
             lines.append(f"Discharged: {day_text(logged.day, zone, now=now)}")
         if logged.place:
-            lines.append(f"From: {esc(logged.place)}")
+            lines.append(f"From: {_text(logged.place)}")
         for task in logged.created:
-            lines.append(f"{_TASK_NAMES.get(task.kind, task.kind)}: {_due(task, zone, now)}")
+            lines.append(f"{labels.task_name(task.kind)}: {_due(task, zone, now)}")
         if logged.complexity is None:
             lines.append(
                 "\nComplexity not stated, so the visit is due on the 7-day (high) rule. "
                 "Which is it?"
             )
         else:
-            lines.append(f"Complexity: {esc(logged.complexity)}")
-    elif logged.kind == "med_rec":
-        lines.append(f"✅ <b>Saved</b>: medication reconciliation for <b>{name}</b>.")
+            lines.append(f"Complexity: {inline_label(labels.COMPLEXITY, logged.complexity)}")
+    elif logged.kind == RecordKind.MED_REC:
+        lines.append(f"✅ <b>Saved</b>: {what} for <b>{name}</b>.")
         if logged.day is not None:
             lines.append(f"Done: {day_text(logged.day, zone, now=now)}")
         if logged.discrepancies is not None:
             lines.append(f"Discrepancies: {logged.discrepancies}")
     for task in logged.closed:
-        lines.append(f"Closed: {_TASK_NAMES.get(task.kind, task.kind)} task ✔")
+        lines.append(f"Closed: {labels.task_name(task.kind)} task ✔")
     for task in logged.flagged:
-        lines.append(
-            f"{_TASK_NAMES.get(task.kind, task.kind)}: two attempts documented in the window"
-        )
+        lines.append(f"{labels.task_name(task.kind)}: two attempts documented in the window")
     return "\n".join(lines)
 
 
@@ -173,55 +149,51 @@ def duplicate() -> str:
 
 
 def undone(result: Undone) -> str:
-    what = _RECORD_NAMES.get(result.kind, "record")
+    what = inline_label(labels.RECORD_KIND, result.kind)
     extra = []
     if result.cancelled:
         extra.append(f"{result.cancelled} task(s) cancelled")
     if result.reopened:
         extra.append(f"{result.reopened} task(s) reopened")
     tail = f" ({', '.join(extra)})" if extra else ""
-    return f"↩️ Undone: the {what} for <b>{esc(result.patient_name)}</b>{tail}."
+    return f"↩️ Undone: the {what} for <b>{_text(result.patient_name)}</b>{tail}."
 
 
 def follow_up_changed(result: FollowUpChanged, zone: ZoneInfo, now: datetime) -> str:
-    name = esc(result.patient_name)
+    name = _text(result.patient_name)
     if result.follow_up is None:
-        return f"Follow-up for <b>{name}</b>: none. Saved."
-    return f"Follow-up for <b>{name}</b>: {_due(result.follow_up, zone, now)}. Saved."
+        return f"{_FOLLOW_UP} for <b>{name}</b>: none. Saved."
+    return f"{_FOLLOW_UP} for <b>{name}</b>: {_due(result.follow_up, zone, now)}. Saved."
 
 
 def note_added(patient_name: str) -> str:
-    return f"📝 Note added for <b>{esc(patient_name)}</b>. Saved."
+    return f"📝 Note added for <b>{_text(patient_name)}</b>. Saved."
 
 
 def complexity_set(result: ComplexitySet, zone: ZoneInfo, now: datetime) -> str:
-    lines = [f"Complexity for <b>{esc(result.patient_name)}</b>: {result.complexity}. Saved."]
+    complexity = inline_label(labels.COMPLEXITY, result.complexity)
+    lines = [f"Complexity for <b>{_text(result.patient_name)}</b>: {complexity}. Saved."]
     for task in result.redated:
-        lines.append(f"{_TASK_NAMES.get(task.kind, task.kind)}: {_due(task, zone, now)}")
+        lines.append(f"{labels.task_name(task.kind)}: {_due(task, zone, now)}")
     return "\n".join(lines)
 
 
 def attendance_set(result: AttendanceSet, zone: ZoneInfo, now: datetime) -> str:
-    name = esc(result.patient_name)
-    if result.status == "attended":
-        return f"Marked attended: <b>{name}</b>. Saved."
-    if result.status == "no_show":
-        text = f"Marked no-show: <b>{name}</b>. Saved."
-        if result.follow_up is not None:
-            text += f"\nFollow-up: {_due(result.follow_up, zone, now)}"
-        return text
-    return (
-        f"Marked rescheduled: <b>{name}</b>. Saved.\n"
-        "Send the new date as a message, e.g. <i>appt Fri 10am cardiology</i>."
-    )
+    name = _text(result.patient_name)
+    text = f"Marked {inline_label(labels.APPOINTMENT_STATUS, result.status)}: <b>{name}</b>. Saved."
+    if result.status == AppointmentStatus.NO_SHOW and result.follow_up is not None:
+        text += f"\n{_FOLLOW_UP}: {_due(result.follow_up, zone, now)}"
+    elif result.status == AppointmentStatus.RESCHEDULED:
+        text += "\nSend the new date as a message, e.g. <i>appt Fri 10am cardiology</i>."
+    return text
 
 
 def render_attendance_check(check: AttendanceCheck, now: datetime | None = None) -> str:
     """The attended? push: who (as the nurse's privacy setting allows), when, with whom."""
     zone = ZoneInfo(check.zone)
-    with_whom = f" ({esc(check.with_whom)})" if check.with_whom else ""
+    with_whom = f" ({_text(check.with_whom)})" if check.with_whom else ""
     return (
-        f"Did <b>{esc(check.patient_label)}</b> attend the appointment{with_whom} on "
+        f"Did <b>{_text(check.patient_label)}</b> attend the appointment{with_whom} on "
         f"{when_text(check.at, zone, has_time=check.has_time, now=now)}?"
     )
 
@@ -250,13 +222,13 @@ def refusal(reason: str) -> str:
 
 def which_patient(written: str | None) -> str:
     if written:
-        return f"Which patient did you mean by “{esc(written)}”? Tap one, or type the full name."
+        return f"Which patient did you mean by “{_text(written)}”? Tap one, or type the full name."
     return "Which patient? Type the name (or /cancel)."
 
 
 def patient_not_found(written: str) -> str:
     return (
-        f"I couldn't find “{esc(written)}” in your caseload. Type the name again, "
+        f"I couldn't find “{_text(written)}” in your caseload. Type the name again, "
         "or /cancel. (Nothing is saved yet.)"
     )
 
@@ -273,7 +245,7 @@ def ask_when_again() -> str:
 
 
 def ask_follow_up(patient_name: str | None) -> str:
-    who = f" with <b>{esc(patient_name)}</b>" if patient_name else ""
+    who = f" with <b>{_text(patient_name)}</b>" if patient_name else ""
     return f"Follow-up{who}? Tap one or type a date (e.g. <i>Fri</i>, <i>in 2 weeks</i>)."
 
 
@@ -285,7 +257,7 @@ def ask_follow_up_again() -> str:
 
 
 def ask_note(patient_name: str | None) -> str:
-    who = f" for <b>{esc(patient_name)}</b>" if patient_name else ""
+    who = f" for <b>{_text(patient_name)}</b>" if patient_name else ""
     return f"Type the note{who} (or /cancel)."
 
 
@@ -313,8 +285,8 @@ FORWARDED = (
     "words, e.g. <i>called Maria Lopez re insulin, f/u Fri</i>."
 )
 MEDIA = (
-    "I can't log photos, voice notes or files, so nothing was saved. Please type a short note "
-    "instead, e.g. <i>home visit John Smith, wound healing, f/u Mon</i>."
+    "I can't log photos or files, so nothing was saved. Please type a short note (or send a "
+    "voice note) instead, e.g. <i>home visit John Smith, wound healing, f/u Mon</i>."
 )
 QUERY_NOT_YET = (
     "Caseload lists (today, overdue, this week) are coming with the caseload views. "
@@ -334,7 +306,12 @@ NEW_PATIENT_LATER = (
 
 def candidate_labels(names: Sequence[str]) -> list[str]:
     """Button labels for candidate patients (names are fine in labels, never in data)."""
-    return [n if len(n) <= MAX_NAME else n[: MAX_NAME - 1] + "…" for n in names]
+    return [clip(n, MAX_NAME) for n in names]
+
+
+def ask_channel(patient_name: str) -> str:
+    """How a contact with a known patient went (the channel buttons follow)."""
+    return f"How was the contact with <b>{_text(patient_name)}</b>?"
 
 
 ENTRY_DROPPED = (

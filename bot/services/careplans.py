@@ -2,59 +2,31 @@
 progress notes, and the plan as /plan shows it.
 
 One transaction each, audited (changes carry the prior values). Also holds the small pieces
-bot.services.referrals and bot.services.resources share: ``Refusal``, the redelivery check
-``begin`` and ``remember``. Must not import telegram, handlers or bot.services.records
+bot.services.referrals and bot.services.resources share: the redelivery check ``begin`` and
+``remember``. Must not import telegram, handlers or bot.services.records
 (bot.services.records imports bot.services.referrals, which imports this).
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
 
 from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app.context import NurseView
 from bot.clock import Clock
-from bot.parsing.careplans import GoalChange
+from bot.services.ledger import MessageKey
+from bot.vocab import GoalStatus, Refusal
 from storage import audit
 from storage import careplans as store
 from storage import records as record_store
 from storage.db import Database
-from storage.models import CareGoal, GoalStatus, Patient
+from storage.models import CareGoal, Patient
 
 GOAL_MATCH_CUTOFF = 60.0
 """rapidfuzz token_set_ratio an outcome needs to pick one of several active goals."""
-
-
-class Refusal(enum.StrEnum):
-    """Why nothing was changed: the nurse's situation, not a fault."""
-
-    DUPLICATE = "duplicate"
-    NO_PATIENT = "no_patient"
-    NOT_FOUND = "not_found"
-    ALREADY_ANSWERED = "already_answered"
-    NO_GOAL = "no_goal"
-
-
-class MessageKey(Protocol):
-    """The nurse message a change came from (bot.services.records.Source fits)."""
-
-    @property
-    def chat_id(self) -> int: ...
-
-    @property
-    def message_id(self) -> int: ...
-
-
-_STATUS = {
-    GoalChange.MET: GoalStatus.MET,
-    GoalChange.NOT_MET: GoalStatus.NOT_MET,
-    GoalChange.DISCONTINUED: GoalStatus.DISCONTINUED,
-}
 
 
 @dataclass(frozen=True)
@@ -234,7 +206,7 @@ async def close_goal(
     nurse: NurseView,
     source: MessageKey | None,
     patient_id: int | None,
-    change: GoalChange,
+    change: GoalStatus,
     outcome: str,
     goal_id: int | None = None,
     hint: str = "",
@@ -245,6 +217,8 @@ async def close_goal(
     Without ``goal_id`` the goal is the only active one, or the one the outcome (or ``hint``)
     reads like; otherwise the active goals come back to choose from.
     """
+    if change is GoalStatus.ACTIVE:
+        raise ValueError("a goal closes as met, not met or discontinued")
     now = clock.now()
     async with db.uow() as session:
         if patient_id is None and goal_id is not None:
@@ -274,7 +248,7 @@ async def close_goal(
                 )
             goal = picked
         prior = {"status": goal.status.value, "outcome": goal.outcome}
-        goal.status = _STATUS[change]
+        goal.status = change
         goal.outcome = outcome[:2000]
         goal.closed_at = now
         goal.updated_at = now

@@ -17,9 +17,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import care
+from bot.render import labels
+from bot.render.labels import label
+from bot.vocab import Complexity, Risk, TaskKind
 
 CHART_DAYS = 28
-RISK_ORDER = ("high", "medium", "low")
+RISK_ORDER = (Risk.HIGH, Risk.MEDIUM, Risk.LOW)
 RISK_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#27ae60"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -94,9 +97,9 @@ def tcm_compliance(
     for d in discharges:
         if d.discharged_on < today - timedelta(days=within_days) or d.discharged_on > today:
             continue
-        complexity = care.Complexity(d.complexity) if d.complexity else None
+        complexity = Complexity(d.complexity) if d.complexity else None
         specs = care.transition_tasks(d.discharged_on, complexity, zone, calendar, rules)
-        deadline = next(s.due_at for s in specs if s.kind == care.TaskKind.TCM_CONTACT)
+        deadline = next(s.due_at for s in specs if s.kind == TaskKind.TCM_CONTACT)
         start = care.start_of_local_day(d.discharged_on, zone)
         ok = d.first_reached_at is not None and start <= d.first_reached_at <= deadline
         if not ok and deadline > now:
@@ -144,12 +147,12 @@ def render_png(numbers: ChartNumbers) -> bytes:
     tasks = figure.add_subplot(grid[1, 0])
     risk = figure.add_subplot(grid[1, 1])
 
-    labels = [f"{d.day} {d:%b}" for d in numbers.days]
+    ticks = [f"{d.day} {d:%b}" for d in numbers.days]
     per_day.bar(range(len(numbers.days)), numbers.contacts_per_day, color="#2e86c1")
     per_day.set_title(f"Contacts per day, last {len(numbers.days)} days")
-    step = max(1, len(labels) // 7)
-    per_day.set_xticks(range(0, len(labels), step))
-    per_day.set_xticklabels(labels[::step], fontsize=8)
+    step = max(1, len(ticks) // 7)
+    per_day.set_xticks(range(0, len(ticks), step))
+    per_day.set_xticklabels(ticks[::step], fontsize=8)
     per_day.set_ylabel("contacts")
 
     tasks.bar(
@@ -160,7 +163,7 @@ def render_png(numbers: ChartNumbers) -> bytes:
     tasks.set_title("Tasks done, last 28 days")
 
     risk.bar(
-        [r for r, _ in numbers.risk_counts],
+        [label(labels.RISK, r) for r, _ in numbers.risk_counts],
         [n for _, n in numbers.risk_counts],
         color=[RISK_COLOURS[r] for r, _ in numbers.risk_counts],
     )

@@ -17,12 +17,13 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.render import digest as render
 from bot.services.records import business_calendar, care_rules
+from bot.vocab import DeliveryKind, TaskKind
 from storage import careplans as careplan_store
 from storage import digest as digest_store
 from storage import queries as query_store
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Delivery, DeliveryKind, Nurse, TaskKind
+from storage.models import Delivery, Nurse
 
 # Rows read per digest list (what one message cannot hold is behind [Show all]): the due-today
 # and overdue task lists, then the appointments and the deadlines.

@@ -12,9 +12,10 @@ from datetime import datetime, time, timedelta
 from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
+from bot.vocab import Role
 from storage import audit, due, people
 from storage.db import Database
-from storage.models import Nurse, Role
+from storage.models import Nurse
 
 
 @dataclass(frozen=True)
@@ -189,8 +190,10 @@ async def mark_reachable(db: Database, clock: Clock, *, nurse_id: int) -> None:
 
 
 async def record_refusal(
-    db: Database, clock: Clock, *, telegram_user_id: int | None, kind: str
+    db: Database, clock: Clock, *, telegram_user_id: int | None, kind: str, unanswered: int = 0
 ) -> None:
+    """Audit one refusal; `unanswered`: updates of theirs since the last refusal that were only
+    counted (a stranger is answered once per period)."""
     async with db.uow() as session:
         await audit.record_audit(
             session,
@@ -198,6 +201,7 @@ async def record_refusal(
             action="access.refused",
             actor_telegram_id=telegram_user_id,
             command=kind,
+            detail={"unanswered": unanswered} if unanswered else None,
         )
 
 

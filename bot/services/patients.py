@@ -30,15 +30,17 @@ from bot.render.patients import (
     DischargeLine,
     MedRecLine,
     PatientCard,
-    TaskLine,
     TimelineLine,
 )
-from bot.services.careplans import MessageKey, remember
+from bot.render.tasks import TaskLine
+from bot.services.careplans import remember
+from bot.services.ledger import MessageKey
+from bot.vocab import PatientStatus, Refusal, Risk
 from storage import patients as repo
 from storage import records as record_store
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Patient, PatientStatus, Risk
+from storage.models import Patient
 
 TIMELINE_LENGTH = 8
 LEDGER_KIND = "patient"
@@ -51,15 +53,6 @@ LOOKUP_FALLBACK_CUTOFF = 85.0
 
 _MRN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 _CLEAR_WORDS = frozenset({"none", "no", "-", "—", "clear", "n/a", "na"})
-
-
-class Refusal(enum.StrEnum):
-    """Why a patient use case did nothing."""
-
-    NOT_FOUND = "not_found"
-    NOT_YOURS = "not_yours"
-    CLOSED = "closed"
-    NOT_TEAMMATE = "not_teammate"
 
 
 @dataclass(frozen=True)
@@ -592,7 +585,8 @@ async def _card(
         status=patient.status.value,
         last_reached=_contact_line(last) if last else None,
         open_tasks=tuple(
-            TaskLine(t.kind, t.title, t.due_at, t.attempts_documented) for t in rows.open_tasks
+            TaskLine(t.id, t.kind, t.due_at, t.title, attempts_documented=t.attempts_documented)
+            for t in rows.open_tasks
         ),
         next_appointment=_appointment_line(upcoming) if upcoming else None,
         timeline=tuple(item[2] for item in timeline[:n]),

@@ -10,7 +10,6 @@ Must not import telegram or handlers.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,12 +20,14 @@ from bot import care
 from bot.app.context import NurseView
 from bot.care import end_of_local_day, start_of_local_day
 from bot.config import Config
+from bot.render.tasks import TaskLine
 from bot.services import charts
+from bot.vocab import PatientStatus, Refusal, Risk
 from storage import patients as patient_repo
 from storage import queries as repo
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Nurse, PatientStatus, Risk, Team
+from storage.models import Nurse, Team
 
 CASELOAD_PAGE = 10
 TASK_PAGE = 8
@@ -36,18 +37,11 @@ TCM_AT_RISK_HOURS = 24
 INTERACTIVE_CHANNELS = ("phone", "visit", "clinic", "video", "text", "email")
 
 
-class Refusal(enum.StrEnum):
-    NOT_FOUND = "not_found"
-    NOT_SUPERVISOR = "not_supervisor"
-    NO_TEAM = "no_team"
-    NOT_TEAMMATE = "not_teammate"
-
-
 @dataclass(frozen=True)
 class ListView:
     """One page of tasks (and, on the first page, the window's appointments)."""
 
-    tasks: repo.Page[repo.TaskRow]
+    tasks: repo.Page[TaskLine]
     appointments: repo.Page[repo.AppointmentRow] | None
     start: datetime | None
     end: datetime
@@ -243,7 +237,26 @@ async def _task_view(
                 "task_ids": [t.id for t in tasks.rows],
             },
         )
-    return ListView(tasks=tasks, appointments=appointments, start=start, end=end)
+    lines = tuple(_task_line(t) for t in tasks.rows)
+    return ListView(
+        tasks=repo.Page(lines, tasks.total, tasks.offset),
+        appointments=appointments,
+        start=start,
+        end=end,
+    )
+
+
+def _task_line(row: repo.TaskRow) -> TaskLine:
+    return TaskLine(
+        row.id,
+        row.kind,
+        row.due_at,
+        title=row.title,
+        attempts_documented=row.attempts_documented,
+        urgent=row.urgent,
+        patient_id=row.patient_id,
+        patient_name=row.patient_name,
+    )
 
 
 async def today(db: Database, nurse: NurseView, *, now: datetime, page: int = 0) -> ListView:

@@ -24,26 +24,33 @@ from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.parsing import PatientRef, When
+from bot.render.tasks import TaskLine
 from bot.services import referrals
+from bot.services.ledger import MessageKey
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Complexity,
+    Outcome,
+    Party,
+    RecordKind,
+    Refusal,
+    Source,
+    TaskKind,
+    TaskStatus,
+)
 from storage import audit, due
 from storage import patients as patient_store
 from storage import records as store
 from storage.db import Database
 from storage.models import (
     Appointment,
-    AppointmentStatus,
-    Channel,
-    Complexity,
     Contact,
     Episode,
     MedicationReconciliation,
     Note,
-    Outcome,
-    Party,
     Patient,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 
 CHANGE_WINDOW = timedelta(hours=48)
@@ -53,45 +60,6 @@ INTERACTIVE_CHANNELS = frozenset({Channel.PHONE, Channel.VISIT, Channel.CLINIC, 
 TCM_PARTIES = frozenset({Party.PATIENT, Party.CAREGIVER})
 NOON = time(12, 0)
 DATE_ONLY_CHECK = time(17, 0)  # the attended check of an appointment logged without a time
-
-
-class RecordKind(enum.StrEnum):
-    """What a logged record is; the value is what tasks and the ledger store as origin."""
-
-    CONTACT = "contact"
-    APPOINTMENT = "appointment"
-    EPISODE = "episode"
-    MED_REC = "med_rec"
-    NOTE = "note"
-
-
-class Refusal(enum.StrEnum):
-    """Why a change was not made: a nurse's situation, not a fault."""
-
-    DUPLICATE = "duplicate"  # this message was already logged
-    NO_PATIENT = "no_patient"  # not in this nurse's active caseload
-    NOT_FOUND = "not_found"  # no such record, or not this nurse's
-    ALREADY_UNDONE = "already_undone"
-    EXPIRED = "expired"
-    ALREADY_ANSWERED = "already_answered"
-
-
-@dataclass(frozen=True)
-class Source:
-    """The nurse message a change came from: the redelivery key."""
-
-    chat_id: int
-    message_id: int
-
-
-@dataclass(frozen=True)
-class TaskLine:
-    """A task as a summary shows it."""
-
-    kind: TaskKind
-    due_at: datetime
-    has_time: bool
-    attempts_documented: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,11 +72,11 @@ class Logged:
     at: datetime | None = None
     has_time: bool = True
     day: date | None = None
-    channel: str | None = None
-    outcome: str | None = None
-    with_whom: str | None = None
+    channel: Channel | None = None
+    outcome: Outcome | None = None
+    with_whom: str | None = None  # a Party for a contact, as written for an appointment
     place: str | None = None
-    complexity: str | None = None
+    complexity: Complexity | None = None
     discrepancies: int | None = None
     episode_id: int | None = None
     created: tuple[TaskLine, ...] = ()
@@ -229,7 +197,7 @@ async def log_contact(
     clock: Clock,
     *,
     nurse: NurseView,
-    source: Source | None,
+    source: MessageKey | None,
     patient_id: int,
     channel: Channel,
     outcome: Outcome,
@@ -294,9 +262,9 @@ async def log_contact(
             record_id=contact.id,
             patient_name=patient.display_name,
             at=occurred_at,
-            channel=channel.value,
-            outcome=outcome.value,
-            with_whom=with_whom.value,
+            channel=channel,
+            outcome=outcome,
+            with_whom=with_whom,
             created=tuple(created),
             closed=tuple(closed),
             flagged=tuple(flagged),
@@ -309,7 +277,7 @@ async def log_appointment(
     clock: Clock,
     *,
     nurse: NurseView,
-    source: Source | None,
+    source: MessageKey | None,
     patient_id: int,
     at: When,
     with_whom: str,
@@ -364,7 +332,7 @@ async def log_discharge(
     clock: Clock,
     *,
     nurse: NurseView,
-    source: Source | None,
+    source: MessageKey | None,
     patient_id: int,
     discharged_on: date,
     facility: str,
@@ -391,11 +359,7 @@ async def log_discharge(
         )
         await store.add_record(session, episode)
         specs = care.transition_tasks(
-            discharged_on,
-            None if complexity is None else care.Complexity(complexity.value),
-            zone,
-            business_calendar(config),
-            care_rules(config),
+            discharged_on, complexity, zone, business_calendar(config), care_rules(config)
         )
         created = []
         for spec in specs:
@@ -403,8 +367,7 @@ async def log_discharge(
                 session,
                 nurse_id=nurse.id,
                 patient_id=patient.id,
-                kind=TaskKind(spec.kind.value),
-                title=_TASK_TITLES[TaskKind(spec.kind.value)],
+                kind=spec.kind,
                 due_at=spec.due_at,
                 window_start=spec.opens_at,
                 remind_at=care.local_time_on(
@@ -427,7 +390,7 @@ async def log_discharge(
             patient_name=patient.display_name,
             day=discharged_on,
             place=facility or None,
-            complexity=None if complexity is None else complexity.value,
+            complexity=complexity,
             episode_id=episode.id,
             created=tuple(created),
         )
@@ -439,7 +402,7 @@ async def log_med_rec(
     clock: Clock,
     *,
     nurse: NurseView,
-    source: Source | None,
+    source: MessageKey | None,
     patient_id: int,
     reconciled_on: date,
     discrepancies: int | None,
@@ -504,7 +467,7 @@ async def log_note(
     clock: Clock,
     *,
     nurse: NurseView,
-    source: Source | None,
+    source: MessageKey | None,
     patient_id: int,
     text: str,
     command: str = "note",
@@ -635,7 +598,7 @@ async def add_note(
     kind: RecordKind,
     record_id: int,
     text: str,
-    source: Source | None = None,
+    source: MessageKey | None = None,
 ) -> NoteAdded | Refusal:
     """Attach a note to a logged record."""
     now = clock.now()
@@ -686,10 +649,10 @@ async def set_complexity(
         prior_complexity = None if episode.complexity is None else episode.complexity.value
         episode.complexity = complexity
         specs = {
-            TaskKind(s.kind.value): s
+            s.kind: s
             for s in care.transition_tasks(
                 episode.discharged_on,
-                care.Complexity(complexity.value),
+                complexity,
                 zone,
                 business_calendar(config),
                 care_rules(config),
@@ -793,18 +756,9 @@ async def set_attendance(
 
 # -- helpers -------------------------------------------------------------------------------------
 
-_TASK_TITLES = {
-    TaskKind.FOLLOW_UP: "Follow up",
-    TaskKind.APPOINTMENT_REMINDER: "Appointment reminder",
-    TaskKind.ATTENDANCE_CHECK: "Attended?",
-    TaskKind.TCM_CONTACT: "TCM interactive contact",
-    TaskKind.TCM_VISIT: "TCM face-to-face visit",
-    TaskKind.MED_REC: "Medication reconciliation",
-}
-
 
 async def _begin(
-    session: AsyncSession, nurse: NurseView, source: Source | None, patient_id: int
+    session: AsyncSession, nurse: NurseView, source: MessageKey | None, patient_id: int
 ) -> Patient | Refusal:
     if source is not None and await store.find_inbound(
         session, chat_id=source.chat_id, message_id=source.message_id
@@ -816,7 +770,7 @@ async def _begin(
 
 async def _saved(
     session: AsyncSession,
-    source: Source | None,
+    source: MessageKey | None,
     nurse: NurseView,
     now: datetime,
     kind: RecordKind,
@@ -828,7 +782,10 @@ async def _saved(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """The end of every logging use case: claim the nurse's message in the (chat id, message
-    id) ledger, so a redelivered update saves nothing twice, and audit the new record."""
+    id) ledger, so a redelivered update saves nothing twice, and audit the new record (as
+    "voice" when it came from a voice note)."""
+    if source is not None and source.via is Source.VOICE:
+        command = Source.VOICE.value
     if source is not None:
         await store.add_inbound(
             session,
@@ -888,7 +845,7 @@ async def _follow_up_task(
     when: When,
     now: datetime,
     *,
-    title: str = "Follow up",
+    title: str = "",
 ) -> Task:
     due_at, remind_at = _follow_up_times(when, nurse)
     return await store.add_task(
@@ -931,7 +888,6 @@ async def _appointment_tasks(
             nurse_id=nurse.id,
             patient_id=patient.id,
             kind=TaskKind.APPOINTMENT_REMINDER,
-            title=_TASK_TITLES[TaskKind.APPOINTMENT_REMINDER],
             due_at=remind_at,
             has_time=True,
             remind_at=remind_at,
@@ -945,7 +901,6 @@ async def _appointment_tasks(
         nurse_id=nurse.id,
         patient_id=patient.id,
         kind=TaskKind.ATTENDANCE_CHECK,
-        title=_TASK_TITLES[TaskKind.ATTENDANCE_CHECK],
         due_at=check_at,
         has_time=True,
         remind_at=check_at,
@@ -987,7 +942,14 @@ def _close(task: Task, now: datetime, kind: RecordKind, record_id: int) -> None:
 
 
 def _line(task: Task, has_time: bool, *, attempts_documented: bool = False) -> TaskLine:
-    return TaskLine(task.kind, task.due_at, has_time, attempts_documented)
+    return TaskLine(
+        task.id,
+        task.kind,
+        task.due_at,
+        title=task.title,
+        has_time=has_time,
+        attempts_documented=attempts_documented,
+    )
 
 
 def _iso(value: datetime | None) -> str | None:

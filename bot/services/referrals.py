@@ -21,20 +21,14 @@ from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.parsing.careplans import canonical_specialty
-from bot.services.careplans import MessageKey, Refusal, begin, remember
+from bot.services.careplans import begin, remember
+from bot.services.ledger import MessageKey
+from bot.vocab import ReferralStatus, Refusal, TaskKind, TaskStatus
 from storage import audit
 from storage import careplans as store
 from storage import records as record_store
 from storage.db import Database
-from storage.models import (
-    Appointment,
-    Patient,
-    Referral,
-    ReferralStatus,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from storage.models import Appointment, Patient, Referral, Task
 
 ORIGIN = "referral"
 """Task.origin_kind of a referral's follow-up task."""

@@ -15,11 +15,13 @@ from rapidfuzz import fuzz
 from bot import care
 from bot.app.context import NurseView
 from bot.clock import Clock
-from bot.services.careplans import MessageKey, Refusal, begin, remember
+from bot.services.careplans import begin, remember
+from bot.services.ledger import MessageKey
+from bot.vocab import Refusal, ResourceKind
 from storage import audit
 from storage import careplans as store
 from storage.db import Database
-from storage.models import CommunityResource, ResourceKind
+from storage.models import CommunityResource
 
 MATCH_CUTOFF = 80.0
 """rapidfuzz partial_ratio a written resource needs to be the directory entry it names."""

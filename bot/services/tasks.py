@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 from bot.care import local_time_on
 from bot.clock import Clock
+from bot.vocab import TaskStatus
 from storage import deliveries as outbox
 from storage import due, records
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Task, TaskStatus
+from storage.models import Task
 
 
 class TaskOutcome(enum.StrEnum):

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.care.cadence import cadence_due, is_past_cadence
-from bot.care.rules import CareRules, RiskLevel
+from bot.care.rules import CareRules
+from bot.vocab import Risk
 
 CHICAGO = ZoneInfo("America/Chicago")
 RULES = CareRules()
@@ -28,7 +29,7 @@ NOW = chicago(2026, 3, 4, 9)
 @pytest.mark.parametrize(
     ("risk", "last_reached", "expected_due"),
     [
-        pytest.param(RiskLevel.HIGH, chicago(2026, 3, 2, 10), end_of(date(2026, 3, 9)), id="high"),
+        pytest.param(Risk.HIGH, chicago(2026, 3, 2, 10), end_of(date(2026, 3, 9)), id="high"),
         pytest.param("medium", chicago(2026, 3, 2, 10), end_of(date(2026, 3, 16)), id="medium"),
         pytest.param("low", chicago(2026, 3, 2, 10), end_of(date(2026, 4, 1)), id="low"),
         pytest.param(

@@ -11,14 +11,12 @@ import pytest
 from bot.care.calendar import BusinessCalendar
 from bot.care.rules import (
     CareRules,
-    Complexity,
-    RiskLevel,
-    TaskKind,
     TaskSpec,
     tcm_attempts_documented,
     transition_tasks,
     transition_window,
 )
+from bot.vocab import Complexity, Risk, TaskKind
 
 CHICAGO = ZoneInfo("America/Chicago")
 HIGH, MODERATE = Complexity.HIGH, Complexity.MODERATE
@@ -211,7 +209,7 @@ def test_visit_days(rules: CareRules, complexity: Complexity | None, expected: i
 
 @pytest.mark.parametrize(
     ("risk", "expected"),
-    [(RiskLevel.HIGH, 7), ("medium", 14), (RiskLevel.LOW, 30), ("unknown", None), (None, None)],
+    [(Risk.HIGH, 7), ("medium", 14), (Risk.LOW, 30), ("unknown", None), (None, None)],
 )
 def test_cadence_for(rules: CareRules, risk: str | None, expected: int | None) -> None:
     assert rules.cadence_for(risk) == expected

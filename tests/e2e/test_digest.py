@@ -11,19 +11,9 @@ from sqlalchemy import update
 from bot.care import end_of_local_day
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.planning import digest_instant, is_day_off
+from bot.vocab import AppointmentStatus, Channel, DeliveryKind, Outcome, TaskKind, TaskStatus
 from storage.db import Database
-from storage.models import (
-    Appointment,
-    AppointmentStatus,
-    Channel,
-    Contact,
-    DeliveryKind,
-    Nurse,
-    Outcome,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from storage.models import Appointment, Contact, Nurse, Task
 from tests.harness import Harness
 from tests.reminder_support import CHICAGO, add_patient, deliveries, nurse_row, run_pass
 
@@ -128,7 +118,7 @@ async def test_digest_for_fixed_data_reads_exactly_as_expected(harness: Harness)
         "• 10:30 M.L. – cardiology\n"
         "\n"
         "🏥 Transition-of-care deadlines\n"
-        "• TCM interactive contact J.S.: due in 2 business days – by Fri 27 Nov\n"
+        "• TCM contact J.S.: due in 2 business days – by Fri 27 Nov\n"
         "\n"
         "✅ Due today\n"
         "• Follow-up J.S.\n"

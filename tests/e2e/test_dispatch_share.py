@@ -15,20 +15,10 @@ from sqlalchemy import func, select
 from bot.app.factory import build_application
 from bot.config import Config
 from bot.outbox.dispatcher import ALIVE_WITHIN, Dispatcher
+from bot.vocab import DeliveryKind, DeliveryStatus, PatientStatus, Risk, TaskKind
 from storage import deliveries as outbox
 from storage.db import Database
-from storage.models import (
-    Delivery,
-    DeliveryKind,
-    DeliveryStatus,
-    DispatchWorker,
-    Nurse,
-    Patient,
-    PatientStatus,
-    Risk,
-    Task,
-    TaskKind,
-)
+from storage.models import Delivery, DispatchWorker, Nurse, Patient, Task
 from tests.harness import Harness
 
 CHATS = 60

@@ -13,19 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.vocab import DeliveryStatus, PatientStatus, Risk, Role, TaskKind
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import (
-    Delivery,
-    DeliveryStatus,
-    Nurse,
-    Patient,
-    PatientStatus,
-    Risk,
-    Role,
-    Task,
-    TaskKind,
-)
+from storage.models import Delivery, Nurse, Patient, Task
 from tests.dbutil import PG_SKIP_REASON, pg_url
 from tests.fakes.telegram import FakeTelegram
 from tests.procs import BotProcess, pg_database, start_bot

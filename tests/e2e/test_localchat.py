@@ -29,7 +29,7 @@ def test_casebot_chat_works_with_piped_stdin(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
-    assert "Saved: Call with Maria Lopez, reached." in out
+    assert "Saved: Phone call with Maria Lopez, reached." in out
     assert "Follow-up: Fri" in out
     assert "Risk: High" in out  # the demo caseload's card
     assert "[1] Maria Lopez  [2] Maria Santos" in out  # ambiguity as numbered buttons

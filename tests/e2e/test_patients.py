@@ -9,23 +9,25 @@ import pytest
 from sqlalchemy import select
 
 from bot.render import patients as render
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Outcome,
+    Party,
+    PatientStatus,
+    Risk,
+    TaskKind,
+    TaskStatus,
+)
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     AuditEvent,
-    Channel,
     Contact,
     Episode,
     MedicationReconciliation,
     Nurse,
-    Outcome,
-    Party,
     Patient,
-    PatientStatus,
-    Risk,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 from storage.patients import create_patient
 from tests.fakes.telegram import Call, FakeUser
@@ -297,13 +299,13 @@ async def test_the_card_shows_risk_mrn_last_contact_tasks_appointment_and_timeli
     assert "re insulin &lt;dose&gt;" in (message.source or "")
     assert "Next appointment: Thu 3 Dec 10:30 — appointment with cardiology at Mercy" in text
     assert "Open tasks (2)" in text
-    assert "TCM interactive contact — due Thu 19 Nov 23:59 overdue" in text
+    assert "TCM contact — due Thu 19 Nov 23:59 overdue" in text
     assert "Follow-up — due Fri 27 Nov 23:59" in text
-    assert "Medication reconciliation — due" not in text  # done tasks are not open
+    assert "Med rec — due" not in text  # done tasks are not open
     recent = text.split("Recent")[1].splitlines()[1:6]
     assert recent == [
         "• Fri 20 Nov 09:00 — Voicemail, attempted",
-        "• Thu 19 Nov 11:00 — medication reconciliation, 2 discrepancies",
+        "• Thu 19 Nov 11:00 — med rec, 2 discrepancies",
         "• Wed 18 Nov 14:30 — Phone call, reached: re insulin <dose>",
         "• Tue 17 Nov — discharged from St Luke's",
         "• Mon 16 Nov 08:00 — appointment with PCP (attended)",

@@ -17,21 +17,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.services.charts import PNG_SIGNATURE
-from storage.models import (
-    Appointment,
-    AppointmentStatus,
-    Channel,
-    Contact,
-    Nurse,
-    Outcome,
-    Party,
-    Patient,
-    Risk,
-    Role,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
+from bot.vocab import AppointmentStatus, Channel, Outcome, Party, Risk, Role, TaskKind, TaskStatus
+from storage.models import Appointment, Contact, Nurse, Patient, Task
 from storage.patients import create_patient
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
@@ -516,3 +503,18 @@ async def test_team_nurse_caseload_pages_in_place(h: Harness) -> None:
     await h.press(sue, "Prev")
     assert h.fake.last_message(sue.id).message_id == view.message_id  # edited, not resent
     assert "1. Patient 00 Test" in (h.fake.message(sue.id, view.message_id).text or "")
+
+
+async def test_the_farthest_page_and_span_a_nurse_can_ask_for_still_page(h: Harness) -> None:
+    ana = await h.enroll("Ana")
+    nurse = await nurse_of(h, ana)
+    for i in range(12):
+        await add_patient(h, nurse, f"Patient {i:02d} Test", Risk.LOW)
+    await h.send(ana, "/caseload 999999")  # the largest page number /caseload takes
+    assert [b.callback_data for b in h.fake.last_message(ana.id).buttons][-1] == "q:cl:999997"
+    await h.press(ana, "Prev")
+    text = await ask(h, ana, "who haven't I called in 999 months?")  # the longest span it reads
+    assert "Patient 00 Test" in text
+    assert "q:nc:29970:1" in [b.callback_data for b in h.fake.last_message(ana.id).buttons]
+    await h.press(ana, "Next")
+    assert "Patient 10 Test" in h.last_text(ana)

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from bot.render import records as render
+from bot.vocab import AppointmentStatus, TaskKind, TaskStatus
 from storage import patients
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     AuditEvent,
     Contact,
     Episode,
@@ -23,8 +23,6 @@ from storage.models import (
     Note,
     Nurse,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
@@ -345,7 +343,8 @@ async def test_a_redelivered_update_logs_nothing_twice(harness: Harness, ana: Fa
     assert len(await _tasks(harness)) == 1
 
 
-@pytest.mark.parametrize("kind", ["forwarded", "photo", "voice", "document"])
+# Voice notes are transcribed and saved on a tap: tests/e2e/test_voice.py.
+@pytest.mark.parametrize("kind", ["forwarded", "photo", "document"])
 async def test_forwarded_and_media_are_not_logged(
     harness: Harness, ana: FakeUser, kind: str
 ) -> None:
@@ -354,7 +353,6 @@ async def test_forwarded_and_media_are_not_logged(
     update = {
         "forwarded": lambda: fake.forwarded_text(ana, "called Maria Lopez, f/u Fri"),
         "photo": lambda: fake.photo_message(ana, caption="called Maria Lopez"),
-        "voice": lambda: fake.voice_message(ana),
         "document": lambda: fake.document_message(ana),
     }[kind]()
     calls = await fake._feed_and_collect(harness.app, update)
@@ -427,7 +425,7 @@ async def test_log_contact_from_a_reminder_asks_how_then_saves(
     assert "How was the contact with John Smith" in harness.last_text(ana)
     await harness.press(ana, "Call, no answer")
     await harness.press(ana, render.TOMORROW)
-    assert "not reached (attempt)" in harness.last_text(ana)
+    assert "Phone call with John Smith, attempted." in harness.last_text(ana)
     contacts = [c for c in await _rows(harness, Contact) if c.patient_id == ids["John Smith"]]
     assert [(c.channel.value, c.outcome.value) for c in contacts][-1] == ("phone", "attempted")
 

@@ -11,17 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.care import end_of_local_day, local_time_on
-from storage.models import (
-    Appointment,
-    AuditEvent,
-    Contact,
-    Referral,
-    ReferralStatus,
-    Task,
-    TaskKind,
-    TaskStatus,
-)
-from tests.fakes.telegram import FakeUser
+from bot.vocab import ReferralStatus, TaskKind, TaskStatus
+from storage.models import Appointment, AuditEvent, Contact, Referral, Task
+from tests.fakes.telegram import Call, FakeUser
 from tests.harness import Harness
 from tests.reminder_support import CHICAGO, add_patient, run_pass
 
@@ -54,7 +46,7 @@ def _referral_pushes(h: Harness, user: FakeUser) -> list[str]:
     return [
         m.text or ""
         for m in h.fake.sent_messages(user.id)
-        if "Referral follow-up" in (m.text or "") and "Good morning" not in (m.text or "")
+        if (m.text or "").startswith("⏰ Referral follow-up")
     ]
 
 
@@ -113,7 +105,7 @@ async def test_logging_the_appointment_links_the_referral_and_closes_its_task(h:
     ana, _ = await _ana_with_robert(h)
     await h.send(ana, "referred Robert King to cardiology today")
     await h.send(ana, "appt Robert King cardiology 12/3 at 2pm")
-    assert "Closed: referral task ✔" in h.last_text(ana)
+    assert "Closed: Referral follow-up task ✔" in h.last_text(ana)
     [referral], [task] = await _rows(h)
     async with h.db.uow(read_only=True) as session:
         appointment = await session.scalar(select(Appointment))
@@ -242,12 +234,12 @@ async def _status_events(h: Harness) -> list[AuditEvent]:
         return list((await session.scalars(query)).all())
 
 
-async def _press_forged(h: Harness, user: FakeUser, data: str) -> None:
+async def _press_forged(h: Harness, user: FakeUser, data: str) -> list[Call]:
     """Press the first button of her latest keyboard, with forged callback data."""
     message = next(m for m in reversed(h.fake.sent_messages(user.id)) if m.buttons)
     update = h.fake.callback_press(user, message.message_id, message.buttons[0].label)
     update["callback_query"]["data"] = data
-    await h.fake._feed_and_collect(h.app, update)
+    return await h.fake._feed_and_collect(h.app, update)
 
 
 DIETITIAN = "Tom Jensen referred to dietitian for weight loss"
@@ -378,8 +370,10 @@ async def test_a_forged_or_expired_referral_button_changes_nothing(h: Harness) -
     assert h.last_text(ana) == "That wasn't one of the choices. Nothing was changed."
     await _press_forged(h, ana, f"cr:AAAAAAAA:{referrals[0].id}")  # not this question's token
     assert h.last_text(ana) == CHOICE_CLOSED
-    await _press_forged(h, ana, "cr:Robert King:1")
-    assert h.last_text(ana) == CHOICE_CLOSED
+    calls = await _press_forged(h, ana, "cr:Robert King:1")  # malformed: answered, nothing changes
+    assert [c.params.get("text") for c in calls if c.method == "answerCallbackQuery"] == [
+        CHOICE_CLOSED
+    ]
     # Bea replays Ana's button: Ana's pending choice is not hers.
     await h.send(bea, "/referrals")
     await _press_forged(h, bea, message.buttons[0].callback_data or "")
@@ -445,7 +439,7 @@ async def test_a_contact_mentioning_a_scheduled_referral_changes_no_referral(h: 
     await h.send(ana, "referred Robert King to cardiology 11/20")
     await h.send(ana, "called Robert King, cardiology referral scheduled, f/u Fri")
     assert h.last_text(ana) == (
-        "✅ Saved: Call with Robert King, reached.\n"
+        "✅ Saved: Phone call with Robert King, reached.\n"
         "When: Mon 23 Nov 10:15, America/Chicago\n"
         "Follow-up: Fri 27 Nov, America/Chicago"
     )

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from bot.outbox.dispatcher import Dispatcher
-from storage.models import DeliveryStatus, Nurse, TaskKind
+from bot.vocab import DeliveryStatus, TaskKind
+from storage.models import Nurse
 from tests.harness import Harness
 from tests.reminder_support import (
     CHICAGO,
@@ -44,7 +45,7 @@ async def test_reminder_arrives_at_its_local_time_with_buttons_and_only_once(
     text = pushes[0]
     assert "Follow-up: M.L." in text  # privacy default: initials
     assert "Maria" not in text
-    assert "From your call on Mon 23 Nov." in text
+    assert "From your phone call on Mon 23 Nov." in text
     assert "Due: Fri 27 Nov (America/Chicago)" in text
     assert "sent late" not in text
     last = harness.fake.last_message(ana.id)
@@ -184,7 +185,7 @@ async def test_routine_reminders_wait_for_quiet_hours_to_end_urgent_ones_do_not(
     await run_pass(harness)
     pushes = _pushes(harness, ana.id)
     assert len(pushes) == 1
-    assert "TCM interactive contact" in pushes[0]
+    assert "TCM contact" in pushes[0]
     harness.clock.set(datetime(2026, 11, 28, 7, 0, tzinfo=CHICAGO))
     await run_pass(harness)
     pushes = _pushes(harness, ana.id)
@@ -195,7 +196,7 @@ async def test_routine_reminders_wait_for_quiet_hours_to_end_urgent_ones_do_not(
 async def test_a_nurse_who_blocked_the_bot_is_marked_unreachable_and_her_supervisor_told(
     harness: Harness,
 ) -> None:
-    from storage.models import Role
+    from bot.vocab import Role
 
     sup = await harness.enroll("Sue", role=Role.SUPERVISOR)
     ana = await harness.enroll("Ana")
@@ -284,7 +285,7 @@ async def test_reminders_command_lists_upcoming_and_done_and_snooze_by_number(
 async def test_a_tcm_contact_about_to_lapse_is_escalated_to_the_supervisor(
     harness: Harness,
 ) -> None:
-    from storage.models import Role
+    from bot.vocab import Role
 
     sue = await harness.enroll("Sue", role=Role.SUPERVISOR)
     ana = await harness.enroll("Ana")
@@ -311,7 +312,7 @@ async def test_a_tcm_contact_about_to_lapse_is_escalated_to_the_supervisor(
     ]
     assert len(escalations) == 1
     assert "Ana RN's patient" in escalations[0]
-    assert "TCM interactive contact: J.S." in escalations[0]
+    assert "TCM contact: J.S." in escalations[0]
 
 
 async def test_a_logged_contact_with_f_u_friday_is_pushed_on_friday_then_snoozed_then_done(
@@ -328,7 +329,7 @@ async def test_a_logged_contact_with_f_u_friday_is_pushed_on_friday_then_snoozed
     harness.clock.set(FRIDAY_9)
     await run_pass(harness)
     assert len(_pushes(harness, ana.id)) == 1
-    assert "From your call on Mon 23 Nov." in _pushes(harness, ana.id)[0]
+    assert "From your phone call on Mon 23 Nov." in _pushes(harness, ana.id)[0]
 
     await harness.press(ana, "Snooze 1h")
     harness.clock.advance(timedelta(hours=1))

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from storage.models import CommunityResource, ResourceGiven, ResourceKind
+from bot.vocab import ResourceKind
+from storage.models import CommunityResource, ResourceGiven
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
 from tests.reminder_support import add_patient

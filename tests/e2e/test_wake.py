@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from bot.app.factory import build_application
 from bot.clock import SystemClock
+from bot.vocab import TaskKind
 from storage import patients
 from storage.db import Database
-from storage.models import Nurse, Task, TaskKind
+from storage.models import Nurse, Task
 from tests.conftest import test_config
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Harness
@@ -66,7 +67,7 @@ async def test_a_reminder_goes_out_within_two_seconds_of_its_due_time(
 
 async def _enroll(harness: Harness, app: object) -> object:
     from bot.services import enrollment
-    from storage.models import Role
+    from bot.vocab import Role
 
     user = harness.fake.user(first_name="Ana")
     invite = await enrollment.create_invite(

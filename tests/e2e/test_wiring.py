@@ -16,9 +16,9 @@ from bot.app.factory import build_application
 from bot.app.logs import configure_logging
 from bot.clock import ManualClock
 from bot.services import enrollment
+from bot.vocab import Role
 from storage import patients
 from storage.db import Database
-from storage.models import Role
 from tests.conftest import test_config
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Harness

@@ -6,7 +6,9 @@ record of every call. PTB reaches it through its normal request path, either in 
 (`fake.request()`, a `BaseRequest`) or over HTTP on loopback (`await fake.serve_http()`). It
 answers with the JSON the Bot API gives, checks what Telegram checks where casebot could get it
 wrong (text length, HTML, callback_data size, no-op edits), and fails on demand (`inject`,
-`fail_randomly`, `enforce_rate_limits`).
+`fail_randomly`, `enforce_rate_limits`, `fail_file_downloads`). Files users send (photos,
+documents, voice notes) are served by getFile and the file URL (`/file/bot<token>/<path>`),
+both in process and over HTTP; `file_downloads` records the paths fetched.
 
 Simulated users produce Update dicts (`private_text`, `callback_press`, ...) that are delivered
 with `enqueue` (served by getUpdates) or `feed` (straight into `Application.process_update`)::
@@ -39,6 +41,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -134,6 +137,8 @@ class FakeTelegram:
         self._messages: dict[tuple[int, int], StoredMessage] = {}
         self._files: dict[str, UploadedFile] = {}
         self._files_by_path: dict[str, UploadedFile] = {}
+        self.file_downloads: list[str] = []  # file paths fetched under /file/bot<token>/
+        self._file_failures: list[int] = []
         self._open_queries: dict[str, StoredMessage] = {}
         self._rate_limiter: RateLimiter | None = None
         self._allowed_updates: frozenset[str] | None = None
@@ -218,6 +223,10 @@ class FakeTelegram:
             return _error_reply(ApiError(401, "Unauthorized"))
         kind, name = target
         if kind == "file":
+            self.file_downloads.append(name)
+            if self._file_failures:
+                status = self._file_failures.pop(0)
+                return _error_reply(ApiError(status, HTTPStatus(status).phrase))
             upload = self._files_by_path[name]
             return Reply(status=200, body=upload.content, content_type=upload.mime_type)
         method = self._method_names.get(name.lower(), name)
@@ -302,9 +311,16 @@ class FakeTelegram:
 
         Kinds: "429" (RetryAfter), "5xx" (502 Bad Gateway), "timeout" (nothing delivered, the
         client times out), "timeout_after_delivery" (delivered, yet the client times out),
-        "403" (bot blocked). `delay` overrides serve_http's timeout_delay in HTTP mode.
+        "403" (bot blocked), "409" (Conflict: another getUpdates poller with this token),
+        "401" (Unauthorized: the token was revoked). `delay` overrides serve_http's
+        timeout_delay in HTTP mode.
         """
         self.faults.inject(method, kind, retry_after=retry_after, times=times, delay=delay)
+
+    def fail_file_downloads(self, status: int = 404, *, times: int = 1) -> None:
+        """Answer the next `times` file downloads with HTTP `status` (404: the file is gone, as
+        Telegram answers for an expired file_path; 5xx: a server fault)."""
+        self._file_failures.extend([status] * times)
 
     def fail_randomly(
         self,
@@ -373,6 +389,13 @@ class FakeTelegram:
         chat = self._private_chat(user)
         message = self._user_message(chat, user, text=text, entities=command_entities(text))
         return self._update("message", message.to_api(chat))
+
+    def malformed_text(self, user: FakeUser, text: str) -> JSON:
+        """A private text update the library cannot read: its message lacks the required
+        `date` (as when a newer library requires a field an older Bot API server omits)."""
+        update = self.private_text(user, text)
+        del update["message"]["date"]
+        return update
 
     def edited_text(
         self, user: FakeUser, message_id: int, new_text: str, *, chat_id: int | None = None
@@ -568,6 +591,14 @@ class FakeTelegram:
     async def send_text(self, app: AnyApplication, user: FakeUser, text: str) -> list[Call]:
         """`user` sends `text` privately; return the calls the bot made while handling it."""
         return await self._feed_and_collect(app, self.private_text(user, text))
+
+    async def send_voice(
+        self, app: AnyApplication, user: FakeUser, content: bytes, *, duration: int
+    ) -> list[Call]:
+        """`user` sends a voice note of `duration` seconds (as the client declares it)."""
+        return await self._feed_and_collect(
+            app, self.voice_message(user, duration=duration, content=content)
+        )
 
     async def press(
         self,
@@ -1118,6 +1149,16 @@ def _fault_reply(fault: Fault) -> Reply:
         return _error_reply(ApiError(502, "Bad Gateway"))
     if fault.kind == "403":
         return _error_reply(ApiError(403, "Forbidden: bot was blocked by the user"))
+    if fault.kind == "409":
+        return _error_reply(
+            ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
+        )
+    if fault.kind == "401":
+        return _error_reply(ApiError(401, "Unauthorized"))
     return Reply(status=504, body=b"", timed_out=True, delay=fault.delay)
 
 

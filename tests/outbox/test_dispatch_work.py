@@ -13,18 +13,9 @@ from typing import Any
 from sqlalchemy import event, insert, select, update
 
 from bot.outbox.dispatcher import Dispatcher
+from bot.vocab import DeliveryKind, DeliveryStatus, Role, TaskKind, TaskStatus
 from storage.db import Database
-from storage.models import (
-    Delivery,
-    DeliveryKind,
-    DeliveryStatus,
-    Nurse,
-    Role,
-    Task,
-    TaskKind,
-    TaskStatus,
-    Team,
-)
+from storage.models import Delivery, Nurse, Task, Team
 from tests.harness import Harness
 from tests.reminder_support import add_patient
 

@@ -19,17 +19,15 @@ from bot.parsing import (
     parse,
 )
 from bot.parsing.careplans import (
-    GoalChange,
     GoalIntent,
     ReferralIntent,
-    ReferralMove,
     ReferralStatusIntent,
     ResourceGivenIntent,
-    ResourceKind,
     ResourceQueryIntent,
     canonical_specialty,
     parse_careplan,
 )
+from bot.vocab import GoalStatus, ReferralStatus, ResourceKind
 
 ZONE = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 23, 10, 15, tzinfo=ZONE)  # Mon 23 Nov 2026
@@ -53,18 +51,18 @@ GOALS: list[tuple[str, dict[str, Any]]] = [
      {"patient": "Aisha Patel", "text": "attend all dialysis sessions",
       "target": date(2027, 1, 31)}),
     ("Maria Lopez goal met: walking 20 min daily",
-     {"patient": "Maria Lopez", "change": GoalChange.MET, "outcome": "walking 20 min daily"}),
+     {"patient": "Maria Lopez", "change": GoalStatus.MET, "outcome": "walking 20 min daily"}),
     ("goal for Robert King met: A1c 7.4",
-     {"patient": "Robert King", "change": GoalChange.MET, "outcome": "A1c 7.4"}),
+     {"patient": "Robert King", "change": GoalStatus.MET, "outcome": "A1c 7.4"}),
     ("John Smith goal not met: still smoking 1 ppd",
-     {"patient": "John Smith", "change": GoalChange.NOT_MET, "outcome": "still smoking 1 ppd"}),
+     {"patient": "John Smith", "change": GoalStatus.NOT_MET, "outcome": "still smoking 1 ppd"}),
     ("Dorothy goal discontinued: moved to hospice",
-     {"patient": "Dorothy Chen", "change": GoalChange.DISCONTINUED,
+     {"patient": "Dorothy Chen", "change": GoalStatus.DISCONTINUED,
       "outcome": "moved to hospice"}),
     ("Grace Kim met her goal: no falls for 60 days",
-     {"patient": "Grace Kim", "change": GoalChange.MET, "outcome": "no falls for 60 days"}),
+     {"patient": "Grace Kim", "change": GoalStatus.MET, "outcome": "no falls for 60 days"}),
     ("Harold Jensen goal achieved - independent with insulin",
-     {"patient": "Harold Jensen", "change": GoalChange.MET,
+     {"patient": "Harold Jensen", "change": GoalStatus.MET,
       "outcome": "independent with insulin"}),
 ]  # fmt: skip
 
@@ -92,36 +90,36 @@ REFERRALS: list[tuple[str, dict[str, Any]]] = [
       "sent_on": date(2026, 11, 20)}),
 ]  # fmt: skip
 
-REFERRAL_MOVES: list[tuple[str, str, str, str | None, ReferralMove]] = [
+REFERRAL_MOVES: list[tuple[str, str, str, str | None, ReferralStatus]] = [
     # text, patient, to_whom as written, specialty, status
     ("cardiology referral completed for Maria Lopez",
-     "Maria Lopez", "cardiology", "cardiology", ReferralMove.COMPLETED),
+     "Maria Lopez", "cardiology", "cardiology", ReferralStatus.COMPLETED),
     ("Maria Lopez's podiatry referral declined",
-     "Maria Lopez", "podiatry", "podiatry", ReferralMove.DECLINED),
+     "Maria Lopez", "podiatry", "podiatry", ReferralStatus.DECLINED),
     ("referral to dietitian for Tom Jensen done",
-     "Tom Jensen", "dietitian", "nutrition", ReferralMove.COMPLETED),
+     "Tom Jensen", "dietitian", "nutrition", ReferralStatus.COMPLETED),
     ("Tom Jensen dietitian referral scheduled",
-     "Tom Jensen", "dietitian", "nutrition", ReferralMove.SCHEDULED),
+     "Tom Jensen", "dietitian", "nutrition", ReferralStatus.SCHEDULED),
     ("Robert King declined the podiatry referral",
-     "Robert King", "podiatry", "podiatry", ReferralMove.DECLINED),
+     "Robert King", "podiatry", "podiatry", ReferralStatus.DECLINED),
     ("referral for Linda Nguyen to Dr Alvarez declined",
-     "Linda Nguyen", "Dr Alvarez", None, ReferralMove.DECLINED),
+     "Linda Nguyen", "Dr Alvarez", None, ReferralStatus.DECLINED),
     ("Dr. Alvarez referral for Linda Nguyen: done",
-     "Linda Nguyen", "Dr. Alvarez", None, ReferralMove.COMPLETED),
-    ("Robert King referral to PT completed", "Robert King", "PT", None, ReferralMove.COMPLETED),
+     "Linda Nguyen", "Dr. Alvarez", None, ReferralStatus.COMPLETED),
+    ("Robert King referral to PT completed", "Robert King", "PT", None, ReferralStatus.COMPLETED),
     ("Grace Kim cardio referral: pt refused",
-     "Grace Kim", "cardio", "cardiology", ReferralMove.DECLINED),
+     "Grace Kim", "cardio", "cardiology", ReferralStatus.DECLINED),
     ("Aisha Patel referral to endo is now scheduled",
-     "Aisha Patel", "endo", "endocrinology", ReferralMove.SCHEDULED),
-    ("John Smith referral completed", "John Smith", "", None, ReferralMove.COMPLETED),
+     "Aisha Patel", "endo", "endocrinology", ReferralStatus.SCHEDULED),
+    ("John Smith referral completed", "John Smith", "", None, ReferralStatus.COMPLETED),
     ("Harold Jensen podiatry referral booked",
-     "Harold Jensen", "podiatry", "podiatry", ReferralMove.SCHEDULED),
+     "Harold Jensen", "podiatry", "podiatry", ReferralStatus.SCHEDULED),
     ("Tom Jensen dietitian referral scheduled today",
-     "Tom Jensen", "dietitian", "nutrition", ReferralMove.SCHEDULED),
+     "Tom Jensen", "dietitian", "nutrition", ReferralStatus.SCHEDULED),
     ("Dorothy Chen referral for wound care: appt scheduled",
-     "Dorothy Chen", "wound care", "wound care", ReferralMove.SCHEDULED),
+     "Dorothy Chen", "wound care", "wound care", ReferralStatus.SCHEDULED),
     ("cardiology referral completed for Robert King 11/20",
-     "Robert King", "cardiology", "cardiology", ReferralMove.COMPLETED),
+     "Robert King", "cardiology", "cardiology", ReferralStatus.COMPLETED),
 ]  # fmt: skip
 
 NOT_REFERRAL_MOVES: list[tuple[str, type]] = [
@@ -215,7 +213,7 @@ def test_referral_messages(text: str, expected: dict[str, Any]) -> None:
     ids=[t for t, *_ in REFERRAL_MOVES],
 )
 def test_referral_status_messages(
-    text: str, patient: str, to_whom: str, specialty: str | None, status: ReferralMove
+    text: str, patient: str, to_whom: str, specialty: str | None, status: ReferralStatus
 ) -> None:
     intent = _read(text)
     assert isinstance(intent, ReferralStatusIntent)
@@ -251,7 +249,7 @@ def test_an_ambiguous_first_name_in_a_referral_status_gives_candidates() -> None
     assert isinstance(intent, ReferralStatusIntent)
     assert intent.patient is None
     assert {c.name for c in intent.candidates} == {"Maria Lopez", "Maria Santos"}
-    assert (intent.to_whom, intent.status) == ("podiatry", ReferralMove.DECLINED)
+    assert (intent.to_whom, intent.status) == ("podiatry", ReferralStatus.DECLINED)
 
 
 @pytest.mark.parametrize(("text", "kind", "search"), QUERIES, ids=[t for t, _, _ in QUERIES])

@@ -7,22 +7,17 @@ import pytest
 from bot.parsing import (
     AppointmentIntent,
     Caseload,
-    Channel,
-    Complexity,
     ContactIntent,
     DischargeIntent,
     Intent,
     MedRecIntent,
     NewPatientIntent,
-    Outcome,
-    Party,
     QueryIntent,
-    QueryKind,
-    Risk,
     UnknownIntent,
     intent_to_json,
     parse,
 )
+from bot.vocab import Channel, Complexity, Outcome, Party, QueryKind, Risk
 from tests.parsing.conftest import CHICAGO, NOW
 
 

@@ -7,9 +7,9 @@ from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import enrollment
+from bot.vocab import Role
 from storage import patients
 from storage.db import Database
-from storage.models import Role
 from tests.fakes.telegram import FakeUser
 
 

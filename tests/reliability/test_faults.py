@@ -7,8 +7,11 @@ tests/e2e/test_wiring.py::test_webhook_refuses_calls_without_the_secret_token.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import itertools
+import logging
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import time
 from typing import Any
 
 import pytest
@@ -17,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.render import messages
 from bot.render import records as render
+from bot.render.callbacks import FAMILIES, CallbackData, Codes, Number
 from storage.db import Database, DatabaseUnavailable
-from storage.models import Contact
+from storage.models import CareGoal, Contact, Episode, Referral, Task
 from tests.harness import Harness
-from tests.reminder_support import add_patient
+from tests.reminder_support import add_patient, nurse_row
 
 SAVED = "Saved"
 
@@ -189,3 +193,109 @@ async def test_forged_and_replayed_button_presses_are_refused_and_audited(
     assert contact.undone_at is not None
     actions = await harness.audit_actions()
     assert actions.count("record.undone") == 1
+
+
+MISSING = 999_999_999
+
+
+def _forged(family: type[CallbackData], ids: dict[str, int]) -> Iterator[str]:
+    """Presses of `family` no nurse was sent: every choice with `ids` (an id field by its name;
+    MISSING where none is given), the first choice with ids that match no row, and garbage."""
+    choices = [
+        list(codec.table) if isinstance(codec, Codes) else [None] for _, codec in family.codecs
+    ]
+    for combination, missing in itertools.chain(
+        ((c, False) for c in itertools.product(*choices)),
+        [(next(itertools.product(*choices)), True)],
+    ):
+        values: dict[str, Any] = {}
+        for (name, codec), choice in zip(family.codecs, combination, strict=True):
+            if isinstance(codec, Codes):
+                values[name] = choice
+            elif isinstance(codec, Number):
+                wanted = MISSING if missing else ids.get(name, MISSING)
+                values[name] = min(max(wanted, codec.low), codec.high)
+            elif name == "token":
+                values[name] = "AAAAAAAA"
+            else:
+                values[name] = time(7, 0)
+        yield family(**values).pack()
+    yield from (
+        family.prefix,
+        f"{family.prefix}:x",
+        f"{family.prefix}:\u0663",  # an Arabic-Indic digit: isdigit() says yes, int() may not
+        f"{family.prefix}:{'9' * 40}",
+        family.prefix + ":" + ":".join("1" for _ in range(len(family.codecs) + 1)),
+    )
+
+
+async def test_forged_presses_of_every_button_family_get_a_kind_answer(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    ana = await harness.enroll("Ana")
+    bea = await harness.enroll("Bea")
+    await add_patient(harness, ana, "Maria Lopez")
+    stone = await add_patient(harness, bea, "Paul Stone")
+    for text in (
+        "called Paul Stone re forge-1, f/u Fri",
+        "goal for Paul Stone: walk daily",
+        "referred Paul Stone to cardiology today",
+        "Paul Stone d/c from Mercy today",
+    ):
+        await harness.send(bea, text)
+    beas = await nurse_row(harness, bea)
+    async with harness.db.uow(read_only=True) as session:
+
+        async def first(model: Any) -> int:
+            found = await session.scalar(
+                select(model.id).where(model.nurse_id == beas.id).order_by(model.id)
+            )
+            assert found is not None, model
+            return int(found)
+
+        # Bea's rows, by the field names the button families give their ids.
+        ids = {
+            "patient_id": stone,
+            "nurse_id": beas.id,
+            "record_id": await first(Contact),
+            "episode_id": await first(Episode),
+            "task_id": await first(Task),
+            "goal_id": await first(CareGoal),
+            "referral_id": await first(Referral),
+            "page": 1,
+            "days": 14,
+        }
+    await harness.send(ana, "called Maria Lopez re press-2, f/u Fri")
+    before = await harness.row_counts()
+    caplog.set_level(logging.ERROR, logger="casebot.errors")
+
+    pressed = 0
+    for data in itertools.chain(
+        *(_forged(family, ids) for family in FAMILIES),
+        ["", ":", "zz", "zz:\u202e<b>x", "tk:d:1\n", "q:pt:" + "1" * 60],
+    ):
+        # Her latest message with buttons: answers edit the message pressed, some drop its
+        # buttons; /resources brings a fresh one ([Add a resource]) when none is left.
+        message = next((m for m in reversed(harness.fake.sent_messages(ana.id)) if m.buttons), None)
+        if message is None:
+            await harness.send(ana, "/resources")
+            message = harness.fake.last_message(ana.id)
+        forged = harness.fake.callback_press(ana, message.message_id, message.buttons[0].label)
+        forged["callback_query"]["data"] = data
+        calls = await harness.fake._feed_and_collect(harness.app, forged)
+        pressed += 1
+        answers = [c for c in calls if c.method == "answerCallbackQuery"]
+        said = [
+            str(c.params.get("text", ""))
+            for c in calls
+            if c.method in {"answerCallbackQuery", "sendMessage", "editMessageText"}
+        ]
+        assert len(answers) == 1, (data, [c.method for c in calls])
+        assert any(said), (data, "the press is answered in words")
+        assert not any(messages.ERROR_APOLOGY[:20] in t for t in said), (data, said)
+        assert not any("Paul" in t or "Stone" in t for t in said), (data, "none of Bea's data")
+        assert not caplog.records, (data, caplog.records)
+    assert pressed > 200
+    assert await harness.row_counts() == before, "no forged press changed anything"
+    actions = set(await harness.audit_actions())
+    assert {"patient.access_refused", "task.refused"} <= actions, "refusals audited as before"

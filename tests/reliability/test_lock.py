@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.services import pin
+from bot.vocab import Role
 from handlers import lock
-from storage.models import Nurse, Role
+from storage.models import Nurse
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
 from tests.reliability.conftest import HarnessFactory

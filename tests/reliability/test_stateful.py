@@ -32,9 +32,10 @@ from bot.clock import ManualClock
 from bot.render import messages
 from bot.render import records as render
 from bot.services import enrollment
+from bot.vocab import TaskStatus
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Contact, Delivery, Nurse, Task, TaskStatus
+from storage.models import Contact, Delivery, Nurse, Task
 from tests.conftest import START
 from tests.fakes.telegram import FakeTelegram, FakeUser
 from tests.reliability.conftest import running_harness

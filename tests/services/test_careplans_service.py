@@ -16,24 +16,14 @@ from bot.care import end_of_local_day, local_time_on
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, load_config
 from bot.parsing import When
-from bot.parsing.careplans import GoalChange
 from bot.services import careplans as plans
 from bot.services import records, referrals, resources
 from bot.services.enrollment import view_of
+from bot.services.ledger import MessageKey
+from bot.vocab import GoalStatus, ReferralStatus, Refusal, ResourceKind, TaskKind, TaskStatus
 from storage import patients
 from storage.db import Database
-from storage.models import (
-    AuditEvent,
-    CareGoal,
-    Nurse,
-    Referral,
-    ReferralStatus,
-    ResourceKind,
-    Task,
-    TaskKind,
-    TaskStatus,
-    Team,
-)
+from storage.models import AuditEvent, CareGoal, Nurse, Referral, Task, Team
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 24 Nov 2026, 09:00 in Chicago
@@ -93,7 +83,7 @@ async def test_goal_closed_is_audited_with_its_prior_status(
     )  # fmt: skip
     assert isinstance(saved, plans.GoalSaved)
     closed = await plans.close_goal(
-        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalChange.NOT_MET,
+        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalStatus.NOT_MET,
         outcome="A1c 9.1",
     )  # fmt: skip
     assert isinstance(closed, plans.GoalSaved)
@@ -102,10 +92,10 @@ async def test_goal_closed_is_audited_with_its_prior_status(
     assert event.detail["prior"] == {"status": "active", "outcome": ""}
     assert event.patient_id == maria
     again = await plans.close_goal(
-        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalChange.MET, outcome="",
+        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalStatus.MET, outcome="",
         goal_id=saved.goal.id,
     )  # fmt: skip
-    assert again == plans.Refusal.ALREADY_ANSWERED
+    assert again == Refusal.ALREADY_ANSWERED
 
 
 async def test_the_outcome_picks_among_several_goals_or_asks(
@@ -118,7 +108,7 @@ async def test_the_outcome_picks_among_several_goals_or_asks(
             db, clock, nurse=ana, source=None, patient_id=maria, text=text, target_on=None
         )
     picked = await plans.close_goal(
-        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalChange.MET,
+        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalStatus.MET,
         outcome="walking 20 min daily",
     )  # fmt: skip
     assert isinstance(picked, plans.GoalSaved)
@@ -127,7 +117,7 @@ async def test_the_outcome_picks_among_several_goals_or_asks(
         db, clock, nurse=ana, source=None, patient_id=maria, text="no ER visits", target_on=None
     )
     choice = await plans.close_goal(
-        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalChange.DISCONTINUED,
+        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalStatus.DISCONTINUED,
         outcome="moved away",
     )  # fmt: skip
     assert isinstance(choice, plans.GoalChoice)
@@ -143,12 +133,12 @@ async def test_goals_refuse_another_nurses_patient_and_no_active_goal(
     refused = await plans.add_goal(
         db, clock, nurse=bea, source=None, patient_id=maria, text="x", target_on=None
     )
-    assert refused == plans.Refusal.NO_PATIENT
+    assert refused == Refusal.NO_PATIENT
     none = await plans.close_goal(
-        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalChange.MET, outcome=""
+        db, clock, nurse=ana, source=None, patient_id=maria, change=GoalStatus.MET, outcome=""
     )
-    assert none == plans.Refusal.NO_GOAL
-    assert await plans.plan(db, clock, nurse=bea, patient_id=maria) == plans.Refusal.NOT_FOUND
+    assert none == Refusal.NO_GOAL
+    assert await plans.plan(db, clock, nurse=bea, patient_id=maria) == Refusal.NOT_FOUND
 
 
 async def test_a_redelivered_goal_message_is_saved_once(
@@ -156,7 +146,7 @@ async def test_a_redelivered_goal_message_is_saved_once(
 ) -> None:
     ana = await _nurse(db, config, 1)
     maria = await _patient(db, ana, "Maria Lopez")
-    source = records.Source(chat_id=1, message_id=77)
+    source = MessageKey(chat_id=1, message_id=77)
     for _ in range(2):
         await plans.add_goal(
             db, clock, nurse=ana, source=source, patient_id=maria, text="A1c", target_on=None
@@ -262,7 +252,7 @@ async def test_referral_status_changes_are_audited_and_owned(
     refused = await referrals.set_status(
         db, clock, nurse=bea, referral_id=view.id, status=ReferralStatus.DECLINED
     )
-    assert refused == plans.Refusal.NOT_FOUND
+    assert refused == Refusal.NOT_FOUND
     done = await referrals.set_status(
         db, clock, nurse=ana, referral_id=view.id, status=ReferralStatus.COMPLETED
     )
@@ -282,7 +272,7 @@ async def test_a_referral_status_message_moves_the_referral_that_fits(
     robert = await _patient(db, ana, "Robert King")
     cardio = await _refer(db, config, clock, ana, robert, "cardio", None)
     alvarez = await _refer(db, config, clock, ana, robert, "Dr Alvarez", None)
-    source = records.Source(chat_id=1, message_id=10)
+    source = MessageKey(chat_id=1, message_id=10)
     moved = await referrals.move_referral(
         db, clock, nurse=ana, source=source, patient_id=robert, to_whom="cardiology",
         specialty="cardiology", status=ReferralStatus.SCHEDULED,
@@ -302,7 +292,7 @@ async def test_a_referral_status_message_moves_the_referral_that_fits(
         db, clock, nurse=ana, source=source, patient_id=robert, to_whom="cardiology",
         specialty="cardiology", status=ReferralStatus.COMPLETED,
     )  # fmt: skip
-    assert again == plans.Refusal.DUPLICATE
+    assert again == Refusal.DUPLICATE
     declined = await referrals.move_referral(
         db, clock, nurse=ana, source=None, patient_id=robert, to_whom="dr. alvarez",
         specialty=None, status=ReferralStatus.DECLINED,
@@ -327,7 +317,7 @@ async def test_a_referral_status_message_moves_the_referral_that_fits(
         db, clock, nurse=bea, source=None, patient_id=robert, to_whom="cardio",
         specialty="cardiology", status=ReferralStatus.COMPLETED,
     )  # fmt: skip
-    assert not_hers == plans.Refusal.NO_PATIENT
+    assert not_hers == Refusal.NO_PATIENT
     assert len(await _audits(db, "referral.status_changed")) == 2
 
 
@@ -349,7 +339,7 @@ async def test_several_fitting_referrals_come_back_to_choose_from(
     assert [r.status for r in rows] == [ReferralStatus.SENT, ReferralStatus.SENT]
     [listed] = await _audits(db, "referral.listed")
     assert listed.detail == {"referral_ids": [first.id, second.id]}
-    source = records.Source(chat_id=1, message_id=20)
+    source = MessageKey(chat_id=1, message_id=20)
     picked = await referrals.set_status(
         db, clock, nurse=ana, referral_id=second.id, status=ReferralStatus.COMPLETED,
         command="text", source=source,
@@ -359,7 +349,7 @@ async def test_several_fitting_referrals_come_back_to_choose_from(
         db, clock, nurse=ana, referral_id=first.id, status=ReferralStatus.COMPLETED,
         command="text", source=source,
     )  # fmt: skip
-    assert twice == plans.Refusal.DUPLICATE
+    assert twice == Refusal.DUPLICATE
     rows, _ = await _referral_rows(db)
     assert [r.status for r in rows] == [ReferralStatus.SENT, ReferralStatus.COMPLETED]
 

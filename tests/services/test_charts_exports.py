@@ -14,8 +14,9 @@ import icalendar
 from bot.care import BusinessCalendar, CareRules, HolidaySpec
 from bot.config import Config
 from bot.services import charts, exports
+from bot.vocab import Channel, Outcome, Party, Role
 from storage.db import Database
-from storage.models import Channel, Contact, Nurse, Outcome, Party, Role
+from storage.models import Contact, Nurse
 from storage.patients import create_patient
 from storage.queries import AppointmentRow, ContactExportRow
 

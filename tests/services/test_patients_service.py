@@ -11,27 +11,24 @@ from bot.app.context import NurseView
 from bot.config import Config
 from bot.parsing import Caseload, PatientRef
 from bot.render import patients as render
+from bot.render.tasks import TaskLine
+from bot.render.text import MAX_MESSAGE, day_label
 from bot.services import patients as service
 from bot.services.enrollment import view_of
-from storage.audit import verify_chain
-from storage.db import Database
-from storage.models import (
-    AuditEvent,
+from bot.vocab import (
     Channel,
-    Contact,
-    Delivery,
     DeliveryKind,
     DeliveryStatus,
-    Nurse,
     Outcome,
-    Patient,
     PatientStatus,
+    Refusal,
     Risk,
-    Task,
     TaskKind,
     TaskStatus,
-    Team,
 )
+from storage.audit import verify_chain
+from storage.db import Database
+from storage.models import AuditEvent, Contact, Delivery, Nurse, Patient, Task, Team
 
 NOW = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
 
@@ -160,9 +157,9 @@ async def test_edits_keep_prior_values_and_check_ownership(db: Database, config:
     assert isinstance(mrn, service.Changed)
     assert (mrn.before, mrn.after, mrn.card.mrn) == ("1", "", None)
 
-    assert await service.edit_risk(db, eve, pid, Risk.HIGH, now=NOW) is service.Refusal.NOT_YOURS
-    assert await service.patient_card(db, eve, pid, now=NOW) is service.Refusal.NOT_YOURS
-    assert await service.patient_card(db, ana, 10**9, now=NOW) is service.Refusal.NOT_FOUND
+    assert await service.edit_risk(db, eve, pid, Risk.HIGH, now=NOW) is Refusal.NOT_YOURS
+    assert await service.patient_card(db, eve, pid, now=NOW) is Refusal.NOT_YOURS
+    assert await service.patient_card(db, ana, 10**9, now=NOW) is Refusal.NOT_FOUND
 
     events = await actions(db)
     assert events[1:] == [
@@ -202,8 +199,8 @@ async def test_close_cancels_open_tasks_and_their_pending_pushes(
         )
     closed = await service.close_case(db, ana, pid, now=NOW)
     assert closed == service.Closed(name="Maria Lopez", cancelled_tasks=1)
-    assert await service.close_case(db, ana, pid, now=NOW) is service.Refusal.CLOSED
-    assert await service.edit_risk(db, ana, pid, Risk.HIGH, now=NOW) is service.Refusal.CLOSED
+    assert await service.close_case(db, ana, pid, now=NOW) is Refusal.CLOSED
+    assert await service.edit_risk(db, ana, pid, Risk.HIGH, now=NOW) is Refusal.CLOSED
     async with db.uow(read_only=True) as session:
         assert (await session.get(Patient, pid)).status is PatientStatus.CLOSED  # type: ignore[union-attr]
         assert await session.scalar(select(Task.status)) is TaskStatus.CANCELLED
@@ -221,16 +218,16 @@ async def test_transfer_only_within_the_team(db: Database, config: Config) -> No
     pid = await new(db, ana, "Maria Lopez")
 
     options = await service.transfer_options(db, ana, pid, now=NOW)
-    assert not isinstance(options, service.Refusal)
+    assert not isinstance(options, Refusal)
     assert [m.name for m in options[1]] == ["Bea RN"]
 
     for target in (cid.id, ana.id, 10**9):
         refused = await service.transfer_patient(db, ana, pid, target, now=NOW)
-        assert refused is service.Refusal.NOT_TEAMMATE
+        assert refused is Refusal.NOT_TEAMMATE
     moved = await service.transfer_patient(db, ana, pid, bea.id, now=NOW)
     assert isinstance(moved, service.Transferred)
     assert (moved.to_name, moved.to_chat_id, moved.from_name) == ("Bea RN", bea.chat_id, "Ana RN")
-    assert await service.patient_card(db, ana, pid, now=NOW) is service.Refusal.NOT_YOURS
+    assert await service.patient_card(db, ana, pid, now=NOW) is Refusal.NOT_YOURS
     assert isinstance(await service.patient_card(db, bea, pid, now=NOW), render.PatientCard)
     assert [a for a, _ in await actions(db)].count("patient.transfer_refused") == 3
 
@@ -273,7 +270,7 @@ def test_render_card_escapes_and_fits_telegram() -> None:
         status="active",
         last_reached=line,
         open_tasks=tuple(
-            render.TaskLine("follow_up", huge, NOW + timedelta(days=i)) for i in range(40)
+            TaskLine(i, TaskKind.FOLLOW_UP, NOW + timedelta(days=i), title=huge) for i in range(40)
         ),
         next_appointment=render.AppointmentLine(NOW, huge, huge, "scheduled"),
         timeline=(line,) * 8,
@@ -281,7 +278,7 @@ def test_render_card_escapes_and_fits_telegram() -> None:
         as_of=NOW,
     )
     text = render.render_card(card)
-    assert len(text) <= render.MAX_MESSAGE
+    assert len(text) <= MAX_MESSAGE
     assert "<i>Maria" not in text
     assert "&lt;i&gt;Maria&lt;/i&gt;" in text
     assert "&lt;1&gt;" in text
@@ -292,5 +289,5 @@ def test_render_card_escapes_and_fits_telegram() -> None:
 
 def test_dates_show_the_year_only_when_it_is_not_this_year() -> None:
     today = NOW.date()
-    assert render.day_label(today + timedelta(days=4), today=today) == "Fri 27 Nov"
-    assert render.day_label(today + timedelta(days=50), today=today) == "Tue 12 Jan 2027"
+    assert day_label(today + timedelta(days=4), today=today) == "Fri 27 Nov"
+    assert day_label(today + timedelta(days=50), today=today) == "Tue 12 Jan 2027"

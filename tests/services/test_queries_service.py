@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from bot.app.context import NurseView
 from bot.ops.seed import SIZES, seed
 from bot.services import queries as service
+from bot.vocab import Refusal, Risk, Role, TaskKind
 from storage.db import Database
-from storage.models import AuditEvent, Contact, Nurse, Patient, Risk, Role, Task, TaskKind, Team
+from storage.models import AuditEvent, Contact, Nurse, Patient, Task, Team
 
 NOW = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
 
@@ -107,9 +108,9 @@ async def test_overdue_and_refusals(db: Database) -> None:
     view = await service.overdue(db, ana, now=NOW)
     assert view.tasks.total == 2
     assert view.tasks.rows[0].due_at < view.tasks.rows[1].due_at  # oldest first
-    assert await service.last_contact(db, bea, pid, now=NOW) == service.Refusal.NOT_FOUND
-    assert await service.team(db, ana, now=NOW) == service.Refusal.NOT_SUPERVISOR
-    assert await service.reassign(db, ana, pid, bea.id, now=NOW) == service.Refusal.NOT_SUPERVISOR
+    assert await service.last_contact(db, bea, pid, now=NOW) == Refusal.NOT_FOUND
+    assert await service.team(db, ana, now=NOW) == Refusal.NOT_SUPERVISOR
+    assert await service.reassign(db, ana, pid, bea.id, now=NOW) == Refusal.NOT_SUPERVISOR
     assert await service.may_open(db, bea, pid) == "no"
     assert await service.may_open(db, ana, pid) == "own"
 
@@ -153,7 +154,7 @@ async def test_reassign_moves_patient_and_tasks(db: Database) -> None:
     assert isinstance(summary, service.TeamView)
     assert {r.name: r.caseload for r in summary.rows} == {"Ana": 0, "Bea": 1, "Sue": 0}
     again = await service.reassign(db, sue, pid, bea.id, now=NOW)
-    assert again == service.Refusal.NOT_TEAMMATE  # already hers
+    assert again == Refusal.NOT_TEAMMATE  # already hers
 
 
 async def test_seed_tiny_and_the_bench_nurse(sqlite_db: Database) -> None:

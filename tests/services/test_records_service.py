@@ -17,20 +17,20 @@ from bot.config import Config
 from bot.parsing import When
 from bot.services import records as service
 from bot.services.enrollment import view_of
-from storage import patients
-from storage.db import Database
-from storage.models import (
+from bot.services.ledger import MessageKey
+from bot.vocab import (
     AppointmentStatus,
-    AuditEvent,
     Channel,
     Complexity,
-    Nurse,
     Outcome,
     Party,
-    Task,
+    Refusal,
     TaskKind,
     TaskStatus,
 )
+from storage import patients
+from storage.db import Database
+from storage.models import AuditEvent, Nurse, Task
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 24 Nov 2026, 09:00 in Chicago
@@ -69,8 +69,8 @@ def clock() -> ManualClock:
 async def _contact(
     db: Database, config: Config, clock: ManualClock, nurse: NurseView, patient_id: int,
     *, outcome: Outcome = Outcome.REACHED, channel: Channel = Channel.PHONE,
-    with_whom: Party = Party.PATIENT, source: service.Source | None = None,
-) -> service.Logged | service.Refusal:  # fmt: skip
+    with_whom: Party = Party.PATIENT, source: MessageKey | None = None,
+) -> service.Logged | Refusal:  # fmt: skip
     return await service.log_contact(
         db, config, clock, nurse=nurse, source=source, patient_id=patient_id, channel=channel,
         outcome=outcome, with_whom=with_whom, occurred_at=clock.now(), follow_up=None, note="",
@@ -180,19 +180,19 @@ async def test_another_nurses_patient_and_records_are_refused(
     ana = await _nurse(db, config, 1)
     bea = await _nurse(db, config, 2)
     pid = await _patient(db, ana, "John Smith")
-    assert await _contact(db, config, clock, bea, pid) == service.Refusal.NO_PATIENT
+    assert await _contact(db, config, clock, bea, pid) == Refusal.NO_PATIENT
     logged = await _contact(db, config, clock, ana, pid)
     assert isinstance(logged, service.Logged)
     kind, rid = service.RecordKind.CONTACT, logged.record_id
     assert (
         await service.undo_record(db, clock, nurse=bea, kind=kind, record_id=rid)
-        == service.Refusal.NOT_FOUND
+        == Refusal.NOT_FOUND
     )
     assert (
         await service.change_follow_up(
             db, clock, nurse=bea, kind=kind, record_id=rid, follow_up=None
         )
-        == service.Refusal.NOT_FOUND
+        == Refusal.NOT_FOUND
     )
 
 
@@ -201,10 +201,10 @@ async def test_the_same_message_is_logged_once(
 ) -> None:
     nurse = await _nurse(db, config, 1)
     pid = await _patient(db, nurse, "John Smith")
-    source = service.Source(chat_id=1, message_id=42)
+    source = MessageKey(chat_id=1, message_id=42)
     assert isinstance(await _contact(db, config, clock, nurse, pid, source=source), service.Logged)
     again = await _contact(db, config, clock, nurse, pid, source=source)
-    assert again == service.Refusal.DUPLICATE
+    assert again == Refusal.DUPLICATE
 
 
 async def test_changes_work_for_at_least_24_hours_then_expire(
@@ -238,7 +238,7 @@ async def test_changes_work_for_at_least_24_hours_then_expire(
     clock.advance(service.CHANGE_WINDOW)
     assert (
         await service.undo_record(db, clock, nurse=nurse, kind=kind, record_id=rid)
-        == service.Refusal.EXPIRED
+        == Refusal.EXPIRED
     )
 
 
@@ -264,7 +264,7 @@ async def test_attendance_answers_once_and_rescheduled_cancels_reminders(
     again = await service.set_attendance(
         db, clock, nurse=nurse, task_id=check_id, status=AppointmentStatus.NO_SHOW
     )
-    assert again == service.Refusal.ALREADY_ANSWERED
+    assert again == Refusal.ALREADY_ANSWERED
 
 
 def test_the_render_module_imports_neither_telegram_nor_storage() -> None:

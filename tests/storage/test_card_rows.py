@@ -9,26 +9,28 @@ from typing import Any
 
 from sqlalchemy import event
 
+from bot.vocab import (
+    AppointmentStatus,
+    Channel,
+    Complexity,
+    GoalStatus,
+    Outcome,
+    Party,
+    ReferralStatus,
+    TaskKind,
+    TaskStatus,
+)
 from storage import patients
 from storage.db import Database
 from storage.models import (
     Appointment,
-    AppointmentStatus,
     CareGoal,
-    Channel,
-    Complexity,
     Contact,
     Episode,
-    GoalStatus,
     MedicationReconciliation,
     Nurse,
-    Outcome,
-    Party,
     Referral,
-    ReferralStatus,
     Task,
-    TaskKind,
-    TaskStatus,
 )
 
 NOW = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
