@@ -1,5 +1,5 @@
 """Load: 500 nurses each sending 20 messages through the fake Telegram over HTTP on loopback,
-the bot polling with PTB's own HTTP client (casebot through its ConfirmingPoller, as `casebot
+the bot polling with PTB's own HTTP client (casebot through its Poller, as `casebot
 run` does; the echo bot through PTB's Updater). Compared, in the same run, with a bare PTB echo bot
 on the same fake.
 
@@ -40,7 +40,7 @@ from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters  # noqa: E402
 
 from bot.app.factory import build_application  # noqa: E402
-from bot.app.polling import ConfirmingPoller  # noqa: E402
+from bot.app.polling import Poller  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from handlers import flood, lock  # noqa: E402
@@ -177,7 +177,7 @@ async def run_casebot(args: argparse.Namespace, workdir: Path) -> Run:
     flood.register(app)
     lock.register(app)
     run = Run("casebot (SQLite)" if "sqlite" in url else "casebot (PostgreSQL)")
-    poller = ConfirmingPoller(app, timeout=1)  # as `casebot run` polls
+    poller = Poller(app)  # as `casebot run` polls
     await app.initialize()
     await app.start()
     try:
@@ -296,7 +296,7 @@ async def main_async(args: argparse.Namespace) -> str:
         f"{args.messages}`: {args.nurses} simulated nurses, each sending {args.messages} "
         "messages as a closed loop (the next when the reply to the last arrives), through the "
         "fake Telegram served over HTTP on loopback; the bot polls it with PTB's own HTTP "
-        "client (casebot through bot/polling.py's ConfirmingPoller, as `casebot run`; the echo "
+        "client (casebot through bot/app/polling.py's Poller, as `casebot run`; the echo "
         "bot through PTB's Updater). casebot logs each message as a contact (parse, one "
         "transaction with its "
         'audit event and follow-up task, the "Saved" reply), with flood control and the idle '

@@ -46,6 +46,12 @@ class TelegramConfig:
     bot_username: str = ""
     max_messages_per_second: int = 29
     chat_message_gap_ms: int = 1050
+    poll_watchdog_seconds: int = 120
+    health_listen: str = "127.0.0.1"
+    health_port: int = 0
+    update_attempts: int = 3
+    chat_window: int = 50
+    max_backlog: int = 10000
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,7 @@ class LimitsConfig:
     flood_messages: int = 20
     flood_window_seconds: int = 10
     flood_max_delay_seconds: int = 60
+    stranger_refusal_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -315,6 +322,23 @@ def _check_cross_field(config: Config) -> None:
         )
     if not 1 <= tg.port <= 65535:
         raise ConfigError(f"{src}: telegram.port: expected 1-65535, got {tg.port}")
+    if not 0 <= tg.health_port <= 65535:
+        raise ConfigError(
+            f"{src}: telegram.health_port: expected 0 (off) or 1-65535, got {tg.health_port}"
+        )
+    if tg.mode == "webhook" and tg.health_port == tg.port:
+        raise ConfigError(
+            f"{src}: telegram.health_port: the webhook port already serves /healthz; "
+            "choose another port or 0"
+        )
+    for name in ("poll_watchdog_seconds", "update_attempts", "chat_window", "max_backlog"):
+        if getattr(tg, name) <= 0:
+            raise ConfigError(f"{src}: telegram.{name}: expected a positive number")
+    if tg.max_backlog < tg.chat_window:
+        raise ConfigError(
+            f"{src}: telegram.max_backlog: expected at least telegram.chat_window "
+            f"({tg.chat_window}), got {tg.max_backlog}"
+        )
     if not tg.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"{src}: telegram.base_url: expected an http(s):// URL")
     if not config.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -376,7 +400,12 @@ def _check_cross_field(config: Config) -> None:
             raise ConfigError(f"{src}: reminders.{name}: expected a positive number")
     if config.enrollment.invite_ttl_hours <= 0:
         raise ConfigError(f"{src}: enrollment.invite_ttl_hours: expected a positive number")
-    for name in ("flood_messages", "flood_window_seconds", "flood_max_delay_seconds"):
+    for name in (
+        "flood_messages",
+        "flood_window_seconds",
+        "flood_max_delay_seconds",
+        "stranger_refusal_minutes",
+    ):
         if getattr(config.limits, name) <= 0:
             raise ConfigError(f"{src}: limits.{name}: expected a positive number")
     if config.privacy.idle_lock_minutes < 0:

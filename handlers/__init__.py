@@ -36,7 +36,7 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     tasks.register(app)
     # Caseload views: /caseload /today /overdue /week /team /stats /export and their buttons.
     queries.register(app)
-    # [Show all] under a cut digest; and, in a late group, waking the dispatcher after updates.
+    # [Show all] under a cut digest.
     digest.register(app)
     # Patients (engineer P): /patient, /newpatient, the card's edit conversation and buttons.
     patients.register(app)

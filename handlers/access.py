@@ -1,24 +1,39 @@
 """The access gate: runs first for every update; only enrolled nurses in private chats pass.
 
-Everyone else gets one polite refusal and no data; the bot leaves groups and channels.
-The only update a stranger may get through is "/start <code>" in a private chat.
+Everyone else gets a polite refusal and no data; the bot leaves groups and channels. A stranger
+is refused (and the refusal audited) once per [limits] stranger_refusal_minutes per chat; what
+they send meanwhile is counted in memory and the count goes into the next refusal's audit event,
+so a stranger's flood costs neither replies nor audit rows. The only update a stranger may get
+through is "/start <code>" in a private chat.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import Chat, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.app.context import CaseContext
+from bot.app.context import CaseContext, Services
 from bot.render import messages
 from bot.services import enrollment
+from bot.services.flood import StrangerThrottle
 
 GATE_GROUP = -100
+THROTTLE_KEY = "strangers"
 log = logging.getLogger(__name__)
+
+
+def stranger_throttle(services: Services) -> StrangerThrottle:
+    """This application's StrangerThrottle, made on first use from the [limits] config."""
+    throttle = services.extras.get(THROTTLE_KEY)
+    if not isinstance(throttle, StrangerThrottle):
+        minutes = services.config.limits.stranger_refusal_minutes
+        throttle = services.extras[THROTTLE_KEY] = StrangerThrottle(timedelta(minutes=minutes))
+    return throttle
 
 
 def _is_invite_start(update: Update) -> bool:
@@ -71,8 +86,17 @@ async def gate(update: object, context: CaseContext) -> None:
         return
     if _is_invite_start(update):
         return  # the /start handler redeems or refuses, and audits
+    verdict = stranger_throttle(services).arrive(
+        chat.id if chat is not None else user.id, services.clock.now()
+    )
+    if not verdict.answer:
+        raise ApplicationHandlerStop  # refused a moment ago: counted, not answered again
     await enrollment.record_refusal(
-        services.db, services.clock, telegram_user_id=user.id, kind=_kind(update)
+        services.db,
+        services.clock,
+        telegram_user_id=user.id,
+        kind=_kind(update),
+        unanswered=verdict.unanswered,
     )
     await _refuse(update, context)
     raise ApplicationHandlerStop

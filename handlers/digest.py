@@ -1,16 +1,14 @@
-"""[Show all] under a digest that was cut, and a wake-up for the dispatcher after updates."""
+"""[Show all] under a digest that was cut."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, TypeHandler
+from telegram.ext import Application
 
 from bot.app.context import CaseContext
 from bot.render.callbacks import ShowDigest
 from bot.services.digests import digest_pages_for
 from handlers.common import on_press
-
-AFTER_HANDLERS = 100
 
 
 async def show_all(update: Update, context: CaseContext, press: ShowDigest) -> None:
@@ -34,13 +32,5 @@ async def show_all(update: Update, context: CaseContext, press: ShowDigest) -> N
         await context.bot.send_message(update.effective_chat.id, page)
 
 
-async def wake_dispatcher(update: object, context: CaseContext) -> None:
-    """After any update (it may have created a task), let the dispatcher look again soon."""
-    dispatcher = context.services.dispatcher
-    if dispatcher is not None:
-        dispatcher.wake_soon()
-
-
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(on_press(ShowDigest, show_all))
-    app.add_handler(TypeHandler(Update, wake_dispatcher), group=AFTER_HANDLERS)

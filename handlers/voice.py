@@ -20,7 +20,7 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, Voice
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
-from telegram.ext import Application, BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import Application, BaseHandler, MessageHandler, filters
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.app.context import CaseContext
@@ -28,7 +28,7 @@ from bot.parsing import Caseload, PatientRef, parse
 from bot.parsing.careplans import CarePlanIntent
 from bot.parsing.intents import Intent
 from bot.render import voice as render
-from bot.render.voice import VoiceButton
+from bot.render.callbacks import VoiceNote
 from bot.services import records as service
 from bot.services.ledger import MessageKey
 from bot.vocab import Source as Via
@@ -38,6 +38,7 @@ from bot.voice.engine import AudioTooLong, AudioUnreadable, Transcript, VoiceUna
 from bot.voice.pending import PendingNote, PendingNotes
 from bot.voice.pool import Ticket
 from handlers import records
+from handlers.common import on_press
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +73,9 @@ def _keyboard(token: str, intent: Intent | CarePlanIntent) -> InlineKeyboardMark
     row = []
     if render.actionable(intent):
         label = render.ANSWER if render.is_question(intent) else render.SAVE
-        row.append(InlineKeyboardButton(label, callback_data=VoiceButton("save", token).pack()))
-    row.append(InlineKeyboardButton(render.FIX, callback_data=VoiceButton("fix", token).pack()))
-    row.append(
-        InlineKeyboardButton(render.CANCEL, callback_data=VoiceButton("cancel", token).pack())
-    )
+        row.append(InlineKeyboardButton(label, callback_data=VoiceNote("save", token).pack()))
+    row.append(InlineKeyboardButton(render.FIX, callback_data=VoiceNote("fix", token).pack()))
+    row.append(InlineKeyboardButton(render.CANCEL, callback_data=VoiceNote("cancel", token).pack()))
     return InlineKeyboardMarkup([row])
 
 
@@ -184,13 +183,11 @@ async def save_transcript(
     return await records.handle_as_text(update, context, transcript, source)
 
 
-async def _take(update: Update, context: CaseContext) -> PendingNote | None:
+async def _take(update: Update, context: CaseContext, press: VoiceNote) -> PendingNote | None:
     """The pressed button's transcript (its buttons removed); None, said so, if it closed."""
     query = update.callback_query
     assert query is not None
-    button = VoiceButton.unpack(query.data or "")
-    now = context.services.clock.now()
-    note = None if button is None else _notes(context).take(button.token, now=now)
+    note = _notes(context).take(press.token, now=context.services.clock.now())
     if note is None:
         await query.answer(render.CLOSED, show_alert=True)
         return None
@@ -199,24 +196,24 @@ async def _take(update: Update, context: CaseContext) -> PendingNote | None:
     return note
 
 
-async def save_button(update: Update, context: CaseContext) -> int | None:
+async def save_button(update: Update, context: CaseContext, press: VoiceNote) -> int | None:
     """[Save] (or [Answer]): hand the transcript to logging, as if she had typed it."""
-    note = await _take(update, context)
+    note = await _take(update, context, press)
     if note is None:
         return None  # a conversation under way stays where it is
     return await save_transcript(update, context, note.transcript, (note.chat_id, note.message_id))
 
 
-async def fix_button(update: Update, context: CaseContext) -> None:
+async def fix_button(update: Update, context: CaseContext, press: VoiceNote) -> None:
     """[Fix]: drop the transcript and ask her to type the note; that message is typed text."""
-    note = await _take(update, context)
+    note = await _take(update, context, press)
     if note is not None and update.effective_chat is not None:
         await context.bot.send_message(update.effective_chat.id, render.FIX_PROMPT)
 
 
-async def cancel_button(update: Update, context: CaseContext) -> None:
+async def cancel_button(update: Update, context: CaseContext, press: VoiceNote) -> None:
     """[Cancel]: drop the transcript; nothing is saved."""
-    note = await _take(update, context)
+    note = await _take(update, context, press)
     if note is not None and update.effective_chat is not None:
         await context.bot.send_message(update.effective_chat.id, render.CANCELLED)
 
@@ -227,7 +224,7 @@ async def cancel_button(update: Update, context: CaseContext) -> None:
 def entry_points() -> list[BaseHandler]:  # type: ignore[type-arg]
     """[Save] enters the logging conversation (its answer may ask which patient, how, when):
     handlers.records registers it among the conversation's entry points and fallbacks."""
-    return [CallbackQueryHandler(save_button, pattern=VoiceButton.pattern("save"))]
+    return [on_press(VoiceNote, save_button, stale=render.CLOSED, action="save")]
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -239,5 +236,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             on_voice,
         )
     )
-    app.add_handler(CallbackQueryHandler(fix_button, pattern=VoiceButton.pattern("fix")))
-    app.add_handler(CallbackQueryHandler(cancel_button, pattern=VoiceButton.pattern("cancel")))
+    app.add_handler(on_press(VoiceNote, fix_button, stale=render.CLOSED, action="fix"))
+    app.add_handler(on_press(VoiceNote, cancel_button, stale=render.CLOSED, action="cancel"))

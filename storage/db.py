@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,7 +25,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import due
+
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+DueListener = Callable[[due.DueChanges], None]
 
 
 class DatabaseUnavailable(Exception):
@@ -65,6 +71,7 @@ class Database:
         self.read_sessions = async_sessionmaker(
             self.engine.execution_options(casebot_begin="DEFERRED"), expire_on_commit=False
         )
+        self._listeners: list[DueListener] = []
 
     @property
     def dialect(self) -> str:
@@ -90,6 +97,25 @@ class Database:
             if isinstance(exc, DBAPIError) and not _is_connectivity_error(exc):
                 raise
             raise DatabaseUnavailable(type(exc).__name__) from exc
+        changes = due.committed(session)
+        if changes is not None:
+            self._tell(changes)
+
+    def on_commit(self, listener: DueListener) -> None:
+        """Call `listener` with what each committed transaction noted (storage.due), after
+        the commit, in the committing task. It must be quick and must not raise."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: DueListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    def _tell(self, changes: due.DueChanges) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(changes)
+            except Exception:  # a listener's fault must not fail a committed use case
+                log.exception("a commit listener failed")
 
     async def ping(self) -> None:
         """Raise DatabaseUnavailable unless a trivial query succeeds."""

@@ -10,18 +10,17 @@ never commit. Must not import telegram, handlers or bot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.vocab import DeliveryKind, DeliveryStatus, TaskStatus
-from storage.models import Delivery, DispatchWorker, Nurse, Task
-from storage.worklist import not_paused
+from bot.vocab import DeliveryStatus, TaskStatus
+from storage.models import Delivery, DispatchWorker, Task
 
 CLAIM_LOCK_KEY = 0x0CA5EB02  # any constant, the same in every process of a deployment
 
@@ -35,23 +34,32 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
 
 
-@dataclass(frozen=True)
-class PlannedDelivery:
-    key: str
-    kind: DeliveryKind
-    nurse_id: int
-    due_at: datetime
-    task_id: int | None = None
-    next_try_at: datetime | None = None
-    urgent: bool = False
+class PlannedDelivery(Protocol):
+    """A push to insert (bot.outbox.planning.Push is one); `kind` is a DeliveryKind value."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def nurse_id(self) -> int: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def task_id(self) -> int | None: ...
+    @property
+    def next_try_at(self) -> datetime | None: ...
+    @property
+    def urgent(self) -> bool: ...
 
 
 async def insert_deliveries(
     session: AsyncSession, planned: Sequence[PlannedDelivery], *, now: datetime
-) -> int:
-    """Insert the deliveries whose key is new; existing keys are left alone. Returns inserted."""
+) -> set[str]:
+    """Insert the deliveries whose key is new (existing keys are left alone), in one
+    statement. Returns the keys this call inserted."""
     if not planned:
-        return 0
+        return set()
     rows: list[dict[str, Any]] = [
         {
             "key": p.key,
@@ -69,60 +77,16 @@ async def insert_deliveries(
         for p in planned
     ]
     statement = _insert(session)(Delivery).on_conflict_do_nothing(index_elements=["key"])
-    result = await session.execute(statement.returning(Delivery.id), rows)
-    return len(result.all())
+    result = await session.execute(statement.returning(Delivery.key), rows)
+    return set(result.scalars().all())
 
 
-@dataclass(frozen=True)
-class TaskToRemind:
-    task_id: int
-    nurse_id: int
-    remind_at: datetime
-    due_at: datetime
-    kind: str
-    urgent: bool
-
-
-async def tasks_needing_reminders(
-    session: AsyncSession, *, until: datetime, limit: int = 2000
-) -> list[TaskToRemind]:
-    """Open tasks whose reminder time has come (or comes before `until`) with no delivery yet."""
-    has_delivery = (
-        select(Delivery.id)
-        .where(
-            Delivery.task_id == Task.id,
-            Delivery.kind == DeliveryKind.REMINDER,
-            Delivery.due_at == Task.remind_at,
-        )
-        .exists()
-    )
-    query = (
-        select(Task.id, Task.nurse_id, Task.remind_at, Task.due_at, Task.kind, Task.urgent)
-        .join(Nurse, Nurse.id == Task.nurse_id)
-        .where(
-            Task.status == TaskStatus.OPEN,
-            Task.remind_at.is_not(None),
-            Task.remind_at <= until,
-            Nurse.active.is_(True),
-            Nurse.unreachable.is_(False),
-            not_paused(),  # routine work of a patient in hospital waits for her discharge
-            ~has_delivery,
-        )
-        .order_by(Task.remind_at)
-        .limit(limit)
-    )
-    rows = (await session.execute(query)).all()
-    return [
-        TaskToRemind(
-            task_id=r.id,
-            nurse_id=r.nurse_id,
-            remind_at=r.remind_at,
-            due_at=r.due_at,
-            kind=r.kind.value,
-            urgent=bool(r.urgent),
-        )
-        for r in rows
-    ]
+async def existing_keys(session: AsyncSession, *, keys: Collection[str]) -> set[str]:
+    """Which of these delivery keys exist already (one indexed IN query)."""
+    if not keys:
+        return set()
+    query = select(Delivery.key).where(Delivery.key.in_(sorted(keys)))
+    return set((await session.scalars(query)).all())
 
 
 async def claim_due(
@@ -150,17 +114,12 @@ async def claim_due(
     # stays with that worker, so that two processes never send to one chat in the same second
     # (Telegram allows about one).
     held = Delivery.__table__.alias("held")
-    held_elsewhere = (
-        select(held.c.id)
-        .where(
-            held.c.nurse_id == Delivery.nurse_id,
-            held.c.claimed_by != worker,
-            or_(
-                and_(held.c.status == DeliveryStatus.SENDING, held.c.lease_until >= now),
-                and_(held.c.status == DeliveryStatus.SENT, held.c.sent_at > now - chat_gap),
-            ),
-        )
-        .exists()
+    held_chats = select(held.c.nurse_id).where(
+        held.c.claimed_by != worker,
+        or_(
+            and_(held.c.status == DeliveryStatus.SENDING, held.c.lease_until >= now),
+            and_(held.c.status == DeliveryStatus.SENT, held.c.sent_at > now - chat_gap),
+        ),
     )
     # At most `per_chat` rows per recipient in one claim: pushes to one chat are spaced about a
     # second apart, so a batch spread over many chats is what keeps the send rate up.
@@ -171,13 +130,20 @@ async def claim_due(
             .over(partition_by=Delivery.nurse_id, order_by=(Delivery.due_at, Delivery.id))
             .label("rank"),
         )
-        .where(or_(due, abandoned), ~held_elsewhere)
+        .where(or_(due, abandoned), Delivery.nurse_id.not_in(held_chats))
         .subquery()
     )
-    spread = select(ranked.c.id).where(ranked.c.rank <= per_chat)
+    # Computed once (MATERIALIZED): as a plain subquery, a planner that believes the table is
+    # nearly empty (statistics from before a burst of inserts) re-ranks it for every row.
+    spread = (
+        select(ranked.c.id)
+        .where(ranked.c.rank <= per_chat)
+        .cte("spread")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
     query = (
         select(Delivery)
-        .where(Delivery.id.in_(spread), or_(due, abandoned))
+        .where(Delivery.id.in_(select(spread.c.id)), or_(due, abandoned))
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -270,6 +236,41 @@ async def settle(
     )
 
 
+async def mark_sent_many(
+    session: AsyncSession, *, sent: Sequence[tuple[int, int]], now: datetime
+) -> None:
+    """Mark a batch of (delivery id, Telegram message id) sent, in one executemany."""
+    if not sent:
+        return
+    await session.execute(
+        update(Delivery),
+        [
+            {
+                "id": delivery_id,
+                "status": DeliveryStatus.SENT,
+                "sent_at": now,
+                "telegram_message_id": message_id,
+                "lease_until": None,
+                "last_error": None,
+            }
+            for delivery_id, message_id in sent
+        ],
+    )
+
+
+async def settle_many(
+    session: AsyncSession, *, delivery_ids: Collection[int], status: DeliveryStatus, error: str
+) -> None:
+    """End several deliveries without sending them, in one statement."""
+    if not delivery_ids:
+        return
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(sorted(delivery_ids)))
+        .values(status=status, lease_until=None, last_error=error[:200])
+    )
+
+
 async def cancel_pending_for_task(session: AsyncSession, *, task_id: int) -> int:
     result = await session.execute(
         update(Delivery)
@@ -279,31 +280,59 @@ async def cancel_pending_for_task(session: AsyncSession, *, task_id: int) -> int
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def next_wake(session: AsyncSession, *, now: datetime) -> datetime | None:
-    """The earliest moment something may become sendable: a pending push or a task reminder."""
-    pending = await session.scalar(
-        select(func.min(func.coalesce(Delivery.next_try_at, Delivery.due_at))).where(
-            Delivery.status == DeliveryStatus.PENDING
+@dataclass(frozen=True)
+class OutboxState:
+    """Where the outbox stands: when something may next become sendable, and the newest task."""
+
+    next_pending: datetime | None  # the earliest pending push's time (or retry time)
+    next_lease_end: datetime | None  # the earliest lease of a push being sent to run out
+    next_reminder: datetime | None  # the earliest reminder after `now` not planned yet
+    max_task_id: int
+
+    def sendable(self, now: datetime) -> bool:
+        """Whether a claim now might find something (a due push or an abandoned claim)."""
+        return (self.next_pending is not None and self.next_pending <= now) or (
+            self.next_lease_end is not None and self.next_lease_end < now
         )
+
+    def next_wake(self) -> datetime | None:
+        """The earliest moment something may become sendable."""
+        times = [t for t in (self.next_pending, self.next_lease_end, self.next_reminder) if t]
+        return min(times) if times else None
+
+
+async def outbox_state(session: AsyncSession, *, now: datetime) -> OutboxState:
+    """The outbox's state in one statement of four indexed aggregates."""
+    pending = (
+        select(func.min(func.coalesce(Delivery.next_try_at, Delivery.due_at)))
+        .where(Delivery.status == DeliveryStatus.PENDING)
+        .scalar_subquery()
     )
-    lease = await session.scalar(
-        select(func.min(Delivery.lease_until)).where(Delivery.status == DeliveryStatus.SENDING)
+    lease = (
+        select(func.min(Delivery.lease_until))
+        .where(Delivery.status == DeliveryStatus.SENDING)
+        .scalar_subquery()
     )
     has_delivery = (
         select(Delivery.id)
         .where(Delivery.task_id == Task.id, Delivery.due_at == Task.remind_at)
         .exists()
     )
-    reminder = await session.scalar(
-        select(func.min(Task.remind_at)).where(
+    reminder = (
+        select(func.min(Task.remind_at))
+        .where(
             Task.status == TaskStatus.OPEN,
             Task.remind_at.is_not(None),
             Task.remind_at > now,
             ~has_delivery,
         )
+        .scalar_subquery()
     )
-    candidates = [t for t in (pending, lease, reminder) if t is not None]
-    return min(candidates) if candidates else None
+    newest = select(func.max(Task.id)).scalar_subquery()
+    row = (await session.execute(select(pending, lease, reminder, newest))).one()
+    return OutboxState(
+        next_pending=row[0], next_lease_end=row[1], next_reminder=row[2], max_task_id=row[3] or 0
+    )
 
 
 async def deliveries_for_nurse(

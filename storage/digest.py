@@ -7,10 +7,12 @@ the session first and never commit. Must not import telegram, handlers or bot.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocab import Outcome, PatientStatus, Risk, TaskStatus
@@ -51,16 +53,11 @@ class Completion:
     total: int
 
 
-async def past_cadence(
-    session: AsyncSession,
-    *,
-    nurse_id: int,
-    now: datetime,
-    cadence_days: dict[str, int],
-    limit: int = 50,
-) -> list[CadenceGap]:
+def _past_cadence_query(
+    now: datetime, cadence_days: Mapping[str, int]
+) -> tuple[Select[*tuple[Any, ...]], ColumnElement[Any], ColumnElement[Any]]:
     """Active patients with no reached contact within their risk level's cadence (not while
-    in hospital)."""
+    in hospital), and the two sort keys (risk, then longest without a reached contact)."""
     last_reached = (
         select(func.max(Contact.occurred_at))
         .where(
@@ -79,33 +76,86 @@ async def past_cadence(
         for risk, days in cadence_days.items()
     ]
     order_risk = case((Patient.risk == Risk.HIGH, 0), (Patient.risk == Risk.MEDIUM, 1), else_=2)
+    query = select(
+        Patient.id,
+        Patient.nurse_id,
+        Patient.display_name,
+        Patient.initials,
+        Patient.code,
+        Patient.risk,
+        last_reached.label("last_reached_at"),
+    ).where(
+        Patient.status == PatientStatus.ACTIVE,
+        patient_not_in_hospital(),  # in hospital: her check-ins wait for the discharge
+        or_(*limits),
+    )
+    return query, order_risk, last_reached
+
+
+def _gap(r: Any) -> CadenceGap:
+    return CadenceGap(
+        patient=PatientLabel(id=r.id, name=r.display_name, initials=r.initials, code=r.code),
+        risk=r.risk.value,
+        last_reached_at=r.last_reached_at,
+    )
+
+
+async def past_cadence(
+    session: AsyncSession,
+    *,
+    nurse_id: int,
+    now: datetime,
+    cadence_days: Mapping[str, int],
+    limit: int = 50,
+) -> list[CadenceGap]:
+    """Her active patients with no reached contact within their risk level's cadence."""
+    query, order_risk, last_reached = _past_cadence_query(now, cadence_days)
     query = (
-        select(
-            Patient.id,
-            Patient.display_name,
-            Patient.initials,
-            Patient.code,
-            Patient.risk,
-            last_reached.label("last_reached_at"),
-        )
-        .where(
-            Patient.nurse_id == nurse_id,
-            Patient.status == PatientStatus.ACTIVE,
-            patient_not_in_hospital(),  # in hospital: her check-ins wait for the discharge
-            or_(*limits),
-        )
+        query.where(Patient.nurse_id == nurse_id)
         .order_by(order_risk, last_reached.asc().nulls_first())
         .limit(limit)
     )
-    rows = (await session.execute(query)).all()
-    return [
-        CadenceGap(
-            patient=PatientLabel(id=r.id, name=r.display_name, initials=r.initials, code=r.code),
-            risk=r.risk.value,
-            last_reached_at=r.last_reached_at,
+    return [_gap(r) for r in (await session.execute(query)).all()]
+
+
+async def past_cadence_of(
+    session: AsyncSession,
+    *,
+    nurse_ids: Collection[int],
+    now: datetime,
+    cadence_days: Mapping[str, int],
+    limit_each: int = 50,
+) -> dict[int, list[CadenceGap]]:
+    """past_cadence for several nurses in one statement: up to `limit_each` each, in the
+    same order."""
+    if not nurse_ids:
+        return {}
+    query, order_risk, last_reached = _past_cadence_query(now, cadence_days)
+    inner = (
+        query.add_columns(order_risk.label("risk_order"))
+        .where(Patient.nurse_id.in_(sorted(nurse_ids)))
+        .subquery()
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=inner.c.nurse_id,
+            order_by=(inner.c.risk_order, inner.c.last_reached_at.asc().nulls_first()),
         )
-        for r in rows
-    ]
+        .label("rank")
+    )
+    ranked = select(inner, rank).subquery()
+    rows = (
+        await session.execute(
+            select(ranked)
+            .where(ranked.c.rank <= limit_each)
+            .order_by(ranked.c.nurse_id, ranked.c.rank)
+        )
+    ).all()
+    gaps: dict[int, list[CadenceGap]] = {n: [] for n in nurse_ids}
+    for r in rows:
+        gaps[r.nurse_id].append(_gap(r))
+    return gaps
 
 
 async def completion_between(

@@ -211,6 +211,39 @@ class MessageRecord(Base):
     prior: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class InboundUpdate(Base):
+    """An update confirmed to Telegram but not yet handled: the poller's durable backlog.
+
+    The poller writes a fetched update here before it lets Telegram forget it, and deletes the
+    row once the update has been handled; after a crash the next leader handles what is left.
+    `lane` is the ordering key (one chat's updates run in order); `attempts` counts handlings
+    that a crash interrupted (an update that keeps killing the process is set aside)."""
+
+    __tablename__ = "inbound_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    lane: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeadLetter(Base):
+    """An update set aside because it could not be read or kept failing: ids and the error's
+    class only, never its text (the nurse is told it was not saved)."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    stage: Mapped[str] = mapped_column(String(16))  # "parse" | "handle"
+    error: Mapped[str] = mapped_column(String(80))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime]
+
+
 class Contact(Base):
     __tablename__ = "contacts"
     __table_args__ = (

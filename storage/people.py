@@ -8,6 +8,7 @@ commit. Must not import telegram, handlers or bot.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
@@ -161,3 +162,64 @@ async def revoke_nurse(
 
 async def list_nurses(session: AsyncSession) -> list[Nurse]:
     return list((await session.scalars(select(Nurse).order_by(Nurse.id))).all())
+
+
+async def find_nurse(
+    session: AsyncSession, *, nurse_id: int | None = None, telegram_user_id: int | None = None
+) -> Nurse | None:
+    """The nurse with this casebot id, or else with this Telegram user id."""
+    if nurse_id is not None:
+        return await session.get(Nurse, nurse_id)
+    if telegram_user_id is not None:
+        return await nurse_by_telegram_id(session, telegram_user_id)
+    return None
+
+
+async def admin_ids(session: AsyncSession, *, except_nurse_id: int) -> list[int]:
+    """Active admins other than this nurse."""
+    query = select(Nurse.id).where(
+        Nurse.role == Role.ADMIN, Nurse.active.is_(True), Nurse.id != except_nurse_id
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def admin_chat_ids(session: AsyncSession, *, except_nurse_id: int) -> list[int]:
+    """The chats of active admins other than this nurse (those enrolled in a chat)."""
+    query = select(Nurse.chat_id).where(
+        Nurse.role == Role.ADMIN,
+        Nurse.active.is_(True),
+        Nurse.chat_id.is_not(None),
+        Nurse.id != except_nurse_id,
+    )
+    return [c for c in (await session.scalars(query)).all() if c is not None]
+
+
+@dataclass(frozen=True)
+class SupervisorRow:
+    nurse_id: int
+    team_id: int | None
+
+
+async def team_supervisors(
+    session: AsyncSession, *, team_ids: Collection[int]
+) -> list[SupervisorRow]:
+    """The active supervisors of these teams, in one query."""
+    if not team_ids:
+        return []
+    query = select(Nurse.id, Nurse.team_id).where(
+        Nurse.team_id.in_(sorted(team_ids)),
+        Nurse.role == Role.SUPERVISOR,
+        Nurse.active.is_(True),
+    )
+    rows = (await session.execute(query.order_by(Nurse.id))).all()
+    return [SupervisorRow(nurse_id=r.id, team_id=r.team_id) for r in rows]
+
+
+async def mark_unreachable(session: AsyncSession, *, nurse_id: int) -> Nurse | None:
+    """She blocked the bot: mark her unreachable. The nurse if this changed her, else None."""
+    nurse = await session.get(Nurse, nurse_id)
+    if nurse is None or nurse.unreachable:
+        return None
+    nurse.unreachable = True
+    await session.flush()
+    return nurse

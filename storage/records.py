@@ -10,6 +10,7 @@ Must not import telegram, handlers or bot.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot.vocab import (
     TaskKind,
     TaskStatus,
 )
+from storage import due
 from storage.models import (
     Appointment,
     Contact,
@@ -40,6 +42,7 @@ from storage.models import (
     Task,
     Vital,
 )
+from storage.worklist import not_paused
 
 Record = Contact | Appointment | Episode | MedicationReconciliation | Note | HospitalEvent
 
@@ -339,6 +342,7 @@ async def add_task(
     )
     session.add(task)
     await session.flush()
+    due.note_task(session, task)
     return task
 
 
@@ -386,3 +390,36 @@ async def cancel_pending_pushes(session: AsyncSession, *, task_ids: Sequence[int
             .where(Delivery.task_id.in_(list(task_ids)), Delivery.status == DeliveryStatus.PENDING)
             .values(status=DeliveryStatus.CANCELLED)
         )
+
+
+@dataclass(frozen=True)
+class UpcomingReminder:
+    task_id: int
+    kind: str
+    remind_at: datetime
+    due_at: datetime
+    patient_name: str | None
+
+
+async def upcoming_reminders(
+    session: AsyncSession, *, nurse_id: int, since: datetime, limit: int
+) -> list[UpcomingReminder]:
+    """Her open tasks with a reminder at or after `since`, soonest first (not routine work
+    waiting for a patient's discharge)."""
+    query = (
+        select(Task.id, Task.kind, Task.remind_at, Task.due_at, Patient.display_name)
+        .outerjoin(Patient, Patient.id == Task.patient_id)
+        .where(
+            Task.nurse_id == nurse_id,
+            Task.status == TaskStatus.OPEN,
+            Task.remind_at.is_not(None),
+            Task.remind_at >= since,
+            not_paused(),
+        )
+        .order_by(Task.remind_at)
+        .limit(limit)
+    )
+    return [
+        UpcomingReminder(r.id, r.kind.value, r.remind_at, r.due_at, r.display_name)
+        for r in (await session.execute(query)).all()
+    ]

@@ -389,7 +389,7 @@ def _serve(config: Config) -> int:
 
 async def _serve_async(config: Config) -> int:
     from bot.app.factory import build_application
-    from bot.app.runner import serve
+    from bot.app.runner import PollingStopped, serve
 
     db = await open_database(config)
     app = build_application(config, db=db)
@@ -398,6 +398,9 @@ async def _serve_async(config: Config) -> int:
     )
     try:
         await serve(app)
+    except PollingStopped as exc:
+        print(f"casebot: {exc}", file=sys.stderr)
+        return exc.status
     finally:
         await db.dispose()
     return 0

@@ -1,7 +1,10 @@
 """Update processing: different chats concurrently, each chat's own updates in order.
 
 A slow handler for one nurse must never stall the others, and a nurse's second message must
-never overtake her first (conversation state depends on order). Must not import storage.
+never overtake her first (conversation state depends on order). The poller (bot/app/polling.py)
+keeps one lane per `lane_key` and runs each lane's updates one at a time; updates that reach the
+Application another way (PTB's update queue, tests feeding updates) are serialised per chat here
+by PerChatUpdateProcessor. Must not import storage.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 
-def ordering_key(update: object) -> object:
+def ordering_key(update: object) -> tuple[str, int | None]:
     """The chat (or, for updates without one, the user) whose updates must stay in order."""
     if isinstance(update, Update):
         if update.effective_chat is not None:
@@ -22,6 +25,12 @@ def ordering_key(update: object) -> object:
         if update.effective_user is not None:
             return ("user", update.effective_user.id)
     return ("other", None)
+
+
+def lane_key(update: object) -> str:
+    """`ordering_key` as a short string: how the poller names a chat's lane (and stores it)."""
+    kind, ident = ordering_key(update)
+    return f"{kind}:{ident}" if ident is not None else str(kind)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):

@@ -5,7 +5,8 @@ is being handled loses it: Telegram considers it delivered. Here the request is 
 the handlers have finished (the nurse's record committed, the reply sent); if the process dies
 first, Telegram gets no answer and sends the update again, and the (chat id, message id) ledger
 keeps it from being logged twice. Updates still go through the Application's update processor
-(per-chat order, cross-chat concurrency). GET /healthz answers 200 for load balancers.
+(per-chat order, cross-chat concurrency). GET /healthz answers load balancers with the process's
+health (bot/app/health.py: 200 and a JSON report, or 503).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tornado.web import Application as TornadoApplication
 from tornado.web import RequestHandler
 
 from bot.app.context import CasebotApplication
+from bot.app.health import Health, HealthHandler
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class ConfirmingWebhook:
         """Listen, then tell Telegram where to send updates (keeping the ones it holds)."""
         routes: list[Any] = [
             (self.path, _UpdateHandler, {"hook": self}),
-            (r"/healthz", _HealthHandler),
+            (r"/healthz", HealthHandler, {"health": self._health}),
         ]
         web = TornadoApplication(routes, log_function=_quiet)
         self._server = HTTPServer(web, max_body_size=MAX_BODY, xheaders=True)
@@ -90,6 +92,10 @@ class ConfirmingWebhook:
         with contextlib.suppress(Exception):
             await self._server.close_all_connections()
         self._server = None
+
+    def _health(self) -> Health | None:
+        health = self.app.services.extras.get("health")
+        return health if isinstance(health, Health) else None
 
     def authorised(self, header: str | None) -> bool:
         if not self.secret_token:
@@ -143,11 +149,6 @@ class _UpdateHandler(RequestHandler):
 
     def write_error(self, status_code: int, **_kwargs: Any) -> None:
         self.finish(str(status_code))  # no tracebacks or request contents in error replies
-
-
-class _HealthHandler(RequestHandler):
-    def get(self) -> None:
-        self.finish("ok")
 
 
 def _quiet(handler: RequestHandler) -> None:

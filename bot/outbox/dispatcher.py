@@ -5,6 +5,16 @@ may dispatch: claims are exclusive (storage.deliveries). Never lost: what came d
 was down is sent on start and says it is late; a claim whose process died is retried after its
 lease and says "(repeat)". Never twice in the normal case: a delivery is sent by one claimer and
 marked sent with its Telegram message id. No transaction is held across a Telegram call.
+
+Work follows change. A pass reads only what can have become due since the last one (due
+windows crossed, tasks created or noted as changed: bot.outbox.planning.Progress), in one read
+transaction of a bounded number of statements, decides in Python, then writes in one short
+write transaction. Updates do not wake it: a use case that commits something due before the
+next poll says so (storage.due) and the dispatcher wakes for that; wakes share passes.
+
+This module is the loop: wake-ups, heartbeat, plan (read, decide with bot.outbox.planning,
+write), claim, send, retry, settle. The SQL is storage's, the wording bot.render's through
+bot.outbox.compose.
 """
 
 from __future__ import annotations
@@ -15,66 +25,41 @@ import logging
 import math
 import time as monotonic_time
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiolimiter import AsyncLimiter
 from apscheduler.jobstores.base import JobLookupError
-from sqlalchemy import select
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.care import (
-    BusinessCalendar,
-    HolidaySpec,
-    countdown_business_days,
-    end_of_local_day,
-    in_quiet_hours,
-    local_time_on,
-    quiet_hours_end,
-    start_of_local_day,
-)
 from bot.clock import Clock
 from bot.config import Config
-from bot.render import digest as digest_render
-from bot.render import records as records_render
-from bot.render.callbacks import Attendance, ShowDigest, TaskAction
-from bot.render.reminders import (
-    TASK_BUTTONS,
-    ReminderFacts,
-    patient_label,
-    render_reminder,
-)
-from bot.render.text import esc, time_label
-from bot.services.records import AttendanceCheck
-from bot.vocab import DeliveryKind, DeliveryStatus, Role, TaskKind, TaskStatus
-from storage import careplans as careplan_store
+from bot.outbox import planning
+from bot.outbox.compose import Outgoing, compose
+from bot.render.digest import DigestData
+from bot.services.digests import read_digest
+from bot.services.records import business_calendar, care_rules
+from bot.vocab import DeliveryKind, DeliveryStatus
 from storage import deliveries as outbox
 from storage import digest as digest_store
-from storage import queries as query_store
+from storage import people, pushes
 from storage.audit import record_audit
 from storage.db import Database, DatabaseUnavailable
-from storage.models import Appointment, Contact, Delivery, Nurse, Patient, Task
+from storage.due import DueChanges
+from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 
-URGENT_KINDS = {TaskKind.TCM_CONTACT.value, TaskKind.TCM_VISIT.value, TaskKind.MED_REC.value}
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PER_CHAT_GAP = 1.05  # seconds between two pushes to one chat (Telegram: about 1 a second)
 SETTLE_EVERY = 25  # sends marked sent per write transaction
 HEARTBEAT_SECONDS = 5.0  # how often a dispatcher says it is alive and recounts the others
 ALIVE_WITHIN = timedelta(seconds=3 * HEARTBEAT_SECONDS)  # silent longer: its share is freed
 CLAIM_SECONDS = 7  # one claim holds about this many seconds of sending at the dispatcher's pace
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    chat_id: int
-    text: str
-    buttons: InlineKeyboardMarkup | None
+WAKE_DELAY = 0.2  # seconds from a wake-up to its pass: the wakes of a burst of updates share it
+READ_LIMIT = 2000  # rows per planning read; a read cut here makes the next pass a sweep
 
 
 @dataclass
@@ -87,33 +72,6 @@ class DispatchReport:
     cancelled: int = 0
     next_wake: datetime | None = None
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-
-
-def calendar_from(config: Config) -> BusinessCalendar:
-    care = config.care
-    return BusinessCalendar(
-        HolidaySpec.from_config(care.holiday_country, care.holiday_subdivision, care.extra_holidays)
-    )
-
-
-def cadence_days(config: Config) -> dict[str, int]:
-    care = config.care
-    return {
-        "high": care.cadence_high_days,
-        "medium": care.cadence_medium_days,
-        "low": care.cadence_low_days,
-    }
-
-
-def digest_instant(day: date, digest_time: time, zone: ZoneInfo) -> datetime:
-    """The digest's moment on a local day (a DST gap moves it forward; a fold takes the first)."""
-    return local_time_on(day, digest_time, zone)
-
-
-def is_day_off(day: date, days_off: str) -> bool:
-    """`days_off` holds weekday names or ISO numbers, comma-separated ("sat,sun" or "6,7")."""
-    wanted = {d.strip().lower()[:3] for d in days_off.split(",") if d.strip()}
-    return WEEKDAYS[day.weekday()] in wanted or str(day.isoweekday()) in wanted
 
 
 class Dispatcher:
@@ -136,7 +94,14 @@ class Dispatcher:
         self.clock = clock
         self.worker_id = worker_id
         self.batch = batch
-        self.calendar = calendar_from(config)
+        self.calendar = business_calendar(config)
+        self.cadence_days = dict(care_rules(config).cadence_days)
+        self.escalation_lead = timedelta(hours=config.reminders.escalation_hours)
+        self.progress = planning.Progress()
+        self.passes = 0  # passes run, and wake-ups asked by committed changes (observability)
+        self.wakes = 0
+        self._again = False
+        self._wake_at = 0.0
         self._concurrency = asyncio.Semaphore(concurrency)
         self._last_sent: dict[int, float] = {}
         self.per_chat_gap = PER_CHAT_GAP
@@ -151,6 +116,7 @@ class Dispatcher:
         # pushes at budget / live dispatchers (counted in the database every few seconds).
         self.workers = 1
         self._share: AsyncLimiter | None = None  # alone: PTB's AIORateLimiter paces it all
+        db.on_commit(self._committed)
 
     # ------------------------------------------------------------------ scheduling
 
@@ -196,6 +162,7 @@ class Dispatcher:
         """Stop: let a pass in progress finish (up to `grace` s, so what it sent is marked
         sent), then free this dispatcher's share of the budget for the others at once."""
         running, self._running = self._running, None
+        self.db.remove_listener(self._committed)
         with contextlib.suppress(Exception):  # the JobQueue may already be shut down
             self.stop()
         if running is not None and not running.done():
@@ -217,35 +184,69 @@ class Dispatcher:
         if self._running is not None:
             self._running.cancel()
 
-    def wake_soon(self, delay: float = 0.2) -> None:
-        """Run a pass shortly (after a handler created tasks, say)."""
+    @property
+    def busy(self) -> bool:
+        """A pass started by a wake-up or the poll is running."""
+        return self._running is not None and not self._running.done()
+
+    def wake_soon(self, delay: float = WAKE_DELAY) -> None:
+        """Run a pass shortly. Wakes coalesce: one already due as soon shares it, and a wake
+        during a pass makes one more pass after it, however many came."""
+        if self.busy:
+            self._again = True
+            return
         self._schedule(delay)
 
     def _schedule(self, delay: float) -> None:
+        """A pass in `delay` seconds, unless one is scheduled as soon already."""
         if self._job_queue is None:
+            return
+        now = monotonic_time.monotonic()
+        at = now + max(delay, 0.01)
+        if self._job is not None and not self._job.removed and now < self._wake_at <= at:
             return
         if self._job is not None and not self._job.removed:
             with contextlib.suppress(JobLookupError):  # it ran (and was removed) meanwhile
                 self._job.schedule_removal()
-        self._job = self._job_queue.run_once(self._tick, when=max(delay, 0.01), name="dispatch")
+        self._job = self._job_queue.run_once(self._tick, when=at - now, name="dispatch")
+        self._wake_at = at
+
+    def _committed(self, changes: DueChanges) -> None:
+        """A use case committed `changes` (storage.due): plan them at the next pass, and wake
+        for it now only if something is due before the next poll."""
+        self.progress.note(changes)
+        soon = planning.due_soon(
+            changes,
+            now=self.clock.now(),
+            within=timedelta(seconds=self.config.reminders.poll_seconds),
+            escalation_lead=self.escalation_lead,
+        )
+        if soon:
+            self.wakes += 1
+            self.wake_soon()
 
     async def _tick(self, _context: Any) -> None:
         """Start a pass in the background unless one is running (the job returns at once)."""
-        if self._running is not None and not self._running.done():
+        if self.busy:
+            self._again = True
             return
         self._running = asyncio.create_task(self._pass_and_reschedule())
 
     async def _pass_and_reschedule(self) -> None:
-        try:
-            report = await self.run_once()
-        except DatabaseUnavailable:
-            log.warning("dispatch pass skipped: database unavailable")
-            self._schedule(5.0)
-            return
-        except Exception as exc:  # noqa: BLE001 - the next poll retries; never die silently
-            log.error("dispatch pass failed: %s", type(exc).__name__)
-            self._schedule(5.0)
-            return
+        again = True
+        while again:
+            self._again = False
+            try:
+                report = await self.run_once()
+            except DatabaseUnavailable:
+                log.warning("dispatch pass skipped: database unavailable")
+                self._schedule(5.0)
+                return
+            except Exception as exc:  # noqa: BLE001 - the next poll retries; never die silently
+                log.error("dispatch pass failed: %s", type(exc).__name__)
+                self._schedule(5.0)
+                return
+            again = self._again
         if report.next_wake is not None:
             delay = (report.next_wake - self.clock.now()).total_seconds()
             if delay < self.config.reminders.poll_seconds:
@@ -254,26 +255,30 @@ class Dispatcher:
     # ------------------------------------------------------------------ one pass
 
     async def run_once(self) -> DispatchReport:
-        """Plan what is due, then claim and send until nothing due is left."""
+        """Plan what became due, then claim and send until nothing due is left."""
         async with self._pass_lock:
+            self.passes += 1
             report = DispatchReport()
-            report.planned = await self.plan(self.clock.now())
-            while True:
-                wait = self._paused_until - monotonic_time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                claimed = await self._claim()
-                if not claimed:
-                    break
-                report.claimed += len(claimed)
-                await self._send_all(claimed, report)
-            async with self.db.uow(read_only=True) as session:
-                report.next_wake = await outbox.next_wake(session, now=self.clock.now())
-            digest_wake = await self._next_digest_instant(self.clock.now())
-            if digest_wake is not None and (
-                report.next_wake is None or digest_wake < report.next_wake
-            ):
-                report.next_wake = digest_wake
+            now = self.clock.now()
+            report.planned, state, schedules = await self._plan(now)
+            # Alone, the state read says whether a claim can find anything; with other
+            # dispatchers, what they planned since is theirs and ours to send: always claim.
+            if report.planned or state.sendable(now) or self.workers > 1:
+                while True:
+                    wait = self._paused_until - monotonic_time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    claimed = await self._claim()
+                    if not claimed:
+                        break
+                    report.claimed += len(claimed)
+                    await self._send_all(claimed, report)
+            now = self.clock.now()
+            if report.claimed:  # retries and new leases moved the next wake
+                async with self.db.uow(read_only=True) as session:
+                    state = await outbox.outbox_state(session, now=now)
+            wakes = [state.next_wake(), planning.next_digest_instant(schedules, now)]
+            report.next_wake = min((t for t in wakes if t is not None), default=None)
             return report
 
     async def _claim(self) -> list[Delivery]:
@@ -294,189 +299,99 @@ class Dispatcher:
     # ------------------------------------------------------------------ planning
 
     async def plan(self, now: datetime) -> int:
-        """Insert the deliveries that are due now: reminders, digests, escalations."""
-        return (
-            await self._plan_reminders(now)
-            + await self._plan_digests(now)
-            + await self._plan_escalations(now)
-        )
+        """Insert the deliveries that became due: reminders, digests, escalations."""
+        planned, _, _ = await self._plan(now)
+        return planned
 
-    async def _plan_reminders(self, now: datetime) -> int:
-        async with self.db.uow() as session:
-            due = await outbox.tasks_needing_reminders(session, until=now)
-            if not due:
-                return 0
-            nurses = await self._nurses(session, {t.nurse_id for t in due})
-            planned = []
-            for task in due:
-                nurse = nurses[task.nurse_id]
-                zone = ZoneInfo(nurse.timezone)
-                urgent = task.urgent or (
-                    task.kind in URGENT_KINDS
-                    and task.due_at.astimezone(zone).date() <= now.astimezone(zone).date()
-                )
-                planned.append(
-                    outbox.PlannedDelivery(
-                        key=f"task:{task.task_id}:{int(task.remind_at.timestamp())}",
-                        kind=DeliveryKind.REMINDER,
-                        nurse_id=task.nurse_id,
-                        task_id=task.task_id,
-                        due_at=task.remind_at,
-                        next_try_at=self._not_before(nurse, now, urgent=urgent),
-                        urgent=urgent,
-                    )
-                )
-            return await outbox.insert_deliveries(session, planned, now=now)
+    async def _plan(
+        self, now: datetime
+    ) -> tuple[int, outbox.OutboxState, list[pushes.PushSchedule]]:
+        """Read what can have become due (one read transaction, a bounded number of
+        statements whatever the number of tasks), decide (bot.outbox.planning), then write
+        the new deliveries and cadence tasks in one short write transaction.
 
-    def _not_before(self, nurse: Nurse, now: datetime, *, urgent: bool) -> datetime | None:
-        """The end of her quiet hours if now falls in them (urgent pushes go anyway)."""
-        if urgent and self.config.reminders.urgent_in_quiet_hours:
-            return None
-        if nurse.quiet_start is None or nurse.quiet_end is None:
-            return None
-        zone = ZoneInfo(nurse.timezone)
-        if in_quiet_hours(now, zone, nurse.quiet_start, nurse.quiet_end):
-            return quiet_hours_end(now, zone, nurse.quiet_start, nurse.quiet_end)
-        return None
-
-    async def _plan_digests(self, now: datetime) -> int:
-        async with self.db.uow() as session:
-            nurses = await self._active_nurses(session)
-            planned = []
-            for nurse in nurses:
-                zone = ZoneInfo(nurse.timezone)
-                today = now.astimezone(zone).date()
-                instant = digest_instant(today, nurse.digest_time, zone)
-                if instant > now or instant < nurse.enrolled_at:
-                    continue
-                if is_day_off(today, nurse.days_off):
-                    continue
-                planned.append(
-                    outbox.PlannedDelivery(
-                        key=f"digest:{nurse.id}:{today.isoformat()}",
-                        kind=DeliveryKind.DIGEST,
-                        nurse_id=nurse.id,
-                        due_at=instant,
-                    )
-                )
-            inserted = await outbox.insert_deliveries(session, planned, now=now)
-            if inserted:
-                await self._create_cadence_tasks(session, nurses, now)
-            return inserted
-
-    async def _next_digest_instant(self, now: datetime) -> datetime | None:
+        Returns how many deliveries were inserted, the outbox's state and the push schedules
+        (read before the write)."""
+        scan = self.progress.scan(now)
         async with self.db.uow(read_only=True) as session:
-            nurses = await self._active_nurses(session)
-        upcoming = []
-        for nurse in nurses:
-            zone = ZoneInfo(nurse.timezone)
-            today = now.astimezone(zone).date()
-            for day in (today, today + timedelta(days=1)):
-                instant = digest_instant(day, nurse.digest_time, zone)
-                if instant > now:
-                    upcoming.append(instant)
-                    break
-        return min(upcoming) if upcoming else None
-
-    async def _create_cadence_tasks(
-        self, session: Any, nurses: Sequence[Nurse], now: datetime
-    ) -> None:
-        """A patient past her risk cadence gets one open cadence task (due end of today)."""
-        for nurse in nurses:
-            gaps = await digest_store.past_cadence(
-                session, nurse_id=nurse.id, now=now, cadence_days=cadence_days(self.config)
+            state = await outbox.outbox_state(session, now=now)  # first: its max task id
+            schedules = await pushes.push_schedules(session)
+            reminders = await pushes.reminders_due(
+                session,
+                now=now,
+                since=scan.since,
+                after_task_id=scan.after_task_id,
+                task_ids=scan.task_ids,
+                limit=READ_LIMIT,
             )
-            if not gaps:
-                continue
-            open_cadence = set(
-                (
-                    await session.scalars(
-                        select(Task.patient_id).where(
-                            Task.nurse_id == nurse.id,
-                            Task.kind == TaskKind.CADENCE,
-                            Task.status == TaskStatus.OPEN,
-                        )
-                    )
-                ).all()
+            overdue = await pushes.escalations_due(
+                session,
+                horizon=now + self.escalation_lead,
+                since=None if scan.since is None else scan.since + self.escalation_lead,
+                after_task_id=scan.after_task_id,
+                task_ids=scan.task_ids,
+                limit=READ_LIMIT,
             )
-            zone = ZoneInfo(nurse.timezone)
-            for gap in gaps:
-                if gap.patient.id in open_cadence:
-                    continue
-                session.add(
-                    Task(
-                        nurse_id=nurse.id,
-                        patient_id=gap.patient.id,
-                        kind=TaskKind.CADENCE,
-                        title=f"{gap.risk} risk: no reached contact",
-                        due_at=end_of_local_day(now.astimezone(zone).date(), zone),
-                        origin_kind="cadence",
-                        created_at=now,
-                    )
-                )
-
-    async def _plan_escalations(self, now: datetime) -> int:
-        """TCM contact tasks about to lapse (or lapsed) also go to the nurse's supervisor."""
-        lead = timedelta(hours=self.config.reminders.escalation_hours)
-        async with self.db.uow() as session:
-            rows = (
-                await session.execute(
-                    select(Task.id, Task.nurse_id, Nurse.supervisor_id, Nurse.team_id)
-                    .join(Nurse, Nurse.id == Task.nurse_id)
-                    .where(
-                        Task.kind == TaskKind.TCM_CONTACT,
-                        Task.status == TaskStatus.OPEN,
-                        Task.attempts_documented.is_(False),
-                        Task.due_at <= now + lead,
-                    )
-                    .limit(1000)
-                )
-            ).all()
-            planned = []
-            for row in rows:
-                for supervisor in await self._supervisors(
-                    session, row.supervisor_id, row.team_id, row.nurse_id
-                ):
-                    planned.append(
-                        outbox.PlannedDelivery(
-                            key=f"escalation:{row.id}:{supervisor}",
-                            kind=DeliveryKind.ESCALATION,
-                            nurse_id=supervisor,
-                            task_id=row.id,
-                            due_at=now,
-                            urgent=True,
-                        )
-                    )
-            return await outbox.insert_deliveries(session, planned, now=now)
-
-    async def _supervisors(
-        self, session: Any, supervisor_id: int | None, team_id: int | None, nurse_id: int
-    ) -> list[int]:
-        if supervisor_id is not None:
-            return [supervisor_id]
-        if team_id is None:
-            return []
-        ids = (
-            await session.scalars(
-                select(Nurse.id).where(
-                    Nurse.team_id == team_id,
-                    Nurse.role == Role.SUPERVISOR,
-                    Nurse.active.is_(True),
-                    Nurse.id != nurse_id,
-                )
-            )
-        ).all()
-        return list(ids)
-
-    async def _nurses(self, session: Any, ids: set[int]) -> dict[int, Nurse]:
-        rows = (await session.scalars(select(Nurse).where(Nurse.id.in_(ids)))).all()
-        return {n.id: n for n in rows}
-
-    async def _active_nurses(self, session: Any) -> list[Nurse]:
-        query = select(Nurse).where(
-            Nurse.active.is_(True), Nurse.unreachable.is_(False), Nurse.chat_id.is_not(None)
+            teams = {r.team_id for r in overdue if r.supervisor_id is None and r.team_id}
+            supervisors = await people.team_supervisors(session, team_ids=teams)
+            candidates = planning.digest_pushes(schedules, now=now, done=self.progress.digests_done)
+            have = await outbox.existing_keys(session, keys=[p.key for p in candidates])
+            digests = [p for p in candidates if p.key not in have]
+            cadence = await self._cadence_tasks(session, schedules, digests, now)
+        if READ_LIMIT in (len(reminders), len(overdue)):
+            self.progress.ask_sweep()  # cut at the limit: the next pass reads the rest
+        urgent_in_quiet_hours = self.config.reminders.urgent_in_quiet_hours
+        planned = [
+            *planning.reminder_pushes(
+                reminders, now=now, urgent_in_quiet_hours=urgent_in_quiet_hours
+            ),
+            *digests,
+            *planning.escalation_pushes(overdue, supervisors=supervisors, now=now),
+        ]
+        inserted: set[str] = set()
+        if planned:
+            async with self.db.uow() as session:
+                inserted = await outbox.insert_deliveries(session, planned, now=now)
+                # A patient past her risk cadence gets one open check-in task, created with
+                # the digest that lists her (by the process whose digest row went in).
+                digested = {p.nurse_id for p in digests if p.key in inserted}
+                new_tasks = [t for t in cadence if t.nurse_id in digested]
+                await pushes.add_cadence_tasks(session, new_tasks, now=now)
+        self.progress.done(
+            scan,
+            now=now,
+            max_task_id=state.max_task_id,
+            digests=planning.digest_days(candidates, schedules),
         )
-        return list((await session.scalars(query)).all())
+        return len(inserted), state, schedules
+
+    async def _cadence_tasks(
+        self,
+        session: Any,
+        schedules: list[pushes.PushSchedule],
+        digests: list[planning.Push],
+        now: datetime,
+    ) -> list[planning.CadenceTask]:
+        """The check-in tasks the new digests create (read for all their nurses at once)."""
+        nurses = {p.nurse_id for p in digests}
+        if not nurses:
+            return []
+        gaps = await digest_store.past_cadence_of(
+            session, nurse_ids=nurses, now=now, cadence_days=self.cadence_days
+        )
+        have = await pushes.open_cadence_patients(session, nurse_ids=nurses)
+        zones = {s.nurse_id: ZoneInfo(s.timezone) for s in schedules}
+        return [
+            task
+            for nurse in sorted(nurses)
+            for task in planning.cadence_tasks(
+                nurse_id=nurse,
+                zone=zones[nurse],
+                gaps=[(g.patient.id, g.risk) for g in gaps.get(nurse, [])],
+                open_cadence=have.get(nurse, set()),
+                now=now,
+            )
+        ]
 
     # ------------------------------------------------------------------ sending
 
@@ -487,13 +402,12 @@ class Dispatcher:
         obsolete = [d.id for d in claimed if composed.get(d.id) is None]
         if obsolete:
             async with self.db.uow() as session:
-                for delivery_id in obsolete:
-                    await outbox.settle(
-                        session,
-                        delivery_id=delivery_id,
-                        status=DeliveryStatus.CANCELLED,
-                        error="obsolete",
-                    )
+                await outbox.settle_many(
+                    session,
+                    delivery_ids=obsolete,
+                    status=DeliveryStatus.CANCELLED,
+                    error="obsolete",
+                )
             report.cancelled += len(obsolete)
         by_chat: dict[int, list[tuple[Delivery, Outgoing]]] = defaultdict(list)
         for delivery in claimed:
@@ -521,10 +435,7 @@ class Dispatcher:
         batch = list(sent)
         sent.clear()
         async with self.db.uow() as session:
-            for delivery_id, message_id in batch:
-                await outbox.mark_sent(
-                    session, delivery_id=delivery_id, message_id=message_id, now=self.clock.now()
-                )
+            await outbox.mark_sent_many(session, sent=batch, now=self.clock.now())
         report.sent += len(batch)
 
     async def _deliver(
@@ -546,7 +457,11 @@ class Dispatcher:
         except TimedOut:
             # It may have arrived: at-least-once, and the next send says "(repeat)".
             await self._retry(
-                delivery, now + self._backoff(delivery), "timeout", report, maybe_delivered=True
+                delivery,
+                now + planning.backoff(delivery.attempts),
+                "timeout",
+                report,
+                maybe_delivered=True,
             )
             return None
         except Forbidden:
@@ -557,7 +472,9 @@ class Dispatcher:
             await self._fail(delivery, "bad request", report)
             return None
         except NetworkError:
-            await self._retry(delivery, now + self._backoff(delivery), "network", report)
+            await self._retry(
+                delivery, now + planning.backoff(delivery.attempts), "network", report
+            )
             return None
         self._last_sent[outgoing.chat_id] = monotonic_time.monotonic()
         return message.message_id
@@ -568,9 +485,6 @@ class Dispatcher:
             wait = self.per_chat_gap - (monotonic_time.monotonic() - last)
             if wait > 0:
                 await asyncio.sleep(wait)
-
-    def _backoff(self, delivery: Delivery) -> timedelta:
-        return timedelta(seconds=min(2 ** max(delivery.attempts - 1, 0), 300))
 
     async def _retry(
         self,
@@ -608,9 +522,8 @@ class Dispatcher:
             await outbox.settle(
                 session, delivery_id=delivery.id, status=DeliveryStatus.FAILED, error="blocked"
             )
-            nurse = await session.get(Nurse, delivery.nurse_id)
-            if nurse is not None and not nurse.unreachable:
-                nurse.unreachable = True
+            nurse = await people.mark_unreachable(session, nurse_id=delivery.nurse_id)
+            if nurse is not None:
                 await record_audit(
                     session,
                     at=now,
@@ -619,35 +532,17 @@ class Dispatcher:
                     entity_id=nurse.id,
                     command="dispatch",
                 )
-                targets = await self._supervisors(
-                    session, nurse.supervisor_id, nurse.team_id, nurse.id
+                teams = [nurse.team_id] if nurse.team_id is not None else []
+                targets = planning.supervisors_of(
+                    nurse_id=nurse.id,
+                    supervisor_id=nurse.supervisor_id,
+                    team_id=nurse.team_id,
+                    supervisors=await people.team_supervisors(session, team_ids=teams),
                 )
                 if not targets:
-                    targets = list(
-                        (
-                            await session.scalars(
-                                select(Nurse.id).where(
-                                    Nurse.role == Role.ADMIN,
-                                    Nurse.active.is_(True),
-                                    Nurse.id != nurse.id,
-                                )
-                            )
-                        ).all()
-                    )
-                await outbox.insert_deliveries(
-                    session,
-                    [
-                        outbox.PlannedDelivery(
-                            key=f"unreachable:{nurse.id}:{target}:{now.date().isoformat()}",
-                            kind=DeliveryKind.NOTICE,
-                            nurse_id=target,
-                            due_at=now,
-                            urgent=True,
-                        )
-                        for target in targets
-                    ],
-                    now=now,
-                )
+                    targets = await people.admin_ids(session, except_nurse_id=nurse.id)
+                notices = planning.notice_pushes(subject_id=nurse.id, recipients=targets, now=now)
+                await outbox.insert_deliveries(session, notices, now=now)
         report.failed += 1
         report.errors["403"] += 1
 
@@ -656,187 +551,34 @@ class Dispatcher:
     async def _compose_batch(
         self, claimed: list[Delivery], now: datetime
     ) -> dict[int, Outgoing | None]:
-        """Every claimed push's message, read in one transaction (rows prefetched by id)."""
-        composed: dict[int, Outgoing | None] = {}
+        """Every claimed push's message, from one read transaction (rows read by id in bulk)."""
+        subjects = [planning.notice_subject(d.key) for d in claimed]
         async with self.db.uow(read_only=True) as session:
-            keep = await self._prefetch(session, claimed)  # noqa: F841 - held: weak identity map
+            rows = await pushes.push_rows(
+                session, claimed, also_nurses=[s for s in subjects if s is not None]
+            )
+            digests: dict[int, DigestData] = {}
             for delivery in claimed:
-                composed[delivery.id] = await self._compose(session, delivery, now)
-        return composed
-
-    async def _prefetch(self, session: Any, claimed: list[Delivery]) -> list[Any]:
-        """Load the batch's tasks, nurses, patients and origins into the identity map.
-
-        The session's identity map holds objects weakly, so the caller keeps the returned
-        list alive while it composes.
-        """
-        task_ids = {d.task_id for d in claimed if d.task_id is not None}
-        tasks = list((await session.scalars(select(Task).where(Task.id.in_(task_ids)))).all())
-        loaded: list[Any] = list(tasks)
-        nurse_ids = {d.nurse_id for d in claimed} | {t.nurse_id for t in tasks}
-        patient_ids = {t.patient_id for t in tasks if t.patient_id is not None}
-        contact_ids = {t.origin_id for t in tasks if t.origin_kind == "contact" and t.origin_id}
-        appointment_ids = {
-            t.origin_id for t in tasks if t.origin_kind == "appointment" and t.origin_id
+                nurse = rows.nurses.get(delivery.nurse_id)
+                if (
+                    delivery.kind == DeliveryKind.DIGEST
+                    and nurse is not None
+                    and nurse.active
+                    and nurse.chat_id is not None
+                ):
+                    digests[delivery.id] = await read_digest(
+                        session,
+                        nurse,
+                        now,
+                        self.config,
+                        self.calendar,
+                        scheduled_for=delivery.due_at,
+                    )
+        push_names = self.config.privacy.push_names
+        return {
+            d.id: compose(d, rows, now=now, push_names=push_names, digest=digests.get(d.id))
+            for d in claimed
         }
-        for model, ids in (
-            (Nurse, nurse_ids),
-            (Patient, patient_ids),
-            (Contact, contact_ids),
-            (Appointment, appointment_ids),
-        ):
-            if ids:
-                loaded.extend((await session.scalars(select(model).where(model.id.in_(ids)))).all())
-        return loaded
-
-    async def _compose(self, session: Any, delivery: Delivery, now: datetime) -> Outgoing | None:
-        recipient = await session.get(Nurse, delivery.nurse_id)
-        if recipient is None or not recipient.active or recipient.chat_id is None:
-            return None
-        if delivery.kind == DeliveryKind.DIGEST:
-            return await self._compose_digest(session, delivery, recipient, now)
-        if delivery.kind == DeliveryKind.NOTICE:
-            return await self._compose_notice(session, delivery, recipient)
-        return await self._compose_task(session, delivery, recipient, now)
-
-    async def _compose_notice(self, session: Any, delivery: Delivery, recipient: Nurse) -> Outgoing:
-        """ "She blocked the bot" notices name the nurse (staff, not patient data)."""
-        assert recipient.chat_id is not None
-        subject = await session.get(Nurse, int(delivery.key.split(":")[1]))
-        name = esc(subject.display_name) if subject else "A nurse on your team"
-        text = (
-            f"⚠️ {name} can no longer receive casebot messages: she has blocked the bot, so "
-            "her reminders and digests are paused. Please check in with her."
-        )
-        return Outgoing(recipient.chat_id, text, None)
-
-    async def _compose_task(
-        self, session: Any, delivery: Delivery, recipient: Nurse, now: datetime
-    ) -> Outgoing | None:
-        task = await session.get(Task, delivery.task_id) if delivery.task_id else None
-        if task is None or task.status != TaskStatus.OPEN:
-            return None
-        if delivery.kind == DeliveryKind.REMINDER and task.remind_at != delivery.due_at:
-            return None  # snoozed or moved since this push was planned
-        owner = (
-            recipient if task.nurse_id == recipient.id else await session.get(Nurse, task.nurse_id)
-        )
-        patient = await session.get(Patient, task.patient_id) if task.patient_id else None
-        privacy = recipient.privacy_mode or self.config.privacy.push_names
-        if task.kind == TaskKind.ATTENDANCE_CHECK and delivery.kind == DeliveryKind.REMINDER:
-            return await self._compose_attendance(session, task, recipient, patient, privacy)
-        label = (
-            patient_label(
-                privacy=privacy,
-                name=patient.display_name,
-                initials=patient.initials,
-                code=patient.code,
-            )
-            if patient is not None
-            else None
-        )
-        origin_channel = origin_at = appointment_at = None
-        appointment_with = None
-        if task.origin_kind == "contact" and task.origin_id:
-            contact = await session.get(Contact, task.origin_id)
-            if contact is not None:
-                origin_channel, origin_at = contact.channel.value, contact.occurred_at
-        if task.origin_kind == "appointment" and task.origin_id:
-            appointment = await session.get(Appointment, task.origin_id)
-            if appointment is not None:
-                appointment_at, appointment_with = appointment.at, appointment.with_whom
-        zone = ZoneInfo(recipient.timezone)
-        facts = ReminderFacts(
-            kind=task.kind.value,
-            title=task.title,
-            patient=label,
-            due_at=task.due_at,
-            has_time=task.has_time,
-            origin_channel=origin_channel,
-            origin_at=origin_at,
-            appointment_at=appointment_at,
-            appointment_with=appointment_with,
-            scheduled_for=delivery.due_at,
-            sent_at=now,
-            repeat=delivery.repeat,
-            escalation_for=owner.display_name
-            if delivery.kind == DeliveryKind.ESCALATION and owner
-            else None,
-        )
-        text = render_reminder(facts, zone)
-        buttons = None
-        if delivery.kind == DeliveryKind.REMINDER:
-            buttons = InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            label_, callback_data=TaskAction(action, task.id).pack()
-                        )
-                        for label_, action in TASK_BUTTONS[:2]
-                    ],
-                    [
-                        InlineKeyboardButton(
-                            label_, callback_data=TaskAction(action, task.id).pack()
-                        )
-                        for label_, action in TASK_BUTTONS[2:]
-                    ],
-                ]
-            )
-        assert recipient.chat_id is not None
-        return Outgoing(recipient.chat_id, text, buttons)
-
-    async def _compose_attendance(
-        self, session: Any, task: Task, nurse: Nurse, patient: Patient | None, privacy: str
-    ) -> Outgoing | None:
-        """The "did the appointment happen?" check, with [Attended] [No-show] [Rescheduled]."""
-        appointment = await session.get(Appointment, task.origin_id) if task.origin_id else None
-        if appointment is None or appointment.undone_at is not None or patient is None:
-            return None
-        check = AttendanceCheck(
-            task_id=task.id,
-            chat_id=nurse.chat_id,
-            zone=nurse.timezone,
-            patient_label=patient_label(
-                privacy=privacy,
-                name=patient.display_name,
-                initials=patient.initials,
-                code=patient.code,
-            ),
-            at=appointment.at,
-            has_time=appointment.has_time,
-            with_whom=appointment.with_whom,
-            open=True,
-        )
-        buttons = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(label, callback_data=Attendance(task.id, status).pack())
-                    for status, label in records_render.ATTENDANCE_BUTTONS
-                ]
-            ]
-        )
-        assert nurse.chat_id is not None
-        return Outgoing(nurse.chat_id, records_render.render_attendance_check(check), buttons)
-
-    async def _compose_digest(
-        self, session: Any, delivery: Delivery, nurse: Nurse, now: datetime
-    ) -> Outgoing:
-        data = await gather_digest(
-            session, nurse, now, self.config, self.calendar, scheduled_for=delivery.due_at
-        )
-        text, cut = digest_render.render_digest(data)
-        if now - delivery.due_at > timedelta(minutes=2):
-            due = time_label(delivery.due_at, ZoneInfo(nurse.timezone))
-            text += f"\n<i>(due {due}, sent late)</i>"
-        if delivery.repeat:
-            text += "\n<i>(repeat)</i>"
-        buttons = None
-        if cut:
-            buttons = InlineKeyboardMarkup(
-                [[InlineKeyboardButton("Show all", callback_data=ShowDigest(delivery.id).pack())]]
-            )
-        assert nurse.chat_id is not None
-        return Outgoing(nurse.chat_id, text, buttons)
 
 
 def _pacer(per_second: float) -> AsyncLimiter:
@@ -848,115 +590,3 @@ def _seconds(value: Any) -> float:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(value)
-
-
-# Rows read per digest list (what one message cannot hold is behind [Show all]): the due-today
-# and overdue task lists, then the appointments and the deadlines.
-DIGEST_TASKS = 200
-DIGEST_ROWS = 100
-# TCM/med-rec deadlines (with countdowns) and cadence check-ins have sections of their own and
-# are not due-today lines; the overdue list leaves out only the cadence check-ins.
-NOT_IN_TASK_LISTS = (*query_store.TCM_KINDS, TaskKind.CADENCE)
-
-
-async def gather_digest(
-    session: Any,
-    nurse: Nurse,
-    now: datetime,
-    config: Config,
-    calendar: BusinessCalendar,
-    *,
-    scheduled_for: datetime | None = None,
-) -> digest_render.DigestData:
-    """Read everything the digest shows for `nurse` on her local day of `now`."""
-    zone = ZoneInfo(nurse.timezone)
-    day = (scheduled_for or now).astimezone(zone).date()
-    start, end = start_of_local_day(day, zone), end_of_local_day(day, zone)
-    end_excl = end + timedelta(microseconds=1)
-    yesterday = day - timedelta(days=1)
-    appointments = await query_store.appointments_between(
-        session, nurse_id=nurse.id, start=start, end=end_excl, offset=0, limit=DIGEST_ROWS
-    )
-    due_today = await query_store.tasks_due(
-        session,
-        nurse_id=nurse.id,
-        start=start,
-        end=end_excl,
-        offset=0,
-        limit=DIGEST_TASKS,
-        except_kinds=NOT_IN_TASK_LISTS,
-    )
-    overdue = await query_store.tasks_due(
-        session,
-        nurse_id=nurse.id,
-        start=None,
-        end=start,
-        offset=0,
-        limit=DIGEST_TASKS,
-        except_kinds=(TaskKind.CADENCE,),
-    )
-    deadlines = await query_store.tasks_due(
-        session,
-        nurse_id=nurse.id,
-        start=start,
-        end=start + timedelta(days=31),
-        offset=0,
-        limit=DIGEST_ROWS,
-        kinds=query_store.TCM_KINDS,
-    )
-    days = cadence_days(config)
-    gaps = await digest_store.past_cadence(session, nurse_id=nurse.id, now=now, cadence_days=days)
-    completion = await digest_store.completion_between(
-        session,
-        nurse_id=nurse.id,
-        start=start_of_local_day(yesterday, zone),
-        end=start,
-    )
-    goals = await careplan_store.goals_past_target(session, nurse_id=nurse.id, today=day)
-
-    def task_person(t: query_store.TaskRow) -> digest_render.Person | None:
-        if t.patient_name is None or t.patient_initials is None or t.patient_code is None:
-            return None
-        return digest_render.Person(t.patient_name, t.patient_initials, t.patient_code)
-
-    return digest_render.DigestData(
-        local_day=day,
-        zone=zone,
-        privacy=nurse.privacy_mode or config.privacy.push_names,
-        appointments=[
-            (
-                a.at,
-                digest_render.Person(a.patient_name, a.patient_initials, a.patient_code),
-                a.with_whom,
-            )
-            for a in appointments.rows
-        ],
-        due_today=[(t.kind, t.title, t.due_at, task_person(t)) for t in due_today.rows],
-        overdue=[(t.kind, t.title, t.due_at, task_person(t)) for t in overdue.rows],
-        deadlines=[
-            (
-                t.kind,
-                t.due_at,
-                task_person(t),
-                countdown_business_days(max(now, start), t.due_at, zone, calendar),
-                t.attempts_documented,
-            )
-            for t in deadlines.rows
-        ],
-        cadence=[
-            (
-                digest_render.Person(g.patient.name, g.patient.initials, g.patient.code),
-                g.risk,
-                g.last_reached_at,
-                days[g.risk],
-            )
-            for g in gaps
-        ],
-        yesterday_done=completion.done_on_time,
-        yesterday_total=completion.total,
-        goals_past_target=[
-            (digest_render.Person(p.display_name, p.initials, p.code), g.text, g.target_on)
-            for g, p in goals
-            if g.target_on is not None
-        ],
-    )

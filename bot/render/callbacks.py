@@ -581,5 +581,18 @@ class PrivacyChoice(CallbackData, prefix="pv"):
     mode: Annotated[PrivacyMode, same(*get_args(PrivacyMode))]
 
 
+# -- voice notes (handlers/voice.py) -------------------------------------------------------------
+
+VoicePress = Literal["save", "fix", "cancel"]
+
+
+@dataclass(frozen=True)
+class VoiceNote(CallbackData, prefix="vn"):
+    """[Save] (or [Answer]) [Fix] [Cancel] under a voice note's transcript (kept server-side)."""
+
+    action: Annotated[VoicePress, Codes({"save": "s", "fix": "f", "cancel": "c"})]
+    token: Token
+
+
 FAMILIES: tuple[type[CallbackData], ...] = tuple(CallbackData.__subclasses__())
 """Every button family, for the tests that check they never read each other's data."""

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from bot.render import labels
 from bot.render.labels import inline_label
-from bot.render.reminders import patient_label
+from bot.render.reminders import LATE_AFTER, patient_label
 from bot.render.text import MAX_MESSAGE, clip, day_label, esc, time_label, when_label
 
+SHOW_ALL = "Show all"
+"""The button under a digest that was cut (its data: bot.render.callbacks.ShowDigest)."""
 # Room kept for the "… and N more" line and the closing summary.
 _RESERVE = 300
 
@@ -159,6 +161,19 @@ def render_digest(data: DigestData, *, limit: int = MAX_MESSAGE) -> tuple[str, b
     if footer:
         parts.append(footer)
     return "\n".join(parts), cut
+
+
+def render_digest_push(
+    data: DigestData, *, scheduled_for: datetime, sent_at: datetime, repeat: bool
+) -> tuple[str, bool]:
+    """The digest as pushed: render_digest, then "(due 07:30, sent late)" when it goes out
+    more than LATE_AFTER after its time and "(repeat)" when it may have arrived before."""
+    text, cut = render_digest(data)
+    if sent_at - scheduled_for > LATE_AFTER:
+        text += f"\n<i>(due {time_label(scheduled_for, data.zone)}, sent late)</i>"
+    if repeat:
+        text += "\n<i>(repeat)</i>"
+    return text, cut
 
 
 def render_digest_pages(data: DigestData, *, limit: int = MAX_MESSAGE) -> list[str]:

@@ -95,5 +95,19 @@ def render_reminder(facts: ReminderFacts, zone: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+def render_unreachable_notice(name: str | None) -> str:
+    """To a supervisor or admin: a nurse blocked the bot (staff, not patient data)."""
+    who = esc(name) if name else "A nurse on your team"
+    return (
+        f"⚠️ {who} can no longer receive casebot messages: she has blocked the bot, so "
+        "her reminders and digests are paused. Please check in with her."
+    )
+
+
+def cadence_title(risk: str) -> str:
+    """The title of a check-in task for a patient past her risk level's contact cadence."""
+    return f"{inline_label(labels.RISK, risk)} risk: no reached contact"
+
+
 def render_done(text_before: str) -> str:
     return f"{text_before}\n✅ <b>Done</b>"

@@ -1,16 +1,15 @@
-"""Replies about voice notes, and the typed data of their buttons.
+"""Replies about voice notes.
 
 The transcript reply shows what was heard (escaped, clipped) and how the parser reads it, each
 date absolute with weekday and zone, over [Save] [Fix] [Cancel]: a voice note is saved only on
-a tap. Button data holds an opaque token, never text or names. Pure: no telegram, no storage.
+a tap. Its buttons' data is bot.render.callbacks.VoiceNote (an opaque token, never text or
+names). Pure: no telegram, no storage.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Literal, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.parsing import (
@@ -45,37 +44,6 @@ CANCEL = "Cancel"
 
 MAX_TRANSCRIPT = 1500
 """Characters of a transcript shown back (a 2-minute note is about 1,800)."""
-
-Action = Literal["save", "fix", "cancel"]
-
-
-@dataclass(frozen=True)
-class VoiceButton:
-    """[Save] [Fix] [Cancel] under a transcript: "vn:<s|f|c>:<token>"."""
-
-    PREFIX: ClassVar[str] = "vn"
-    PATTERN: ClassVar[str] = r"^vn:[sfc]:[A-Za-z0-9_-]{1,16}$"
-    _CODES: ClassVar[dict[str, Action]] = {"s": "save", "f": "fix", "c": "cancel"}
-
-    action: Action
-    token: str
-
-    def pack(self) -> str:
-        return f"{self.PREFIX}:{self.action[0]}:{self.token}"
-
-    @classmethod
-    def pattern(cls, action: Action) -> str:
-        """The callback pattern of one button of the three."""
-        return f"^{cls.PREFIX}:{action[0]}:"
-
-    @classmethod
-    def unpack(cls, data: str) -> VoiceButton | None:
-        """The button behind callback data, or None for anything malformed."""
-        if not re.fullmatch(cls.PATTERN, data):
-            return None
-        _prefix, code, token = data.split(":")
-        return cls(cls._CODES[code], token)
-
 
 # -- fixed answers ---------------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ from bot.vocab import (
     TaskKind,
     TaskStatus,
 )
+from storage import due
 from storage import records as store
 from storage.db import Database
 from storage.models import (
@@ -243,7 +244,7 @@ async def _rerun_contact(
         (t.id for t in was_closed if t.kind not in TCM_TASK_KINDS | closing.ROUTINE_KINDS), None
     )
     for task in was_closed:
-        reopen_task(task)
+        reopen_task(s.session, task)
     await s.session.flush()
     applied = await apply_closing(
         s,
@@ -296,6 +297,7 @@ async def _amend_when(
         when = _when(record.due_at, record.has_time, correction.new, correction.new_time, s)
         record.due_at, record.remind_at = follow_up_times(when, s.nurse)
         record.has_time = when.has_time
+        due.note_task(s.session, record)  # moved: its reminder is planned again
         logged = Logged(
             kind=RecordKind.TASK,
             record_id=record.id,
@@ -329,6 +331,7 @@ async def _follow_up_to(
         when = _when(task.due_at, task.has_time, correction.new, correction.new_time, s)
         task.due_at, task.remind_at = follow_up_times(when, s.nurse)
         task.has_time = when.has_time
+        due.note_task(s.session, task)  # moved: its reminder is planned again
     else:
         assert correction.new is not None
         before = None
@@ -370,6 +373,7 @@ async def _redate_event(
                 task.remind_at = care.local_time_on(
                     care.local_date(spec.due_at, s.zone), s.nurse.digest_time, s.zone
                 )
+                due.note_task(s.session, task)  # moved: its reminder and escalation move too
     for episode in await store.live_episodes(s.session, patient_id=patient.id):
         tracker.watch(episode)
     await refresh_patient(s.session, patient, readmission_days=s.config.care.readmission_days)
@@ -395,6 +399,8 @@ async def _move_patient(
     wrong one reopens, and the closing rules run for the right one."""
     if isinstance(record, Task) or old is None:
         record.patient_id = new.id
+        if isinstance(record, Task):
+            due.note_task(s.session, record)  # the new patient may be in hospital (paused)
         logged = Logged(
             kind=kind, record_id=record.id, patient_name=new.display_name, patient_id=new.id
         )
@@ -412,11 +418,12 @@ async def _move_patient(
     record.patient_id = new.id
     for task in own:
         task.patient_id = new.id
+        due.note_task(s.session, task)  # the new patient may be in hospital (paused)
     for vital in vitals:
         vital.patient_id = new.id
     for task in was_closed:
         if task.status == TaskStatus.DONE:
-            reopen_task(task)
+            reopen_task(s.session, task)
     await s.session.flush()
     closed: tuple[TaskLine, ...] = ()
     if isinstance(record, Contact):

@@ -346,7 +346,7 @@ async def cancel(s: Saving, patient: Patient, appointment: Appointment) -> Appoi
     await cancel_tasks(s.session, pushes, s.now)
     await referrals.on_appointment_undone(s.session, appointment, now=s.now)
     for task in answered:
-        reopen_task(task)
+        reopen_task(s.session, task)
     prior = tracker.prior()
     await s.link(RecordKind.APPOINTMENT, appointment.id, change=RecordChange.CHANGED, prior=prior)
     await s.audit(

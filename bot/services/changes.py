@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocab import TaskStatus
+from storage import due
 from storage import records as store
 from storage.models import Base, Patient, Task
 from storage.snapshots import changed, restore, snapshot
@@ -62,6 +63,8 @@ async def take_back(session: AsyncSession, prior: dict[str, Any], now: datetime)
         if row is None:
             continue
         restore(row, entry["values"])
+        if isinstance(row, Task):
+            due.note_task(session, row)  # reopened or moved back: the outbox plans it again
         patients |= _patients_of(row, entry["values"])
     created_tasks = []
     for table, row_id in prior.get("created", []):

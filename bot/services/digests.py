@@ -1,18 +1,137 @@
-"""The digest's [Show all]: every line of a delivered digest, paginated. Audited read.
+"""The morning digest's content, and its [Show all] (every line of a delivered digest).
 
-Must not import telegram or handlers.
+`read_digest` gathers what a digest shows for one nurse and one local day, inside the caller's
+unit of work: the dispatcher composes the pushed digest with it, and `digest_pages_for` (an
+audited read) the full pages behind [Show all]. Must not import telegram or handlers.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.care import BusinessCalendar, countdown_business_days, end_of_local_day, start_of_local_day
 from bot.clock import Clock
 from bot.config import Config
-from bot.outbox.dispatcher import calendar_from, gather_digest
-from bot.render.digest import render_digest_pages
-from bot.vocab import DeliveryKind
+from bot.render import digest as render
+from bot.services.records import business_calendar, care_rules
+from bot.vocab import DeliveryKind, TaskKind
+from storage import careplans as careplan_store
+from storage import digest as digest_store
+from storage import queries as query_store
 from storage.audit import record_audit
 from storage.db import Database
 from storage.models import Delivery, Nurse
+
+# Rows read per digest list (what one message cannot hold is behind [Show all]): the due-today
+# and overdue task lists, then the appointments and the deadlines.
+DIGEST_TASKS = 200
+DIGEST_ROWS = 100
+# TCM/med-rec deadlines (with countdowns) and cadence check-ins have sections of their own and
+# are not due-today lines; the overdue list leaves out only the cadence check-ins.
+NOT_IN_TASK_LISTS = (*query_store.TCM_KINDS, TaskKind.CADENCE)
+
+
+async def read_digest(
+    session: AsyncSession,
+    nurse: Nurse,
+    now: datetime,
+    config: Config,
+    calendar: BusinessCalendar,
+    *,
+    scheduled_for: datetime | None = None,
+) -> render.DigestData:
+    """Read everything the digest shows for `nurse` on her local day of `scheduled_for`
+    (default: of `now`)."""
+    zone = ZoneInfo(nurse.timezone)
+    day = (scheduled_for or now).astimezone(zone).date()
+    start, end = start_of_local_day(day, zone), end_of_local_day(day, zone)
+    end_excl = end + timedelta(microseconds=1)
+    yesterday = day - timedelta(days=1)
+    appointments = await query_store.appointments_between(
+        session, nurse_id=nurse.id, start=start, end=end_excl, offset=0, limit=DIGEST_ROWS
+    )
+    due_today = await query_store.tasks_due(
+        session,
+        nurse_id=nurse.id,
+        start=start,
+        end=end_excl,
+        offset=0,
+        limit=DIGEST_TASKS,
+        except_kinds=NOT_IN_TASK_LISTS,
+    )
+    overdue = await query_store.tasks_due(
+        session,
+        nurse_id=nurse.id,
+        start=None,
+        end=start,
+        offset=0,
+        limit=DIGEST_TASKS,
+        except_kinds=(TaskKind.CADENCE,),
+    )
+    deadlines = await query_store.tasks_due(
+        session,
+        nurse_id=nurse.id,
+        start=start,
+        end=start + timedelta(days=31),
+        offset=0,
+        limit=DIGEST_ROWS,
+        kinds=query_store.TCM_KINDS,
+    )
+    days = dict(care_rules(config).cadence_days)
+    gaps = await digest_store.past_cadence(session, nurse_id=nurse.id, now=now, cadence_days=days)
+    completion = await digest_store.completion_between(
+        session,
+        nurse_id=nurse.id,
+        start=start_of_local_day(yesterday, zone),
+        end=start,
+    )
+    goals = await careplan_store.goals_past_target(session, nurse_id=nurse.id, today=day)
+
+    def task_person(t: query_store.TaskRow) -> render.Person | None:
+        if t.patient_name is None or t.patient_initials is None or t.patient_code is None:
+            return None
+        return render.Person(t.patient_name, t.patient_initials, t.patient_code)
+
+    return render.DigestData(
+        local_day=day,
+        zone=zone,
+        privacy=nurse.privacy_mode or config.privacy.push_names,
+        appointments=[
+            (a.at, render.Person(a.patient_name, a.patient_initials, a.patient_code), a.with_whom)
+            for a in appointments.rows
+        ],
+        due_today=[(t.kind, t.title, t.due_at, task_person(t)) for t in due_today.rows],
+        overdue=[(t.kind, t.title, t.due_at, task_person(t)) for t in overdue.rows],
+        deadlines=[
+            (
+                t.kind,
+                t.due_at,
+                task_person(t),
+                countdown_business_days(max(now, start), t.due_at, zone, calendar),
+                t.attempts_documented,
+            )
+            for t in deadlines.rows
+        ],
+        cadence=[
+            (
+                render.Person(g.patient.name, g.patient.initials, g.patient.code),
+                g.risk,
+                g.last_reached_at,
+                days[g.risk],
+            )
+            for g in gaps
+        ],
+        yesterday_done=completion.done_on_time,
+        yesterday_total=completion.total,
+        goals_past_target=[
+            (render.Person(p.display_name, p.initials, p.code), g.text, g.target_on)
+            for g, p in goals
+            if g.target_on is not None
+        ],
+    )
 
 
 async def digest_pages_for(
@@ -30,8 +149,8 @@ async def digest_pages_for(
             or delivery.nurse_id != nurse_id
         ):
             return None
-        data = await gather_digest(
-            session, nurse, now, config, calendar_from(config), scheduled_for=delivery.due_at
+        data = await read_digest(
+            session, nurse, now, config, business_calendar(config), scheduled_for=delivery.due_at
         )
         await record_audit(
             session,
@@ -42,4 +161,4 @@ async def digest_pages_for(
             entity="delivery",
             entity_id=delivery_id,
         )
-    return render_digest_pages(data)
+    return render.render_digest_pages(data)

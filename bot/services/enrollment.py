@@ -13,7 +13,7 @@ from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.vocab import Role
-from storage import audit, people
+from storage import audit, due, people
 from storage.db import Database
 from storage.models import Nurse
 
@@ -130,6 +130,7 @@ async def redeem_invite(
             date_order=defaults.date_order,
             now=now,
         )
+        due.note_nurse(session, nurse.id)  # a new (or returning) recipient of pushes
         await audit.record_audit(
             session,
             at=now,
@@ -177,6 +178,7 @@ async def mark_reachable(db: Database, clock: Clock, *, nurse_id: int) -> None:
         nurse = await session.get(Nurse, nurse_id)
         if nurse is not None and nurse.unreachable:
             nurse.unreachable = False
+            due.note_nurse(session, nurse.id)  # her pushes resume
             await audit.record_audit(
                 session,
                 at=clock.now(),
@@ -188,8 +190,10 @@ async def mark_reachable(db: Database, clock: Clock, *, nurse_id: int) -> None:
 
 
 async def record_refusal(
-    db: Database, clock: Clock, *, telegram_user_id: int | None, kind: str
+    db: Database, clock: Clock, *, telegram_user_id: int | None, kind: str, unanswered: int = 0
 ) -> None:
+    """Audit one refusal; `unanswered`: updates of theirs since the last refusal that were only
+    counted (a stranger is answered once per period)."""
     async with db.uow() as session:
         await audit.record_audit(
             session,
@@ -197,6 +201,7 @@ async def record_refusal(
             action="access.refused",
             actor_telegram_id=telegram_user_id,
             command=kind,
+            detail={"unanswered": unanswered} if unanswered else None,
         )
 
 
@@ -229,6 +234,8 @@ async def update_settings(
             nurse.privacy_mode = privacy_mode
         if settings_done is not None:
             nurse.settings_done = settings_done
+        if timezone is not None or digest_time is not None:
+            due.note_nurse(session, nurse.id)  # her digest may be due at another moment
         await session.flush()
         await audit.record_audit(
             session,

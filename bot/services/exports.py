@@ -22,13 +22,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
-from sqlalchemy import select
 
 from bot.config import Config
+from storage import people
 from storage import queries as repo
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Nurse
 
 CSV_COLUMNS = (
     "contact_id",
@@ -217,12 +216,9 @@ async def _run_export(args: argparse.Namespace, config: Config) -> int:
     try:
         now = SystemClock().now()
         async with db.uow(read_only=True) as session:
-            query = select(Nurse)
-            if args.nurse_id is not None:
-                query = query.where(Nurse.id == args.nurse_id)
-            else:
-                query = query.where(Nurse.telegram_user_id == args.telegram_user_id)
-            nurse = await session.scalar(query)
+            nurse = await people.find_nurse(
+                session, nurse_id=args.nurse_id, telegram_user_id=args.telegram_user_id
+            )
         if nurse is None:
             print("export: no such nurse", file=sys.stderr)
             return 1

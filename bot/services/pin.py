@@ -20,11 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import select
-
 from bot.clock import Clock
-from bot.vocab import Role
-from storage import audit
+from storage import audit, people
 from storage.db import Database
 from storage.models import Nurse
 
@@ -162,18 +159,11 @@ async def check_pin(db: Database, clock: Clock, *, nurse_id: int, pin: str) -> P
             session, at=now, action="pin.locked_out", actor_nurse_id=nurse.id, command="pin",
             entity="nurse", entity_id=nurse.id, detail={"failures_before": prior},
         )  # fmt: skip
-        admins = await session.scalars(
-            select(Nurse.chat_id).where(
-                Nurse.role == Role.ADMIN,
-                Nurse.active.is_(True),
-                Nurse.chat_id.is_not(None),
-                Nurse.id != nurse.id,
-            )
-        )
+        admins = await people.admin_chat_ids(session, except_nurse_id=nurse.id)
         return PinOutcome(
             PinCheck.LOCKED_NOW,
             remaining=0,
-            admin_chat_ids=tuple(c for c in admins if c is not None),
+            admin_chat_ids=tuple(admins),
             nurse_name=nurse.display_name,
         )
 
@@ -183,9 +173,7 @@ async def unlock(
 ) -> bool:
     """An admin lifts a lock-out; her old PIN is cleared, so she chooses a new one."""
     async with db.uow() as session:
-        nurse = await session.scalar(
-            select(Nurse).where(Nurse.telegram_user_id == telegram_user_id)
-        )
+        nurse = await people.nurse_by_telegram_id(session, telegram_user_id)
         if nurse is None or nurse.locked_at is None:
             return False
         prior = nurse.locked_at.isoformat()

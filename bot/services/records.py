@@ -47,6 +47,7 @@ from bot.vocab import (
     TaskKind,
     TaskStatus,
 )
+from storage import due
 from storage import patients as patient_store
 from storage import records as store
 from storage.db import Database
@@ -312,6 +313,7 @@ async def change_follow_up(
             task = existing[0]
             task.due_at, task.remind_at = follow_up_times(follow_up, nurse)
             task.has_time = follow_up.has_time
+            due.note_task(session, task)  # moved: its reminder is planned again
             follow = line(task, follow_up.has_time)
         else:
             task = await add_follow_up(s, patient.id, kind, record_id, follow_up)
@@ -395,6 +397,7 @@ async def set_complexity(
             task.remind_at = care.local_time_on(
                 care.local_date(spec.due_at, zone), nurse.digest_time, zone
             )
+            due.note_task(session, task)  # moved: its reminder and escalation move too
             redated.append(line(task, False))
         await s.audit(
             "discharge.complexity_set",

@@ -11,17 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from bot.care import local_time_on
 from bot.care.closing import resolution_when_marked_done
 from bot.clock import Clock
 from bot.vocab import TaskStatus
 from storage import deliveries as outbox
+from storage import due, records
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Patient, Task
-from storage.worklist import not_paused
+from storage.models import Task
 
 
 class TaskOutcome(enum.StrEnum):
@@ -112,6 +110,7 @@ async def snooze_task(
         before = task.remind_at.isoformat() if task.remind_at else None
         task.snoozed_until = until
         task.remind_at = until
+        due.note_task(session, task)
         await outbox.cancel_pending_for_task(session, task_id=task.id)
         await record_audit(
             session,
@@ -171,21 +170,9 @@ async def upcoming_reminders(
     """Her open tasks with a reminder still to come, soonest first (an audited read)."""
     now = clock.now()
     async with db.uow() as session:
-        rows = (
-            await session.execute(
-                select(Task.id, Task.kind, Task.remind_at, Task.due_at, Patient.display_name)
-                .outerjoin(Patient, Patient.id == Task.patient_id)
-                .where(
-                    Task.nurse_id == nurse_id,
-                    Task.status == TaskStatus.OPEN,
-                    Task.remind_at.is_not(None),
-                    Task.remind_at >= now - timedelta(minutes=5),
-                    not_paused(),
-                )
-                .order_by(Task.remind_at)
-                .limit(limit)
-            )
-        ).all()
+        rows = await records.upcoming_reminders(
+            session, nurse_id=nurse_id, since=now - timedelta(minutes=5), limit=limit
+        )
         await record_audit(
             session,
             at=now,
@@ -194,4 +181,4 @@ async def upcoming_reminders(
             command="reminders",
             detail={"count": len(rows)},
         )
-    return [Upcoming(r.id, r.kind.value, r.remind_at, r.due_at, r.display_name) for r in rows]
+    return [Upcoming(r.task_id, r.kind, r.remind_at, r.due_at, r.patient_name) for r in rows]

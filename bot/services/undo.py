@@ -181,7 +181,7 @@ async def undo_created(s: Saving, kind: RecordKind, record_id: int) -> Undone | 
         if t.status == TaskStatus.DONE
     ]
     for task in reopened:
-        reopen_task(task)
+        reopen_task(s.session, task)
     for vital in await store.vitals_of_origin(
         s.session, origin_kind=kind.value, origin_id=record_id
     ):

@@ -9,6 +9,11 @@ by a live discharge: routine work waits), the readmission flag of every live dis
 the two-attempts flag of each open TCM contact task. Every save, undo and correction ends
 with it, so taking a record back leaves no trace of it.
 
+Whatever here reopens a task, flips its two-attempts flag (its escalation) or pauses or
+resumes a patient's routine work is noted for the outbox (storage.due), which plans exactly
+those tasks again after the commit; closing and cancelling need no note (their pending pushes
+are cancelled here).
+
 Must not import telegram or handlers.
 """
 
@@ -23,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.care import closing as rules
 from bot.render.tasks import TaskLine
 from bot.services.saving import Saving, line
-from bot.vocab import RecordKind, TaskKind, TaskStatus
+from bot.vocab import PAUSED_BY_ADMISSION, RecordKind, TaskKind, TaskStatus
+from storage import due
 from storage import records as store
 from storage.models import Patient, Task
 
@@ -78,6 +84,8 @@ async def apply_closing(
         task = by_id[task_id]
         was = task.attempts_documented
         task.attempts_documented = documented
+        if documented != was:
+            due.note_task(s.session, task)  # escalation depends on it
         if documented and not was:
             flagged.append(line(task))
     return Applied(tuple(closed), tuple(flagged))
@@ -90,12 +98,13 @@ def close_task(task: Task, now: datetime, kind: RecordKind, record_id: int) -> N
     task.closed_by_id = record_id
 
 
-def reopen_task(task: Task) -> None:
+def reopen_task(session: AsyncSession, task: Task) -> None:
     task.status = TaskStatus.OPEN
     task.completed_at = None
     task.closed_by_kind = None
     task.closed_by_id = None
     task.resolution = None
+    due.note_task(session, task)  # open again: its reminder may be due
 
 
 async def cancel_tasks(session: AsyncSession, tasks: Sequence[Task], now: datetime) -> None:
@@ -125,7 +134,13 @@ async def refresh_patient(
         discharged_after = admission is not None and any(
             e.discharged_on >= admission.day for e in episodes
         )
-        patient.admitted_since = None if admission is None or discharged_after else admission.day
+        admitted_since = None if admission is None or discharged_after else admission.day
+        if (admitted_since is None) != (patient.admitted_since is None):
+            # Her routine work pauses or resumes: its reminders are planned again.
+            for task in await store.open_patient_tasks(session, patient_id=patient.id):
+                if task.kind in PAUSED_BY_ADMISSION:
+                    due.note_task(session, task)
+        patient.admitted_since = admitted_since
         previous = None
         for episode in episodes:
             episode.readmission = previous is not None and (
@@ -139,7 +154,10 @@ async def refresh_patient(
     )
     times = await _attempt_times(session, patient.id, contact_tasks)
     for task in contact_tasks:
-        task.attempts_documented = rules.attempts_documented(_row(task), times)
+        documented = rules.attempts_documented(_row(task), times)
+        if task.attempts_documented != documented:
+            due.note_task(session, task)  # escalation depends on it
+        task.attempts_documented = documented
 
 
 async def _attempt_times(

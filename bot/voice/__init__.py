@@ -49,7 +49,7 @@ def start_voice(config: VoiceConfig) -> Voice:
             raise VoiceUnavailable(reason)
         check_model_dir(model_dir or bundled_model_dir())
     except VoiceUnavailable as exc:
-        log.warning("voice notes are off: %s", exc)
+        log.warning("voice notes are off: %s", str(exc))  # a setup fault: no patient data
         return Voice(config.max_seconds, off_reason=str(exc))
     workers = config.workers or default_workers()
     transcriber = WhisperTranscriber(

@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import update
 
 from bot.care import end_of_local_day
-from bot.outbox.dispatcher import Dispatcher, digest_instant, is_day_off
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.planning import digest_instant, is_day_off
 from bot.vocab import AppointmentStatus, Channel, DeliveryKind, Outcome, TaskKind, TaskStatus
 from storage.db import Database
 from storage.models import Appointment, Contact, Nurse, Task

@@ -69,18 +69,23 @@ async def test_strangers_get_one_refusal_and_only_an_audit_event_is_stored(
     assert [c.method for c in calls] == ["sendMessage"]
     assert harness.last_text(stranger) == messages.REFUSAL
 
+    # What they send within the hour is counted, not answered or audited one by one.
     edit = harness.fake.edited_text(stranger, update["message"]["message_id"], "edited text")
     calls = await harness.fake._feed_and_collect(harness.app, edit)
-    assert [c.method for c in calls] == ["sendMessage"]
-    assert harness.last_text(stranger) == messages.REFUSAL
-
-    await harness.send(stranger, "/settings")
-    assert harness.last_text(stranger) == messages.REFUSAL
+    assert calls == []
+    assert await harness.send(stranger, "/settings") == []
+    assert harness.fake.sent_messages(stranger.id)[-1].text == messages.REFUSAL
+    assert len(harness.fake.sent_messages(stranger.id)) == 1
 
     assert await harness.row_counts() == before
     actions = await harness.audit_actions()
-    assert actions.count("access.refused") == 3
+    assert actions.count("access.refused") == 1
     assert nurse.id != stranger.id
+
+    harness.clock.advance(timedelta(hours=1))  # an hour on: one refusal again, with the count
+    await harness.send(stranger, "hello?")
+    assert len(harness.fake.sent_messages(stranger.id)) == 2
+    assert (await harness.audit_actions()).count("access.refused") == 2
 
 
 async def test_a_strangers_button_press_is_refused(harness: Harness) -> None:

@@ -311,7 +311,9 @@ class FakeTelegram:
 
         Kinds: "429" (RetryAfter), "5xx" (502 Bad Gateway), "timeout" (nothing delivered, the
         client times out), "timeout_after_delivery" (delivered, yet the client times out),
-        "403" (bot blocked). `delay` overrides serve_http's timeout_delay in HTTP mode.
+        "403" (bot blocked), "409" (Conflict: another getUpdates poller with this token),
+        "401" (Unauthorized: the token was revoked). `delay` overrides serve_http's
+        timeout_delay in HTTP mode.
         """
         self.faults.inject(method, kind, retry_after=retry_after, times=times, delay=delay)
 
@@ -387,6 +389,13 @@ class FakeTelegram:
         chat = self._private_chat(user)
         message = self._user_message(chat, user, text=text, entities=command_entities(text))
         return self._update("message", message.to_api(chat))
+
+    def malformed_text(self, user: FakeUser, text: str) -> JSON:
+        """A private text update the library cannot read: its message lacks the required
+        `date` (as when a newer library requires a field an older Bot API server omits)."""
+        update = self.private_text(user, text)
+        del update["message"]["date"]
+        return update
 
     def edited_text(
         self, user: FakeUser, message_id: int, new_text: str, *, chat_id: int | None = None
@@ -1140,6 +1149,16 @@ def _fault_reply(fault: Fault) -> Reply:
         return _error_reply(ApiError(502, "Bad Gateway"))
     if fault.kind == "403":
         return _error_reply(ApiError(403, "Forbidden: bot was blocked by the user"))
+    if fault.kind == "409":
+        return _error_reply(
+            ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
+        )
+    if fault.kind == "401":
+        return _error_reply(ApiError(401, "Unauthorized"))
     return Reply(status=504, body=b"", timed_out=True, delay=fault.delay)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-FaultKind = Literal["429", "5xx", "timeout", "timeout_after_delivery", "403"]
+FaultKind = Literal["429", "5xx", "timeout", "timeout_after_delivery", "403", "409", "401"]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
 #: Methods that post or change a message: the ones chaos and flood limits apply to by default.

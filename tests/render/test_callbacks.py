@@ -58,6 +58,7 @@ from bot.render.callbacks import (
     TimeOfDayCodec,
     TokenCodec,
     TransferTo,
+    VoiceNote,
     ZoneChoice,
     namespace_pattern,
 )
@@ -118,6 +119,8 @@ WIRE: list[tuple[CallbackData, str]] = [
     (ZoneChoice("America/Chicago"), "tz:1"),
     (DigestTime(time(7, 30)), "dg:0730"),
     (PrivacyChoice("initials"), "pv:initials"),
+    (VoiceNote("save", "AbC-12_x"), "vn:s:AbC-12_x"),
+    (VoiceNote("cancel", "AbC-12_x"), "vn:c:AbC-12_x"),
 ]
 PRESSES = [press for press, _ in WIRE]
 
@@ -238,6 +241,10 @@ MALFORMED = [
     "dg:0760",
     "dg:730",
     "pv:everything",
+    "vn:s:",
+    "vn:x:abc",
+    "vn:s:Maria Lopez",  # a token, never a name
+    "vn:s:a:b",
     "zz:\u202e<b>x",
 ]
 

@@ -30,6 +30,22 @@ def test_every_key_in_the_example_is_commented() -> None:
             assert lines[i - 1].lstrip().startswith("#"), f"key without a comment: {line}"
 
 
+def test_every_config_key_is_in_the_example_with_its_default() -> None:
+    import tomllib
+    from dataclasses import fields
+
+    from bot.config import _SECTIONS, Config
+
+    example = tomllib.loads((ROOT / "config.example.toml").read_text())
+    defaults = Config()
+    for section, cls in _SECTIONS.items():
+        for item in fields(cls):
+            assert item.name in example.get(section, {}), f"{section}.{item.name} undocumented"
+    loaded = load_config(ROOT / "config.example.toml", environ={})
+    assert loaded.telegram == defaults.telegram
+    assert loaded.limits == defaults.limits
+
+
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[defaults]\ntimezone = "America/Chicago"\n')

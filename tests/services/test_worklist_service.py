@@ -32,7 +32,8 @@ from bot.vocab import (
     TaskStatus,
     VitalKind,
 )
-from storage import deliveries, digest
+from storage import digest
+from storage import pushes as outbox_reads
 from storage.db import Database
 from storage.models import Nurse, Patient, Task, Team
 from tests.harness import Harness
@@ -214,9 +215,7 @@ async def test_an_admission_pauses_routine_work_until_the_discharge(
             gaps = await digest.past_cadence(
                 session, nurse_id=nurse.id, now=now, cadence_days={"high": 7}
             )
-            pushes = await deliveries.tasks_needing_reminders(
-                session, until=now + timedelta(days=1)
-            )
+            pushes = await outbox_reads.reminders_due(session, now=now + timedelta(days=1))
         return today.tasks.total, page.rows[0].open_tasks, len(gaps), len(pushes)
 
     assert await visible() == (1, 1, 1, 1)

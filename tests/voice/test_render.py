@@ -10,7 +10,6 @@ import pytest
 
 from bot.parsing import Caseload, parse
 from bot.render import voice as render
-from bot.render.voice import VoiceButton
 from tests.fakes.telegram_html import parse_html
 from tests.voice_support import CASELOAD
 
@@ -101,24 +100,7 @@ def test_the_transcript_is_escaped_and_clipped() -> None:
     assert len(parsed.text) < 4096
 
 
-def test_button_data_round_trips_and_holds_no_text() -> None:
-    for action in ("save", "fix", "cancel"):
-        button = VoiceButton(action, "AbC-12_x")
-        data = button.pack()
-        assert len(data.encode()) <= 64
-        assert VoiceButton.unpack(data) == button
-    assert VoiceButton("save", "AbC-12_x").pack() == "vn:s:AbC-12_x"
-
-
-@pytest.mark.parametrize(
-    "data", ["", "vn:s:", "vn:x:abc", "vn:s:Maria Lopez", "rc:u:c:1", "vn:s:a:b"]
-)
-def test_malformed_button_data_is_refused(data: str) -> None:
-    assert VoiceButton.unpack(data) is None
-
-
 def test_lengths_read_as_a_nurse_would_say_them() -> None:
     assert "up to 2:00 min, and that one is 2:01 min long" in render.too_long(121, 120)
     assert "up to 3 s, and that one is longer than that" in render.too_long(None, 3)
-    assert VoiceButton.pattern("fix") == "^vn:f:"
     assert render.transcribing(2).endswith("(2 ahead of it)")

@@ -1,7 +1,7 @@
 """records facts: several records per message, hospital events, vitals, her shorthand
 
-Revision ID: 0003_records_facts
-Revises: 0002_dispatch_workers
+Revision ID: 0004_records_facts
+Revises: 0003_poller_dead_letters
 
 - message_records: every record a message saved or changed (the message row stays unique
   per chat and message id); inbound_messages.undone_at for "undo" of a whole message.
@@ -20,8 +20,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0003_records_facts"
-down_revision: str | None = "0002_dispatch_workers"
+revision: str = "0004_records_facts"
+down_revision: str | None = "0003_poller_dead_letters"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
