@@ -57,6 +57,7 @@ def build_contact(message: Message, span: Span, mention: PatientMention) -> Fact
         if stray is not None:
             follow_up = stray
             doubts.append(Doubt(DoubtReason.WEAK_CUE, "date"))
+    counted = lx.ATTEMPTS_RE.search(text) is not None  # "x2", "3rd try", "LM #2"
     return ContactIntent(
         patient=mention.patient,
         candidates=mention.candidates,
@@ -67,8 +68,8 @@ def build_contact(message: Message, span: Span, mention: PatientMention) -> Fact
         occurred_at=occurred,
         occurred_given=occurred_fragment is not None,
         follow_up=follow_up,
-        attempts=_attempts(text) if outcome is Outcome.ATTEMPTED else 1,
-        attempts_given=outcome is Outcome.ATTEMPTED and lx.ATTEMPTS_RE.search(text) is not None,
+        attempts=_attempts(text) if outcome is Outcome.ATTEMPTED or counted else 1,
+        attempts_given=counted,
         note=message.text,
         vitals=read_vitals(text),
         doubts=tuple(doubts),
@@ -145,7 +146,10 @@ _CHANNEL_TIE = {Channel.VIDEO: 0, Channel.VISIT: 1, Channel.EMAIL: 2, Channel.TE
 _NO_MESSAGE_LEFT_RE = re.compile(
     r"\b(?:didn'?t|didnt|did\s+not|no|not|couldn'?t|cant|can'?t|unable\s+to)\s+(?:leave\s+)?"
     r"(?:a\s+)?(?:msg|message|vm|voicemail|lm|lvm)(?:\s+(?:left|set\s+up))?\b|"
-    r"\bno\s+(?:msg|message|vm)\s+(?:left|set\s+up)\b",
+    r"\bno\s+(?:msg|message|vm)\s+(?:left|set\s+up)\b|"
+    r"\b(?:didn'?t|didnt|did\s+not|couldn'?t|couldnt|could\s+not|can'?t|cant)\s+leave\s+"
+    r"(?:one|it|any(?:thing)?)\b|"
+    r"\b(?:vm|voicemail|voice\s*mail|mailbox|box)\s+(?:is\s+|was\s+)?(?:full|not\s+set\s+up)\b",
     _I,
 )
 
@@ -187,11 +191,42 @@ def _outcome(
     elif (
         weak_reached is None
         and channel is Channel.PHONE
+        and _with_whom(text, span, _mention_of(span)) in (Party.PATIENT, Party.CAREGIVER)
         and not span.followed
-        and not _has_content(what, _mention_of(span))
+        and not _CONVERSATION_RE.search(what)
+        and not read_vitals(what)
     ):
         doubts.append(Doubt(DoubtReason.WEAK_CUE, "outcome"))
     return Outcome.REACHED, doubts
+
+
+_CONVERSATION_RE = re.compile(
+    r"\b(?:said|says|saying|state[sd]?|reports?|reported|reporting|denie[sd]|deny|agree[sd]?|"
+    r"aware|understands?|understood|verbaliz\w*|confirm\w*|doing|feeling|feels?|felt|c/o|"
+    r"complain\w*|wants?|wanted|asked|asks|asking|told|tells|per\s+(?:pt|her|him|patient|wife|"
+    r"husband|dtr|daughter|son|cg)|ok(?:ay)?\s+(?:w/?|with)|on\s+board|declin\w*|refus\w*|"
+    r"accept\w*|prefer\w*|happy|upset|worried|anxious|concerned|thanked|thankful|request\w*|"
+    r"plans?\s+to|going\s+to|gonna|has\s+(?:all|her|his|no|a|an|meds|enough|been|had|not)|"
+    r"have\s+(?:all|no)|needs?|needed|taking|takes|took|ran\s+out|checking|went\s+over|"
+    r"reviewed|discussed|educat\w*|edu|teach|taught|instructed|reminded|encouraged|advised|"
+    r"gave|given|informed|let\s+\w+\s+know|explained|answered\s+(?:all\s+)?(?:her|his|their)?\s*"
+    r"questions|questions|no\s+(?:new|issues?|concerns?|complaints?|c/o|sx|symptoms|problems|"
+    r"changes|questions|falls?|pain|sob)|issues?|concerns?|symptoms|sx|pain|sob|swelling|edema|"
+    r"dizzy|dizziness|fell|fall|cough\w*|fever|nausea|vomit\w*|bp|bg|wt|weight|sugars?|"
+    r"glucose|meds?|medications?|pills?|refills?|appt|appointment|ride|transport\w*|"
+    r"scheduled|set\s+up|arranged|booked|med\s+rec|tcm|toc|assessment|screening|phq\w*|"
+    r"doing\s+(?:well|ok|good|better|worse|fine)|fine|well|good|better|worse|ok|okay|stable|"
+    r"improv\w*|recover\w*|home|discharged|d/c|admitted|goals?|diet|walking|exercis\w*|"
+    r"will|would|can|can't|cannot|couldn't|won't|knows?|remembers?|forgot|mentioned|"
+    r"yes|no\s+to|via\s+interpreter|interpreter|lang\w*\s+line|done|complete[ds]?|approved|"
+    r"denied|increas\w*|decreas\w*|chang\w*|order\w*|fading|heal\w*|resolv\w*|"
+    r"no\s+(?!(?:one|body|answer\w*|response|luck|reply|vm|msg|message|call\w*|pick\w*)\b)[a-z]{3,}|"
+    r"new\s+[a-z]{2,}|stopp\w*|start\w*|held|hold|continu\w*|fax\w*|sent|send\w*|verified|"
+    r"updated|received|got\s+(?:it|them|her|his|the)|pharmacy|delivery|deliver\w*)\b",
+    _I,
+)
+"""Words that something was said on the call. A call with none of them and no word of being
+reached ("called nancy allen 3 times no one picks up") is read back: reached or not?"""
 
 
 _INFORMED_RE = re.compile(r"\b(?:gave|let\s+\w+\s+know|told|informed)\b", _I)
@@ -323,6 +358,7 @@ def _attempts(text: str) -> int:
         or match.group("th")
         or match.group("hash")
         or match.group("twice")
+        or match.group("hash2")
         or "1"
     ).lower()
     if word == "final":

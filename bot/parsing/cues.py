@@ -269,6 +269,10 @@ def _is_appointment_topic(text: str, match: re.Match[str]) -> bool:
 
 
 def _appointment_topic(text: str, match: re.Match[str]) -> bool:
+    if re.search(r"\b\d{1,6}\s+[a-z]+\s+$", text[: match.start()], _I) and re.fullmatch(
+        r"ct|dr|pt", match.group(0), _I
+    ):
+        return True  # "418 aspen ct": a street, not a scan
     if lx.APPOINTMENT_REMINDER_RE.match(text, match.start()):
         return True
     if re.search(r"\b(?:pa|prior\s+auth\w*|auth\w*|per)\b", text[: match.start()], _I):

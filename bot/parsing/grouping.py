@@ -61,7 +61,10 @@ def sub_clauses(message: Message, start: int) -> list[tuple[Clause, list[CueHit]
         if (
             len(heads) > 1
             and heads[0].cue is Cue.MED_REC
-            and any(h.cue is Cue.CONTACT for h in heads[1:])
+            and any(
+                h.cue is Cue.CONTACT and not _MANNER_RE.match(message.normal, h.start)
+                for h in heads[1:]
+            )
         ):
             cut = next(h for h in heads[1:] if h.cue is Cue.CONTACT)
             left, right = Clause(clause.start, cut.start), Clause(cut.start, clause.end)
@@ -88,6 +91,12 @@ def sub_clauses(message: Message, start: int) -> list[tuple[Clause, list[CueHit]
         pieces.append((left, [h for h in hits if h.start < cut_at]))
         pieces.append((right, [h for h in hits if h.start >= cut_at]))
     return pieces
+
+
+_MANNER_RE = re.compile(
+    r"(?:over|by|via|on)\s+(?:the\s+)?(?:phone|tele(?:phone)?)\b|telephonic(?:ally)?\b", _I
+)
+"""How a med rec was done ("med rec w ana over the phone"), not a call of its own."""
 
 
 def _head(hits: list[CueHit]) -> Cue | None:
@@ -191,6 +200,9 @@ def fact_spans(message: Message, start: int) -> list[Span]:
         ):
             _extend(current, clause, names, dated)  # "... spoke w pt. d/c'd yest. TCM done"
             continue
+        if cue is Cue.FOLLOW_UP and current.cue is Cue.CONTACT and _timed_visit(message, clause):
+            spans.append(Span(clause.start, clause.end, Cue.APPOINTMENT, names, dated))
+            continue  # "tcm call joe rivera, reached wife. TCM visit tues 12/22 @ 1:15"
         if cue is None or cue in MODIFIERS:
             _extend(current, clause, names, dated)
             if current.cue is None and cue is not None:
@@ -253,6 +265,8 @@ def _belongs(
         return True  # "in ED today, waiting on CT"
     if cue is Cue.DISCHARGE and current.cue is Cue.ED_VISIT:
         return True  # "ER last night ... went home"
+    if cue is Cue.TASK and current.cue in (Cue.NOTE, Cue.GOAL) and not names and not dated:
+        return True  # "fyi lisa is HCPOA, call her cell for anything": part of the note
     no_day = not names and not _names_a_day(message, clause)
     if cue is Cue.TASK and current.cue is Cue.TASK and not names and not current.dated:
         return True  # "dont forget UTR letter to ken scott, mail today"
@@ -314,6 +328,19 @@ def _short(message: Message, clause: Clause, names: list[NameMatch]) -> bool:
 def _names_a_day(message: Message, clause: Clause) -> bool:
     return any(
         f.form is not DayForm.TIME_ONLY for f in message.fragments_in(clause.start, clause.end)
+    )
+
+
+_VISIT_WORD_RE = re.compile(r"\b(?:hv|h/v|home\s+visit|visit|f2f|soc|appt)\b", _I)
+
+
+def _timed_visit(message: Message, clause: Clause) -> bool:
+    """A visit set for a day and a time: booked, not just her next step."""
+    fragments = message.fragments_in(clause.start, clause.end)
+    return (
+        _VISIT_WORD_RE.search(message.normal, clause.start, clause.end) is not None
+        and any(f.form is not DayForm.TIME_ONLY for f in fragments)
+        and any(f.clock is not None for f in fragments)
     )
 
 

@@ -59,7 +59,8 @@ NO_ANSWER_RE = re.compile(
     r"still\s+no\s+(?:call\s*back|callback|answer|response|word)|"
     r"phone\s+(?:off|dead|rang\s+out)|rang\s+(?:out|and\s+rang|no\s+answer)|rna|"
     r"(?:phone|it|line)\s+(?:just\s+)?(?:rang|rings)\s+(?:out|and\s+rang|forever)|"
-    r"no\s+one\s+(?:answered|picked\s+up|home)|nobody\s+(?:answered|picked\s+up|home)|"
+    r"(?:no\s*-?\s*one|nobody)\s+(?:answer(?:s|ed)?|pick(?:s|ed)?\s+up|(?:is\s+|was\s+)?home|"
+    r"(?:is\s+|was\s+)?there|around|came\s+to\s+the\s+door)|"
     r"not\s+(?:reached|reachable|available|avail|home)|unreachable|no\s+contact\s+made|"
     r"no\s+luck|no\s+go|straight\s+to\s+(?:vm|voicemail))\b",
     _I,
@@ -99,7 +100,9 @@ STRONG_REACHED_RE = re.compile(
     r"got\s+(?:a\s+)?hold\s+of|got\s+ahold\s+of|got\s+through\s+to|finally\s+got\s+(?:her|him)|"
     r"returned\s+(?:my|the|our|her|his)?\s*(?:call|vm|voicemail|message|msg)|"
     r"called\s+(?:me\s+)?(?:right\s+)?back|call(?:ed)?\s+me(?!\s+back\b)|"
-    r"(?:she|he|they|pt|patient|daughter|son|wife|husband|cg|office|ofc|ctr|center|clinic|"
+    r"(?:she|he|they|pt|patient|daughter|dtr|son|wife|husband|hubby|spouse|mom|dad|mother|"
+    r"father|sister|brother|niece|nephew|grandson|granddaughter|caregiver|cg|office|ofc|ctr|"
+    r"center|clinic|"
     r"pharmacy|dr|doctor|nurse|pcp|agency|hh|snf|facility)\s+called(?!\s+(?:911|ems|ambulance))|"
     r"picked\s+up|answered(?!\s+machine))\b",
     _I,
@@ -188,12 +191,13 @@ INSURER_RE = re.compile(
 )
 
 ATTEMPTS_RE = re.compile(
-    r"(?<![\w/])x\s?(?P<x>[2-9])\b(?!\s*(?:days?|wks?|weeks?|hrs?|mos?|months?))|"
+    r"(?<![\w/])x\s?(?P<x>[1-9])\b(?!\s*(?:days?|wks?|weeks?|hrs?|mos?|months?))|"
     r"\b(?P<n>[2-9]|two|three|four|1st|2nd|3rd|4th|first|second|third|fourth)\s*"
     r"(?:attempts?|tries|calls|x|times)\b|\b(?P<th>1st|2nd|3rd|4th|first|second|third|fourth|final)\s+"
     r"(?:(?:tcm|phone|call|outreach|f/u)\s+)?(?:attempt|try|call|vm|voicemail|msg|message|"
     r"outreach)\b|\b(?:attempt|outreach|try|call)\s*#?\s?(?P<hash>[1-9])\b(?!\s*(?:days?|wks?|pm|am|:))|"
-    r"\b(?P<twice>twice|thrice)\b",
+    r"\b(?P<twice>twice|thrice)\b|"
+    r"\b(?:lm|lvm|vm|na|msg|message|voicemail|try|attempt)\s*#\s?(?P<hash2>[1-9])\b",
     _I,
 )
 ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "1st": 1, "first": 1, "2nd": 2, "3rd": 3,
@@ -260,6 +264,7 @@ APPOINTMENT_RE = re.compile(
     r"booked|set\s+up\s+(?:w/|w|with|for|an?\s)|set\s+(?:him|her|them|pt)\s+up|consult|eval(?:uation)?|"
     r"wants?\s+to\s+see\s+(?:him|her|them|pt)|got\s+(?:him|her|them|pt)\s+in|"
     r"(?<!\bi\s)(?<!\bwe\s)(?<![.!?]\s)(?:can|will|could)\s+see\s+(?:him|her|them|pt)(?!\s+again)|"
+    r"(?:they|he|she)(?:'ll|\s+will|\s+can)\s+see\s+(?:him|her|them|pt)(?!\s+again)|"
     r"coming\s+in(?=\s+(?:on\s+)?(?:mon|tue|wed|thu|"
     r"fri|sat|sun|tomorrow|tmrw|\d))|"
     r"hfu|hosp(?:ital)?\s+f/u\s+(?:w/?|with)|"
@@ -358,6 +363,8 @@ DISCHARGE_RE = re.compile(
     _I,
 )
 DISCHARGE_NOT_RE = re.compile(
+    r"\b(?:d/c|dc|discharge)\s+(?:f/u|fu|follow[\s-]?up|appts?|appointment|visit|call|"
+    r"planner|coordinator|nurse|date\s+(?:is|set|tbd|pending))\b|"
     r"\b(?:d/c|dc|discharge|discharged)\s+(?:instructions?|planning|plan|summary|summaries|papers|"
     r"paperwork|meds?|orders?|date|criteria|teaching|education|list|med\s+list|rx|rxs|"
     r"from\s+(?:the\s+)?program|"
@@ -436,7 +443,8 @@ NOTE_ANYWHERE_RE = re.compile(
     r"\b(?:note\s+(?:for|on|re|about)|fyi|pls\s+note|please\s+note)\b", _I
 )
 NOTE_STATE_RE = re.compile(
-    r"\b(?:prefers|moved\s+(?:in\s+)?(?:w/|with|to)|lives\s+(?:w/|with|alone)|"
+    r"\b(?:prefers|wants\s+(?:calls|texts|a\s+call|phone\s+calls|us\s+to\s+call)|landline|"
+    r"best\s+(?:time|#|number)|moved\s+(?:in\s+)?(?:w/|with|to)|lives\s+(?:w/|with|alone)|"
     r"now\s+(?:lives|has|uses|on)|new\s+(?:phone|number|address|caregiver|cg)|phone\s+#|"
     r"is\s+(?:the\s+)?(?:caregiver|cg|poa)|daughter\s+is|son\s+is|wife\s+is|husband\s+is|"
     r"allergic|allergy\s+to|code\s+status|dnr|full\s+code|hospice|passed\s+away|expired|"

@@ -37,7 +37,7 @@ from bot.parsing.careplans import canonical_specialty, parse_careplan
 from bot.parsing.changes import build_cancel, build_correction, build_reschedule
 from bot.parsing.contacts import build_contact
 from bot.parsing.cues import CARE_PLAN_CUES, MODIFIERS, TOPIC_BEFORE_RE, Cue, cue_hits
-from bot.parsing.date_fragments import FUTURE_FORMS, DayForm
+from bot.parsing.date_fragments import FUTURE_FORMS, DateFragment, DayForm
 from bot.parsing.dates import DateOrder, DateReader
 from bot.parsing.fact_dates import first_future_fragment, follow_up_cue_before, follow_up_fragment
 from bot.parsing.facts import Fact, Reading
@@ -63,6 +63,7 @@ from bot.parsing.intents import (
     TaskIntent,
     UndoIntent,
     UnknownIntent,
+    When,
 )
 from bot.parsing.message import Message, Span
 from bot.parsing.normalise import normalise
@@ -139,8 +140,44 @@ def parse(
     care_plan = parse_careplan(normal, now=now, zone=zone, caseload=index, date_order=date_order)
     if care_plan is not None and not _other_heads(message, offset):
         return Reading(tuple(_each_referral(care_plan)))
-    facts = _facts(message, offset)
+    day = _day_heading(message, offset)
+    if day is not None:
+        fragment, end = day
+        facts = _on_the_day(_facts(message, end), message.reader.resolve(fragment, "future"))
+    else:
+        facts = _facts(message, offset)
     return Reading(facts or (_nothing(message),))
+
+
+_HEADING_FORMS = frozenset(
+    {DayForm.TOMORROW, DayForm.TODAY, DayForm.END_OF_WEEK, DayForm.END_OF_MONTH, DayForm.WEEKDAY,
+     DayForm.NUMERIC, DayForm.MONTH_NAME, DayForm.NEXT_SPAN}
+)  # fmt: skip
+_HEADING_GAP_RE = re.compile(r"\s*(?::|-+|–|—)\s*")
+
+
+def _day_heading(message: Message, start: int) -> tuple[DateFragment, int] | None:
+    """'tmw: fax recert to dr patel, call DME re bob kings O2': a day written as a heading
+    over a list of things to do. Returns the day and where the list starts."""
+    text = message.normal
+    lead = len(text[start:]) - len(text[start:].lstrip(" *>-"))
+    for fragment in message.fragments:
+        if fragment.start != start + lead:
+            continue
+        gap = _HEADING_GAP_RE.match(text, fragment.end)
+        if gap is None or fragment.form not in _HEADING_FORMS:
+            return None
+        return fragment, gap.end()
+    return None
+
+
+def _on_the_day(facts: tuple[Fact, ...], when: When | None) -> tuple[Fact, ...]:
+    """Each thing to do under a day heading is due that day unless it names its own."""
+    if when is None:
+        return facts
+    return tuple(
+        replace(f, due=when) if isinstance(f, TaskIntent) and f.due is None else f for f in facts
+    )
 
 
 def _other_heads(message: Message, start: int) -> bool:
@@ -201,7 +238,7 @@ def _facts(
     spans_of_facts: list[Span] = []
     for i, span in enumerate(spans):
         mention, guessed = _mention(message, span, previous)
-        span.followed = i + 1 < len(spans)
+        span.followed = i + 1 < len(spans) and _same_patient_goes_on(spans[i + 1], mention)
         span.both = bool(TOGETHER_RE.search(message.text_of(span)))
         fact = _build(message, span, mention)
         if fact is None:
@@ -248,6 +285,12 @@ def _listed_together(message: Message, span: Span, fact: Fact) -> list[Fact]:
         )
         others.append(_with_patient_doubts(bare, name.mention, name.guessed, None))
     return others
+
+
+def _same_patient_goes_on(following: Span, mention: PatientMention) -> bool:
+    """The next fact is about the same patient ("called tom, appt set for fri"), not another
+    patient's ("... also LM for ken scott")."""
+    return not following.names or any(n.mention.patient == mention.patient for n in following.names)
 
 
 def _restated(facts: list[Fact]) -> list[Fact]:
@@ -464,8 +507,11 @@ def _booked_ahead(message: Message, span: Span) -> bool:
         return False
     if span.cue is None and not span.names:
         return False  # "lunch, back at 1230"
-    if span.cue is Cue.NOTE and not lx.NOTE_CUE_RE.match(message.text_of(span)):
-        return False
+    if span.cue is Cue.NOTE and (
+        not lx.NOTE_CUE_RE.match(message.text_of(span))
+        or lx.NOTE_STATE_RE.search(message.text_of(span))
+    ):
+        return False  # "note for jen: donna green wants calls on her landline, after 10a"
     text = message.text_of(span)
     fragment = first_future_fragment(message, span)
     if fragment is None or lx.PAST_TENSE_RE.search(text) or lx.REACHED_RE.search(text):

@@ -67,7 +67,8 @@ _NOT_CONTACTED_RE = re.compile(
     _I,
 )
 _CALL_LIST_RE = re.compile(
-    r"\b(?:who\s+(?:do|should|must|shall)\s+i\s+(?:call|contact|reach\s+out\s+to|phone)|"
+    r"\b(?:who\s+(?:do|should|must|shall|else\s+do)\s+i\s+(?:still\s+)?(?:need\s+to\s+|have\s+to\s+|"
+    r"gotta\s+)?(?:call|contact|reach\s+out\s+to|phone)|"
     r"who\s+(?:needs|need)\s+(?:a\s+)?(?:call|calls|calling|contact|phone\s+call)|"
     r"call\s+list|calls\s+(?:for|to\s+make|due|today|tomorrow)|who\s+(?:to|should\s+i)\s+call|"
     r"(?:who|anyone|anybody)\s+(?:i\s+)?(?:need|needs|have|has)\s+to\s+call|"
@@ -105,7 +106,8 @@ _WEEK_RE = re.compile(
 )
 _CASELOAD_RE = re.compile(
     r"\b(?:caseload|case\s+load|patients|pts|pt\s+list|my\s+list|roster|everyone|census|panel|"
-    r"on\s+my\s+list|risk\s+list|(?:high|medium|med|moderate|low)[\s-]*risk)\b",
+    r"on\s+(?:my|her|his|their|the|our|\w+'s|\w+s)\s+(?:list|caseload|panel)|risk\s+list|"
+    r"(?:high|medium|med|moderate|low)[\s-]*risk)\b",
     _I,
 )
 _RISK_RE = re.compile(
@@ -130,12 +132,29 @@ _RECORD_WORDS_RE = re.compile(
 
 
 def strip_filler(text: str) -> str:
-    """The message without greetings and filler in front ("morning! ok so who's overdue")."""
+    """The message without greetings and filler in front ("morning! ok so who's overdue"), or
+    the question after a remark that records nothing ("covering for jen today - who's on her
+    list")."""
     previous = None
     while previous != text:
         previous = text
         text = LEADING_FILLER_RE.sub("", text, count=1)
+    remark = _REMARK_THEN_QUESTION_RE.match(text)
+    if remark is not None:
+        question = text[remark.end() :]
+        prefix = text[: remark.end()]
+        asks = _WH_RE.match(question) or question.rstrip().endswith("?")
+        if (
+            asks
+            and _OPENING_RE.match(question)
+            and not (_RECORD_WORDS_RE.search(prefix) or _names_a_contact(prefix))
+        ):
+            return question
     return text
+
+
+_WH_RE = re.compile(r"^(?:who|whom|who'?s|what|what'?s|whats|when|which|where|how|any\w*)\b", _I)
+_REMARK_THEN_QUESTION_RE = re.compile(r"^[^?]{3,60}?(?:\s+-+\s*|[.;:!]\s+)(?=[a-z])", _I)
 
 
 def is_question(text: str) -> bool:
