@@ -159,7 +159,9 @@ _BY_MONTH_RE = re.compile(
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
 
 _REFERRAL_RE = re.compile(
-    r"\b(?:referred|referral|referring|refer|ref'?d|sent\s+(?:a\s+)?referral)\b", _I
+    r"\b(?:referred(?!\s+(?:by|from|over\s+from|in)\b)|referral(?!\s+from\b)|referring|refer|"
+    r"ref'?d(?!\s+(?:by|from)\b)|sent\s+(?:a\s+)?referral)\b",
+    _I,
 )
 _TO_RE = re.compile(r"\bto\s+(?:the\s+|a\s+|an\s+|see\s+)?", _I)
 _REASON_RE = re.compile(

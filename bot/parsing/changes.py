@@ -119,9 +119,19 @@ def build_reschedule(message: Message, span: Span, mention: PatientMention) -> F
     )
 
 
+_MOVES_A_BOOKING_RE = re.compile(
+    r"\b(?:change|move|push|switch|bump|make)\s+(?:[\w']+\s+){0,3}?"
+    r"(?:visit|hv|appt|appointment|apt|soc)\s+(?:to|till|until|for)\b",
+    _I,
+)
+
+
 def build_correction(message: Message, span: Span, mention: PatientMention) -> Fact:
-    """A correction: the patient, day, time, channel or outcome she meant."""
+    """A correction: the patient, day, time, channel or outcome she meant. "change rob king's
+    visit to 11" names the booked visit to move, not a new channel: that is a reschedule."""
     text = message.text_of(span)
+    if _MOVES_A_BOOKING_RE.search(text):
+        return build_reschedule(message, span, mention)
     meant = [
         n
         for n in span.names

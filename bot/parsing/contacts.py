@@ -122,7 +122,7 @@ def read_channel(text: str) -> Channel | None:
             found[channel] = match.start()
             break
     if Channel.VOICEMAIL in found and reached_at(text) is None:
-        if not _NO_MESSAGE_LEFT_RE.search(text):
+        if not _NO_MESSAGE_LEFT_RE.search(text) and not LEFT_WORD_WITH_RE.search(text):
             return Channel.VOICEMAIL
         found.pop(Channel.VOICEMAIL)
         found.setdefault(Channel.PHONE, 0)
@@ -341,9 +341,17 @@ _THEIR_PEOPLE_RE = re.compile(
 )
 
 
+LEFT_WORD_WITH_RE = re.compile(
+    r"\b(?:left\s+(?:a\s+)?(?:msg|message|word|vm)|lm|lvm)\s+(?:w/?|with)\s*(?:her|his|the|pt'?s)?\s*"
+    + lx.CAREGIVER_WORDS
+    + r"\b",
+    _I,
+)
+"""'left msg w his daughter': the call was answered by family; the patient was not reached."""
 _SPOKE_WITH_CAREGIVER_RE = re.compile(
-    r"\b(?:spoke|talked|spoken|chatted|reached|called|lvm|lm|left\s+\w+\s+for|texted)\s+"
-    r"(?:w/?|with|to|for)?\s*(?:her|his|the|pt'?s)?\s*" + lx.CAREGIVER_RE.pattern[3:-3] + r"\b",
+    r"\b(?:spoke|talked|spoken|chatted|reached|called|lvm|lm|left\s+\w+\s+(?:for|w/?|with)|"
+    r"texted)\s+"
+    r"(?:w/?|with|to|for)?\s*(?:her|his|the|pt'?s)?\s*" + lx.CAREGIVER_WORDS + r"\b",
     _I,
 )
 

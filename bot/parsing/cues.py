@@ -153,6 +153,8 @@ def cue_hits(text: str, base: int, context: str = "") -> list[CueHit]:
         ):
             add(Cue.APPOINTMENT, specialty)  # "confirmed cardiology wed 12/23 2:40p"
     contact = _contact_cue(text, happened=bool(HAPPENED_RE.search(context)))
+    if contact is not None and _manner_of_next_step(text, contact):
+        contact = None  # "recheck wt tmrw by phone": how the next step will be done
     if contact is not None:
         hits.append(CueHit(Cue.CONTACT, base + contact))
     note = lx.NOTE_CUE_RE.match(text) or lx.NOTE_ANYWHERE_RE.search(text)
@@ -269,6 +271,10 @@ def _is_appointment_topic(text: str, match: re.Match[str]) -> bool:
 
 
 def _appointment_topic(text: str, match: re.Match[str]) -> bool:
+    if re.match(r"f/u|fu|follow", match.group(0), _I) and re.match(
+        r"[^,;.]{0,30}?\b(?:office|ofc|clinic\s+staff|nurse|ma)\b", text[match.end() :], _I
+    ):
+        return True  # "f/u w/ dr nakamura's office mon": a call to the office, hers to make
     if re.search(r"\b\d{1,6}\s+[a-z]+\s+$", text[: match.start()], _I) and re.fullmatch(
         r"ct|dr|pt", match.group(0), _I
     ):
@@ -301,6 +307,19 @@ def _appointment_topic(text: str, match: re.Match[str]) -> bool:
 
 
 # -- contacts that happened, and plans -------------------------------------------------------------
+
+
+_MANNER_RE = re.compile(
+    r"(?:over|by|via)\s+(?:the\s+)?(?:phone|tele(?:phone)?|video)\b|telephonic(?:ally)?\b", _I
+)
+
+
+def _manner_of_next_step(text: str, at: int) -> bool:
+    return bool(
+        _MANNER_RE.match(text, at)
+        and lx.FOLLOW_UP_CUE_RE.search(text[:at])
+        and not lx.CONTACT_PAST_RE.search(text[:at])
+    )
 
 
 def _contact_cue(text: str, *, happened: bool = False) -> int | None:
@@ -407,8 +426,34 @@ def reached_at(text: str) -> int | None:
             continue
         if lx.NOT_REACHED_AFTER_RE.search(text[match.end() :]):
             continue
+        if _only_word_left(text, match):
+            continue
         return match.start()
     return None
+
+
+_STRANGER_RE = re.compile(
+    r"\b(?:(?:some|a|random|another|unknown|different)\s+(?:lady|man|guy|woman|person|one|kid|"
+    r"girl|boy|voice)|someone|somebody|stranger)\s+(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+_ANSWERED_RE = re.compile(r"picked\s+up|answered", _I)
+
+
+def _only_word_left(text: str, match: re.Match[str]) -> bool:
+    """'her husband picked up, she was in the shower, left msg w/ him', 'some guy answered,
+    said wrong #', 'pt picked up, said bad time & hung up': someone came to the phone, but
+    nothing passed with the patient."""
+    if not _ANSWERED_RE.fullmatch(match.group(0)):
+        return False
+    after = text[match.end() : match.end() + 80]
+    before = text[max(0, match.start() - 40) : match.start()]
+    if _STRANGER_RE.search(before):
+        return True  # "some lady answered": not hers, whatever follows
+    return bool(
+        lx.RELAYED_RE.search(after)
+        or (lx.SOMEONE_ELSE_RE.search(before) and lx.RELAYED_RE.search(text))
+    )
 
 
 def _negated(text: str, at: int) -> bool:

@@ -383,6 +383,14 @@ _BUILDERS = {
 }
 
 
+_READING_BEFORE_RE = re.compile(
+    r"\b(?:bg|bs|cbg|fsbs|sugars?|glucose|wt|weight|bp|b/p|hr|pulse|temp|o2|sats?|spo2|a1c|inr|"
+    r"k|cr|egfr|gfr|meter|reading)\b(?:(?!\b(?:at|tmw|tmrw|tomorrow|tonight|mon|tue|wed|thu|fri|"
+    r"sat|sun)\b)[^,;.\d@]){0,12}$",
+    re.IGNORECASE,
+)
+
+
 def _time_fragments(text: str, days: list[DateFragment]) -> Iterator[DateFragment]:
     """Times of day not inside a day fragment ('12/3' is not '12' o'clock)."""
     taken = [(d.start, d.end) for d in days]
@@ -390,9 +398,12 @@ def _time_fragments(text: str, days: list[DateFragment]) -> Iterator[DateFragmen
         start, end = match.span()
         if any(s < end and start < e for s, e in taken):
             continue
+        bare = match.group("bare") or match.group("hour_only")
+        if bare and _READING_BEFORE_RE.search(text[max(0, start - 18) : start]):
+            continue  # "BG this am 134": a reading, not a time
         clock = _clock(match)
         if clock is not None:
-            marker = ("bare",) if match.group("bare") or match.group("hour_only") else ()
+            marker = ("bare",) if bare else ()
             yield DateFragment(DayForm.TIME_ONLY, start, end, text[start:end], marker, clock)
 
 

@@ -162,8 +162,9 @@ def fact_spans(message: Message, start: int) -> list[Span]:
             cue is Cue.FOLLOW_UP
             and _names_a_day(message, clause)
             and lx.PROVIDER_VISIT_RE.search(text)
+            and not re.search(r"\b(?:office|ofc)\b", text, _I)
         ):
-            cue = Cue.APPOINTMENT  # "pcp f/u 12/22 @ 11": a visit with her doctor
+            cue = Cue.APPOINTMENT  # "pcp f/u 12/22 @ 11": a visit with her doctor (not her office)
         if current is None:
             spans.append(Span(clause.start, clause.end, cue, names, dated))
             continue
@@ -208,6 +209,14 @@ def fact_spans(message: Message, start: int) -> list[Span]:
             if current.cue is None and cue is not None:
                 current.cue = cue
             continue
+        if (
+            current.cue is None
+            and not current.names
+            and len(spans) == 1
+            and _SENTENCE_END_RE.search(message.normal, current.start, clause.start)
+        ):
+            spans[-1] = Span(clause.start, clause.end, cue, names, dated)
+            continue  # "tmrw off. mon first visit 8a aisha patel SOC": the aside says nothing
         if current.cue is None or current.cue in MODIFIERS:
             if current.cue in (Cue.VITALS, Cue.STATE) and cue is not Cue.NOTE:
                 spans.append(Span(clause.start, clause.end, cue, names, dated))
@@ -413,12 +422,20 @@ _CONTACT_VERB_RE = re.compile(
 )
 
 
+_SENTENCE_END_RE = re.compile(r"[.!?](?:\s|$)")
+_AT_THE_DOOR_RE = re.compile(
+    r"\b(?:no\s*one|nobody|not|wasn'?t)\s+(?:is\s+|was\s+)?home|\bdoor\b|\bknock", _I
+)
+
+
 def _explicit_channel(text: str) -> Channel | None:
     """The channel a clause names in words (not the voicemail an attempt implies)."""
     for channel in (Channel.VIDEO, Channel.VISIT, Channel.EMAIL, Channel.TEXT):
         if dict(lx.CHANNEL_PATTERNS)[channel].search(text):
             return channel
-    if lx.PHONE_WORD_RE.search(text) or lx.NO_ANSWER_RE.search(text):
+    if lx.PHONE_WORD_RE.search(text) or (
+        lx.NO_ANSWER_RE.search(text) and not _AT_THE_DOOR_RE.search(text)
+    ):
         return Channel.PHONE
     if lx.LEFT_MESSAGE_RE.search(text):
         return Channel.VOICEMAIL

@@ -62,7 +62,12 @@ NO_ANSWER_RE = re.compile(
     r"(?:no\s*-?\s*one|nobody)\s+(?:answer(?:s|ed)?|pick(?:s|ed)?\s+up|(?:is\s+|was\s+)?home|"
     r"(?:is\s+|was\s+)?there|around|came\s+to\s+the\s+door)|"
     r"not\s+(?:reached|reachable|available|avail|home)|unreachable|no\s+contact\s+made|"
-    r"no\s+luck|no\s+go|straight\s+to\s+(?:vm|voicemail))\b",
+    r"no\s+luck|no\s+go|straight\s+to\s+(?:vm|voicemail)|(?:line\s+)?(?:was\s+|is\s+)?engaged|"
+    r"(?:won'?t|wouldn'?t|didn'?t|did\s+not|does\s+not|doesn'?t|not)\s+(?:go|going|get|getting)\s+"
+    r"through|no\s+(?:bars|signal|service|reception|cell\s+service)|fax\s+(?:tone|machine)|"
+    r"(?:recording|recorded\s+(?:message|msg))\s+(?:says|said|states|stated)|"
+    r"not\s+(?:been\s+)?recogni[sz]ed|no\s+longer\s+in\s+service|(?:#|number|phone)\s+(?:has\s+)?"
+    r"changed|(?:hung|hangs)\s+up|bad\s+time|can'?t\s+talk|couldn'?t\s+talk)\b",
     _I,
 )
 
@@ -99,7 +104,9 @@ STRONG_REACHED_RE = re.compile(
     r"answering|a\s+recording|recording|her\s+vm|his\s+vm))|connected\s+with|"
     r"got\s+(?:a\s+)?hold\s+of|got\s+ahold\s+of|got\s+through\s+to|finally\s+got\s+(?:her|him)|"
     r"returned\s+(?:my|the|our|her|his)?\s*(?:call|vm|voicemail|message|msg)|"
-    r"called\s+(?:me\s+)?(?:right\s+)?back|call(?:ed)?\s+me(?!\s+back\b)|"
+    r"called\s+(?:me\s+)?(?:right\s+)?back|"
+    r"(?<!\bto\s)(?<!\bhim\s)(?<!\bher\s)(?<!\bthem\s)(?<!\bpls\s)(?<!\bplease\s)"
+    r"call(?:ed)?\s+me(?!\s+back\b)|"
     r"(?:she|he|they|pt|patient|daughter|dtr|son|wife|husband|hubby|spouse|mom|dad|mother|"
     r"father|sister|brother|niece|nephew|grandson|granddaughter|caregiver|cg|office|ofc|ctr|"
     r"center|clinic|"
@@ -114,6 +121,25 @@ NOT_REACHED_AFTER_RE = re.compile(
 )
 """Right after a "reached" word, what takes it back: "spoke w/ nobody", "called back but I
 missed it"."""
+SOMEONE_ELSE_RE = re.compile(
+    r"\b(?:(?:some|a|random|another|other|wrong|different|unknown)\s+(?:lady|man|guy|woman|person|"
+    r"one|kid|girl|boy|voice)|someone(?:\s+else)?|somebody(?:\s+else)?|(?:her|his|their|the|pt'?s)\s+"
+    r"(?:husband|hubby|wife|spouse|son|daughter|dtr|granddaughter|grandson|grandkid|nephew|niece|"
+    r"roommate|caregiver|cg|mom|dad|mother|father|sister|brother|friend|neighbou?r|aide|"
+    r"partner|bf|gf|boyfriend|girlfriend)|granddaughter|grandson|husband|wife|son|daughter|dtr)"
+    r"\s+(?:\w+\s+)?$",
+    _I,
+)
+"""Before "answered" / "picked up": someone other than the patient came to the phone."""
+RELAYED_RE = re.compile(
+    r"\b(?:left\s+(?:a\s+)?(?:msg|message|vm|word)|lm|take\s+a\s+(?:msg|message)|napping|asleep|"
+    r"sleeping|in\s+the\s+(?:shower|bath|bathroom)|not\s+(?:home|there|in|available|around)|"
+    r"(?:is|was)\s+out|at\s+(?:work|church|dialysis|school|the\s+store)|call\s+(?:me\s+)?back|"
+    r"have\s+(?:her|him|them)\s+call|wrong\s*(?:#|number|no\b)|no\s+\w+\s+(?:here|there)|"
+    r"doesn'?t\s+live|hung\s+up|bad\s+time|can'?t\s+talk|busy)\b",
+    _I,
+)
+"""After someone else answered: she only left word, so the patient was not reached."""
 
 # How a contact happened. Order matters only for ties at the same position.
 CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
@@ -127,7 +153,8 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
     (Channel.TEXT, re.compile(
         r"\b(?:texted|text(?:ed)?|txt(?:d|ed)?|sms|messaged|msgd)\b", _I)),
     (Channel.VISIT, re.compile(
-        r"\b(?:hv|h/v|home\s*visit|home\s*vst|visit(?:ed)?|vst|seen|"
+        r"\b(?:knocked|swung\s+by|(?<!\btheir\s)(?<!\bhh\s)(?<!\bagency\s)hv|h/v|home\s*visit|"
+        r"home\s*vst|(?<!\btheir\s)(?<!\bhh\s)(?<!\bpt\s)(?<!\bot\s)visit(?:ed)?|vst|seen|"
         r"saw(?!\s+(?:it|that|this|the\s+(?:note|chart|portal|results?|report|msg|message|email)|"
         r"in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|see(?=\s+(?:pt|patient)\b)|"
         r"in\s+person|f2f|face\s*to\s*face|ftf|rounded|bedside|clinic\s+visit|office\s+visit|"
@@ -170,12 +197,12 @@ CONTACT_PAST_RE = re.compile(
     _I,
 )
 
-CAREGIVER_RE = re.compile(
-    r"\b(?:daughter|dtr|son|wife|husband|hubby|spouse|mother|father|mom|dad|caregiver|cg|c/g|"
+CAREGIVER_WORDS = (
+    r"(?:daughter|dtr|son|wife|husband|hubby|spouse|mother|father|mom|dad|caregiver|cg|c/g|"
     r"family|niece|nephew|sister|brother|grand(?:son|daughter|child)|partner|guardian|poa|"
-    r"neighbou?r|aide|hha|friend|girlfriend|boyfriend|fiance|roommate)\b",
-    _I,
+    r"neighbou?r|aide|hha|friend|girlfriend|boyfriend|fiance|roommate)"
 )
+CAREGIVER_RE = re.compile(r"\b" + CAREGIVER_WORDS + r"\b", _I)
 PROVIDER_RE = re.compile(
     r"\b(?:pcp|dr\.?|doctor|md|np|pa-c|provider|cardiolog\w*|office|pharmac\w*|specialist|"
     r"surgeon|home\s+health|hh\s+(?:agency|nurse|rn)|snf\s+staff|clinic\s+staff|facility|"
@@ -208,7 +235,7 @@ ATTEMPT_WORDS = {"two": 2, "three": 3, "four": 4, "1st": 1, "first": 1, "2nd": 2
 PAST_TENSE_RE = re.compile(
     r"\b(?:called|spoke|spoken|talked|saw|seen|visited|texted|emailed|left|lvm|lmom|lm|tried|"
     r"reached|was|were|had|did|done|went|came|got|completed|discussed|reviewed|no\s+ans\w*|"
-    r"na|utr|unable)\b",
+    r"na|utr|unable|knocked|swung\s+by|stopped\s+(?:by|at|in))\b",
     _I,
 )
 
@@ -278,6 +305,8 @@ APPOINTMENT_RE = re.compile(
     r"colonoscopy|endoscopy|egd|mri|ct(?:\s+scan)?|cat\s+scan|pet\s+scan|x-?ray|xray|"
     r"ultrasound|us\s+(?:of|abd)|echo(?:cardiogram)?|tee|stress\s+test|ekg|ecg|holter|"
     r"labs?|bloodwork|blood\s+work|blood\s+draw|lab\s+draw|inr\s+check|a1c\s+check|"
+    r"(?:repeat|recheck|redraw|draw|fasting|stat)\s+(?:bmp|cmp|cbc|inr|a1c|lipids?|k|potassium|"
+    r"tsh|bloods?|lytes)|(?:bmp|cmp|cbc|lipids?|tsh|bloods)\s+(?:draw|check|recheck|redraw)|"
     r"dialysis|infusion|chemo(?:therapy)?|radiation|surgery|procedure|biopsy|mammogram|"
     r"mammo|dexa|bone\s+scan|pft|sleep\s+study|cath(?:eterization)?|angiogram|"
     r"pre-?op|post-?op(?:\s+visit)?|wound\s+clinic|wound\s+care\s+(?:appt|visit)|"
@@ -418,7 +447,7 @@ ED_ADVICE_RE = re.compile(
     _I,
 )
 REFERRAL_RE = re.compile(
-    r"\b(?:referred(?!\s+by)|referring|refer(?=\s+(?:to|her|him|pt))|ref'?d\s+to|"
+    r"\b(?:referred(?!\s+(?:by|from|over\s+from|in))|referring|refer(?=\s+(?:to|her|him|pt))|ref'?d\s+to|"
     r"(?:sent|placed|made|faxed|submitted|put\s+in)\s+(?:a\s+|an\s+|the\s+)?(?:\w+\s+){0,2}?"
     r"referral(?!\s+from)|"
     r"referral\s+(?:to|for|sent|placed|made|faxed|submitted))\b",
@@ -479,7 +508,7 @@ CORRECTION_RE = re.compile(
     r"^\W*(?:actually|correction|correct(?:ion)?:|i\s+meant|meant|sorry|oops|whoops|typo|"
     r"wait|no\s+wait|no,|edit|make\s+(?:it|that)|change\s+(?:it|that)|should\s+(?:be|have\s+been|say)|"
     r"it\s+was|that\s+was|its|it'?s\s+(?=\w+\s*$)|fix|wrong\s+(?:date|day|time|dt)|"
-    r"not\s+\w+,?\s+(?:i\s+)?meant)\b",
+    r"not\s+\w+,?\s+(?:i\s+)?meant)\b|^\s*\*(?=\w)|^(?=[^*\n]{2,40}\*\s*$)",
     _I,
 )
 CORRECTION_TAIL_RE = re.compile(
@@ -495,7 +524,9 @@ MAKE_IT_RE = re.compile(
     _I,
 )
 UNDO_RE = re.compile(
-    r"^\W*(?:(?:pls|please)\s+)?(?:undo|undo\s+(?:that|last|the\s+last(?:\s+one)?)|"
+    r"^\W*(?:(?:pls|please)\s+)?(?:(?:(?:nvm|never\s*mind|no\s+wait|wait|oops)\W*)?"
+    r"(?:don'?t|dont|do\s+not)\s+(?:cancel|delete|change|move|resched\w*)\s+(?:it|that|them|"
+    r"the\s+\w+)|undo|undo\s+(?:that|last|the\s+last(?:\s+one)?)|"
     r"scratch\s+(?:that|last|the\s+last)|"
     r"delete\s+(?:that|last|the\s+last(?:\s+(?:one|entry|note|record))?|it|my\s+last)|"
     r"delete\s+that\s+one|take\s+back\s+(?:that|the|my)\s+(?:last\s+)?\w*|"
@@ -515,7 +546,9 @@ UNDO_RE = re.compile(
 # The message adds a patient: "new pt Gloria Diaz MRN 44821 ..."; ``rest`` is the rest.
 NEW_PATIENT_RE = re.compile(
     r"^\W*(?:(?:new|add(?:ing|ed)?|enroll?(?:ed)?|admit|got\s+a\s+new|new\s+referral[,:]?)"
-    r"\s+(?:new\s+|a\s+)?(?:patient|pt|client|member)\b|"
+    r"\s+(?:new\s+|a\s+)?(?:patient|pt|client|member|mbr|case)\b"
+    r"(?:\s+(?:assigned|added|referred|transferred|today|to\s+(?:me|my\s+\w+)))?"
+    r"(?:\s+(?:from|via|per)\s+[\w'/ ]{1,25}?(?=\s*(?:[:,]|\s-)))?|"
     r"new\s+to\s+(?:my\s+)?(?:caseload|list|panel)|new\s+(?:admission|intake)(?=\s*[:,-])|"
     r"new\s+referral(?:\s+from\s+[\w' ]{2,30}?)?(?=\s*[:,-]))"
     r"[\s:,-]*(?P<rest>.*)$",

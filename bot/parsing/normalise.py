@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
+from spellchecker import SpellChecker
 
 from bot.parsing.lexicon import CORRECTABLE, KNOWN_WORDS
 from bot.parsing.spoken import from_dictation
@@ -85,11 +86,24 @@ def _fix_typos(text: str, protect: frozenset[str]) -> str:
             or folded in CORRECTABLE
             or folded in KNOWN_WORDS
             or folded in protect
+            or folded in english_words()
         ):
-            return word
+            return word  # "UTR letter mailed" is not "emailed"
         return _correction(folded) or word
 
     return _WORD_RE.sub(fix, text)
+
+
+ENGLISH_MIN_COUNT = 500
+"""How common (in pyspellchecker's English word counts) a word must be to be left as written."""
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Everyday English words, never "corrected" towards a shorthand key word. Built once per
+    process (about 26,000 words); the app loads it at start-up so no message waits for it."""
+    counts = SpellChecker(language="en", distance=1).word_frequency
+    return frozenset(w for w, n in counts.items() if n >= ENGLISH_MIN_COUNT)
 
 
 @lru_cache(maxsize=4096)

@@ -133,6 +133,9 @@ def parse(
     if new_patient is not None:
         intent, consumed = new_patient
         rest = _facts(message, offset + consumed, new_patient_name=intent.name)
+        # "new patient - Hector V, referred from st lukes, lives alone": her description is
+        # the new patient's (its note is the whole message), not a note of its own
+        rest = tuple(f for f in rest if not (isinstance(f, NoteIntent) and not f.vitals))
         return Reading((intent, *rest))
     question = read_question(body, _first_name_match(message, offset), today=reader.today)
     if question is not None:
@@ -530,6 +533,8 @@ def _booked_ahead(message: Message, span: Span) -> bool:
     if span.cue is Cue.CONTACT:
         timed = fragment.clock is not None
         return timed and not follow_up_cue_before(text, fragment.start - span.start)
+    if span.cue is Cue.FOLLOW_UP and re.search(r"\b(?:office|ofc)\b", text, re.I):
+        return False  # "f/u w/ dr nakamura's office mon": her call to the office
     if span.cue is Cue.FOLLOW_UP:
         visit = re.search(r"\b(?:hv|h/v|home\s+visit|visit|f2f)\b", text, _I)
         return provider is not None or (visit is not None and fragment.clock is not None)
