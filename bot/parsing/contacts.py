@@ -318,7 +318,9 @@ def _with_whom(text: str, span: Span, mention: PatientMention) -> Party:
                 return Party.INSURER
             if lx.CAREGIVER_RE.search(who):
                 return Party.CAREGIVER
-            if not re.fullmatch(r"\W*(?:\w+\s+){0,1}(?:pt|patient|her|him)?\W*", who, _I):
+            if not re.fullmatch(
+                r"\W*(?:\w+\s+){0,1}(?:pt|patient|her|him)?\W*", who, _I
+            ) and not _HOW_ONLY_RE.fullmatch(who):
                 return Party.PROVIDER
         after = text[span.names[0].span[1] - span.start :][:45]
         if _THEIR_PEOPLE_RE.match(after):
@@ -331,6 +333,14 @@ def _with_whom(text: str, span: Span, mention: PatientMention) -> Party:
     return Party.PATIENT
 
 
+_HOW_ONLY_RE = re.compile(
+    r"\W*(?:(?:left|leaving|lvm|lm|vm|voice\s*mail|voicemail|message|msg|a|an|and|home|video|"
+    r"tele(?:health)?|phone|call(?:ed)?|visit(?:ed)?|hv|text(?:ed)?|e-?mail(?:ed)?|did|made|"
+    r"done|just)\W*)+",
+    _I,
+)
+"""How the contact was made and nothing else ("left voicemail", "home visit"): what stands
+before "for <name>" is then no one on the other end, so the contact is with the patient."""
 _ABOUT_PATIENT_RE = re.compile(r"\b(?:re|re:|about|regarding|abt|for|on\s+behalf\s+of)\s*$", _I)
 _THEIR_PEOPLE_RE = re.compile(
     r"^'?s?\s+(?!(?:re|about|for|regarding|to|abt|w|with|in|at|seen|visit)\b)(?:\w+\s+)?(?:office|pcp|dr|doctor|"
