@@ -97,7 +97,7 @@ DRAFT_KEY = "records.draft"
 CONVERSATION_TIMEOUT = 15 * 60
 
 _KIND_PREFIX = {
-    "contact": "called ",
+    "contact": "contacted ",  # says nothing of how: "called" would be a phone call
     "appointment": "appt ",
     "discharge": "d/c ",
     "med_rec": "med rec ",
