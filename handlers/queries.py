@@ -647,7 +647,7 @@ BUTTONS = (
 async def answer_query(update: Update, context: CaseContext, intent: QueryIntent) -> None:
     """Answer a question the parser read ("who is overdue?", "show Maria", ...)."""
     kind = intent.query
-    if kind == QueryKind.OVERDUE:
+    if kind in (QueryKind.OVERDUE, QueryKind.CALL_LIST):  # who needs a call: what is overdue
         await show_overdue(update, context)
     elif kind == QueryKind.TODAY:
         await show_today(update, context)
