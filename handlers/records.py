@@ -44,6 +44,7 @@ from bot.parsing import (
     NewPatientIntent,
     PatientRef,
     QueryIntent,
+    Reading,
     When,
     parse,
 )
@@ -190,12 +191,17 @@ async def _caseload(context: CaseContext) -> Caseload:
     return Caseload(refs)
 
 
-def _parse(context: CaseContext, text: str, caseload: Caseload) -> Intent | CarePlanIntent:
+def _read(context: CaseContext, text: str, caseload: Caseload) -> Reading:
     nurse = context.me
     order: DateOrder = "DMY" if nurse.date_order == "DMY" else "MDY"
     return parse(
         text, now=context.services.clock.now(), zone=nurse.zone, caseload=caseload, date_order=order
-    ).first
+    )
+
+
+def _parse(context: CaseContext, text: str, caseload: Caseload) -> Intent | CarePlanIntent:
+    """The message's first fact: the chat handles one fact per message for now."""
+    return _read(context, text, caseload).first
 
 
 def _read_date(context: CaseContext, text: str) -> When | None:
@@ -282,8 +288,10 @@ async def handle_as_text(
 ) -> int:
     """Handle `text` as a typed message keyed on `source` (a voice note's transcript comes in
     here too, after the nurse tapped [Save]); return the conversation's next state."""
-    intent = _parse(context, text, await _caseload(context))
-    return await _route(update, context, intent, source)
+    reading = _read(context, text, await _caseload(context))
+    if len(reading.facts) > 1:  # say so before the first is handled: the rest is not saved
+        await _say(update, context, render.only_first_fact(len(reading.facts)))
+    return await _route(update, context, reading.first, source)
 
 
 async def _is_new_entry(context: CaseContext, text: str) -> bool:

@@ -95,6 +95,20 @@ async def test_contact_with_follow_up_is_saved_at_once_with_a_follow_up_task(
     assert "contact.logged" in await harness.audit_actions()
 
 
+async def test_a_message_that_says_two_things_saves_the_first_and_says_the_rest_is_not_saved(
+    harness: Harness, ana: FakeUser
+) -> None:
+    calls = await harness.send(
+        ana, "LVM for John Smith, try again tomorrow. Maria Lopez d/c from Mercy today"
+    )
+    texts = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
+    assert texts[0] == render.only_first_fact(2)  # said before anything is saved
+    assert "Saved: Voicemail with John Smith" in harness.last_text(ana)
+    [contact] = await _rows(harness, Contact)
+    assert (contact.channel.value, contact.outcome.value) == ("voicemail", "attempted")
+    assert await _rows(harness, Episode) == []  # the discharge was not saved, as she was told
+
+
 async def test_appointment_creates_two_reminders_and_an_attended_check(
     harness: Harness, ana: FakeUser
 ) -> None:
