@@ -132,7 +132,7 @@ def test_every_fixture_names_the_right_patient_with_the_caseload_prompt(
     misses = []
     for note in fixture_notes():
         heard = whisper.transcribe(note.audio, names=CASELOAD, max_seconds=120)
-        intent = parse(heard.text, now=NOW, zone=CHICAGO, caseload=caseload, date_order="MDY")
+        intent = parse(heard.text, now=NOW, zone=CHICAGO, caseload=caseload, date_order="MDY").first
         patient = getattr(intent, "patient", None)
         found = (patient.name if patient else None, intent.kind.value)
         if found != (note.patients[0], note.intent):

@@ -19,7 +19,7 @@ CASES = Caseload.from_names(list(CASELOAD))
 
 
 def reply(transcript: str) -> str:
-    intent = parse(transcript, now=NOW, zone=CHICAGO, caseload=CASES, date_order="MDY")
+    intent = parse(transcript, now=NOW, zone=CHICAGO, caseload=CASES, date_order="MDY").first
     return render.transcript_reply(transcript, intent, CHICAGO, NOW)
 
 
@@ -82,10 +82,12 @@ def test_each_reading_shows_its_dates_with_weekday_and_zone(
 
 
 def test_a_question_is_answered_on_a_tap_and_chatter_cannot_be_saved() -> None:
-    question = parse("who is overdue?", now=NOW, zone=CHICAGO, caseload=CASES, date_order="MDY")
+    question = parse(
+        "who is overdue?", now=NOW, zone=CHICAGO, caseload=CASES, date_order="MDY"
+    ).first
     assert render.is_question(question)
     assert "until you tap <b>Answer</b>" in reply("who is overdue?")
-    chatter = parse("thanks, bye", now=NOW, zone=CHICAGO, caseload=CASES, date_order="MDY")
+    chatter = parse("thanks, bye", now=NOW, zone=CHICAGO, caseload=CASES, date_order="MDY").first
     assert not render.actionable(chatter)
     assert "Nothing was saved." in reply("thanks, bye")
 
