@@ -134,8 +134,8 @@ async def test_register_step_by_step_defaults_to_medium_then_risk_buttons(
 async def test_a_duplicate_name_asks_before_adding_a_second_patient(harness: Harness) -> None:
     ana = await harness.enroll("Ana")
     await harness.send(ana, "/newpatient Maria Lopez")
-    await harness.send(ana, "/newpatient maria lopez MRN 777")
-    assert "You already have a patient named maria lopez" in harness.last_text(ana)
+    await harness.send(ana, "/newpatient maria lopez MRN 777")  # asked as it will be saved
+    assert "You already have a patient named Maria Lopez" in harness.last_text(ana)
     assert len(await patients_named(harness, "Maria Lopez")) == 1
     assert not any("Maria" in data for data in callback_data(harness, ana))
     question = harness.fake.last_message(ana.id)

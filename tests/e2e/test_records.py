@@ -489,7 +489,7 @@ async def test_a_line_about_a_patient_she_has_not_added_is_not_taken_as_the_date
 async def test_a_question_while_asked_how_the_contact_happened_is_answered(
     harness: Harness, ana: FakeUser
 ) -> None:
-    await harness.send(ana, "f/u John Smith tomorrow")
+    await harness.send(ana, "contacted John Smith, f/u tomorrow")  # how is not said
     assert harness.last_text(ana).startswith("How was the contact with John Smith?")
     calls = await harness.send(ana, "who is overdue?")
     texts = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
@@ -501,13 +501,13 @@ async def test_a_question_while_asked_how_the_contact_happened_is_answered(
 async def test_a_typed_channel_answers_how_the_contact_happened(
     harness: Harness, ana: FakeUser
 ) -> None:
-    await harness.send(ana, "f/u John Smith tomorrow")
+    await harness.send(ana, "contacted John Smith, f/u tomorrow")  # how is not said
     assert harness.last_text(ana).startswith("How was the contact with John Smith?")
     await harness.send(ana, "LVM")
     assert "Saved" in harness.last_text(ana)
     [contact] = await _rows(harness, Contact)
     assert (contact.channel.value, contact.outcome.value) == ("voicemail", "attempted")
-    await harness.send(ana, "f/u Maria Lopez tomorrow")
+    await harness.send(ana, "contacted Maria Lopez, f/u tomorrow")
     await harness.send(ana, "blah")  # neither a channel nor a new message: the buttons again
     assert harness.last_text(ana) == "Please tap how the contact happened:"
 
