@@ -21,7 +21,6 @@ from bot.parsing import (
     NewPatientIntent,
     PatientRef,
     QueryIntent,
-    UnknownIntent,
     When,
 )
 from bot.parsing.careplans import (
@@ -121,9 +120,26 @@ def transcript_reply(
     return "\n".join(lines)
 
 
+_HANDLED = (
+    ContactIntent,
+    AppointmentIntent,
+    DischargeIntent,
+    MedRecIntent,
+    NewPatientIntent,
+    QueryIntent,
+    GoalIntent,
+    ReferralIntent,
+    ReferralStatusIntent,
+    ResourceQueryIntent,
+    ResourceGivenIntent,
+)
+"""What the chat saves or answers from a message today (each has its reading below); the
+parser's other facts (admissions, tasks, notes, changes ...) wait for the multi-fact inbox."""
+
+
 def actionable(intent: Intent | CarePlanIntent) -> bool:
     """Whether [Save] (or [Answer]) does anything for this reading."""
-    return not isinstance(intent, UnknownIntent)
+    return isinstance(intent, _HANDLED)
 
 
 def is_question(intent: Intent | CarePlanIntent) -> bool:

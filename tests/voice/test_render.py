@@ -92,6 +92,22 @@ def test_a_question_is_answered_on_a_tap_and_chatter_cannot_be_saved() -> None:
     assert "Nothing was saved." in reply("thanks, bye")
 
 
+@pytest.mark.parametrize(
+    "transcript",
+    [
+        "Follow up with Maria Lopez tomorrow.",  # a task
+        "Maria Lopez was admitted to Mercy General last night.",  # a hospital admission
+    ],
+)
+def test_a_fact_the_chat_cannot_save_yet_offers_no_save(transcript: str) -> None:
+    fact = parse(transcript, now=NOW, zone=CHICAGO, caseload=CASES, date_order="MDY").first
+    assert not render.actionable(fact)
+    text = reply(transcript)
+    assert "no record I can save" in text
+    assert "Nothing was saved." in text
+    assert "until you tap" not in text
+
+
 def test_the_transcript_is_escaped_and_clipped() -> None:
     text = reply("called <b>Maria Lopez</b> & co " + "very long " * 400)
     parsed = parse_html(text)  # valid Telegram HTML
