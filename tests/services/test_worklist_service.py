@@ -239,6 +239,45 @@ async def test_an_admission_pauses_routine_work_until_the_discharge(
     assert pushes >= 1
 
 
+async def test_a_reminder_that_came_due_in_hospital_is_pushed_at_the_next_pass_after_discharge(
+    harness: Harness,
+) -> None:
+    """The dispatcher plans incrementally: a pass reads only reminders that fell due since the
+    last one, new tasks and the tasks a use case noted. A discharge notes the routine work it
+    resumes, so a reminder that came due while she was in hospital is pushed at the very next
+    pass, not at the next sweep."""
+    h = harness
+    ana = await h.enroll("Ana")
+    nurse = view_of(await nurse_row(h, ana), h.app.services.config)
+    config = h.app.services.config
+    tom = await make_patient(h.db, nurse, "Tom Jensen")
+    h.clock.set(local(TUE, 9))
+    await save_message(
+        h.db, config, h.clock, nurse=nurse, key=MessageKey(ana.id, 901),
+        facts=[contact(tom, h.clock.now(), follow_up=at(TUE, 11))],
+    )  # fmt: skip
+    await save_message(
+        h.db, config, h.clock, nurse=nurse, key=MessageKey(ana.id, 902),
+        facts=[AdmissionIntent(tom, (), None, TUE, "Mercy", "CHF", "")],
+    )  # fmt: skip
+
+    def reminders() -> list[str]:
+        return [m.text or "" for m in h.fake.sent_messages(ana.id) if "⏰" in (m.text or "")]
+
+    h.clock.set(local(TUE, 11, 5))
+    await run_pass(h)  # a sweep: her follow-up is paused
+    assert reminders() == []
+    h.clock.set(local(TUE, 11, 6))
+    await save_message(
+        h.db, config, h.clock, nurse=nurse, key=MessageKey(ana.id, 903),
+        facts=[discharge(tom, TUE)],
+    )  # fmt: skip
+    h.clock.set(local(TUE, 11, 7))
+    await run_pass(h)  # not a sweep (the last was two minutes ago)
+    [pushed] = reminders()
+    assert pushed.startswith("⏰ Follow-up: T.J.")  # initials: pushes name no one
+
+
 async def test_a_discharge_within_30_days_is_a_readmission_on_the_card_and_for_the_team(
     db: Database, config: Config, clock: ManualClock
 ) -> None:
