@@ -11,8 +11,11 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.app.context import CaseContext
+from bot.parsing import Caseload
 from bot.render import messages
 from bot.render.callbacks import CallbackData
+from bot.services import records as record_service
+from bot.services import shorthand as shorthand_service
 
 Data = TypeVar("Data", bound=CallbackData)
 Result = TypeVar("Result")
@@ -61,3 +64,21 @@ def on_press(
 def is_number(text: str) -> bool:
     """ASCII digits only: str.isdigit() also accepts "²" or "₀", which int() refuses."""
     return text.isascii() and text.isdigit()
+
+
+async def caseload_of(context: CaseContext) -> Caseload:
+    """Her caseload as the parser's name index: the one the application keeps between
+    messages (bot.services.caseload_index), or read now when it keeps none."""
+    index = context.services.caseloads
+    if index is not None:
+        return await index.caseload_index(context.me.id)
+    db = context.services.db
+    return Caseload(await record_service.caseload_refs(db, nurse_id=context.me.id))
+
+
+async def shorthand_of(context: CaseContext) -> dict[str, str]:
+    """Her learned terms for the parser, kept the same way."""
+    index = context.services.caseloads
+    if index is not None:
+        return await index.shorthand(context.me.id)
+    return await shorthand_service.shorthand_for(context.services.db, context.me.id)

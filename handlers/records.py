@@ -34,7 +34,6 @@ from bot import care, vocab
 from bot.app.context import CaseContext
 from bot.parsing import (
     AppointmentIntent,
-    Caseload,
     ContactIntent,
     DateOrder,
     DateReader,
@@ -83,7 +82,7 @@ from bot.vocab import (
     Refusal,
 )
 from handlers import careplans, patients, queries
-from handlers.common import on_press, quiet_conversation
+from handlers.common import caseload_of, on_press, quiet_conversation, shorthand_of
 
 RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
 CARE_PLAN_INTENTS = (
@@ -186,22 +185,22 @@ async def _say(update: Update, context: CaseContext, text: str, markup: Any = No
     await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
-async def _caseload(context: CaseContext) -> Caseload:
-    refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
-    return Caseload(refs)
-
-
-def _read(context: CaseContext, text: str, caseload: Caseload) -> Reading:
+async def _read(context: CaseContext, text: str) -> Reading:
     nurse = context.me
     order: DateOrder = "DMY" if nurse.date_order == "DMY" else "MDY"
     return parse(
-        text, now=context.services.clock.now(), zone=nurse.zone, caseload=caseload, date_order=order
+        text,
+        now=context.services.clock.now(),
+        zone=nurse.zone,
+        caseload=await caseload_of(context),
+        date_order=order,
+        shorthand=await shorthand_of(context),
     )
 
 
-def _parse(context: CaseContext, text: str, caseload: Caseload) -> Intent | CarePlanIntent:
+async def _parse(context: CaseContext, text: str) -> Intent | CarePlanIntent:
     """The message's first fact: the chat handles one fact per message for now."""
-    return _read(context, text, caseload).first
+    return (await _read(context, text)).first
 
 
 def _read_date(context: CaseContext, text: str) -> When | None:
@@ -288,7 +287,7 @@ async def handle_as_text(
 ) -> int:
     """Handle `text` as a typed message keyed on `source` (a voice note's transcript comes in
     here too, after the nurse tapped [Save]); return the conversation's next state."""
-    reading = _read(context, text, await _caseload(context))
+    reading = await _read(context, text)
     if len(reading.facts) > 1:  # say so before the first is handled: the rest is not saved
         await _say(update, context, render.only_first_fact(len(reading.facts)))
     return await _route(update, context, reading.first, source)
@@ -297,7 +296,7 @@ async def handle_as_text(
 async def _is_new_entry(context: CaseContext, text: str) -> bool:
     """Whether a typed answer is really a new message: a record naming a patient (one of hers
     or not), or a question of its own ("Fri" or "in 2 weeks" name nobody: they stay answers)."""
-    intent = _parse(context, text, await _caseload(context))
+    intent = await _parse(context, text)
     if isinstance(intent, QueryIntent | NewPatientIntent):
         return True
     return isinstance(
@@ -489,7 +488,7 @@ async def pick_patient(update: Update, context: CaseContext, press: PatientPick)
         (r for r in (draft.intent.candidates if draft.intent else ()) if r.id == picked), None
     )
     if chosen is None:
-        refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
+        refs = (await caseload_of(context)).refs
         chosen = next((r for r in refs if r.id == picked), None)
     if chosen is None:
         await _say(update, context, render.refusal(Refusal.NO_PATIENT))
@@ -506,7 +505,7 @@ async def patient_text(update: Update, context: CaseContext) -> int:
     draft = _draft(context)
     if draft is None:
         return await on_text(update, context)
-    mention = (await _caseload(context)).find(text).mention
+    mention = (await caseload_of(context)).find(text).mention
     if mention.patient is not None:
         draft.patient = mention.patient
         return await _advance(update, context, draft)
@@ -543,7 +542,7 @@ async def pick_channel(update: Update, context: CaseContext, press: ContactHow) 
 async def start_contact_for_patient(update: Update, context: CaseContext, patient_id: int) -> None:
     """Begin logging a contact with a known patient (e.g. from a reminder's button): ask how
     it went; the answer's button enters the logging conversation."""
-    refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
+    refs = (await caseload_of(context)).refs
     patient = next((r for r in refs if r.id == patient_id), None)
     if patient is None:
         await _say(update, context, render.refusal(Refusal.NO_PATIENT))
@@ -572,7 +571,7 @@ async def channel_text(update: Update, context: CaseContext) -> int:
     draft = _draft(context)
     if draft is None:
         return await on_text(update, context)
-    typed = _parse(context, text, await _caseload(context))
+    typed = await _parse(context, text)
     if (
         isinstance(typed, ContactIntent)
         and typed.channel is not None
@@ -710,12 +709,11 @@ async def what_text(update: Update, context: CaseContext) -> int:
 async def _forced(
     update: Update, context: CaseContext, kind: str, text: str, source: MessageKey
 ) -> int:
-    caseload = await _caseload(context)
-    intent = _parse(context, text, caseload)
+    intent = await _parse(context, text)
     if isinstance(intent, QueryIntent):  # she asks something instead: answer it
         return await _route(update, context, intent, source)
     if _INTENT_KIND.get(type(intent)) != kind:
-        intent = _parse(context, _KIND_PREFIX[kind] + text, caseload)
+        intent = await _parse(context, _KIND_PREFIX[kind] + text)
     if _INTENT_KIND.get(type(intent)) != kind:
         _keep(context, Draft(kind=kind))
         await _say(update, context, render.not_understood_as(kind))
@@ -748,7 +746,7 @@ async def note_command(update: Update, context: CaseContext) -> int:
     draft = Draft(kind="note")
     rest = " ".join(context.args or [])
     if rest.strip():
-        mention = (await _caseload(context)).find(rest[:200]).mention
+        mention = (await caseload_of(context)).find(rest[:200]).mention
         draft.patient = mention.patient
     _keep(context, draft)
     if draft.patient is None:

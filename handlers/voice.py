@@ -29,7 +29,6 @@ from bot.parsing.careplans import CarePlanIntent
 from bot.parsing.intents import Intent
 from bot.render import voice as render
 from bot.render.callbacks import VoiceNote
-from bot.services import records as service
 from bot.services.ledger import MessageKey
 from bot.vocab import Source as Via
 from bot.voice import Voice as VoiceSetup
@@ -38,7 +37,7 @@ from bot.voice.engine import AudioTooLong, AudioUnreadable, Transcript, VoiceUna
 from bot.voice.pending import PendingNote, PendingNotes
 from bot.voice.pool import Ticket
 from handlers import records
-from handlers.common import on_press
+from handlers.common import caseload_of, on_press, shorthand_of
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +103,8 @@ async def on_voice(update: Update, context: CaseContext) -> None:
     async with ticket:
         waiting = await context.bot.send_message(chat_id, render.transcribing(ticket.ahead))
         await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-        refs = await service.caseload_refs(context.services.db, nurse_id=context.me.id)
-        heard = await _hear(context, ticket, message.voice, refs, setup.max_seconds)
+        caseload = await caseload_of(context)
+        heard = await _hear(context, ticket, message.voice, list(caseload.refs), setup.max_seconds)
     if isinstance(heard, str):  # what went wrong, as her answer
         await waiting.edit_text(heard)
         return
@@ -118,7 +117,7 @@ async def on_voice(update: Update, context: CaseContext) -> None:
         heard.seconds,
         chat_id,
     )
-    intent = _read(context, heard.text, Caseload(refs))
+    intent = _read(context, heard.text, caseload, await shorthand_of(context))
     now = context.services.clock.now()
     note = PendingNote(heard.text, chat_id, message.message_id, heard_at=now)
     token = _notes(context).add(note, now=now)
@@ -157,7 +156,9 @@ async def _hear(
         del audio
 
 
-def _read(context: CaseContext, text: str, caseload: Caseload) -> Intent | CarePlanIntent:
+def _read(
+    context: CaseContext, text: str, caseload: Caseload, shorthand: dict[str, str]
+) -> Intent | CarePlanIntent:
     """The reading the typed-text path would give (bot.parsing.parse)."""
     nurse = context.me
     return parse(
@@ -166,6 +167,7 @@ def _read(context: CaseContext, text: str, caseload: Caseload) -> Intent | CareP
         zone=nurse.zone,
         caseload=caseload,
         date_order="DMY" if nurse.date_order == "DMY" else "MDY",
+        shorthand=shorthand,
     ).first
 
 

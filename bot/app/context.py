@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -16,6 +16,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.config import Config
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.services.caseload_index import CaseloadIndex
 
 
 @dataclass
@@ -28,6 +31,9 @@ class Services:
     process_id: str = "main"
     # The outbox dispatcher of this process (bot.outbox.dispatcher.Dispatcher), set at start.
     dispatcher: Any = None
+    # Each nurse's caseload name index and shorthand, kept between messages while the
+    # application runs (from initialize to shutdown); None before.
+    caseloads: CaseloadIndex | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,6 +75,21 @@ class CasebotApplication(Application[Any, Any, Any, Any, Any, Any]):
     def __init__(self, *, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.services = services
+
+    async def initialize(self) -> None:
+        """PTB's initialize, then the caseload index (it watches this process's sessions)."""
+        from bot.services.caseload_index import CaseloadIndex
+
+        await super().initialize()
+        if self.services.caseloads is None:
+            self.services.caseloads = CaseloadIndex(self.services.db)
+
+    async def shutdown(self) -> None:
+        """PTB's shutdown; the caseload index stops watching sessions."""
+        await super().shutdown()
+        if self.services.caseloads is not None:
+            self.services.caseloads.close()
+            self.services.caseloads = None
 
     async def stop(self) -> None:
         """PTB's stop, then the dispatcher's: its pass runs as a task of its own (its job

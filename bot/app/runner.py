@@ -233,6 +233,8 @@ async def _start_updates(app: CasebotApplication, health: Health) -> Poller | Co
     from telegram import Update
 
     tg = app.services.config.telegram
+    if app.services.caseloads is not None:  # another process may have handled updates
+        app.services.caseloads.clear()
     if tg.mode == "webhook":
         path = "telegram"
         url = tg.webhook_url.rstrip("/")

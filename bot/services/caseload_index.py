@@ -6,7 +6,9 @@ nurse and keeps it until her patients or terms change. It drops a nurse's entrie
 transaction that touched her patients (added, renamed, closed, transferred to or from her),
 her terms, or her own row (revoked) commits: SQLAlchemy session events see every ORM change
 in this process, so no service has to remember to invalidate. ``invalidate`` is there for
-anything else. One object per application (the app holds it); ``close`` removes its hooks.
+anything else, and ``clear`` for a process that starts handling updates after standing by
+(another process handled them meanwhile). One object per application (the app creates it at
+initialize and closes it at shutdown); ``close`` removes its hooks.
 
 Must not import telegram or handlers.
 """
@@ -89,6 +91,12 @@ class CaseloadIndex:
         if self._generation.get(nurse_id, 0) == generation:
             _remember(self._terms, nurse_id, terms, self._max)
         return terms
+
+    def clear(self) -> None:
+        """Forget everything (this process is about to handle updates after standing by:
+        another process may have changed patients meanwhile)."""
+        for nurse_id in {*self._caseloads, *self._terms}:
+            self.invalidate(nurse_id)
 
     def invalidate(self, nurse_id: int) -> None:
         """Forget what is kept for this nurse (it is read again on her next message)."""

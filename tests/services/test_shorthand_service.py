@@ -145,5 +145,12 @@ async def test_the_caseload_index_is_kept_until_her_patients_or_terms_change(
         with pytest.raises(RuntimeError, match="rolled back"):
             await _add_then_fail(db, ana)
         assert await cache.caseload_index(ana.id) is kept
+        # Taking over update handling after standing by: everything is read again.
+        loads = cache.loads
+        cache.clear()
+        assert await cache.caseload_index(ana.id) is not kept
+        assert await cache.caseload_index(bea.id) is not None
+        assert cache.loads == loads + 2
+        assert await cache.shorthand(ana.id) == {"hv": "home visit"}
     finally:
         cache.close()
