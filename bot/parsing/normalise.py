@@ -37,7 +37,15 @@ _SYMBOLS = (
     (re.compile(r"\U0001f4f5"), " NA "),  # 📵
     (re.compile(r"(?:\u2709\ufe0f?|\U0001f4e7|\U0001f4e8|\U0001f4e9)"), " emailed "),  # ✉️ 📧
     (re.compile(r"(?:\U0001f4de|\u260e\ufe0f?|\U0001f4f1)"), " called "),  # 📞 ☎️ 📱
-    (re.compile(r"\s*(?:\u2192|->|=>|\u27a1\ufe0f?)\s*"), " -> "),  # → ➡
+    (
+        re.compile(
+            r"\s*(?:\u2192|->|=>|\u27a1\ufe0f?)\s*(?=(?:\d{1,2}/\d|mon|tue|wed|thu|fri|sat|sun|"
+            r"tomorrow|tmrw|next)\w*)",
+            re.I,
+        ),
+        " moved to ",
+    ),  # "ophtho → 1/21 @ 1:15"
+    (re.compile(r"\s*(?:\u2192|->|=>|\u27a1\ufe0f?)\s*"), " then "),  # "BP ↓ → advised"
     (re.compile(r"\s*\|\s*"), "; "),
     (re.compile(r"(?<=[a-z] )2/2(?= [a-z])", re.I), "secondary to"),
     (re.compile(r"\bA&E\b", re.I), "ED"),
@@ -157,6 +165,8 @@ _ABBREVIATION_BEFORE_DOT = re.compile(
 )
 _BREAK_RE = re.compile(
     r"[.!?](?=\s|$)|[;\n|]|,|\s[-=>]+\s|\s\+\s|\s&\s|\s/\s|"
+    r"(?<=[a-z]{3})(?<!\bpls)(?<!please)(?<!\band)(?<!\balso)\s+"
+    r"(?=(?:remind\s+me|note\s+to\s+self|don'?t\s+forget)\b)|"
     r"\b(?:and\s+then|then|also|plus|and|but|so|after\s+that|afterwards|btw)\b|"
     r"(?<=[a-z0-9])\s+(?=(?-i:Moved|Called|Spoke|Left|Next|Follow|Will|Remind|Need|Talked|Texted|"
     r"She|He|They|Pt|Patient|Scheduled|Booked|Set|Tried|No|Also|Then|Plan|Appointment|Appt)\b)",
