@@ -64,6 +64,15 @@ def _new_moment(
     old and a new one are written ("move 12/8 to 12/9"), else the last one."""
     text = message.text_of(span)
     fragments = [f for f in message.fragments_in(span.start, span.end) if f.form not in PAST_FORMS]
+    spoken = _TIME_NOT_TIME_RE.search(text)
+    if spoken is not None and not any(f.clock is not None for f in fragments):
+        hour = int(spoken.group("h")) % 12
+        meridiem = (spoken.group("ap") or "").lower()[:1]
+        if meridiem == "p" or (not meridiem and hour < 7):
+            hour += 12  # "11 not 10" in the day; "2 not 3" is afternoon
+        day = next((f for f in fragments if f.clock is None), None)
+        when = message.reader.resolve(day, "future") if day is not None else None
+        return when, (hour, int(spoken.group("m") or 0)), day
     if not fragments:
         return None, None, None
     old = [f for f in fragments if _OLD_BEFORE_RE.search(text[: f.start - span.start])]
@@ -121,8 +130,13 @@ def build_reschedule(message: Message, span: Span, mention: PatientMention) -> F
 
 _MOVES_A_BOOKING_RE = re.compile(
     r"\b(?:change|move|push|switch|bump|make)\s+(?:[\w']+\s+){0,3}?"
-    r"(?:visit|hv|appt|appointment|apt|soc)\s+(?:to|till|until|for)\b",
+    r"(?:visit|hv|appt|appointment|apt|soc)\s+(?:to|till|until|for)\b|"
+    r"\b(?:make|change|move)\s+\w+'s\s+(?:tmrw|tmw|tomorrow|today|mon|tues?|wed|thu|thurs|fri|sat|"
+    r"sun)\w*\s+(?:to\s+)?\d",
     _I,
+)
+_TIME_NOT_TIME_RE = re.compile(
+    r"\b(?P<h>1[0-2]|0?[1-9])(?::(?P<m>[0-5]\d))?\s*(?P<ap>am|pm|a|p)?\s*,?\s+not\s+\d", _I
 )
 
 

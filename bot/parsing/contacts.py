@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, time
 
 from bot.parsing import lexicon as lx
-from bot.parsing.cues import FUTURE_PLAN_RE, HAPPENED_RE, reached_at
+from bot.parsing.cues import FUTURE_PLAN_RE, HAPPENED_RE, reached_at, relayed
 from bot.parsing.date_fragments import FUTURE_FORMS, PAST_FORMS, DateFragment
 from bot.parsing.fact_dates import (
     RECENT_CONTACT_DAYS,
@@ -171,13 +171,10 @@ def _outcome(
     tried = lx.TRIED_RE.search(what)
     if reached_at(text) is not None:
         return Outcome.REACHED, []
-    if attempt is not None or channel is Channel.VOICEMAIL:
+    if attempt is not None or channel is Channel.VOICEMAIL or relayed(text):
         return Outcome.ATTEMPTED, []
     if channel in (Channel.TEXT, Channel.EMAIL):
-        replied = re.search(
-            r"\b(?:replied|responded|wrote\s+back|texted\s+back|answered)\b", text, _I
-        )
-        return (Outcome.REACHED if replied else None), []
+        return (Outcome.REACHED if _REPLIED_RE.search(text) else None), []
     weak_reached = lx.REACHED_RE.search(text)
     if tried is not None and weak_reached is None:
         return Outcome.ATTEMPTED, []
@@ -229,6 +226,14 @@ _CONVERSATION_RE = re.compile(
 reached ("called nancy allen 3 times no one picks up") is read back: reached or not?"""
 
 
+_REPLIED_RE = re.compile(
+    r"\b(?:replied|responded|wrote\s+back|texted\s+back|emailed\s+back|answered|said|says|"
+    r"thumbs?[\s-]?up\w*|liked|loved|hearted|reacted|confirmed|ok'?d|okayed|agreed|"
+    r"(?:she|he|they|pt|patient|" + lx.CAREGIVER_WORDS + r")\s+(?:texted|emailed|messaged|wrote))\b"
+    r"|\U0001f44d",
+    _I,
+)
+"""A text or email she sent that was answered, or one that came in from them."""
 _INFORMED_RE = re.compile(r"\b(?:gave|let\s+\w+\s+know|told|informed)\b", _I)
 
 

@@ -188,7 +188,7 @@ _CONDITIONAL_DROPS = frozenset(
 _STRONG_RESCHEDULE_RE = re.compile(
     r"\b(?:resched\w*|re-?sched\w*|push(?:ed)?\s+(?:back|out|to)|bump(?:ed)?\s+(?:to|up|back)|"
     r"moved?\s+(?:\w+'?s?\s+){0,4}?(?:appt|appointment|visit|hv|f/u|follow[- ]?up|to)|"
-    r"change\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|time|f/u|to))\b",
+    r"change\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|time|f/u|to))\b|" + lx.MOVED_TO,
     _I,
 )
 
@@ -432,6 +432,15 @@ def reached_at(text: str) -> int | None:
     return None
 
 
+def relayed(text: str) -> bool:
+    """Someone came to the phone but she only left word ("granddaughter answered, said she's
+    napping"): an attempt, not a reach."""
+    return any(
+        _ANSWERED_RE.fullmatch(m.group(0)) and _only_word_left(text, m)
+        for m in lx.STRONG_REACHED_RE.finditer(text)
+    )
+
+
 _STRANGER_RE = re.compile(
     r"\b(?:(?:some|a|random|another|unknown|different)\s+(?:lady|man|guy|woman|person|one|kid|"
     r"girl|boy|voice)|someone|somebody|stranger)\s+(?:\w+\s+)?$",
@@ -450,6 +459,8 @@ def _only_word_left(text: str, match: re.Match[str]) -> bool:
     before = text[max(0, match.start() - 40) : match.start()]
     if _STRANGER_RE.search(before):
         return True  # "some lady answered": not hers, whatever follows
+    if lx.CARE_NEWS_RE.search(after):
+        return False  # "daughter picked up - pt sleeping but doing ok per dtr": family reached
     return bool(
         lx.RELAYED_RE.search(after)
         or (lx.SOMEONE_ELSE_RE.search(before) and lx.RELAYED_RE.search(text))

@@ -78,8 +78,8 @@ _DAY_RE = re.compile(
   | (?P<tomorrow>\b(?:tomorrow|tomorow|tommorow|tommorrow|tmrw|tmrow|tmw|tmr|2morrow|2morow|tmro)\b)
   | (?P<yesterday>\b(?:yesterday|yday|yest|ystd|yesterdy|last\s+night)\b)
   | (?P<tonight>\b(?:tonight|tonite|this\s+evening)\b)
-  | (?P<today>\b(?:today|tdy|this\s+(?:morning|afternoon|am|a\.m\.|pm|p\.m\.)|earlier\s+today|
-        later\s+today|after\s+lunch|end\s+of\s+(?:the\s+)?day|eod)\b)
+  | (?P<today>\b(?:today|tdy|this\s+(?:morning|afternoon|aft|arvo|am|a\.m\.|pm|p\.m\.)|
+        earlier\s+today|later\s+today|after\s+lunch|end\s+of\s+(?:the\s+)?day|eod)\b)
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -90,7 +90,9 @@ _TIME_RE = re.compile(
   | (?P<midnight>\bmidnight\b)
   | (?:(?P<mil_at>@|\bat)\s*(?P<mil>(?:[01]\d|2[0-3])[0-5]\d)\b(?!\s*(?:mg|ml|units?)\b))
   | (?:(?P<at>@|\bat|\bafter|\baround|\bby|\babout)\s*(?P<at_h>\d{1,2})(?::(?P<at_m>[0-5]\d))?
-        (?:\s*(?P<at_ap>[ap]\.?m\.?)\b|(?P<at_ap1>[ap])\b)?(?![\d/:]|\.\d))
+        (?:\s*(?P<at_ap>[ap]\.?m\.?)\b|(?P<at_ap1>[ap])\b)?(?![\d/:]|\.\d)
+        (?!\s*(?:rings?|times?|tries|attempts?|calls?|mins?|minutes?|hrs?|hours?|days?|wks?|weeks?|
+        mos?|months?|yrs?|years?|lbs?|kg|mg|pills?|tabs?|doses?|x)\b))
   | (?:\b(?P<cm_h>[1-9]|1[0-2])(?P<cm_m>[0-5]\d)\s*(?P<cm_ap>[ap])\.?m?\.?(?!\w))
   | (?:\b(?P<ap_h>\d{1,2})(?:[:.](?P<ap_m>[0-5]\d))?
         (?:\s*(?P<ap>[ap]\.?m\.?)(?!\w)|(?P<ap1>[ap])\b))

@@ -32,13 +32,29 @@ def follow_up_fragment(
     """The first date that is the next step: after a follow-up cue, or only possible ahead."""
     happened = bool(HAPPENED_RE.search(message.normal))
     for fragment in fragments:
-        if fragment.form in PAST_FORMS or recent_calendar_day(message, fragment):
+        if (
+            fragment.form in PAST_FORMS
+            or recent_calendar_day(message, fragment)
+            or said_to_be_past(message, fragment)
+        ):
             continue
         if fragment.form in FUTURE_FORMS or follow_up_cue_before(
             text, fragment.start - base, happened=happened
         ):
             return fragment
     return None
+
+
+_PAST_MARK_RE = re.compile(
+    r"\b(?:last|since|prior|previous|previously|was|were|back\s+on|as\s+of|from)\s*:?\s*$", _I
+)
+
+
+def said_to_be_past(message: Message, fragment: DateFragment) -> bool:
+    """'port flush overdue (last 10/30)': a day said to be behind her, never next year's."""
+    if fragment.form not in (DayForm.NUMERIC, DayForm.MONTH_NAME, DayForm.DAY_OF_MONTH):
+        return False
+    return bool(_PAST_MARK_RE.search(message.normal[max(0, fragment.start - 12) : fragment.start]))
 
 
 def recent_calendar_day(message: Message, fragment: DateFragment) -> bool:
@@ -97,7 +113,7 @@ def first_future_fragment(message: Message, span: Span) -> DateFragment | None:
     joined to it ("recheck temp tonight, call her 8pm")."""
     fragments = message.fragments_in(span.start, span.end)
     for fragment in fragments:
-        if fragment.form in PAST_FORMS:
+        if fragment.form in PAST_FORMS or said_to_be_past(message, fragment):
             continue
         if message.reader.resolve(fragment, "future") is None:
             continue

@@ -14,6 +14,12 @@ from bot.vocab import Channel
 
 _I = re.IGNORECASE
 
+CAREGIVER_WORDS = (
+    r"(?:daughter|dtr|son|wife|husband|hubby|spouse|mother|father|mom|dad|caregiver|cg|c/g|"
+    r"family|niece|nephew|sister|brother|grand(?:son|daughter|child)|partner|guardian|poa|"
+    r"neighbou?r|aide|hha|friend|girlfriend|boyfriend|fiance|roommate)"
+)
+
 
 def words(text: str) -> frozenset[str]:
     """A set of whitespace-separated words (keeps long word lists readable)."""
@@ -63,6 +69,8 @@ NO_ANSWER_RE = re.compile(
     r"(?:is\s+|was\s+)?there|around|came\s+to\s+the\s+door)|"
     r"not\s+(?:reached|reachable|available|avail|home)|unreachable|no\s+contact\s+made|"
     r"no\s+luck|no\s+go|straight\s+to\s+(?:vm|voicemail)|(?:line\s+)?(?:was\s+|is\s+)?engaged|"
+    r"call\s+(?:got\s+)?dropped|dropped\s+(?:the\s+)?call|(?:got\s+)?cut\s+off|"
+    r"no[\s-]?show(?:ed|s)?|didn'?t\s+show|did\s+not\s+show|never\s+showed|"
     r"(?:won'?t|wouldn'?t|didn'?t|did\s+not|does\s+not|doesn'?t|not)\s+(?:go|going|get|getting)\s+"
     r"through|no\s+(?:bars|signal|service|reception|cell\s+service)|fax\s+(?:tone|machine)|"
     r"(?:recording|recorded\s+(?:message|msg))\s+(?:says|said|states|stated)|"
@@ -116,7 +124,8 @@ STRONG_REACHED_RE = re.compile(
 )
 NOT_REACHED_AFTER_RE = re.compile(
     r"^\s*(?:w/|with|to)?\s*(?:nobody|no\s*one|noone|no-one)\b|"
-    r"^[^.;]{0,25}\b(?:but\s+i\s+missed|i\s+missed|missed\s+(?:it|the\s+call|her|him))\b",
+    r"^[^.;]{0,25}\b(?:but\s+i\s+missed|i\s+missed|missed\s+(?:it|the\s+call|her|him))\b|"
+    r"^[^.;]{0,30}\b(?:call\s+(?:got\s+)?dropped|cut\s+off|couldn'?t\s+hear|line\s+went\s+dead)\b",
     _I,
 )
 """Right after a "reached" word, what takes it back: "spoke w/ nobody", "called back but I
@@ -140,6 +149,15 @@ RELAYED_RE = re.compile(
     _I,
 )
 """After someone else answered: she only left word, so the patient was not reached."""
+CARE_NEWS_RE = re.compile(
+    r"\b(?:doing\s+(?:ok|okay|well|fine|good|better|worse|poorly)|feeling|feels|meds?|medications?|"
+    r"pills|refills?|pain|sob|swelling|edema|bp|bg|sugars?|weight|wt|eating|appetite|fell|falls?|"
+    r"dizzy|confused|better|worse|no\s+(?:issues|concerns|complaints|new|problems)|per\s+(?:dtr|"
+    r"daughter|son|wife|husband|cg|caregiver|family)|reports?|states?|denies|has\s+all|"
+    r"appts?|appointment|ride|transport\w*)\b",
+    _I,
+)
+"""What family passed on about her care: then they were reached, not just asked to pass word."""
 
 # How a contact happened. Order matters only for ties at the same position.
 CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
@@ -153,7 +171,8 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
     (Channel.TEXT, re.compile(
         r"\b(?:texted|text(?:ed)?|txt(?:d|ed)?|sms|messaged|msgd)\b", _I)),
     (Channel.VISIT, re.compile(
-        r"\b(?:knocked|swung\s+by|(?<!\btheir\s)(?<!\bhh\s)(?<!\bagency\s)hv|h/v|home\s*visit|"
+        r"\b(?:knocked|swung\s+by|stopped\s+(?:at|by|in\s+(?:at|on))|called\s+at\s+(?:\w+'?s\s+)"
+        r"?(?:home|house|flat|place|apartment|apt)|called\s+(?:in\s+)?at\s+\w+'s\b|(?<!\btheir\s)(?<!\bhh\s)(?<!\bagency\s)hv|h/v|home\s*visit|"
         r"home\s*vst|(?<!\btheir\s)(?<!\bhh\s)(?<!\bpt\s)(?<!\bot\s)visit(?:ed)?|vst|seen|"
         r"saw(?!\s+(?:it|that|this|the\s+(?:note|chart|portal|results?|report|msg|message|email)|"
         r"in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|see(?=\s+(?:pt|patient)\b)|"
@@ -168,14 +187,19 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
     (Channel.PHONE, re.compile(
         r"\b(?:call(?:ed|ing)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health|scale|monitor\w*))|"
         r"telephonic(?:ally)?|spoke|chatted|chatting|by\s+phone|over\s+the\s+phone|peer[\s-]to[\s-]peer|"
-        r"spoken|talked|rang|ringing|dialed|f/u\s+call|tcm\s+call)\b", _I)),
+        r"spoken|talked|rang|ringing|dialed|dialled|telephoned|telephone\s+call|"
+        r"on\s+the\s+phone|f/u\s+call|tcm\s+call)\b", _I)),
 )  # fmt: skip
 
-PHONE_WORD_RE = re.compile(r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|rang|dialed)\b", _I)
+PHONE_WORD_RE = re.compile(
+    r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|rang|dialed|dialled|telephoned|rung)\b", _I
+)
 
 # A past event of contact (something happened), as opposed to a plan ("call Tom fri").
 CONTACT_PAST_RE = re.compile(
-    r"\b(?:called|cld|phoned|spoke|spoken|talked|rang|texted|txted|txtd|emailed|e-mailed|"
+    r"\b(?:called|cld|phoned|telephoned|dialled|dialed|spoke|spoken|talked|rang|texted|txted|"
+    r"txtd|emailed|e-mailed|on\s+the\s+phone|" + CAREGIVER_WORDS + r"\s+(?:says|said|reports|"
+    r"reported|states|stated|told\s+me|tells\s+me|informed\s+me|let\s+me\s+know)|"
     r"visited|seen|saw(?!\s+(?:it|that|this|the\s+(?:note|chart|portal|results?|report|msg|"
     r"message|email)|in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|met\s+(?:w/|with)|"
     r"reached(?!\s+(?:her|his|their)\s+goal)|tc|t/c|hv|h/v|home\s*visit|video\s*(?:call|visit)|"
@@ -197,11 +221,6 @@ CONTACT_PAST_RE = re.compile(
     _I,
 )
 
-CAREGIVER_WORDS = (
-    r"(?:daughter|dtr|son|wife|husband|hubby|spouse|mother|father|mom|dad|caregiver|cg|c/g|"
-    r"family|niece|nephew|sister|brother|grand(?:son|daughter|child)|partner|guardian|poa|"
-    r"neighbou?r|aide|hha|friend|girlfriend|boyfriend|fiance|roommate)"
-)
 CAREGIVER_RE = re.compile(r"\b" + CAREGIVER_WORDS + r"\b", _I)
 PROVIDER_RE = re.compile(
     r"\b(?:pcp|dr\.?|doctor|md|np|pa-c|provider|cardiolog\w*|office|pharmac\w*|specialist|"
@@ -250,6 +269,9 @@ FOLLOW_UP_CUE_RE = re.compile(
     r"dsg\s+(?:chg|change)|wound\s+(?:check|care|visit)|inr\s+check|sn\s+visit)|call(?:ing)?\s+back|callback|recontact|re-?contact|"
     r"call(?:ing)?\s+(?:again|her|him|them|pt)|try(?:ing)?(?:\s+again)?|retry|re-?attempt|"
     r"will\s+(?:try|call|check|see|f/u|follow|reach|visit|text|email)|reassess|"
+    r"(?:i'?ll|i\s+will|will|we'?ll|we\s+will|gonna|going\s+to|plan\s+to|shall)\s+"
+    r"(?:\w+\s+)?(?:do|go|ask|msg|message|write|ring|phone|chase|"
+    r"call|see|visit|check|bring|swing|stop|drop|head|try|text|email|fax|send|get|be|come)\b|"
     r"remind\s+me|touch\s+base|reach\s+out|due|plan\s+to|plan:|planning\s+to|"
     r"(?:hv|h/v|home\s+visit|visit|tc|call|phone\s+call|video\s+visit|check|talk|speak|"
     r"touch\s+base|connect|text|email)(?=\s+(?:again\s+)?(?:on\s+|next\s+|this\s+)?"
@@ -261,10 +283,16 @@ TASK_CUE_RE = re.compile(
     r"^\W*(?:remind\s+me|reminder(?:\s+to)?|todo|to\s*do|to-do|tbd|task|"
     r"don'?t\s+forget|dont\s+forget|do\s+not\s+forget|don'?t\s+let\s+me\s+forget|"
     r"dont\s+let\s+me\s+forget|need\s+to|i\s+need\s+to|have\s+to|gotta|got\s+to|must|"
+    r"i\s+must(?:\s+remember\s+to)?|(?:i\s+)?(?:should|ought\s+to)|must\s+remember\s+to|"
+    r"note\s+to\s+self\s*:?(?=\s*(?:chase|call|fax|send|check|ring|email|follow|book|order|renew|"
+    r"post|mail|get|ask|arrange|request|confirm|update))|"
+    r"first\s+thing\s+(?:tomorrow|tmrw|mon\w*|tue\w*|wed\w*|thu\w*|fri\w*|in\s+the\s+am)|"
     r"need\s+(?:to\s+get|(?!to\b)[a-z]{2,})|"
     r"(?:pls|please)(?!\s+(?:update|note|fix|change|add|record|log)\b)|plan\s+to|"
     r"i'?m\s+going\s+to|im\s+going\s+to|i'?m\s+gonna|im\s+gonna|"
-    r"i'?ll|i\s+will|will\s+need\s+to|make\s+sure|f/u\s+on|follow\s+up\s+on)\b",
+    r"i'?ll|i\s+will|i\s+shall|will(?=\s+(?:msg|message|call|ring|phone|text|email|fax|ask|"
+    r"check|chase|write|send|try|f/u|follow))|will\s+need\s+to|make\s+sure|f/u\s+on|"
+    r"follow\s+up\s+on)\b",
     _I,
 )
 TASK_ANYWHERE_RE = re.compile(
@@ -312,7 +340,13 @@ APPOINTMENT_RE = re.compile(
     r"pre-?op|post-?op(?:\s+visit)?|wound\s+clinic|wound\s+care\s+(?:appt|visit)|"
     r"injection|shot|vaccine|flu\s+shot|dentist|dental|eye\s+exam|optometr\w*|"
     r"hearing\s+test|audiology|pt\s+session|physical\s+therapy|therapy\s+session|"
-    r"annual\s+(?:wellness|physical|visit)|awv|physical)\b",
+    r"annual\s+(?:wellness|physical|visit)|awv|physical|intake(?=\s+(?:\w+\s+)?(?:mon|tue|wed|thu|"
+    r"fri|sat|sun|tmrw|tomorrow|\d))|come\s+in(?=\s+(?:\w+\s+)?(?:mon|tue|wed|thu|fri|sat|sun|"
+    r"tmrw|tomorrow|today|\d|at))|bring\s+(?:her|him|them)\s+in|(?:coordinator|intake|screening|"
+    r"consult|transplant|eval)\s+call(?=\s+(?:\w+\s+)?(?:mon|tue|wed|thu|fri|\d))|"
+    r"starts?\s+(?:hd|dialysis|chemo|infusions?|treatment|iop|pt|ot|rehab|radiation)|"
+    r"(?:clinic|dr|doctor|pcp|cardio\w*|nephro\w*|onc\w*)\s+(?:to|will|can)\s+(?:look\s+at|see|check)|"
+    r"eye\s+(?:doctor|dr|clinic)|bloods)\b",
     _I,
 )
 # An appointment cue that is only the topic of a contact ("called re appt", "appt reminder").
@@ -388,7 +422,12 @@ DISCHARGE_RE = re.compile(
     r"[A-Z]\w+)|back\s+home|home\s+(?:now\s+)?(?:after|s/p)|got\s+out\s+of|left\s+(?:the\s+)?"
     r"(?:hosp\w*|snf|rehab)|out\s+of\s+(?:the\s+)?(?:hosp\w*|snf|rehab)|home\s+today\s+from|"
     r"transitioned\s+home|dc\s+home|discharged\s+home|home\s+(?:as\s+of|since)|"
-    r"(?:got|getting|arrived|made\s+it)\s+home|now\s+home\s+(?:from|after))\b",
+    r"(?:got|getting|arrived|made\s+it)\s+home|now\s+home\s+(?:from|after)|"
+    r"released\s+(?:\w+\s+){0,3}?(?:to|home)|back\s+(?:home\s+)?from\s+(?:the\s+)?(?:rehab|snf|"
+    r"hosp\w*|facility|detox|ltac|ltach|inpt|inpatient|icu)|left\s+ama|ama\s+(?:from|d/c|dc|"
+    r"discharge)|signed\s+(?:herself|himself|themselves)\s+out|finished\s+(?:detox|rehab|inpt|"
+    r"inpatient)|returned\s+home|(?:sprung|out)\s+from\s+(?:the\s+)?(?:snf|rehab|hosp\w*|facility|"
+    r"detox|icu|ltac|ltach|ward|unit))\b",
     _I,
 )
 DISCHARGE_NOT_RE = re.compile(
@@ -418,11 +457,14 @@ ADMISSION_RE = re.compile(
     r"readmit(?!\s*(?:risk|score|rate|prev\w*|precautions?|hx|history)\b)|"
     r"hospitalized|hospitalised|inpatient|inpt|in-pt|in\s+(?:the\s+)?hosp(?:ital)?|in\s+icu|"
     r"back\s+in\s+(?:the\s+)?(?:hosp\w*|mercy|[A-Z]\w+)|got\s+admitted|was\s+admitted|"
-    r"is\s+admitted|admission\s+(?:to|at|for))\b",
+    r"is\s+admitted|admission\s+(?:to|at|for)|adm(?=\s+(?:\d|to|at|on|yest|today|last))|"
+    r"(?:taken|brought|went|admitted)\s+(?:in\s+)?to\s+(?:the\s+)?hospital|"
+    r"(?:remains|still)\s+(?:on|in)\s+(?:the\s+)?(?:\w+\s+)?(?:ward|unit|icu|hospital)|"
+    r"(?:they'?re|they\s+are|they'?ll\s+be|are)\s+keeping\s+(?:her|him|them))\b",
     _I,
 )
 ED_VISIT_RE = re.compile(
-    r"\b(?:(?:went|gone|going|go|was|is|been|taken|brought|ended\s+up|sent|transported|"
+    r"\b(?:(?:went|gone|going|go|was|is|been|taken|brought|ended\s+up|sent|transported|attended|"
     r"ambulance|ems|visit(?:ed)?|seen|presented|back)\s+(?:in\s+|to\s+|at\s+)?(?:the\s+)?"
     r"(?:ed|er|e\.r\.|emergency(?:\s+(?:room|dept|department))?)|"
     r"(?:in|at|to)\s+(?:the\s+)?(?:[A-Z][\w']+\s+)?(?:ed|er|e\.r\.|emergency\s+(?:room|dept|department))|"
@@ -456,7 +498,8 @@ REFERRAL_RE = re.compile(
 GOAL_RE = re.compile(r"\b(?:care\s+plan\s+)?goals?\b(?!\s+(?:of|was)\s+care)", _I)
 MED_REC_RE = re.compile(
     r"\b(?:med(?:ication)?s?\s*rec(?:onciliation|onciled|'?d)?|medrec|mr\s+done|mrp|"
-    r"reconcil(?:ed|iation|e|ing)|rec'?d\s+meds|went\s+(?:over|thru|through)\s+(?:all\s+)?"
+    r"reconcil(?:ed|iation|e|ing)|rec'?d\s+meds|meds?\s+(?:reviewed|reconciled|rec'?d|gone\s+over)|"
+    r"went\s+(?:over|thru|through)\s+(?:all\s+)?"
     r"(?:her|his|their)?\s*meds|med\s+review|reviewed\s+(?:all\s+)?(?:her|his|their)?\s*meds)\b",
     _I,
 )
@@ -497,18 +540,32 @@ CANCEL_RE = re.compile(
     r"won'?t\s+(?:be\s+)?(?:going|attending|make\s+it))\b",
     _I,
 )
+_WHEN_AHEAD = (
+    r"(?=\s*(?:\d|mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|tmw|next|noon|the\s+\d|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
+)
+MOVED_TO = (
+    r"\b(?:change|move|switch|push|bump)\s+(?:[\w']+\s+){1,4}?to\b"
+    + _WHEN_AHEAD
+    + r"|\s->"
+    + _WHEN_AHEAD
+)
+"""'change Gloria's echo to 3:30', 'Brown ophtho -> 1/21 @ 1:15'."""
 RESCHEDULE_RE = re.compile(
     r"\b(?:resched(?:uled?|uling|ed|d)?|re-?sched\w*|rescheduled|moved?|moving|push(?:ed)?\s+"
     r"(?:back|out|to)|bump(?:ed)?\s+(?:to|up|back)|changed?\s+(?:\w+'?s?\s+){0,3}?"
     r"(?:appt|appointment|visit|time|date|f/u|follow[- ]?up)|now\s+(?:on|at|is)|"
-    r"new\s+(?:time|date)|instead)\b",
+    r"new\s+(?:time|date)|instead)\b|" + MOVED_TO,
     _I,
 )
 CORRECTION_RE = re.compile(
     r"^\W*(?:actually|correction|correct(?:ion)?:|i\s+meant|meant|sorry|oops|whoops|typo|"
     r"wait|no\s+wait|no,|edit|make\s+(?:it|that)|change\s+(?:it|that)|should\s+(?:be|have\s+been|say)|"
     r"it\s+was|that\s+was|its|it'?s\s+(?=\w+\s*$)|fix|wrong\s+(?:date|day|time|dt)|"
-    r"not\s+\w+,?\s+(?:i\s+)?meant)\b|^\s*\*(?=\w)|^(?=[^*\n]{2,40}\*\s*$)",
+    r"not\s+\w+,?\s+(?:i\s+)?meant)\b|^\s*\*(?=\w)|^(?=[^*\n]{2,40}\*\s*(?:\([^)]*\))?\s*$)|"
+    r"^\W*not\s+[\w/:.]+\s*(?:[-,;:]+|i\s+meant|it'?s|its|but)\s*[\w/:.]+(?:\s*[ap]m?)?\W*$|"
+    r"^\W*not\s+(?:\d{1,2}[/:.]\d{1,2}|\d{1,2}\s*(?:am|pm|a|p)?|mon|tues?|wed|thu|thurs|fri|sat|"
+    r"sun|tmrw|tomorrow|today)\w*\W*$",
     _I,
 )
 CORRECTION_TAIL_RE = re.compile(
@@ -563,7 +620,8 @@ LEADING_FILLER_RE = re.compile(
     r"k|so|um+|uh+|ugh+|argh+|hmm+|alright|all\s+right|quick\s+(?:q|question|one)|q|question|"
     r"also|and|btw|one\s+more|another\s+one|last\s+one|oh|ah|well|sorry|hey\s+bot|bot|casebot|"
     r"lol|omg|:\)|:-\)|:d|\d\s+things?|two\s+things?|couple\s+(?:of\s+)?things?|"
-    r"(?:am|pm)(?=\s*[-:]))"
+    r"(?:am|pm)(?=\s*[-:.])|(?:real|quick)\s+q(?:uestion)?|"
+    r"before\s+i\s+(?:log\s+off|leave|go|head\s+out|sign\s+off|forget)|(?:hey\s+)?assistant)"
     r"\b[\s,.!:;-]*",
     _I,
 )

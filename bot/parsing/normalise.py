@@ -32,6 +32,26 @@ MIN_TYPO_LEN = 5
 _PUNCTUATION = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "`": "'", "\u2013": "-", "\u2014": "-", "\u00a0": " "}
 )
+_SYMBOLS = (
+    (re.compile(r"[\u2714\u2713\u2705\u2611]\ufe0f?"), " reached "),  # ✔ ✓ ✅ ☑ next to a name
+    (re.compile(r"\U0001f4f5"), " NA "),  # 📵
+    (re.compile(r"(?:\u2709\ufe0f?|\U0001f4e7|\U0001f4e8|\U0001f4e9)"), " emailed "),  # ✉️ 📧
+    (re.compile(r"(?:\U0001f4de|\u260e\ufe0f?|\U0001f4f1)"), " called "),  # 📞 ☎️ 📱
+    (
+        re.compile(
+            r"\s*(?:\u2192|->|=>|\u27a1\ufe0f?)\s*(?=(?:\d{1,2}/\d|mon|tue|wed|thu|fri|sat|sun|"
+            r"tomorrow|tmrw|next)\w*)",
+            re.I,
+        ),
+        " moved to ",
+    ),  # "ophtho → 1/21 @ 1:15"
+    (re.compile(r"\s*(?:\u2192|->|=>|\u27a1\ufe0f?)\s*"), " then "),  # "BP ↓ → advised"
+    (re.compile(r"\s*\|\s*"), "; "),
+    (re.compile(r"(?<=[a-z] )2/2(?= [a-z])", re.I), "secondary to"),
+    (re.compile(r"\bA&E\b", re.I), "ED"),
+)
+"""Symbols a nurse types for words: "✔ Moore", "NA: smith + king 📵", "ophtho → 1/21",
+"adm 2/2 CHF exac" (secondary to, not a date)."""
 _WORD_RE = re.compile(r"[A-Za-z]+")
 _CORRECTABLE = sorted(CORRECTABLE)
 # "f/u tom" means tomorrow when no name follows ("f/u tom am", "call back tom").
@@ -52,7 +72,10 @@ def normalise(
 ) -> str:
     """The text as the readers see it. ``protect`` holds folded words never corrected (her
     patients' names); ``shorthand`` maps her learned terms to what they mean."""
-    text = from_dictation(text.translate(_PUNCTUATION))
+    text = text.translate(_PUNCTUATION)
+    for pattern, words in _SYMBOLS:
+        text = pattern.sub(words, text)
+    text = from_dictation(text)
     if shorthand:
         text = apply_shorthand(text, shorthand)
     text = _TOM_RE.sub(lambda m: f"{m.group('cue')} tomorrow", text)
@@ -142,6 +165,8 @@ _ABBREVIATION_BEFORE_DOT = re.compile(
 )
 _BREAK_RE = re.compile(
     r"[.!?](?=\s|$)|[;\n|]|,|\s[-=>]+\s|\s\+\s|\s&\s|\s/\s|"
+    r"(?<=[a-z]{3})(?<!\bpls)(?<!please)(?<!\band)(?<!\balso)\s+"
+    r"(?=(?:remind\s+me|note\s+to\s+self|don'?t\s+forget)\b)|"
     r"\b(?:and\s+then|then|also|plus|and|but|so|after\s+that|afterwards|btw)\b|"
     r"(?<=[a-z0-9])\s+(?=(?-i:Moved|Called|Spoke|Left|Next|Follow|Will|Remind|Need|Talked|Texted|"
     r"She|He|They|Pt|Patient|Scheduled|Booked|Set|Tried|No|Also|Then|Plan|Appointment|Appt)\b)",

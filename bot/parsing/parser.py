@@ -554,7 +554,9 @@ def _happened(message: Message, span: Span) -> bool:
 
 
 _WRONG_PATIENT_RE = re.compile(
-    r"\bwrong\s+(?:pt|patient|person|name)\b.*?\b(?:it\s+was|was|should\s+be|meant|is|->|for)\s+",
+    r"\bwrong\s+(?:pt|patient|person|name)\b.*?\b(?:it\s+was|was|should\s+be|meant|is|->|for)\s+|"
+    r"\bmeant\s+(?:to\s+(?:put|log|file|enter|chart|save)\s+(?:it|that|this)\s+)?(?:under|for|on)\s+|"
+    r"\bshould\s+(?:be|have\s+been)\s+(?:under|for|on)\s+",
     _I,
 )
 

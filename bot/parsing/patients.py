@@ -171,11 +171,11 @@ def _in_name_list(text: str, at: int, tokens: list[_Token], known: frozenset[str
             and not text[tokens[-1].end : at].strip()
             and (_next_word(text, at) in known or _LIST_AFTER_RE.match(text, _word_end(text, at)))
         )
+    if bool(tokens) and tokens[-1].norm in known:
+        return True  # "NA: smith + king + young"
     if not _LIST_AFTER_RE.match(text, _word_end(text, at)):
         return False
-    if separator.group(0).strip() in (":", ";") or separator.group(0).strip().startswith("-"):
-        return True
-    return bool(tokens) and tokens[-1].norm in known
+    return separator.group(0).strip() in (":", ";") or separator.group(0).strip().startswith("-")
 
 
 def _opens_the_message(text: str, match: re.Match[str], known: frozenset[str]) -> bool:

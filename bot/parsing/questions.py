@@ -24,7 +24,8 @@ from bot.vocab import QueryKind, Risk
 _I = re.IGNORECASE
 
 _OPENING_RE = re.compile(
-    r"^\W*(?:remind\s+me\s+(?=who|what|when|which)|who|whom|who's|whos|what|what's|whats|when|"
+    r"^\W*(?:remind\s+me\s+(?=who|what|when|which)|might\s+i\s+(?:have|see|get)|could\s+i\s+"
+    r"(?:have|see|get)|may\s+i\s+(?:have|see)|who|whom|who's|whos|what|what's|whats|when|"
     r"when's|whens|which|where|how|how's|"
     r"hows|show|list|pull\s+up|open|view|find|look\s*up|lookup|any|anyone|anybody|anything|"
     r"is|are|do|does|did|can|could|tell\s+me|give\s+me|get|my|pls\s+show|whats\s+on|"
@@ -54,8 +55,8 @@ _PATIENT_RE = re.compile(
 _LAST_CONTACT_RE = re.compile(
     r"\blast\s+(?:reach|reached|contact|contacted|call|called|spoke|spoken|talk|talked|saw|"
     r"seen|see|visit|visited|heard|texted|time)\b|^\W*did\s+i\s+(?:call|reach|contact|see|visit|"
-    r"talk|speak)|\bwhen\s+did\s+(?:i|we|anyone)\s+(?:last\s+)?(?:call|reach|contact|see|visit|"
-    r"talk|speak|hear)",
+    r"talk|speak)|\bwhen\s+did\s+(?:i|we|anyone|anybody|somebody|someone)\s+(?:last\s+)?"
+    r"(?:actually\s+|really\s+|even\s+)?(?:call|reach|contact|see|visit|talk|speak|hear)",
     _I,
 )
 _NOT_CONTACTED_RE = re.compile(
@@ -63,7 +64,11 @@ _NOT_CONTACTED_RE = re.compile(
     r"have\s+i\s+not|i\s+have\s+not|i\s+haven'?t)\s+"
     r"(?:i\s+|been\s+|we\s+)?(?:called|contacted|reached|seen|talked|spoken|visited|heard|"
     r"touched\s+base|checked\s+on|checked\s+in)\b|"
-    r"\bno\s+contact\b|\bnot\s+contacted\b|\bnot\s+(?:reached|called)\s+in\b",
+    r"\bno\s+contact\b|\bnot\s+contacted\b|\bnot\s+(?:reached|called)\s+in\b|"
+    r"\bwho(?:'?d|\s+did)\s+i\s+(?:not|never)\s+(?:get\s+to|get\s+around\s+to|reach|call|see)\b|"
+    r"\b(?:didn'?t|did\s+not|never)\s+(?:get\s+to|get\s+around\s+to)\b|"
+    r"\b(?:hasn'?t|hasnt|has\s+not|haven'?t|havent|not)\s+been\s+(?:touched|seen|heard\s+from|"
+    r"contacted|called|reached)\b",
     _I,
 )
 _CALL_LIST_RE = re.compile(
@@ -76,11 +81,13 @@ _CALL_LIST_RE = re.compile(
     r"(?:anyone|anybody|who)\s+(?:still\s+)?(?:need|needs)\s+(?:a\s+)?(?:call|calling|contact)|"
     r"(?:who'?s|whos|who\s+is)\s+due\s+for\s+(?:a\s+)?(?:call|contact)|"
     r"(?:ppl|people|pts|patients|who)\s+i\s+(?:need|have)\s+to\s+call(?:\s+back)?|"
-    r"call\s*backs?\s+(?:list|due|pending))\b",
+    r"call\s*backs?\s+(?:list|due|pending)|(?:those|who|people|patients|ones)\s+i\s+(?:ought\s+to|"
+    r"should|need\s+to|must|have\s+to)\s+(?:ring|call|phone|telephone))\b",
     _I,
 )
 _NEXT_APPOINTMENT_RE = re.compile(
-    r"\b(?:next|upcoming)\s+(?:\w+\s+)?(?:appts?|appointments?|visit|procedure|test)\b|"
+    r"\b(?:next|upcoming)\s+(?:\w+\s+)?(?:appts?|appointments?|visit|procedure|test|thing|one|"
+    r"event|scan|treatment|infusion|session)\b|"
     r"\bwhen\s+is\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|\w+\s+appt)|"
     r"\b(?:appts?|appointments?)\s+(?:for|does|coming\s+up)\b|"
     r"\b(?:have|has|got)\s+(?:an?\s+|any\s+)?(?:\w+\s+)?(?:appts?|appointments?|anything)\s+"
@@ -154,7 +161,7 @@ def strip_filler(text: str) -> str:
 
 
 _WH_RE = re.compile(r"^(?:who|whom|who'?s|what|what'?s|whats|when|which|where|how|any\w*)\b", _I)
-_REMARK_THEN_QUESTION_RE = re.compile(r"^[^?]{3,60}?(?:\s+-+\s*|[.;:!]\s+)(?=[a-z])", _I)
+_REMARK_THEN_QUESTION_RE = re.compile(r"^[^?]{3,60}?(?:\s+-+\s*|[.;:!,]\s+)(?=[a-z])", _I)
 
 
 def is_question(text: str) -> bool:

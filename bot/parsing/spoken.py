@@ -33,11 +33,18 @@ _ORDINALS = {
 _UNIT_WORD = "|".join(sorted(_UNITS, key=len, reverse=True))
 _TENS_WORD = "|".join(_TENS)
 _ORDINAL_WORD = "|".join(sorted(_ORDINALS, key=len, reverse=True))
+_TEEN_WORD = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_SPOKEN_HUNDREDS = (
+    rf"(?:one|two|three)\s+(?:oh\s+(?:{_UNIT_WORD})|(?:{_TENS_WORD})(?:[\s-]+(?:{_UNIT_WORD}))?|"
+    rf"(?:{_TEEN_WORD}))"
+)
+"""Hundreds said the way a reading is said aloud: "one forty two", "two oh four", "two ten"."""
 _NUMBER = (
-    rf"(?:(?:(?:{_UNIT_WORD})\s+hundred(?:\s+and)?\s+)?"
+    rf"(?:{_SPOKEN_HUNDREDS}|(?:(?:{_UNIT_WORD})\s+hundred(?:\s+and)?\s+)?"
     rf"(?:(?:{_TENS_WORD})(?:[\s-]+(?:{_UNIT_WORD}))?|{_UNIT_WORD}))"
 )
-"""A number from zero to 999 written in words: "sixty four", "one hundred sixty eight"."""
+"""A number from zero to 999 written in words: "sixty four", "one hundred sixty eight",
+"one forty two"."""
 
 _MINUTES = (
     rf"(?:o'?clock|oh\s+(?:{_UNIT_WORD})|(?:{_TENS_WORD})(?:[\s-]+(?:{_UNIT_WORD}))?|fifteen|ten|"
@@ -46,7 +53,7 @@ _MINUTES = (
 _TIME_RE = re.compile(
     rf"\b(?P<lead>at|@|by|around|after|before)\s+(?P<h>{_UNIT_WORD})(?:\s+(?P<m>{_MINUTES}))?\b"
     rf"(?=\s*(?:$|[,.;!]|a\.?m|p\.?m|o'?clock|in\s+the|on\b|tomorrow|tmrw|today|tonight|mon|tue|"
-    rf"wed|thu|fri|sat|sun|with|w/|for\b|to\b))"
+    rf"wed|thu|fri|sat|sun|with|w/|for\b|four\b|to\b))"
     rf"|\b(?P<h2>{_UNIT_WORD})\s+(?P<m2>{_MINUTES})(?=\s*(?:a\.?m\.?|p\.?m\.?|in\s+the|$|[,.;]))",
     _I,
 )
@@ -73,8 +80,64 @@ _AT_FOR_RE = re.compile(r"\b(?P<lead>at)\s+for\b(?=\s*(?:$|[,.;]|a\.?m|p\.?m|o'?
 _BP_WORDS_RE = re.compile(r"\bblood\s+pressure\b", _I)
 
 
+_PAST_RE = re.compile(
+    rf"\b(?P<part>half|quarter)\s+(?P<rel>past|after|to|til)\s+(?P<h>{_UNIT_WORD}|\d{{1,2}})\b", _I
+)
+_FORTNIGHT_RE = re.compile(r"\b(?:a\s+|one\s+)?fortnight\b", _I)
+_TWO_OF_RE = re.compile(
+    r"\b(?:to|too)\s+(?=(?:discrepancies|calls|attempts|tries|messages|voicemails|vms|pounds|lbs|"
+    r"kilos|days|weeks|wks|months|visits|falls|episodes|pills|tabs|tablets|doses|meds)\b)",
+    _I,
+)
+
+
+def _past(match: re.Match[str]) -> str:
+    hour_text = match.group("h")
+    hour = int(hour_text) if hour_text.isdigit() else _UNITS[hour_text.lower()]
+    if not 1 <= hour <= 12:
+        return match.group(0)
+    after = match.group("rel").lower() in ("past", "after")
+    minutes = 30 if match.group("part").lower() == "half" else 15
+    if not after:
+        hour, minutes = (hour - 1) or 12, 60 - minutes
+    return f"{hour}:{minutes:02d}"
+
+
+_MISHEARD = (
+    (re.compile(r"\bknow\s+(?=(?:answer|response|reply|show|pick\s*up)\b)", _I), "no "),
+    (re.compile(r"\bknow\s+(?=one\s+(?:answered|picked|home|there|came)\b)", _I), "no "),
+    (re.compile(r"\bvoice\s*(?:male|mael|mall)\b", _I), "voicemail"),
+    (re.compile(r"\b(?:missus|missis|mrs\.)(?=\s)", _I), "mrs"),
+    (re.compile(r"\bmister\b", _I), "mr"),
+    (re.compile(r"\bdoctor(?=\s+[a-z]+(?:'s)?\b)", _I), "dr"),
+    (re.compile(r"\b(?:at|@)\s+(\d{1,2}(?::\d\d)?)\s+four\b(?=\s+[a-z])", _I), r"at \1 for"),
+    (re.compile(r"\bfour\s+(?=(?:her|him|them|the|his|my|a)\b)", _I), "for "),
+)
+"""Words a speech recognizer writes for what she said: "know answer", "voice male",
+"missus chen", "call back at nine four sam okafor's orders"."""
+_SPELLED = frozenset(
+    {"dme", "ct", "er", "ed", "pcp", "tcm", "icu", "snf", "mri", "ekg", "ecg", "hh", "pt", "ot",
+     "inr", "bp", "bg", "hr", "ama", "cbc", "bmp", "cmp", "ua", "uti", "copd", "chf", "ckd", "dm",
+     "iv", "po", "prn"}
+)  # fmt: skip
+_SPELLED_RE = re.compile(r"\b[a-z](?:\s+[a-z]){1,3}\b", _I)
+
+
+def _spelled(match: re.Match[str]) -> str:
+    """'the d m e', 'a c t scan': letters said one by one."""
+    joined = match.group(0).replace(" ", "")
+    return joined if joined.lower() in _SPELLED else match.group(0)
+
+
 def from_dictation(text: str) -> str:
-    """The text with spoken numbers in number places written as a nurse types them."""
+    """The text with spoken numbers in number places written as a nurse types them, and the
+    words speech-to-text mishears written as she meant them."""
+    for pattern, replacement in _MISHEARD:
+        text = pattern.sub(replacement, text)
+    text = _SPELLED_RE.sub(_spelled, text)
+    text = _PAST_RE.sub(_past, text)
+    text = _FORTNIGHT_RE.sub("2 weeks", text)
+    text = _TWO_OF_RE.sub("2 ", text)
     text = _AT_FOR_RE.sub(lambda m: f"{m.group('lead')} 4", text)
     text = _OVER_RE.sub(_over, text)
     text = _BP_WORDS_RE.sub("BP", text)
@@ -86,9 +149,13 @@ def from_dictation(text: str) -> str:
 
 
 def number(words: str) -> int:
-    """'one hundred sixty eight' -> 168; '64' -> 64."""
+    """'one hundred sixty eight' -> 168; 'one forty two' -> 142; 'two oh four' -> 204;
+    '64' -> 64."""
     if words.strip().isdigit():
         return int(words)
+    spoken = re.fullmatch(r"(one|two|three)\s+(?:oh\s+)?(.+)", words.strip(), _I)
+    if spoken is not None and "hundred" not in words.lower():
+        return _UNITS[spoken.group(1).lower()] * 100 + number(spoken.group(2))
     total = 0
     for word in re.split(r"[\s-]+", words.lower()):
         if word in _UNITS:
