@@ -11,6 +11,7 @@ Must not import: telegram, storage, sqlalchemy, or anything doing I/O.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from bot.parsing import lexicon as lx
 from bot.parsing.cues import (
@@ -35,7 +36,18 @@ _I = re.IGNORECASE
 
 
 def sub_clauses(message: Message, start: int) -> list[tuple[Clause, list[CueHit]]]:
-    """Clauses from ``start``, each cut again where a second kind of fact begins."""
+    """Clauses from ``start``, each cut again where a second kind of fact begins (read once per
+    message: the care-plan check and the grouping both ask)."""
+    key = ("sub_clauses", start)
+    if key not in message.memo:
+        message.memo[key] = _sub_clauses(message, start)
+    return list(cast(_Pieces, message.memo[key]))
+
+
+_Pieces = list[tuple[Clause, list[CueHit]]]
+
+
+def _sub_clauses(message: Message, start: int) -> _Pieces:
     pieces: list[tuple[Clause, list[CueHit]]] = []
     for clause in clauses(message.normal[start:]):
         clause = Clause(clause.start + start, clause.end + start)

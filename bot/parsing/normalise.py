@@ -174,18 +174,25 @@ _BREAK_RE = re.compile(
 )
 
 
+MAX_CLAUSES = 30
+"""Clauses read in one message; a nurse's longest messages have about a dozen."""
+
+
 def clauses(text: str) -> list[Clause]:
     """Where the message breaks: sentence ends (not 'Dr.' or '12.5'), semicolons, new lines,
     commas, dashes between words, and joining words ('and', 'then', 'also', 'but')."""
     found: list[Clause] = []
     start = 0
     for match in _BREAK_RE.finditer(text):
-        if match.group(0) == "." and _ABBREVIATION_BEFORE_DOT.search(text[: match.start()]):
+        before = text[max(0, match.start() - 8) : match.start()]
+        if match.group(0) == "." and _ABBREVIATION_BEFORE_DOT.search(before):
             continue
         if match.group(0) == "," and _inside_number(text, match.start()):
             continue
         if text[start : match.start()].strip():
             found.append(Clause(start, match.start()))
+            if len(found) >= MAX_CLAUSES:
+                return found  # what is left is kept in the note, not read for more facts
         start = match.end()
     if text[start:].strip():
         found.append(Clause(start, len(text)))
