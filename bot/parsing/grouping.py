@@ -434,6 +434,8 @@ _CONTACT_VERB_RE = re.compile(
 )
 
 
+_NO_REPLY_RE = re.compile(r"\bno\s+(?:reply|response|resp)\b", _I)
+"""A message sent and not answered: no channel of its own ("✉️ sent re AWV, no reply yet")."""
 _SENTENCE_END_RE = re.compile(r"[.!?](?:\s|$)")
 _AT_THE_DOOR_RE = re.compile(
     r"\b(?:no\s*one|nobody|not|wasn'?t)\s+(?:is\s+|was\s+)?home|\bdoor\b|\bknock", _I
@@ -446,7 +448,9 @@ def _explicit_channel(text: str) -> Channel | None:
         if dict(lx.CHANNEL_PATTERNS)[channel].search(text):
             return channel
     if lx.PHONE_WORD_RE.search(text) or (
-        lx.NO_ANSWER_RE.search(text) and not _AT_THE_DOOR_RE.search(text)
+        lx.NO_ANSWER_RE.search(text)
+        and not _AT_THE_DOOR_RE.search(text)
+        and not _NO_REPLY_RE.search(text)
     ):
         return Channel.PHONE
     if lx.LEFT_MESSAGE_RE.search(text):

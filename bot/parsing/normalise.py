@@ -33,7 +33,14 @@ _PUNCTUATION = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "`": "'", "\u2013": "-", "\u2014": "-", "\u00a0": " "}
 )
 _SYMBOLS = (
-    (re.compile(r"[\u2714\u2713\u2705\u2611]\ufe0f?"), " reached "),  # ✔ ✓ ✅ ☑ next to a name
+    (re.compile(r"(?:^|(?<=[;|]))\s*[\u2714\u2713\u2705\u2611]\ufe0f?"), " reached "),  # "✔ Moore"
+    (
+        re.compile(
+            r"^(\s*[A-Za-z][\w'.]{1,20}(?:\s+[A-Za-z]\.?)?)\s*[\u2714\u2713\u2705\u2611]\ufe0f?\s*$"
+        ),
+        r"\1 reached",
+    ),  # "Jensen ✔"
+    (re.compile(r"[\u2714\u2713\u2705\u2611]\ufe0f?"), " done "),  # "PCP f/u 1/12 @ 9 ✔"
     (re.compile(r"\U0001f4f5"), " NA "),  # 📵
     (re.compile(r"(?:\u2709\ufe0f?|\U0001f4e7|\U0001f4e8|\U0001f4e9)"), " emailed "),  # ✉️ 📧
     (re.compile(r"(?:\U0001f4de|\u260e\ufe0f?|\U0001f4f1)"), " called "),  # 📞 ☎️ 📱
