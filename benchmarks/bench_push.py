@@ -76,10 +76,17 @@ async def seed_nurses(db: Database, fake: FakeTelegram, count: int, now: datetim
         for i in range(count):
             user = fake.user(user_id=900_000 + i, first_name=f"N{i}")
             nurse = Nurse(
-                telegram_user_id=user.id, chat_id=user.id, display_name=f"Nurse {i}",
-                role=Role.NURSE, timezone="America/Chicago", digest_time=clock_time(7, 30),
-                date_order="MDY", days_off="mon,tue,wed,thu,fri,sat,sun", settings_done=True,
-                active=True, enrolled_at=now - timedelta(days=1),
+                telegram_user_id=user.id,
+                chat_id=user.id,
+                display_name=f"Nurse {i}",
+                role=Role.NURSE,
+                timezone="America/Chicago",
+                digest_time=clock_time(7, 30),
+                date_order="MDY",
+                days_off="mon,tue,wed,thu,fri,sat,sun",
+                settings_done=True,
+                active=True,
+                enrolled_at=now - timedelta(days=1),
             )
             session.add(nurse)
             nurses.append(nurse)
@@ -87,9 +94,14 @@ async def seed_nurses(db: Database, fake: FakeTelegram, count: int, now: datetim
         ids = []
         for nurse in nurses:
             patient = Patient(
-                nurse_id=nurse.id, display_name="Bench Patient", initials="B.P.",
-                code=f"P-{nurse.id:06d}", risk=Risk.LOW, status=PatientStatus.ACTIVE,
-                created_at=now, updated_at=now,
+                nurse_id=nurse.id,
+                display_name="Bench Patient",
+                initials="B.P.",
+                code=f"P-{nurse.id:06d}",
+                risk=Risk.LOW,
+                status=PatientStatus.ACTIVE,
+                created_at=now,
+                updated_at=now,
             )
             session.add(patient)
             await session.flush()
@@ -97,9 +109,7 @@ async def seed_nurses(db: Database, fake: FakeTelegram, count: int, now: datetim
     return [n for n, _ in ids]
 
 
-async def add_tasks(
-    db: Database, rows: list[dict[str, Any]], *, chunk: int = 20_000
-) -> None:
+async def add_tasks(db: Database, rows: list[dict[str, Any]], *, chunk: int = 20_000) -> None:
     for start in range(0, len(rows), chunk):
         async with db.uow() as session:
             await session.execute(insert(Task), rows[start : start + chunk])
@@ -213,9 +223,7 @@ async def throughput_two(quick: bool, pg_url: str) -> dict[str, Any] | None:
             await app.initialize()
             apps.append(app)
             dispatchers.append(
-                Dispatcher(
-                    db=db, bot=app.bot, config=config, clock=SystemClock(), worker_id=worker
-                )
+                Dispatcher(db=db, bot=app.bot, config=config, clock=SystemClock(), worker_id=worker)
             )
         for d in (*dispatchers, dispatchers[0]):
             await d.heartbeat()
@@ -292,7 +300,10 @@ async def scale(quick: bool) -> dict[str, Any]:
         load_started = time.monotonic()
         # Loaded by another process, so this process's memory shows only the bot's own cost.
         await asyncio.to_thread(
-            bulk_insert_tasks, f"{tmp}/scale.db", nurse_ids, open_tasks,
+            bulk_insert_tasks,
+            f"{tmp}/scale.db",
+            nurse_ids,
+            open_tasks,
             now + timedelta(days=2),
         )
         load_s = time.monotonic() - load_started
@@ -301,8 +312,10 @@ async def scale(quick: bool) -> dict[str, Any]:
         soon_start = datetime.now(UTC) + timedelta(seconds=5)
         soon = [
             task_row(
-                nurse_ids[i % len(nurse_ids)], nurse_ids[i % len(nurse_ids)],
-                soon_start + timedelta(milliseconds=150 * i), now,
+                nurse_ids[i % len(nurse_ids)],
+                nurse_ids[i % len(nurse_ids)],
+                soon_start + timedelta(milliseconds=150 * i),
+                now,
             )
             for i in range(due_soon)
         ]
@@ -320,9 +333,9 @@ async def scale(quick: bool) -> dict[str, Any]:
             from sqlalchemy import select
 
             sent_rows = (
-                await session.execute(select(Delivery.due_at, Delivery.sent_at).where(
-                    Delivery.sent_at.is_not(None)
-                ))
+                await session.execute(
+                    select(Delivery.due_at, Delivery.sent_at).where(Delivery.sent_at.is_not(None))
+                )
             ).all()
         latencies = sorted((s - d).total_seconds() for d, s in sent_rows)
         await app.stop()
@@ -367,9 +380,15 @@ def bulk_insert_tasks(path: str, nurse_ids: list[int], count: int, start: dateti
     import subprocess
 
     subprocess.run(
-        [sys.executable, "-c", BULK, path, str(count),
-         start.astimezone(UTC).replace(tzinfo=None).isoformat(),
-         ",".join(map(str, nurse_ids))],
+        [
+            sys.executable,
+            "-c",
+            BULK,
+            path,
+            str(count),
+            start.astimezone(UTC).replace(tzinfo=None).isoformat(),
+            ",".join(map(str, nurse_ids)),
+        ],
         check=True,
     )
 
@@ -412,38 +431,40 @@ def render(tp: dict[str, Any], two: dict[str, Any] | None, sc: dict[str, Any]) -
         if two is not None
         else ["| two dispatchers | not measured (PostgreSQL unavailable) | — |"]
     )
-    return "\n".join([
-        "## Pushes",
-        "",
-        f"Machine: {machine()}. Measured {datetime.now(UTC):%Y-%m-%d} with "
-        "`.venv/bin/python benchmarks/bench_push.py --write` (SQLite, in-process fake Telegram).",
-        "",
-        "| measure | result | target |",
-        "|---|---:|---:|",
-        f"| throughput: {tp['reminders']:,} due reminders for {tp['nurses']} nurses | "
-        f"{tp['rate']:.1f} msg/s = {tp['share']:.2f} of 30/s ({tp['elapsed_s']:.0f} s) | ≥ 0.90 |",
-        f"| 429s from the fake (enforcing 30/s per bot, 1/s per chat) | {tp['429s']} | 0 |",
-        *shared,
-        f"| open tasks in the database | {sc['open_tasks']:,} (loaded in {sc['load_s']:.0f} s) "
-        "| 1,000,000 |",
-        f"| bot process RSS before → after loading them | {sc['rss_before']:.0f} → "
-        f"{sc['rss_after']:.0f} MB (+{sc['rss_after'] - sc['rss_before']:.0f} MB) | flat |",
-        f"| naive design: RSS growth for {sc['open_tasks']:,} APScheduler date jobs | "
-        f"+{naive['rss_growth']:.0f} MB ({naive['add_s']:.0f} s to add) | — |",
-        f"| due-to-sent latency, {sc['sent']} of {sc['due']} reminders due while running "
-        f"| p50 {sc['p50']:.2f} s, p99 {sc['p99']:.2f} s | p99 ≤ 2 s |",
-        "",
-        "Reading: the dispatcher keeps no per-task state in memory (tasks stay rows; it wakes at "
-        "the next due time from one indexed query), so memory does not follow the number of open "
-        "tasks, while the naive design holds every reminder as a scheduler job (and loses a job "
-        "that fires late or crashes mid-send: design.md pitfalls). The open "
-        "tasks were inserted by a separate process, so the RSS shown is the bot's own. With two "
-        "processes each dispatcher counts the live ones by heartbeat and paces its pushes at its "
-        "share, (29 - 1) / 2 = 14 a second (one send held back per extra process: two even "
-        "paces can each fit one more into a one-second window), so 28/30 = 0.93 is their "
-        "ceiling; a chat being sent by one is not claimed by the other.",
-        "",
-    ])
+    return "\n".join(
+        [
+            "## Pushes",
+            "",
+            f"Machine: {machine()}. Measured {datetime.now(UTC):%Y-%m-%d} with "
+            "`.venv/bin/python benchmarks/bench_push.py --write` (SQLite, in-process fake Telegram).",
+            "",
+            "| measure | result | target |",
+            "|---|---:|---:|",
+            f"| throughput: {tp['reminders']:,} due reminders for {tp['nurses']} nurses | "
+            f"{tp['rate']:.1f} msg/s = {tp['share']:.2f} of 30/s ({tp['elapsed_s']:.0f} s) | ≥ 0.90 |",
+            f"| 429s from the fake (enforcing 30/s per bot, 1/s per chat) | {tp['429s']} | 0 |",
+            *shared,
+            f"| open tasks in the database | {sc['open_tasks']:,} (loaded in {sc['load_s']:.0f} s) "
+            "| 1,000,000 |",
+            f"| bot process RSS before → after loading them | {sc['rss_before']:.0f} → "
+            f"{sc['rss_after']:.0f} MB (+{sc['rss_after'] - sc['rss_before']:.0f} MB) | flat |",
+            f"| naive design: RSS growth for {sc['open_tasks']:,} APScheduler date jobs | "
+            f"+{naive['rss_growth']:.0f} MB ({naive['add_s']:.0f} s to add) | — |",
+            f"| due-to-sent latency, {sc['sent']} of {sc['due']} reminders due while running "
+            f"| p50 {sc['p50']:.2f} s, p99 {sc['p99']:.2f} s | p99 ≤ 2 s |",
+            "",
+            "Reading: the dispatcher keeps no per-task state in memory (tasks stay rows; it wakes at "
+            "the next due time from one indexed query), so memory does not follow the number of open "
+            "tasks, while the naive design holds every reminder as a scheduler job (and loses a job "
+            "that fires late or crashes mid-send: design.md pitfalls). The open "
+            "tasks were inserted by a separate process, so the RSS shown is the bot's own. With two "
+            "processes each dispatcher counts the live ones by heartbeat and paces its pushes at its "
+            "share, (29 - 1) / 2 = 14 a second (one send held back per extra process: two even "
+            "paces can each fit one more into a one-second window), so 28/30 = 0.93 is their "
+            "ceiling; a chat being sent by one is not claimed by the other.",
+            "",
+        ]
+    )
 
 
 def write_section(text: str) -> None:

@@ -143,7 +143,7 @@ _FILLER_RE = re.compile(
     r"\b(?:new|add|added|set|setting|care|plan|for|pt|patient|s|the|a|an|another|her|his|"
     r"their|made|placed|sent|faxed|submitted|put\s+in|today|goal|note|mr|mrs|ms|miss|she|he|"
     r"wants|want|would\s+like|would\s+like\s+to|agreed\s+(?:on|to)|chose|picked|"
-    r"updated|update|of)\b",
+    r"updated|update|of|with|w|agreed)\b",
     _I,
 )
 _LEAD_FOR_RE = re.compile(r"^\W*(?:for|of|re)\b\W*", _I)

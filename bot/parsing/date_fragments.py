@@ -74,7 +74,7 @@ _DAY_RE = re.compile(
   | (?P<ampm>\bin\s+the\s+(?P<ampm_p>am|morning|pm|afternoon|evening)\b)
   | (?P<holiday>\b(?:xmas\s+eve|christmas\s+eve|xmas|x-mas|christmas|new\s+year'?s?\s+eve|nye|
         new\s+year'?s?(?:\s+day)?|thanksgiving|turkey\s+day|july\s+4th|4th\s+of\s+july|
-        independence\s+day|memorial\s+day|labor\s+day|mlk\s+day|veterans'?\s+day)\b)
+        independence\s+day|memorial\s+day|labor\s+day|mlk\s+day|veterans'?\s+day|boxing\s+day)\b)
   | (?P<tomorrow>\b(?:tomorrow|tomorow|tommorow|tommorrow|tmrw|tmrow|tmw|tmr|2morrow|2morow|tmro)\b)
   | (?P<yesterday>\b(?:yesterday|yday|yest|ystd|yesterdy|last\s+night)\b)
   | (?P<tonight>\b(?:tonight|tonite|this\s+evening)\b)
@@ -89,7 +89,7 @@ _TIME_RE = re.compile(
     (?P<noon>\b(?:noon|midday)\b)
   | (?P<midnight>\bmidnight\b)
   | (?:(?P<mil_at>@|\bat)\s*(?P<mil>(?:[01]\d|2[0-3])[0-5]\d)\b(?!\s*(?:mg|ml|units?)\b))
-  | (?:(?P<at>@|\bat|\bafter|\baround|\bby|\babout)\s*(?P<at_h>\d{1,2})(?::(?P<at_m>[0-5]\d))?
+  | (?:(?P<at>@|\bat|\bafter|\baround|\bby|\babout)\s*(?P<at_h>\d{1,2})(?:[:.](?P<at_m>[0-5]\d))?
         (?:\s*(?P<at_ap>[ap]\.?m\.?)\b|(?P<at_ap1>[ap])\b)?(?![\d/:]|\.\d)
         (?!\s*(?:rings?|times?|tries|attempts?|calls?|mins?|minutes?|hrs?|hours?|days?|wks?|weeks?|
         mos?|months?|yrs?|years?|lbs?|kg|mg|pills?|tabs?|doses?|x)\b))

@@ -271,7 +271,8 @@ class DateReader:
 
 
 _FIXED_HOLIDAYS = {"xmas eve": (12, 24), "xmas": (12, 25), "nye": (12, 31), "new year": (1, 1),
-                   "july 4th": (7, 4), "veterans day": (11, 11)}  # fmt: skip
+                   "july 4th": (7, 4), "veterans day": (11, 11),
+                   "boxing day": (12, 26)}  # fmt: skip
 _FLOATING_HOLIDAYS = {"thanksgiving": "Thanksgiving", "memorial day": "Memorial Day",
                       "labor day": "Labor Day", "mlk day": "Martin Luther King"}  # fmt: skip
 

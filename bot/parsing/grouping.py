@@ -11,6 +11,7 @@ Must not import: telegram, storage, sqlalchemy, or anything doing I/O.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from bot.parsing import lexicon as lx
 from bot.parsing.cues import (
@@ -35,7 +36,18 @@ _I = re.IGNORECASE
 
 
 def sub_clauses(message: Message, start: int) -> list[tuple[Clause, list[CueHit]]]:
-    """Clauses from ``start``, each cut again where a second kind of fact begins."""
+    """Clauses from ``start``, each cut again where a second kind of fact begins (read once per
+    message: the care-plan check and the grouping both ask)."""
+    key = ("sub_clauses", start)
+    if key not in message.memo:
+        message.memo[key] = _sub_clauses(message, start)
+    return list(cast(_Pieces, message.memo[key]))
+
+
+_Pieces = list[tuple[Clause, list[CueHit]]]
+
+
+def _sub_clauses(message: Message, start: int) -> _Pieces:
     pieces: list[tuple[Clause, list[CueHit]]] = []
     for clause in clauses(message.normal[start:]):
         clause = Clause(clause.start + start, clause.end + start)
@@ -422,6 +434,8 @@ _CONTACT_VERB_RE = re.compile(
 )
 
 
+_NO_REPLY_RE = re.compile(r"\bno\s+(?:reply|response|resp)\b", _I)
+"""A message sent and not answered: no channel of its own ("✉️ sent re AWV, no reply yet")."""
 _SENTENCE_END_RE = re.compile(r"[.!?](?:\s|$)")
 _AT_THE_DOOR_RE = re.compile(
     r"\b(?:no\s*one|nobody|not|wasn'?t)\s+(?:is\s+|was\s+)?home|\bdoor\b|\bknock", _I
@@ -434,7 +448,9 @@ def _explicit_channel(text: str) -> Channel | None:
         if dict(lx.CHANNEL_PATTERNS)[channel].search(text):
             return channel
     if lx.PHONE_WORD_RE.search(text) or (
-        lx.NO_ANSWER_RE.search(text) and not _AT_THE_DOOR_RE.search(text)
+        lx.NO_ANSWER_RE.search(text)
+        and not _AT_THE_DOOR_RE.search(text)
+        and not _NO_REPLY_RE.search(text)
     ):
         return Channel.PHONE
     if lx.LEFT_MESSAGE_RE.search(text):

@@ -171,8 +171,8 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
     (Channel.TEXT, re.compile(
         r"\b(?:texted|text(?:ed)?|txt(?:d|ed)?|sms|messaged|msgd)\b", _I)),
     (Channel.VISIT, re.compile(
-        r"\b(?:knocked|swung\s+by|stopped\s+(?:at|by|in\s+(?:at|on))|called\s+at\s+(?:\w+'?s\s+)"
-        r"?(?:home|house|flat|place|apartment|apt)|called\s+(?:in\s+)?at\s+\w+'s\b|(?<!\btheir\s)(?<!\bhh\s)(?<!\bagency\s)hv|h/v|home\s*visit|"
+        r"\b(?:knocked|swung\s+by|stopped\s+(?:at|by|in\s+(?:at|on))|called\s+(?:in\s+)?at\s+"
+        r"(?:[\w']+\s+){0,3}?(?:home|house|flat|place|apartment|apt|bungalow|address)\b|(?<!\btheir\s)(?<!\bhh\s)(?<!\bagency\s)hv|h/v|home\s*visit|"
         r"home\s*vst|(?<!\btheir\s)(?<!\bhh\s)(?<!\bpt\s)(?<!\bot\s)visit(?:ed)?|vst|seen|"
         r"saw(?!\s+(?:it|that|this|the\s+(?:note|chart|portal|results?|report|msg|message|email)|"
         r"in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|see(?=\s+(?:pt|patient)\b)|"
@@ -516,6 +516,8 @@ NOTE_ANYWHERE_RE = re.compile(
 )
 NOTE_STATE_RE = re.compile(
     r"\b(?:prefers|wants\s+(?:calls|texts|a\s+call|phone\s+calls|us\s+to\s+call)|landline|"
+    r"(?:asked|asks|requested|requests)\s+(?:that\s+)?(?:we|us|me|you)\s+(?:to\s+)?(?:call|phone|"
+    r"telephone|ring|text)|in\s+(?:the\s+)?future|going\s+forward|from\s+now\s+on|"
     r"best\s+(?:time|#|number)|moved\s+(?:in\s+)?(?:w/|with|to)|lives\s+(?:w/|with|alone)|"
     r"now\s+(?:lives|has|uses|on)|new\s+(?:phone|number|address|caregiver|cg)|phone\s+#|"
     r"is\s+(?:the\s+)?(?:caregiver|cg|poa)|daughter\s+is|son\s+is|wife\s+is|husband\s+is|"

@@ -28,6 +28,8 @@ class Message:
     fragments: tuple[DateFragment, ...]
     now: datetime
     caseload: Caseload
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+    """Readings asked for more than once while one message is read (its clauses and cues)."""
 
     def names_in(self, start: int, end: int) -> list[NameMatch]:
         return [n for n in self.names if n.span is not None and start <= n.span[0] < end]

@@ -33,7 +33,14 @@ _PUNCTUATION = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "`": "'", "\u2013": "-", "\u2014": "-", "\u00a0": " "}
 )
 _SYMBOLS = (
-    (re.compile(r"[\u2714\u2713\u2705\u2611]\ufe0f?"), " reached "),  # ✔ ✓ ✅ ☑ next to a name
+    (re.compile(r"(?:^|(?<=[;|]))\s*[\u2714\u2713\u2705\u2611]\ufe0f?"), " reached "),  # "✔ Moore"
+    (
+        re.compile(
+            r"^(\s*[A-Za-z][\w'.]{1,20}(?:\s+[A-Za-z]\.?)?)\s*[\u2714\u2713\u2705\u2611]\ufe0f?\s*$"
+        ),
+        r"\1 reached",
+    ),  # "Jensen ✔"
+    (re.compile(r"[\u2714\u2713\u2705\u2611]\ufe0f?"), " done "),  # "PCP f/u 1/12 @ 9 ✔"
     (re.compile(r"\U0001f4f5"), " NA "),  # 📵
     (re.compile(r"(?:\u2709\ufe0f?|\U0001f4e7|\U0001f4e8|\U0001f4e9)"), " emailed "),  # ✉️ 📧
     (re.compile(r"(?:\U0001f4de|\u260e\ufe0f?|\U0001f4f1)"), " called "),  # 📞 ☎️ 📱
@@ -174,18 +181,25 @@ _BREAK_RE = re.compile(
 )
 
 
+MAX_CLAUSES = 30
+"""Clauses read in one message; a nurse's longest messages have about a dozen."""
+
+
 def clauses(text: str) -> list[Clause]:
     """Where the message breaks: sentence ends (not 'Dr.' or '12.5'), semicolons, new lines,
     commas, dashes between words, and joining words ('and', 'then', 'also', 'but')."""
     found: list[Clause] = []
     start = 0
     for match in _BREAK_RE.finditer(text):
-        if match.group(0) == "." and _ABBREVIATION_BEFORE_DOT.search(text[: match.start()]):
+        before = text[max(0, match.start() - 8) : match.start()]
+        if match.group(0) == "." and _ABBREVIATION_BEFORE_DOT.search(before):
             continue
         if match.group(0) == "," and _inside_number(text, match.start()):
             continue
         if text[start : match.start()].strip():
             found.append(Clause(start, match.start()))
+            if len(found) >= MAX_CLAUSES:
+                return found  # what is left is kept in the note, not read for more facts
         start = match.end()
     if text[start:].strip():
         found.append(Clause(start, len(text)))

@@ -501,6 +501,18 @@ def _only_a_day(message: Message, span: Span) -> bool:
     return not re.search(r"[^\W\d_]{2,}", rest)
 
 
+_HER_ERRAND_RE = re.compile(
+    r"\b(?:ask|call|msg|message|email|fax|faxed|tell|notify|update|page|text|ring|chase|remind|"
+    r"check\s+with|ltr|letter)\b(?:\s+[\w'.]+){0,3}?\s+(?:dr|doctor|pcp|office|ofc|cardio\w*|"
+    r"nephro\w*|onc\w*|ortho\w*|endo\w*|pulm\w*|neuro\w*|clinic|\w+ist)\b|"
+    r"\b(?:by|before|no\s+later\s+than)\s+(?:mon|tue|wed|thu|fri|sat|sun|eod|eow|tmrw|tomorrow|"
+    r"\d{1,2}/\d)",
+    re.I,
+)
+"""What she will do about a doctor, not a visit with one: "I'll ask doctor kim tomorrow",
+"Walker ltr + PCP fax by fri"."""
+
+
 def _booked_ahead(message: Message, span: Span) -> bool:
     """Whether a fact with no booking word is still an appointment: something ahead, at a day
     (and usually a time), with a provider or a service, and nothing said to have happened:
@@ -516,6 +528,8 @@ def _booked_ahead(message: Message, span: Span) -> bool:
     ):
         return False  # "note for jen: donna green wants calls on her landline, after 10a"
     text = message.text_of(span)
+    if lx.NOTE_STATE_RE.search(text) or _HER_ERRAND_RE.search(text):
+        return False  # "I'll ask dr kim tomorrow", "PCP fax by fri", "telephone her after 2 pm"
     fragment = first_future_fragment(message, span)
     if fragment is None or lx.PAST_TENSE_RE.search(text) or lx.REACHED_RE.search(text):
         return False

@@ -116,12 +116,14 @@ _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 
+@functools.lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Lower-case, strip accents and unify apostrophes: 'Martínez' -> 'martinez'."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+@functools.lru_cache(maxsize=8192)
 def _normalise_token(word: str) -> str:
     """One word as the index stores it: folded, possessive and apostrophes dropped."""
     folded = fold(word)
@@ -163,7 +165,7 @@ def _in_name_list(text: str, at: int, tokens: list[_Token], known: frozenset[str
     """After a list separator, in a list of names: "fax orders: king, lewis, walker". After
     "+", "&", "and" or a comma the word before must be one of her patients' names too, so
     "has all meds + walker" lists no patient."""
-    separator = _LIST_BEFORE_RE.search(text[:at])
+    separator = _LIST_BEFORE_RE.search(text[max(0, at - 12) : at])
     if separator is None:
         return bool(  # "2nd attempt smith king nguyen - LM all"
             tokens

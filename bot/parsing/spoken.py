@@ -53,7 +53,7 @@ _MINUTES = (
 _TIME_RE = re.compile(
     rf"\b(?P<lead>at|@|by|around|after|before)\s+(?P<h>{_UNIT_WORD})(?:\s+(?P<m>{_MINUTES}))?\b"
     rf"(?=\s*(?:$|[,.;!]|a\.?m|p\.?m|o'?clock|in\s+the|on\b|tomorrow|tmrw|today|tonight|mon|tue|"
-    rf"wed|thu|fri|sat|sun|with|w/|for\b|four\b|to\b))"
+    rf"wed|thu|fri|sat|sun|with|w/|for\b|four\b|to\b|and\b|then\b|but\b))"
     rf"|\b(?P<h2>{_UNIT_WORD})\s+(?P<m2>{_MINUTES})(?=\s*(?:a\.?m\.?|p\.?m\.?|in\s+the|$|[,.;]))",
     _I,
 )
@@ -109,6 +109,12 @@ _MISHEARD = (
     (re.compile(r"\bvoice\s*(?:male|mael|mall)\b", _I), "voicemail"),
     (re.compile(r"\b(?:missus|missis|mrs\.)(?=\s)", _I), "mrs"),
     (re.compile(r"\bmister\b", _I), "mr"),
+    (re.compile(r"\ba\s+week\s+(?:from\s+)?today\b", _I), "in 1 week"),
+    (re.compile(r"\ba\s+week\s+(?:from\s+)?tomorrow\b", _I), "in 8 days"),
+    (
+        re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s+next\b", _I),
+        r"next \1",
+    ),
     (re.compile(r"\bdoctor(?=\s+[a-z]+(?:'s)?\b)", _I), "dr"),
     (re.compile(r"\b(?:at|@)\s+(\d{1,2}(?::\d\d)?)\s+four\b(?=\s+[a-z])", _I), r"at \1 for"),
     (re.compile(r"\bfour\s+(?=(?:her|him|them|the|his|my|a)\b)", _I), "for "),
