@@ -436,12 +436,14 @@ def render(tp: dict[str, Any], two: dict[str, Any] | None, sc: dict[str, Any]) -
             "## Pushes",
             "",
             f"Machine: {machine()}. Measured {datetime.now(UTC):%Y-%m-%d} with "
-            "`.venv/bin/python benchmarks/bench_push.py --write` (SQLite, in-process fake Telegram).",
+            "`.venv/bin/python benchmarks/bench_push.py --write` "
+            "(SQLite, in-process fake Telegram).",
             "",
             "| measure | result | target |",
             "|---|---:|---:|",
             f"| throughput: {tp['reminders']:,} due reminders for {tp['nurses']} nurses | "
-            f"{tp['rate']:.1f} msg/s = {tp['share']:.2f} of 30/s ({tp['elapsed_s']:.0f} s) | ≥ 0.90 |",
+            f"{tp['rate']:.1f} msg/s = {tp['share']:.2f} of 30/s ({tp['elapsed_s']:.0f} s) "
+            "| ≥ 0.90 |",
             f"| 429s from the fake (enforcing 30/s per bot, 1/s per chat) | {tp['429s']} | 0 |",
             *shared,
             f"| open tasks in the database | {sc['open_tasks']:,} (loaded in {sc['load_s']:.0f} s) "
@@ -453,12 +455,13 @@ def render(tp: dict[str, Any], two: dict[str, Any] | None, sc: dict[str, Any]) -
             f"| due-to-sent latency, {sc['sent']} of {sc['due']} reminders due while running "
             f"| p50 {sc['p50']:.2f} s, p99 {sc['p99']:.2f} s | p99 ≤ 2 s |",
             "",
-            "Reading: the dispatcher keeps no per-task state in memory (tasks stay rows; it wakes at "
-            "the next due time from one indexed query), so memory does not follow the number of open "
-            "tasks, while the naive design holds every reminder as a scheduler job (and loses a job "
-            "that fires late or crashes mid-send: design.md pitfalls). The open "
-            "tasks were inserted by a separate process, so the RSS shown is the bot's own. With two "
-            "processes each dispatcher counts the live ones by heartbeat and paces its pushes at its "
+            "Reading: the dispatcher keeps no per-task state in memory (tasks stay rows; it wakes "
+            "at the next due time from one indexed query), so memory does not follow the number of "
+            "open tasks, while the naive design holds every reminder as a scheduler job (and loses "
+            "a job that fires late or crashes mid-send: design.md pitfalls). The open "
+            "tasks were inserted by a separate process, so the RSS shown is the bot's own. With "
+            "two processes each dispatcher counts the live ones by heartbeat and paces its pushes "
+            "at its "
             "share, (29 - 1) / 2 = 14 a second (one send held back per extra process: two even "
             "paces can each fit one more into a one-second window), so 28/30 = 0.93 is their "
             "ceiling; a chat being sent by one is not claimed by the other.",
