@@ -24,6 +24,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.parsing import lexicon as lx
 from bot.parsing.intents import PatientMention, PatientRef
+from bot.parsing.normalise import english_words
 
 MAX_NAME_TOKENS = 80
 """Tokens of a message examined for names: names come early; garbage must stay cheap."""
@@ -477,8 +478,27 @@ class Caseload:
             if not refs and token.norm in self._by_nick and _may_be_nickname(token):
                 refs = self._nickname_refs(token.norm)
             if refs:
-                hits.append(_Hit(refs, i, i))
+                hits.append(_Hit(refs, i, i, guessed=self._unknown_surname_follows(tokens, i)))
         return hits
+
+    def _unknown_surname_follows(self, tokens: Sequence[_Token], i: int) -> bool:
+        """'james okoro' when her James is O'Brien: a lowercase word right after a first name
+        that is no name of hers, no English word and no shorthand may be another surname, so
+        the match is read back, not trusted."""
+        if i + 1 >= len(tokens) or tokens[i].norm not in self._by_first:
+            return False
+        nxt = tokens[i + 1]
+        return (
+            nxt.start - tokens[i].end <= 1
+            and len(nxt.norm) > 2
+            and nxt.norm.isalpha()
+            and nxt.norm not in COMMON_WORDS
+            and nxt.norm not in self._name_token_set
+            and nxt.norm not in english_words()
+            and nxt.norm not in lx.KNOWN_WORDS
+            and nxt.norm not in lx.CORRECTABLE
+            and not _is_abbreviation_token(nxt)
+        )
 
     def _another_surname_follows(self, tokens: Sequence[_Token], i: int) -> bool:
         if i + 1 >= len(tokens):
