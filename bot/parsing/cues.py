@@ -281,6 +281,13 @@ def _appointment_topic(text: str, match: re.Match[str]) -> bool:
         return True  # "418 aspen ct": a street, not a scan
     if lx.APPOINTMENT_REMINDER_RE.match(text, match.start()):
         return True
+    if re.search(
+        r"\b(?:no[\s-]?show(?:ed|s)?|didn'?t\s+show(?:\s+up)?|did\s+not\s+show(?:\s+up)?|missed)"
+        r"(?:\s+(?:for|to|at|up\s+(?:for|to|at)))?(?:\s+(?:the|her|his|their))?(?:\s+\w+)?\s+$",
+        text[: match.start()],
+        _I,
+    ):
+        return True  # "no-showed her echo": a missed booking, not a new one
     if re.search(r"\b(?:pa|prior\s+auth\w*|auth\w*|per)\b", text[: match.start()], _I):
         return True  # "PA submitted for dan wright cardiac MRI", "per dialysis RN"
     if re.search(r"\bto\s+(?:her|his|their|the)\s+(?:next\s+)?$", text[: match.start()], _I):
@@ -326,16 +333,21 @@ def _contact_cue(text: str, *, happened: bool = False) -> int | None:
     """Where the clause says a contact happened (or was tried); None for a plan ("HV fri",
     "will call", "call Tom tmrw")."""
     starts: list[int] = []
+    owed = [m.span() for m in lx.OWED_CONTACT_RE.finditer(text)]
+
+    def still_owed(match: re.Match[str]) -> bool:
+        return any(start <= match.start() < end for start, end in owed)
+
     for pattern in (lx.LEFT_MESSAGE_RE, lx.NO_ANSWER_RE, lx.TRIED_RE, lx.BAD_NUMBER_RE):
         match = pattern.search(text)
         if match is not None:
             starts.append(match.start())
     past = lx.CONTACT_PAST_RE.search(text)
-    if past is not None and (happened or not _planned(text, past)):
+    if past is not None and not still_owed(past) and (happened or not _planned(text, past)):
         starts.append(past.start())
     for channel, pattern in lx.CHANNEL_PATTERNS:
         match = pattern.search(text)
-        if match is None or (not happened and _planned(text, match)):
+        if match is None or still_owed(match) or (not happened and _planned(text, match)):
             continue
         if (
             channel is Channel.PHONE

@@ -412,6 +412,8 @@ def _same_contact(before: str, after: str, *, names_her: bool = False) -> bool:
     if reached_at(after) is not None and reached_at(before) is None and failed(before):
         return False
     mine, theirs = _explicit_channel(before), _explicit_channel(after)
+    if mine is Channel.VISIT and theirs is Channel.PHONE and not lx.PHONE_WORD_RE.search(after):
+        theirs = None  # "hv linda - no answer": nobody came to the door
     if (
         mine is not None
         and theirs is not None
@@ -438,7 +440,7 @@ _NO_REPLY_RE = re.compile(r"\bno\s+(?:reply|response|resp)\b", _I)
 """A message sent and not answered: no channel of its own ("✉️ sent re AWV, no reply yet")."""
 _SENTENCE_END_RE = re.compile(r"[.!?](?:\s|$)")
 _AT_THE_DOOR_RE = re.compile(
-    r"\b(?:no\s*one|nobody|not|wasn'?t)\s+(?:is\s+|was\s+)?home|\bdoor\b|\bknock", _I
+    r"\b(?:no\s*one|nobody|not|wasn'?t)\s+(?:is\s+|was\s+)?home|\bdoor\b|\bknock|\bno[\s-]?show", _I
 )
 
 

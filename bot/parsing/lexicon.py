@@ -70,7 +70,12 @@ NO_ANSWER_RE = re.compile(
     r"not\s+(?:reached|reachable|available|avail|home)|unreachable|no\s+contact\s+made|"
     r"no\s+luck|no\s+go|straight\s+to\s+(?:vm|voicemail)|(?:line\s+)?(?:was\s+|is\s+)?engaged|"
     r"call\s+(?:got\s+)?dropped|dropped\s+(?:the\s+)?call|(?:got\s+)?cut\s+off|"
-    r"no[\s-]?show(?:ed|s)?|didn'?t\s+show|did\s+not\s+show|never\s+showed|"
+    r"(?:no[\s-]?show(?:ed|s)?|didn'?t\s+show(?:\s+up)?|did\s+not\s+show(?:\s+up)?|never\s+showed)"
+    r"(?!\s+(?:(?:for|to|at|up\s+(?:for|to|at))\s+)?(?:the\s+|her\s+|his\s+|their\s+)?"
+    r"(?:\w+\s+)?(?:appts?|appointments?|echo|cardio\w*|labs?|pcp|dr|doctor|specialist|md|"
+    r"imaging|mri|ct|x-?ray|dialysis|hd|tx|therapy|pt|ot|clinic|procedure|test|scan|colonoscopy|"
+    r"eye|dental|dentist|ortho\w*|neuro\w*|podiatry|derm\w*|gi|pulm\w*|nephro\w*|onc\w*|"
+    r"endo\w*|surgery|surgeon|infusion|class|group|session)\b)|"
     r"(?:won'?t|wouldn'?t|didn'?t|did\s+not|does\s+not|doesn'?t|not)\s+(?:go|going|get|getting)\s+"
     r"through|no\s+(?:bars|signal|service|reception|cell\s+service)|fax\s+(?:tone|machine)|"
     r"(?:recording|recorded\s+(?:message|msg))\s+(?:says|said|states|stated)|"
@@ -193,6 +198,15 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
 
 PHONE_WORD_RE = re.compile(
     r"\b(?:call(?:ed|ing|s)?|cld|phoned?|ph|tc|t/c|rang|dialed|dialled|telephoned|rung)\b", _I
+)
+
+# "TCM call due", "needs f/u call": a contact still owed, not one made.
+OWED_CONTACT_RE = re.compile(
+    r"\b(?:needs?|due\s+for|awaiting|pending|owes?)\s+(?:a\s+|an\s+|her\s+|his\s+|their\s+)?"
+    r"(?:tcm\s+|toc\s+|f/u\s+|follow[- ]?up\s+|phone\s+)?(?:call|contact|visit|hv|outreach)\b|"
+    r"\b(?:(?:tcm|toc|f/u|follow[- ]?up|phone)\s+)?(?:call|contact|visit|hv|outreach)\s+"
+    r"(?:is\s+|still\s+)?(?:due|needed|pending|required|owed|outstanding)\b",
+    _I,
 )
 
 # A past event of contact (something happened), as opposed to a plan ("call Tom fri").

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 from spellchecker import SpellChecker
 
-from bot.parsing.lexicon import CORRECTABLE, KNOWN_WORDS
+from bot.parsing.lexicon import CORRECTABLE, KNOWN_WORDS, words
 from bot.parsing.spoken import from_dictation
 
 _I = re.IGNORECASE
@@ -80,8 +80,8 @@ def normalise(
     """The text as the readers see it. ``protect`` holds folded words never corrected (her
     patients' names); ``shorthand`` maps her learned terms to what they mean."""
     text = text.translate(_PUNCTUATION)
-    for pattern, words in _SYMBOLS:
-        text = pattern.sub(words, text)
+    for pattern, said in _SYMBOLS:
+        text = pattern.sub(said, text)
     text = from_dictation(text)
     if shorthand:
         text = apply_shorthand(text, shorthand)
@@ -134,6 +134,33 @@ def english_words() -> frozenset[str]:
     process (about 26,000 words); the app loads it at start-up so no message waits for it."""
     counts = SpellChecker(language="en", distance=1).word_frequency
     return frozenset(w for w, n in counts.items() if n >= ENGLISH_MIN_COUNT)
+
+
+_CONTRACTIONS = words(
+    "didnt doesnt dont wasnt isnt cant wont couldnt wouldnt shouldnt hasnt havent hadnt arent "
+    "werent aint im ive id ill shes hes theyre thats whats wouldve couldve"
+)
+SURNAME_MAX_COUNT = 2000
+"""A word rarer than this in pyspellchecker's counts may be a surname ("garcia" 532)."""
+TYPO_OF_COUNT = 20000
+"""One slip from a word at least this common is a typo of it ("calld"), not a surname."""
+
+
+@lru_cache(maxsize=1)
+def _checker() -> SpellChecker:
+    return SpellChecker(language="en", distance=1)
+
+
+@lru_cache(maxsize=4096)
+def may_be_surname(word: str) -> bool:
+    """Whether a lowercase word could be someone's surname: rare in English and not a slip of
+    a common word. "okoro", "kimball", "garcia" may; "fell", "didnt", "calld" may not."""
+    if word in _CONTRACTIONS:
+        return False
+    counts = _checker().word_frequency
+    if counts[word] >= SURNAME_MAX_COUNT:
+        return False
+    return not any(counts[near] >= TYPO_OF_COUNT for near in _checker().edit_distance_1(word))
 
 
 @lru_cache(maxsize=4096)

@@ -452,7 +452,15 @@ def _mention(
     """The fact's patient: the first named in it, else the one named before ("called her
     back"), else a name-like word she has not added ("LVM for mrs garcia")."""
     if span.names:
-        return span.names[0].mention, span.names[0].guessed
+        mention = span.names[0].mention
+        if (
+            mention.patient is None
+            and previous is not None
+            and previous.patient is not None
+            and previous.patient in mention.candidates
+        ):
+            return previous, False  # "maria santos daughter called, maria fell last night"
+        return mention, span.names[0].guessed
     if previous is not None:
         return previous, False
     guess = guess_name_text(message.text_of(span))

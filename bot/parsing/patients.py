@@ -24,7 +24,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.parsing import lexicon as lx
 from bot.parsing.intents import PatientMention, PatientRef
-from bot.parsing.normalise import english_words
+from bot.parsing.normalise import may_be_surname
 
 MAX_NAME_TOKENS = 80
 """Tokens of a message examined for names: names come early; garbage must stay cheap."""
@@ -483,7 +483,7 @@ class Caseload:
 
     def _unknown_surname_follows(self, tokens: Sequence[_Token], i: int) -> bool:
         """'james okoro' when her James is O'Brien: a lowercase word right after a first name
-        that is no name of hers, no English word and no shorthand may be another surname, so
+        that is no name of hers, no shorthand and no common English word may be another surname, so
         the match is read back, not trusted."""
         if i + 1 >= len(tokens) or tokens[i].norm not in self._by_first:
             return False
@@ -494,7 +494,7 @@ class Caseload:
             and nxt.norm.isalpha()
             and nxt.norm not in COMMON_WORDS
             and nxt.norm not in self._name_token_set
-            and nxt.norm not in english_words()
+            and may_be_surname(nxt.norm)
             and nxt.norm not in lx.KNOWN_WORDS
             and nxt.norm not in lx.CORRECTABLE
             and not _is_abbreviation_token(nxt)
