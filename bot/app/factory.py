@@ -16,6 +16,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot import parsing
 from bot.app.concurrency import PerChatUpdateProcessor
 from bot.app.context import CasebotApplication, CaseContext, Services
 from bot.app.logs import install_redaction, quiet_third_party_loggers
@@ -81,6 +82,7 @@ def build_application(
     )
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        parsing.warm_up()  # word lists load now, not on the first nurse's message
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in BOT_COMMANDS])
         services.dispatcher = Dispatcher(
             db=db,

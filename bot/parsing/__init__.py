@@ -34,7 +34,7 @@ from bot.parsing.intents import (
     VitalKind,
     When,
 )
-from bot.parsing.parser import parse
+from bot.parsing.parser import parse, warm_up
 from bot.parsing.patients import Caseload
 from bot.parsing.questions import is_question
 
@@ -76,4 +76,5 @@ __all__ = [
     "parse",
     "reading_to_json",
     "score_corpus",
+    "warm_up",
 ]

@@ -747,3 +747,16 @@ _BUILDERS: dict[Cue, Builder] = {
     Cue.REFERRAL: build_care_plan,
     Cue.GOAL: build_care_plan,
 }
+
+
+def warm_up() -> None:
+    """Load the word lists and name data the parser builds lazily (about a second), so the
+    first nurse's message after a start does not wait for them."""
+    zone = ZoneInfo("UTC")
+    sample = "tried maria okoro, calld back tmrw 2p"
+    parse(
+        sample,
+        now=datetime(2026, 1, 5, 12, tzinfo=zone),
+        zone=zone,
+        caseload=Caseload.from_names(["Maria Lopez"]),
+    )
