@@ -106,7 +106,7 @@ _TIME_RE = re.compile(
 
 # A numeric "a/b" right after these words is a reading (pain 4/10, BP 90/60), not a date.
 _MEASURE_BEFORE_RE = re.compile(
-    r"(?:pain|bp|b/p|score|scale|rated?|rating|level|hr|rr|bs|fsbs|glucose|a1c"
+    r"\b(?:pain|bp|b/p|score|scale|rated?|rating|level|hr|rr|bs|fsbs|glucose|a1c"
     r"|temp|wt|weight|ratio|phq|gad)\W{0,3}$",
     re.IGNORECASE,
 )

@@ -168,7 +168,8 @@ CARE_NEWS_RE = re.compile(
 CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
     (Channel.VOICEMAIL, LEFT_MESSAGE_RE),
     (Channel.VIDEO, re.compile(
-        r"\b(?:video(?:\s*(?:call|visit|chat))?|vv|telehealth|tele\s*health|telemed|telemedicine|"
+        r"\b(?:video(?:\s*(?:call|visit|chat))?|vid\s*(?:call|visit|chat|appt)|vv|telehealth|"
+        r"tele\s*health|telemed|telemedicine|"
         r"tele\s*visit|televisit|tele\s*video|virtual\s+(?:visit|appt|appointment|call)|zoom|facetime|"
         r"doxy(?:\.me)?|teams\s+call)\b", _I)),
     (Channel.EMAIL, re.compile(

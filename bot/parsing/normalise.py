@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib import resources
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -151,11 +152,19 @@ def _checker() -> SpellChecker:
     return SpellChecker(language="en", distance=1)
 
 
+@cache
+def census_surnames() -> frozenset[str]:
+    """The US census list of last names (88,799, from the `names` package), lowercased."""
+    text = (resources.files("names") / "dist.all.last").read_text(encoding="ascii")
+    return frozenset(line.split(maxsplit=1)[0].lower() for line in text.splitlines() if line)
+
+
 @lru_cache(maxsize=4096)
 def may_be_surname(word: str) -> bool:
-    """Whether a lowercase word could be someone's surname: rare in English and not a slip of
-    a common word. "okoro", "kimball", "garcia" may; "fell", "didnt", "calld" may not."""
-    if word in _CONTRACTIONS:
+    """Whether a lowercase word could be someone's surname: a census surname that is rare in
+    English and not a slip of a common word. "okoro", "kimball", "garcia" may; "fell", "labs",
+    "bloodwork", "calld" may not."""
+    if word in _CONTRACTIONS or word not in census_surnames():
         return False
     counts = _checker().word_frequency
     if counts[word] >= SURNAME_MAX_COUNT:
