@@ -281,6 +281,12 @@ def _appointment_topic(text: str, match: re.Match[str]) -> bool:
         return True  # "418 aspen ct": a street, not a scan
     if lx.APPOINTMENT_REMINDER_RE.match(text, match.start()):
         return True
+    if re.match(
+        r"\s*(?:results?|reports?|notes?|records?|referral|recs?|recommendations?|orders?)\b",
+        text[match.end() :],
+        _I,
+    ):
+        return True  # "f/u w/ dorothy re her cardiology results": what it is about
     if re.search(
         r"\b(?:no[\s-]?show(?:ed|s)?|didn'?t\s+show(?:\s+up)?|did\s+not\s+show(?:\s+up)?|missed)"
         r"(?:\s+(?:for|to|at|up\s+(?:for|to|at)))?(?:\s+(?:the|her|his|their))?(?:\s+\w+)?\s+$",

@@ -17,6 +17,7 @@ from bot.parsing import lexicon as lx
 from bot.parsing.cues import (
     MODIFIERS,
     SECOND_HEADS,
+    TOPIC_BEFORE_RE,
     Cue,
     CueHit,
     cue_hits,
@@ -173,7 +174,8 @@ def fact_spans(message: Message, start: int) -> list[Span]:
         if (
             cue is Cue.FOLLOW_UP
             and _names_a_day(message, clause)
-            and lx.PROVIDER_VISIT_RE.search(text)
+            and (visit := lx.PROVIDER_VISIT_RE.search(text)) is not None
+            and not TOPIC_BEFORE_RE.search(text[max(0, visit.start() - 30) : visit.start()])
             and not re.search(r"\b(?:office|ofc)\b", text, _I)
         ):
             cue = Cue.APPOINTMENT  # "pcp f/u 12/22 @ 11": a visit with her doctor (not her office)

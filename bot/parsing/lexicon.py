@@ -322,7 +322,8 @@ IMPERATIVE_RE = re.compile(
     r"verify|confirm|request|get|pick\s+up|drop\s+off|mail|arrange|set\s+up|"
     r"complete|finish|submit|ask|recheck|call\s+back|refax|resend|print|sign|chase|"
     r"look\s+into|find\s+out|reach\s+out\s+to|touch\s+base\s+w(?:/|ith)?)\b"
-    r"(?!\s+(?:w/|with|to|f/u|fu|follow|call|visit|conversation|convo)\b)",
+    r"(?!\s+(?:w/|with|to|f/u|fu|follow|call|visit|conversation|convo|sent|done|went|made|"
+    r"delivered|received|rcvd|back|returned|answered|ret'd)\b)",
     _I,
 )
 

@@ -164,6 +164,13 @@ _WH_RE = re.compile(r"^(?:who|whom|who'?s|what|what'?s|whats|when|which|where|ho
 _REMARK_THEN_QUESTION_RE = re.compile(r"^[^?]{3,60}?(?:\s+-+\s*|[.;:!,]\s+)(?=[a-z])", _I)
 
 
+_PEOPLE_OPENING_RE = re.compile(
+    r"\W*(?:(?:list|show|give)\s+(?:me\s+)?)?(?:all\s+)?(?:my\s+|the\s+)?"
+    r"(?:pts|patients|people|ppl|members|mbrs|anyone|anybody|everyone|folks)\b",
+    _I,
+)
+
+
 def is_question(text: str) -> bool:
     """Whether the text reads as a question to the bot (not a record)."""
     body = strip_filler(text).strip()
@@ -171,6 +178,8 @@ def is_question(text: str) -> bool:
         return False
     if _OPENING_RE.search(body) or _BARE_RE.match(body):
         return True
+    if _PEOPLE_OPENING_RE.match(body) and _NOT_CONTACTED_RE.search(body):
+        return True  # "pts i havent reached in 30 days"
     return body.endswith("?") and not _RECORD_WORDS_RE.search(body) and not _names_a_contact(body)
 
 
