@@ -79,6 +79,21 @@ class CueHit:
     start: int
 
 
+_WEAK_HOME_RE = re.compile(r"(?:came|went|got|back|made\s+it|arrived)\s+home\b(?!\s+from\b)", _I)
+"""Words that mean a discharge only when the message speaks of a stay."""
+_STAY_RE = re.compile(
+    r"\b(?:hosp\w*|admit\w*|inpatient|snf|rehab|icu|ltac|ltach|obs|observation|facility|"
+    r"d/?c'?d?|discharg\w*|er|ed|a&e|mercy|st\.?\s+\w+|stay|surgery|nursing\s+home|hospice)\b",
+    _I,
+)
+_REFUSED_STAY_RE = re.compile(
+    r"\b(?:refused|declined|didn'?t\s+want|won'?t\s+go\s+to|wouldn'?t\s+go\s+to|"
+    r"did\s+not\s+go\s+to|didn'?t\s+go\s+to)\s+(?:the\s+|an?\s+|to\s+(?:the\s+)?)?"
+    r"(?:ed|er|hosp\w*|admission|transport|ambulance|911)\b",
+    _I,
+)
+
+
 def cue_hits(text: str, base: int, context: str = "") -> list[CueHit]:
     """Every cue in one clause (positions in the normalised message), in order. ``context`` is
     the whole message: "forgot to log" or an O2 delivery there changes what a clause means."""
@@ -107,6 +122,10 @@ def cue_hits(text: str, base: int, context: str = "") -> list[CueHit]:
         before = text[max(0, discharge.start() - 40) : discharge.start()]
         if _CONDITION_BEFORE_RE.search(before):
             continue  # "TCM call tmrw if d/c'd"
+        if _WEAK_HOME_RE.match(text, discharge.start()) and (
+            not _STAY_RE.search(context or text) or _REFUSED_STAY_RE.search(context or text)
+        ):
+            continue  # "refused ED, went home w/ daughter": home from a day out, not a stay
         if not _is_topic(text, discharge.start()) or lx.DISCHARGE_STRONG_RE.match(
             text, discharge.start()
         ):

@@ -164,6 +164,12 @@ CARE_NEWS_RE = re.compile(
 )
 """What family passed on about her care: then they were reached, not just asked to pass word."""
 
+_TO_A_PHARMACY = (
+    r"(?:to\s+)?(?:the\s+|her\s+|his\s+)?(?:cvs|walgreens|walmart|rite\s*aid|costco|kroger|publix|"
+    r"pharmacy|pharm|mail\s+order)\b"
+)
+"""'magic mouthwash called in to the CVS': a prescription phoned to a pharmacy."""
+
 # How a contact happened. Order matters only for ties at the same position.
 CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
     (Channel.VOICEMAIL, LEFT_MESSAGE_RE),
@@ -191,7 +197,8 @@ CHANNEL_PATTERNS: tuple[tuple[Channel, re.Pattern[str]], ...] = (
         r"drop-?in|went\s+(?:to|by)\s+(?:her|his|their|the)\s+(?:house|home|apt|place)|"
         r"at\s+(?:her|his|their)\s+(?:house|home|apt|place))\b", _I)),
     (Channel.PHONE, re.compile(
-        r"\b(?:call(?:ed|ing)?|cld|phoned?|ph|tc|t/c|tel(?:ephone)?|tele(?!\s*(?:visit|video|health|scale|monitor\w*))|"
+        r"\b(?:call(?:ed|ing)?(?!\s+in\s+" + _TO_A_PHARMACY + r")|cld|phoned?|ph|tc|t/c|"
+        r"tel(?:ephone)?|tele(?!\s*(?:visit|video|health|scale|monitor\w*))|"
         r"telephonic(?:ally)?|spoke|chatted|chatting|by\s+phone|over\s+the\s+phone|peer[\s-]to[\s-]peer|"
         r"spoken|talked|rang|ringing|dialed|dialled|telephoned|telephone\s+call|"
         r"on\s+the\s+phone|f/u\s+call|tcm\s+call)\b", _I)),
@@ -212,14 +219,17 @@ OWED_CONTACT_RE = re.compile(
 
 # A past event of contact (something happened), as opposed to a plan ("call Tom fri").
 CONTACT_PAST_RE = re.compile(
-    r"\b(?:called|cld|phoned|telephoned|dialled|dialed|spoke|spoken|talked|rang|texted|txted|"
+    r"\b(?:called(?!\s+in\s+" + _TO_A_PHARMACY + r")|cld|phoned|telephoned|dialled|dialed|"
+    r"spoke|spoken|talked|rang|texted|txted|"
     r"txtd|emailed|e-mailed|on\s+the\s+phone|" + CAREGIVER_WORDS + r"\s+(?:says|said|reports|"
     r"reported|states|stated|told\s+me|tells\s+me|informed\s+me|let\s+me\s+know)|"
     r"visited|seen|saw(?!\s+(?:it|that|this|the\s+(?:note|chart|portal|results?|report|msg|"
     r"message|email)|in\s+the|on\s+the|(?:her|his)\s+(?:chart|labs?|results?|note)))|met\s+(?:w/|with)|"
     r"reached(?!\s+(?:her|his|their)\s+goal)|tc|t/c|hv|h/v|home\s*visit|video\s*(?:call|visit)|"
     r"telehealth|tele\s*visit|televisit|f2f|lvm|lmom|lmtcb|lm|left(?!\s+(?:the|her|his)\s+"
-    r"(?:snf|hosp\w*|rehab|facility|er|ed))|tried|attempted|"
+    r"(?:snf|hosp\w*|rehab|facility|er|ed|unit|clinic|office|center|ctr|chair|house|home))"
+    r"(?!\s+(?:\d|early|late|ama|against|before|after|without|w/o|town|for\s+(?!(?:her|him|them)\b)))|"
+    r"tried|attempted|"
     r"(?:phone|tcm|f/u|quick|brief|short|long)\s+call|call\s+(?:w/|w|with|to)|returned|"
     r"tcm\s+contact|contact\s+(?:made|done|completed?)|contacted|stopped\s+by|came\s+by|"
     r"tcm\s+(?:call\s+|outreach\s+)?(?:done|complete|completed|made)|"
@@ -528,7 +538,9 @@ NOTE_CUE_RE = re.compile(
     _I,
 )
 NOTE_ANYWHERE_RE = re.compile(
-    r"\b(?:note\s+(?:for|on|re|about)|fyi|pls\s+note|please\s+note)\b", _I
+    r"\b(?:note\s+(?:for|on|re|about)|fyi|pls\s+note|please\s+note)\b|"
+    r"\b(?:called|sent|faxed|e-?prescribed)\s+in\s+" + _TO_A_PHARMACY,
+    _I,
 )
 NOTE_STATE_RE = re.compile(
     r"\b(?:prefers|wants\s+(?:calls|texts|a\s+call|phone\s+calls|us\s+to\s+call)|landline|"

@@ -213,6 +213,13 @@ def _next_word(text: str, at: int) -> str:
     return _normalise_token(after.group()) if after else ""
 
 
+_STREET_AFTER_RE = re.compile(
+    r"\s+(?:st\b\.?(?=\s*(?:$|[,;:!?()]|\.))|(?:street|ave|avenue|rd|road|blvd|boulevard|ln|lane|"
+    r"pkwy|parkway|hwy|highway)\b)",
+    re.IGNORECASE,
+)
+
+
 def _tokenise(text: str, known: frozenset[str] = frozenset()) -> list[_Token]:
     tokens: list[_Token] = []
     for match in _TOKEN_RE.finditer(text):
@@ -221,6 +228,8 @@ def _tokenise(text: str, known: frozenset[str] = frozenset()) -> list[_Token]:
         if fold(word).endswith("'s"):
             end -= 2
         norm = _normalise_token(word)
+        if not fold(word).endswith("'s") and _STREET_AFTER_RE.match(text, end):
+            continue  # "the CVS on King St.": a street, not Robert King
         possessive = False
         if norm and norm.endswith("s") and len(norm) > 3 and norm[:-1] in known:
             norm, end, possessive = norm[:-1], end - 1, True  # "peggys", "sams": possessive
