@@ -341,7 +341,8 @@ def _with_whom(text: str, span: Span, mention: PatientMention) -> Party:
 _HOW_ONLY_RE = re.compile(
     r"\W*(?:(?:left|leaving|lvm|lm|vm|voice\s*mail|voicemail|message|msg|a|an|and|home|video|"
     r"tele(?:health)?|phone|call(?:ed)?|visit(?:ed)?|hv|text(?:ed)?|e-?mail(?:ed)?|did|made|"
-    r"done|just)\W*)+",
+    r"done|just|\d+(?:st|nd|rd|th)|first|second|third|another|again|x\d|attempt|try|today|"
+    r"this\s+(?:am|pm|morning|afternoon))\W*)+",
     _I,
 )
 """How the contact was made and nothing else ("left voicemail", "home visit"): what stands

@@ -47,9 +47,31 @@ def _nicknamer() -> NickNamer:
     return NickNamer()
 
 
+_WRITTEN_SHORT = {
+    "william": "wm",
+    "charles": "chas",
+    "james": "jas",
+    "thomas": "thos",
+    "george": "geo",
+    "robert": "robt",
+    "joseph": "jos",
+    "samuel": "saml",
+    "benjamin": "benj",
+    "richard": "richd",
+    "margaret": "margt",
+    "elizabeth": "eliz",
+    "frederick": "fredk",
+    "christopher": "chris",
+    "alexander": "alex",
+}
+"""First names as clerks and charts abbreviate them ("Wm Brown"), which `nicknames` lacks."""
+
+
 def nicknames_of(first_name: str) -> frozenset[str]:
     """The usual short forms of a first name ('thomas' -> tom, tommy, thom), folded."""
-    return frozenset(_nicknamer().nicknames_of(first_name)) - {first_name}
+    short = _WRITTEN_SHORT.get(first_name)
+    found = frozenset(_nicknamer().nicknames_of(first_name)) | ({short} if short else set())
+    return found - {first_name}
 
 
 def word_set(words: str) -> frozenset[str]:
