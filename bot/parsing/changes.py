@@ -140,6 +140,14 @@ _TIME_NOT_TIME_RE = re.compile(
 )
 
 
+_NOT_THIS_RE = re.compile(
+    r"\b(?:not|wasn'?t|was\s+not|isn'?t|instead\s+of)\s+(?:a\s+|an\s+|the\s+|really\s+)?"
+    r"(?:real\s+|actual\s+)?[\w/-]+(?:\s+(?:call|visit|msg|message))?",
+    _I,
+)
+_VOICEMAIL_RE = re.compile(r"\b(?:vm|voicemail|voice\s*mail|lvm|lm)\b", _I)
+
+
 def build_correction(message: Message, span: Span, mention: PatientMention) -> Fact:
     """A correction: the patient, day, time, channel or outcome she meant. "change rob king's
     visit to 11" names the booked visit to move, not a new channel: that is a reschedule."""
@@ -157,7 +165,8 @@ def build_correction(message: Message, span: Span, mention: PatientMention) -> F
     new, new_time, fragment = _new_moment(message, span)
     channel = None
     outcome = None
-    if lx.LEFT_MESSAGE_RE.search(text):
+    text = _NOT_THIS_RE.sub(" ", text)  # "a voicemail not a call": what it was, not what it wasn't
+    if lx.LEFT_MESSAGE_RE.search(text) or _VOICEMAIL_RE.search(text):
         channel, outcome = Channel.VOICEMAIL, Outcome.ATTEMPTED
     elif lx.NO_ANSWER_RE.search(text) and reached_at(text) is None:
         outcome = Outcome.ATTEMPTED
