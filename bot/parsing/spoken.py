@@ -41,7 +41,7 @@ _SPOKEN_HUNDREDS = (
 """Hundreds said the way a reading is said aloud: "one forty two", "two oh four", "two ten"."""
 _NUMBER = (
     rf"(?:{_SPOKEN_HUNDREDS}|(?:(?:{_UNIT_WORD})\s+hundred(?:\s+and)?\s+)?"
-    rf"(?:(?:{_TENS_WORD})(?:[\s-]+(?:{_UNIT_WORD}))?|{_UNIT_WORD}))"
+    rf"(?:(?:{_TENS_WORD})(?:[\s-]+(?:{_UNIT_WORD}))?|{_TEEN_WORD}|{_UNIT_WORD}))"
 )
 """A number from zero to 999 written in words: "sixty four", "one hundred sixty eight",
 "one forty two"."""
@@ -66,7 +66,8 @@ _ORDINAL_RE = re.compile(
 _OVER_RE = re.compile(rf"\b(?P<a>\d{{2,3}}|{_NUMBER})\s+over\s+(?P<b>\d{{2,3}}|{_NUMBER})\b", _I)
 _VITAL_WORD_RE = re.compile(
     rf"\b(?P<label>pulse|heart\s+rate|hr|sat|sats|o2\s+sat|oxygen|temp|temperature|weight|"
-    rf"weighs|wt|sugar|blood\s+sugar|glucose|bg|a1c|pain)\s+(?:is\s+|was\s+|of\s+)?"
+    rf"weighs|wt|sugar|blood\s+sugar|glucose|bg|a1c|pain)\s+"
+    rf"(?:(?:is|was|of|today|now|this\s+(?:morning|am))\s+){{0,2}}"
     rf"(?P<n>{_NUMBER})(?:\s+point\s+(?P<d>{_UNIT_WORD}))?\b",
     _I,
 )

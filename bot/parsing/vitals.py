@@ -14,7 +14,7 @@ from bot.parsing.intents import Vital, VitalKind
 _I = re.IGNORECASE
 _SEP = (
     r"\s*(?:[:=-]|is|was|of|at|@)?\s*(?:(?:stable|up|down|now|today|still|steady|about|around|"
-    r"approx|~|at|was|is|this\s+am|am|pm)\s+)?"
+    r"approx|~|at|was|is|this\s+am|am|pm)\s+){0,2}"
 )
 
 _PATTERNS: tuple[tuple[VitalKind, re.Pattern[str]], ...] = (
