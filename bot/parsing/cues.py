@@ -111,6 +111,8 @@ def cue_hits(text: str, base: int, context: str = "") -> list[CueHit]:
     if cancel is not None and not _is_topic(text, cancel.start()):
         add(Cue.CANCEL, cancel)
     reschedule = lx.RESCHEDULE_RE.search(text)
+    if reschedule is not None and _MOVED_HOUSE_RE.search(text):
+        reschedule = None  # "moved to hospice", "moving in w/ her daughter": where she lives
     if reschedule is not None and (
         _STRONG_RESCHEDULE_RE.search(text) or lx.APPOINTMENT_RE.search(text)
     ):
@@ -204,6 +206,15 @@ _CONDITIONAL_DROPS = frozenset(
     {Cue.RESCHEDULE, Cue.CANCEL, Cue.DISCHARGE, Cue.ADMISSION, Cue.ED_VISIT, Cue.APPOINTMENT}
 )
 
+_MOVED_HOUSE_RE = re.compile(
+    r"\bmov(?:ed|ing|es|e)\s+(?:in\s+|back\s+|out\s+)?(?:to|into|in\s+with|w/|with|from)\s+"
+    r"(?:a\s+|an\s+|the\s+|her\s+|his\s+|their\s+)?(?:hospice|snf|rehab|assisted|alf|ltc|ltac|"
+    r"nursing|memory|group\s+home|daughter|son|sister|brother|niece|nephew|family|friend|"
+    r"another\s+(?:state|city|town|county|area)|out\s+of\s+state|new\s+(?:apt|apartment|house|"
+    r"home|address|place)|(?:his|her)\s+own|[A-Z][a-z]+\s+(?:state|county))\b",
+    _I,
+)
+"""Where she lives now, not a booking moved."""
 _STRONG_RESCHEDULE_RE = re.compile(
     r"\b(?:resched\w*|re-?sched\w*|push(?:ed)?\s+(?:back|out|to)|bump(?:ed)?\s+(?:to|up|back)|"
     r"moved?\s+(?:\w+'?s?\s+){0,4}?(?:appt|appointment|visit|hv|f/u|follow[- ]?up|to)|"
