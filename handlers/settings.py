@@ -22,13 +22,12 @@ from telegram.ext import (
 )
 
 from bot.app.context import CaseContext
-from bot.config import PrivacyMode
 from bot.parsing.zones import COMMON_ZONES, parse_clock_time, resolve_zone, zone_label
 from bot.render import messages
 from bot.render.callbacks import DigestTime, PrivacyChoice, SettingsMenu, ZoneChoice
 from bot.services import enrollment
+from bot.vocab import PrivacyMode, RedeemFailure
 from handlers.common import on_press, quiet_conversation
-from storage.people import RedeemFailure
 
 DIGEST_CHOICES = (time(6, 30), time(7, 0), time(7, 30), time(8, 0), time(8, 30), time(9, 0))
 PRIVACY_CHOICES: tuple[tuple[PrivacyMode, str], ...] = (

@@ -38,7 +38,6 @@ from typing import (
     get_type_hints,
 )
 
-from bot.config import PrivacyMode
 from bot.parsing.zones import COMMON_ZONES
 from bot.vocab import (
     AppointmentStatus,
@@ -46,6 +45,7 @@ from bot.vocab import (
     Complexity,
     GoalStatus,
     Outcome,
+    PrivacyMode,
     RecordKind,
     ReferralStatus,
     ResourceKind,
