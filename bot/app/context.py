@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -19,6 +19,8 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.services.caseload_index import CaseloadIndex
+
+State = TypeVar("State")
 
 
 @dataclass
@@ -117,6 +119,24 @@ class CaseContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
         app = self.application
         assert isinstance(app, CasebotApplication)
         return app.services
+
+    def state(self, kind: type[State], *, per_chat: bool = False) -> State:
+        """This nurse's (or, with `per_chat`, this chat's) conversation state of type `kind`,
+        made empty on first use. Each feature owns one dataclass; the class itself is the key,
+        so there are no string keys and no casts."""
+        store = self.chat_data if per_chat else self.user_data
+        if store is None:
+            raise RuntimeError("no user or chat behind this update")
+        found = store.get(kind)
+        if not isinstance(found, kind):
+            found = store[kind] = kind()
+        return found
+
+    def drop_state(self, kind: type[object], *, per_chat: bool = False) -> None:
+        """Forget this nurse's (or chat's) state of type `kind`."""
+        store = self.chat_data if per_chat else self.user_data
+        if store is not None:
+            store.pop(kind, None)
 
     @property
     def me(self) -> NurseView:

@@ -475,7 +475,7 @@ class KeepPatient(CallbackData, prefix="pt:keep"):
     """[Cancel] / [Keep it open]: dismiss a question about a patient."""
 
 
-# -- care plans, referrals, resources (handlers/careplans.py) ------------------------------------
+# -- care plans, referrals, resources (handlers/careplans/) --------------------------------------
 
 
 @dataclass(frozen=True)
