@@ -426,7 +426,7 @@ class CancelMove(CallbackData, prefix="q:xx"):
     """[Cancel] under "move to whom?"."""
 
 
-# -- patients (handlers/patients.py) ---------------------------------------------------------------
+# -- patients (handlers/patients/) -----------------------------------------------------------------
 
 PatientPress = Literal["card", "risk", "conditions", "mrn", "close", "close_ok", "transfer"]
 PATIENT_PRESSES: Codes[PatientPress] = Codes(
