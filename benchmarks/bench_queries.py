@@ -31,12 +31,12 @@ from bot.vocab import Refusal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.app.context import NurseView  # noqa: E402
 from bot.ops.seed import BENCH_TELEGRAM_ID, SIZES, seed  # noqa: E402
 from bot.render import patients as patient_render  # noqa: E402
 from bot.render import queries as render  # noqa: E402
 from bot.services import patients as patient_service  # noqa: E402
 from bot.services import queries as service  # noqa: E402
+from bot.services.nurse import NurseView  # noqa: E402
 from bot.vocab import PatientStatus  # noqa: E402
 from storage.audit import record_audit  # noqa: E402
 from storage.db import Database  # noqa: E402

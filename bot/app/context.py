@@ -7,14 +7,15 @@ models beyond the Database type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
 from typing import TYPE_CHECKING, Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.services.nurse import (
+    NurseView as NurseView,  # re-exported until every service imports bot.services.nurse
+)
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -37,38 +38,6 @@ class Services:
     # application runs (from initialize to shutdown); None before.
     caseloads: CaseloadIndex | None = None
     extras: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class NurseView:
-    """The enrolled nurse behind the current update, as loaded by the access gate."""
-
-    id: int
-    telegram_user_id: int
-    chat_id: int | None
-    display_name: str
-    role: str
-    team_id: int | None
-    timezone: str
-    digest_time: time
-    date_order: str
-    privacy_mode: str
-    settings_done: bool
-    unreachable: bool = False
-    # When a follow-up due on a day (no time) is pushed: config reminders.follow_up_time.
-    follow_up_time: time = time(9, 0)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role in {"supervisor", "admin"}
 
 
 class CasebotApplication(Application[Any, Any, Any, Any, Any, Any]):

@@ -19,7 +19,6 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app.context import NurseView
 from bot.parsing import Caseload, PatientRef
 from bot.parsing.patients import normalise_name
 from bot.render.patients import PatientCard
@@ -27,6 +26,7 @@ from bot.services.cards import TIMELINE_LENGTH as TIMELINE_LENGTH
 from bot.services.cards import card as _card
 from bot.services.careplans import remember
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.vocab import PatientStatus, Refusal, Risk
 from storage import patients as repo
 from storage import records as record_store

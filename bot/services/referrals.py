@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import care
-from bot.app.context import NurseView
 from bot.care import closing
 from bot.clock import Clock
 from bot.config import Config
 from bot.parsing.careplans import canonical_specialty
 from bot.services.careplans import begin, remember
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.vocab import ReferralStatus, Refusal, TaskKind, TaskStatus
 from storage import audit
 from storage import careplans as store

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app.context import NurseView
 from bot.config import Config
 from bot.parsing import Caseload, PatientRef
 from bot.render import patients as render
@@ -15,6 +14,7 @@ from bot.render.tasks import TaskLine
 from bot.render.text import MAX_MESSAGE, day_label
 from bot.services import patients as service
 from bot.services.enrollment import view_of
+from bot.services.nurse import NurseView
 from bot.vocab import (
     Channel,
     DeliveryKind,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.app.context import NurseView
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.parsing import ContactIntent, parse
@@ -15,6 +14,7 @@ from bot.services import patients as patient_service
 from bot.services.caseload_index import CaseloadIndex
 from bot.services.ledger import MessageKey
 from bot.services.messages import SavedMessage, save_message
+from bot.services.nurse import NurseView
 from bot.services.shorthand import Term, add_term, delete_term, list_terms, shorthand_for
 from bot.vocab import Channel, Refusal
 from storage.db import Database
