@@ -138,7 +138,7 @@ async def plan_command(update: Update, context: CaseContext) -> None:
     if not name:
         await say(update, context, render.PLAN_USAGE)
         return
-    lookup = await find_patients(services.db, nurse, name, now=services.clock.now())
+    lookup = await find_patients(services.db, services.clock, nurse=nurse, name=name)
     if lookup.patient is None or lookup.patient.id is None:
         choices = tuple(c for c in lookup.candidates if c.id is not None)
         if choices:

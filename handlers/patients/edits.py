@@ -26,7 +26,6 @@ from handlers.patients.shared import (
     card_keyboard,
     chat_state,
     keep_button,
-    now,
     query_of,
     refuse_press,
     risk_buttons,
@@ -54,7 +53,11 @@ async def _ask_field(update: Update, context: CaseContext, pid: int, step: Step)
     query = query_of(update)
     command = "conditions" if step is Step.CONDITIONS else "mrn"
     brief = await service.patient_brief(
-        context.services.db, context.me, pid, now=now(context), command=command
+        context.services.db,
+        context.services.clock,
+        nurse=context.me,
+        patient_id=pid,
+        command=command,
     )
     if isinstance(brief, Refusal):
         await refuse_press(query, brief)
@@ -79,7 +82,11 @@ async def conditions_text(update: Update, context: CaseContext) -> int:
         return ConversationHandler.END
     conditions = service.parse_conditions(message.text or "")
     result = await service.edit_conditions(
-        context.services.db, context.me, pid, conditions, now=now(context)
+        context.services.db,
+        context.services.clock,
+        nurse=context.me,
+        patient_id=pid,
+        conditions=conditions,
     )
     await _reply_changed(update, context, "Conditions", result)
     return ConversationHandler.END
@@ -103,7 +110,9 @@ async def mrn_text(update: Update, context: CaseContext) -> int:
     if pid is None:
         await say(update, context, render.STALE)
         return ConversationHandler.END
-    result = await service.edit_mrn(context.services.db, context.me, pid, mrn, now=now(context))
+    result = await service.edit_mrn(
+        context.services.db, context.services.clock, nurse=context.me, patient_id=pid, mrn=mrn
+    )
     await _reply_changed(update, context, "MRN", result)
     return ConversationHandler.END
 
@@ -126,7 +135,11 @@ async def choose_risk(update: Update, context: CaseContext, press: PatientAction
     """Offer the three risk levels for the patient on the card."""
     query = query_of(update)
     brief = await service.patient_brief(
-        context.services.db, context.me, press.patient_id, now=now(context), command="risk"
+        context.services.db,
+        context.services.clock,
+        nurse=context.me,
+        patient_id=press.patient_id,
+        command="risk",
     )
     if isinstance(brief, Refusal):
         await refuse_press(query, brief)
@@ -144,7 +157,11 @@ async def set_risk(update: Update, context: CaseContext, press: SetRisk) -> None
     """Save the risk level pressed."""
     query = query_of(update)
     result = await service.edit_risk(
-        context.services.db, context.me, press.patient_id, press.risk, now=now(context)
+        context.services.db,
+        context.services.clock,
+        nurse=context.me,
+        patient_id=press.patient_id,
+        risk=press.risk,
     )
     if isinstance(result, Refusal):
         await refuse_press(query, result)
@@ -164,7 +181,11 @@ async def ask_close(update: Update, context: CaseContext, press: PatientAction) 
     """Ask her to confirm closing the case."""
     query = query_of(update)
     brief = await service.patient_brief(
-        context.services.db, context.me, press.patient_id, now=now(context), command="close"
+        context.services.db,
+        context.services.clock,
+        nurse=context.me,
+        patient_id=press.patient_id,
+        command="close",
     )
     if isinstance(brief, Refusal):
         await refuse_press(query, brief)
@@ -184,7 +205,7 @@ async def confirm_close(update: Update, context: CaseContext, press: PatientActi
     """Close the case she confirmed."""
     query = query_of(update)
     result = await service.close_case(
-        context.services.db, context.me, press.patient_id, now=now(context)
+        context.services.db, context.services.clock, nurse=context.me, patient_id=press.patient_id
     )
     if isinstance(result, Refusal):
         await refuse_press(query, result)
@@ -197,7 +218,7 @@ async def ask_transfer(update: Update, context: CaseContext, press: PatientActio
     """List the other active nurses of her team as buttons."""
     query = query_of(update)
     options = await service.transfer_options(
-        context.services.db, context.me, press.patient_id, now=now(context)
+        context.services.db, context.services.clock, nurse=context.me, patient_id=press.patient_id
     )
     if isinstance(options, Refusal):
         await refuse_press(query, options)
@@ -219,7 +240,11 @@ async def do_transfer(update: Update, context: CaseContext, press: TransferTo) -
     """Transfer the patient to the nurse pressed, and tell both nurses."""
     query = query_of(update)
     result = await service.transfer_patient(
-        context.services.db, context.me, press.patient_id, press.nurse_id, now=now(context)
+        context.services.db,
+        context.services.clock,
+        nurse=context.me,
+        patient_id=press.patient_id,
+        to_nurse_id=press.nurse_id,
     )
     if isinstance(result, Refusal):
         await refuse_press(query, result)

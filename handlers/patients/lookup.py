@@ -40,7 +40,9 @@ from handlers.patients.shared import (
 
 async def reply_patient_card(update: Update, context: CaseContext, patient_id: int) -> None:
     """Send her patient's card with its buttons (the read is audited)."""
-    card = await service.patient_card(context.services.db, context.me, patient_id, now=now(context))
+    card = await service.patient_card(
+        context.services.db, context.services.clock, nurse=context.me, patient_id=patient_id
+    )
     if isinstance(card, Refusal):
         await say(update, context, REFUSALS[card])
         return
@@ -94,8 +96,8 @@ async def _add(
     )
     result = await service.add_patient(
         context.services.db,
-        context.me,
-        now=now(context),
+        context.services.clock,
+        nurse=context.me,
         name=intent.name,
         mrn=intent.mrn,
         risk=intent.risk,
@@ -158,7 +160,9 @@ async def patient_name(update: Update, context: CaseContext) -> int:
 
 
 async def _show_patient(update: Update, context: CaseContext, text: str) -> None:
-    lookup = await service.find_patients(context.services.db, context.me, text, now=now(context))
+    lookup = await service.find_patients(
+        context.services.db, context.services.clock, nurse=context.me, name=text
+    )
     if lookup.patient is not None and lookup.patient.id is not None:
         await reply_patient_card(update, context, lookup.patient.id)
     elif lookup.candidates:
@@ -212,7 +216,7 @@ async def open_card(update: Update, context: CaseContext, press: PatientAction) 
     """Open a patient's card from a candidate or notice button."""
     query = query_of(update)
     card = await service.patient_card(
-        context.services.db, context.me, press.patient_id, now=now(context)
+        context.services.db, context.services.clock, nurse=context.me, patient_id=press.patient_id
     )
     if isinstance(card, Refusal):
         await refuse_press(query, card)
