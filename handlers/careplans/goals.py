@@ -223,6 +223,12 @@ async def _typed_answer(update: Update, context: CaseContext, step: Step) -> tup
     return question.row_id, text
 
 
+async def _done(update: Update, context: CaseContext, reply: str | Refusal) -> int:
+    """Say how a typed answer was saved (or why not) and end the question."""
+    await say(update, context, render.refusal(reply) if isinstance(reply, Refusal) else reply)
+    return ConversationHandler.END
+
+
 async def intervention_text(update: Update, context: CaseContext) -> int:
     """The intervention typed: save it under the goal."""
     answer = await _typed_answer(update, context, Step.INTERVENTION)
@@ -233,11 +239,10 @@ async def intervention_text(update: Update, context: CaseContext) -> int:
     saved = await plans.add_intervention(
         services.db, services.clock, nurse=context.me, goal_id=goal_id, text=text
     )
-    if isinstance(saved, Refusal):
-        await say(update, context, render.refusal(saved))
-    else:
-        await say(update, context, render.intervention_saved(saved.patient_name, text))
-    return ConversationHandler.END
+    reply = (
+        saved if isinstance(saved, Refusal) else render.intervention_saved(saved.patient_name, text)
+    )
+    return await _done(update, context, reply)
 
 
 async def note_button(update: Update, context: CaseContext, press: PlanNote) -> int:
@@ -257,11 +262,8 @@ async def note_text(update: Update, context: CaseContext) -> int:
     saved = await plans.add_progress_note(
         services.db, services.clock, nurse=context.me, patient_id=patient_id, text=text
     )
-    if isinstance(saved, Refusal):
-        await say(update, context, render.refusal(saved))
-    else:
-        await say(update, context, render.note_saved(saved.patient_name))
-    return ConversationHandler.END
+    reply = saved if isinstance(saved, Refusal) else render.note_saved(saved.patient_name)
+    return await _done(update, context, reply)
 
 
 async def goal_button(update: Update, context: CaseContext, press: CloseGoal) -> int:

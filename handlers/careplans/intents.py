@@ -26,11 +26,10 @@ from handlers.careplans import goals, referrals, resources
 from handlers.careplans.state import (
     PatientIntent,
     PendingPatient,
-    answer_press,
     ask_patient,
+    press_choice,
     say,
     state,
-    take_choice,
 )
 
 
@@ -73,12 +72,10 @@ async def _carry_out(
 
 async def patient_button(update: Update, context: CaseContext, press: PatientChoice) -> None:
     """A candidate patient tapped: carry out the pending care-plan message (or /plan) for her."""
-    await answer_press(update)
-    taken = take_choice(
-        context, state(context).patients, press.token, press.patient_id, PendingPatient
+    taken = await press_choice(
+        update, context, state(context).patients, press.token, press.patient_id, PendingPatient
     )
-    if isinstance(taken, str):
-        await say(update, context, taken)
+    if taken is None:
         return
     pending, patient_id = taken
     if pending.intent is None:

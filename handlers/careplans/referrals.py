@@ -19,10 +19,10 @@ from bot.vocab import Refusal
 from handlers.careplans.state import (
     PendingReferral,
     answer_press,
+    press_choice,
     remember_choice,
     say,
     state,
-    take_choice,
     today,
 )
 
@@ -127,12 +127,10 @@ async def referral_choice_button(
     update: Update, context: CaseContext, press: ReferralChoice
 ) -> None:
     """A referral tapped among those a status message fitted: move it."""
-    await answer_press(update)
-    taken = take_choice(
-        context, state(context).referrals, press.token, press.referral_id, PendingReferral
+    taken = await press_choice(
+        update, context, state(context).referrals, press.token, press.referral_id, PendingReferral
     )
-    if isinstance(taken, str):
-        await say(update, context, taken)
+    if taken is None:
         return
     pending, referral_id = taken
     services = context.services

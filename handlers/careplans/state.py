@@ -169,6 +169,23 @@ def take_choice(
     return found, chosen
 
 
+async def press_choice(
+    update: Update,
+    context: CaseContext,
+    choice: Choice,
+    token: str,
+    chosen: int,
+    kind: type[_Pending],
+) -> tuple[_Pending, int] | None:
+    """Answer a choice button and take what it chose; None after saying why it chose nothing."""
+    await answer_press(update)
+    taken = take_choice(context, choice, token, chosen, kind)
+    if isinstance(taken, str):
+        await say(update, context, taken)
+        return None
+    return taken
+
+
 async def ask_patient(
     update: Update,
     context: CaseContext,

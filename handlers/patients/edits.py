@@ -22,18 +22,28 @@ from bot.vocab import Refusal
 from handlers.patients.shared import (
     REFUSALS,
     Step,
+    answered,
     card_button,
     card_keyboard,
     chat_state,
     keep_button,
     query_of,
-    refuse_press,
     risk_buttons,
     say,
     take_editing,
 )
 
 log = logging.getLogger(__name__)
+
+
+async def _brief(context: CaseContext, patient_id: int, command: str) -> service.Brief | Refusal:
+    return await service.patient_brief(
+        context.services.db,
+        context.services.clock,
+        nurse=context.me,
+        patient_id=patient_id,
+        command=command,
+    )
 
 
 # -- conditions and MRN: typed answers ------------------------------------------------------
@@ -50,19 +60,10 @@ async def ask_mrn(update: Update, context: CaseContext, press: PatientAction) ->
 
 
 async def _ask_field(update: Update, context: CaseContext, pid: int, step: Step) -> int:
-    query = query_of(update)
     command = "conditions" if step is Step.CONDITIONS else "mrn"
-    brief = await service.patient_brief(
-        context.services.db,
-        context.services.clock,
-        nurse=context.me,
-        patient_id=pid,
-        command=command,
-    )
-    if isinstance(brief, Refusal):
-        await refuse_press(query, brief)
+    brief = await answered(update, await _brief(context, pid, command))
+    if brief is None:
         return ConversationHandler.END
-    await query.answer()
     chat_state(context).editing = pid
     if step is Step.CONDITIONS:
         text = render.ask_conditions(brief.name, brief.conditions)
@@ -123,9 +124,12 @@ async def _reply_changed(
     if isinstance(result, Refusal):
         await say(update, context, REFUSALS[result])
         return
+    await say(update, context, _changed_text(what, result), card_keyboard(result.card))
+
+
+def _changed_text(what: str, result: service.Changed) -> str:
     head = render.changed(what, result.card.name, result.before, result.after)
-    text = fit(f"{head}\n\n{render.render_card(result.card)}")
-    await say(update, context, text, card_keyboard(result.card))
+    return fit(f"{head}\n\n{render.render_card(result.card)}")
 
 
 # -- risk -----------------------------------------------------------------------------------
@@ -133,18 +137,9 @@ async def _reply_changed(
 
 async def choose_risk(update: Update, context: CaseContext, press: PatientAction) -> None:
     """Offer the three risk levels for the patient on the card."""
-    query = query_of(update)
-    brief = await service.patient_brief(
-        context.services.db,
-        context.services.clock,
-        nurse=context.me,
-        patient_id=press.patient_id,
-        command="risk",
-    )
-    if isinstance(brief, Refusal):
-        await refuse_press(query, brief)
+    brief = await answered(update, await _brief(context, press.patient_id, "risk"))
+    if brief is None:
         return
-    await query.answer()
     await say(
         update,
         context,
@@ -155,7 +150,6 @@ async def choose_risk(update: Update, context: CaseContext, press: PatientAction
 
 async def set_risk(update: Update, context: CaseContext, press: SetRisk) -> None:
     """Save the risk level pressed."""
-    query = query_of(update)
     result = await service.edit_risk(
         context.services.db,
         context.services.clock,
@@ -163,14 +157,11 @@ async def set_risk(update: Update, context: CaseContext, press: SetRisk) -> None
         patient_id=press.patient_id,
         risk=press.risk,
     )
-    if isinstance(result, Refusal):
-        await refuse_press(query, result)
+    changed = await answered(update, result, note="Saved")
+    if changed is None:
         return
-    await query.answer("Saved")
-    head = render.changed("Risk", result.card.name, result.before, result.after)
-    await query.edit_message_text(
-        fit(f"{head}\n\n{render.render_card(result.card)}"),
-        reply_markup=card_keyboard(result.card),
+    await query_of(update).edit_message_text(
+        _changed_text("Risk", changed), reply_markup=card_keyboard(changed.card)
     )
 
 
@@ -179,18 +170,9 @@ async def set_risk(update: Update, context: CaseContext, press: SetRisk) -> None
 
 async def ask_close(update: Update, context: CaseContext, press: PatientAction) -> None:
     """Ask her to confirm closing the case."""
-    query = query_of(update)
-    brief = await service.patient_brief(
-        context.services.db,
-        context.services.clock,
-        nurse=context.me,
-        patient_id=press.patient_id,
-        command="close",
-    )
-    if isinstance(brief, Refusal):
-        await refuse_press(query, brief)
+    brief = await answered(update, await _brief(context, press.patient_id, "close"))
+    if brief is None:
         return
-    await query.answer()
     yes = PatientAction("close_ok", brief.id).pack()
     markup = InlineKeyboardMarkup(
         [
@@ -203,28 +185,23 @@ async def ask_close(update: Update, context: CaseContext, press: PatientAction) 
 
 async def confirm_close(update: Update, context: CaseContext, press: PatientAction) -> None:
     """Close the case she confirmed."""
-    query = query_of(update)
     result = await service.close_case(
         context.services.db, context.services.clock, nurse=context.me, patient_id=press.patient_id
     )
-    if isinstance(result, Refusal):
-        await refuse_press(query, result)
-        return
-    await query.answer("Saved")
-    await query.edit_message_text(render.closed(result.name, result.cancelled_tasks))
+    closed = await answered(update, result, note="Saved")
+    if closed is not None:
+        await query_of(update).edit_message_text(render.closed(closed.name, closed.cancelled_tasks))
 
 
 async def ask_transfer(update: Update, context: CaseContext, press: PatientAction) -> None:
     """List the other active nurses of her team as buttons."""
-    query = query_of(update)
     options = await service.transfer_options(
         context.services.db, context.services.clock, nurse=context.me, patient_id=press.patient_id
     )
-    if isinstance(options, Refusal):
-        await refuse_press(query, options)
+    found = await answered(update, options)
+    if found is None:
         return
-    await query.answer()
-    brief, mates = options
+    brief, mates = found
     if not mates:
         await say(update, context, render.no_teammates())
         return
@@ -238,7 +215,6 @@ async def ask_transfer(update: Update, context: CaseContext, press: PatientActio
 
 async def do_transfer(update: Update, context: CaseContext, press: TransferTo) -> None:
     """Transfer the patient to the nurse pressed, and tell both nurses."""
-    query = query_of(update)
     result = await service.transfer_patient(
         context.services.db,
         context.services.clock,
@@ -246,14 +222,13 @@ async def do_transfer(update: Update, context: CaseContext, press: TransferTo) -
         patient_id=press.patient_id,
         to_nurse_id=press.nurse_id,
     )
-    if isinstance(result, Refusal):
-        await refuse_press(query, result)
+    moved = await answered(update, result, note="Saved")
+    if moved is None:
         return
-    await query.answer("Saved")
-    text = render.transferred_out(result.name, result.to_name, result.tasks_moved)
-    if not await _tell_receiver(context, result):
-        text += f"\nI couldn't message {esc(result.to_name)}: please tell her."
-    await query.edit_message_text(text)
+    text = render.transferred_out(moved.name, moved.to_name, moved.tasks_moved)
+    if not await _tell_receiver(context, moved):
+        text += f"\nI couldn't message {esc(moved.to_name)}: please tell her."
+    await query_of(update).edit_message_text(text)
 
 
 async def _tell_receiver(context: CaseContext, moved: service.Transferred) -> bool:

@@ -24,12 +24,12 @@ from bot.vocab import DateOrder, Refusal
 from handlers.patients.shared import (
     REFUSALS,
     Step,
+    answered,
     candidate_keyboard,
     card_button,
     card_keyboard,
     now,
     query_of,
-    refuse_press,
     say,
     stash,
     unstash,
@@ -214,15 +214,12 @@ async def _register_text(update: Update, context: CaseContext, text: str) -> int
 
 async def open_card(update: Update, context: CaseContext, press: PatientAction) -> None:
     """Open a patient's card from a candidate or notice button."""
-    query = query_of(update)
-    card = await service.patient_card(
+    found = await service.patient_card(
         context.services.db, context.services.clock, nurse=context.me, patient_id=press.patient_id
     )
-    if isinstance(card, Refusal):
-        await refuse_press(query, card)
-        return
-    await query.answer()
-    await say(update, context, render.render_card(card), card_keyboard(card))
+    card = await answered(update, found)
+    if card is not None:
+        await say(update, context, render.render_card(card), card_keyboard(card))
 
 
 async def add_offered(update: Update, context: CaseContext, press: PatientOffer) -> None:

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
+from typing import TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -159,3 +160,19 @@ def query_of(update: Update) -> CallbackQuery:
 
 async def refuse_press(query: CallbackQuery, refusal: Refusal) -> None:
     await query.answer(REFUSALS[refusal], show_alert=True)
+
+
+Result = TypeVar("Result")
+
+
+async def answered(
+    update: Update, result: Result | Refusal, *, note: str | None = None
+) -> Result | None:
+    """Answer the button press a use case ran for: with the refusal's alert (None back), or
+    with `note` ("Saved") and the result back."""
+    query = query_of(update)
+    if isinstance(result, Refusal):
+        await refuse_press(query, result)
+        return None
+    await query.answer(note)
+    return result
