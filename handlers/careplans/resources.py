@@ -55,10 +55,9 @@ def _add_keyboard() -> InlineKeyboardMarkup:
 
 
 async def answer_resources(
-    update: Update, context: CaseContext, kind_text: str | None, words: str
+    update: Update, context: CaseContext, kind: ResourceKind | None, words: str
 ) -> None:
     """The team's resources of a kind, or matching words, with [Add a resource]."""
-    kind = ResourceKind(kind_text) if kind_text else None
     rows = await service.search(context.services.db, nurse=context.me, kind=kind, words=words)
     what = labels.RESOURCE_KIND[kind] if kind else (words or None)
     text = render.render_resources([(r.kind, r.name, r.contact, r.notes) for r in rows], what=what)
@@ -69,7 +68,7 @@ async def resources_command(update: Update, context: CaseContext) -> None:
     """/resources [kind or words]: search the team's directory."""
     words = " ".join(context.args or []).strip()
     kind = resource_kind_of(words) if words else None
-    await answer_resources(update, context, kind.value if kind else None, "" if kind else words)
+    await answer_resources(update, context, kind, "" if kind else words)
 
 
 # -- adding a resource: name, kind, contact, notes ------------------------------------------------
@@ -97,8 +96,10 @@ async def resource_name(update: Update, context: CaseContext) -> int:
         return Step.RESOURCE_NAME
     state(context).question = NewResource(name)
     buttons = [
-        InlineKeyboardButton(label, callback_data=ResourceKindChoice(ResourceKind(kind)).pack())
-        for kind, label in labels.RESOURCE_KIND.items()
+        InlineKeyboardButton(
+            labels.RESOURCE_KIND[kind], callback_data=ResourceKindChoice(kind).pack()
+        )
+        for kind in ResourceKind
     ]
     await say(
         update,
