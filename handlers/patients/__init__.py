@@ -63,7 +63,7 @@ async def timed_out(update: Update, context: CaseContext) -> None:
     if update.effective_chat is not None:
         await context.bot.send_message(
             update.effective_chat.id,
-            "I stopped waiting for an answer; nothing was changed.",
+            render.QUESTION_CLOSED,
         )
 
 

@@ -20,7 +20,6 @@ from bot.render.text import esc, fit
 from bot.services import patients as service
 from bot.vocab import Refusal
 from handlers.patients.shared import (
-    REFUSALS,
     Step,
     answered,
     card_button,
@@ -100,12 +99,7 @@ async def mrn_text(update: Update, context: CaseContext) -> int:
     try:
         mrn = service.parse_mrn(message.text or "")
     except service.InvalidMrn:
-        await say(
-            update,
-            context,
-            "That doesn't look like an MRN (letters, digits and - . / only, up to 40). "
-            "Type it again, <i>none</i> to clear it, or /cancel.",
-        )
+        await say(update, context, render.BAD_MRN)
         return Step.MRN
     pid = take_editing(context)
     if pid is None:
@@ -122,7 +116,7 @@ async def _reply_changed(
     update: Update, context: CaseContext, what: str, result: service.Changed | Refusal
 ) -> None:
     if isinstance(result, Refusal):
-        await say(update, context, REFUSALS[result])
+        await say(update, context, render.REFUSALS[result])
         return
     await say(update, context, _changed_text(what, result), card_keyboard(result.card))
 

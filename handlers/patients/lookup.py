@@ -22,7 +22,6 @@ from bot.services import patients as service
 from bot.services.ledger import MessageKey
 from bot.vocab import DateOrder, Refusal
 from handlers.patients.shared import (
-    REFUSALS,
     Step,
     answered,
     candidate_keyboard,
@@ -44,7 +43,7 @@ async def reply_patient_card(update: Update, context: CaseContext, patient_id: i
         context.services.db, context.services.clock, nurse=context.me, patient_id=patient_id
     )
     if isinstance(card, Refusal):
-        await say(update, context, REFUSALS[card])
+        await say(update, context, render.REFUSALS[card])
         return
     await say(update, context, render.render_card(card), card_keyboard(card))
 
@@ -199,11 +198,7 @@ async def _register_text(update: Update, context: CaseContext, text: str) -> int
         date_order=cast(DateOrder, me.date_order),
     ).first
     if not isinstance(intent, NewPatientIntent):
-        await say(
-            update,
-            context,
-            "I couldn't find a name in that. " + render.WHO_IS_NEW,
-        )
+        await say(update, context, render.NO_NAME)
         return Step.NEW
     await register_from_intent(update, context, intent)
     return ConversationHandler.END

@@ -1,6 +1,6 @@
-"""What the patient handlers share: the conversation's steps, the refusals a press can meet,
-the card's keyboards, the chat's typed state (offered new patients, the patient whose field
-is being edited) and the reply helpers.
+"""What the patient handlers share: the conversation's steps, the card's keyboards, the chat's
+typed state (offered new patients, the patient whose field is being edited) and the reply
+helpers (a refused press says bot.render.patients.REFUSALS).
 
 Must not import storage or another handlers topic.
 """
@@ -26,15 +26,6 @@ from bot.vocab import Refusal, Risk
 MAX_OFFERS = 20
 MAX_CANDIDATES = 8
 RISK_CHOICES = tuple((labels.RISK[risk], risk) for risk in (Risk.HIGH, Risk.MEDIUM, Risk.LOW))
-
-REFUSALS = {
-    Refusal.NOT_FOUND: render.STALE,
-    Refusal.NOT_YOURS: render.NOT_YOURS,
-    Refusal.CLOSED: "That case is closed, so nothing was changed.",
-    Refusal.NOT_TEAMMATE: (
-        "That nurse isn't an active member of your team any more. Nothing was changed."
-    ),
-}
 
 
 class Step(IntEnum):
@@ -159,7 +150,7 @@ def query_of(update: Update) -> CallbackQuery:
 
 
 async def refuse_press(query: CallbackQuery, refusal: Refusal) -> None:
-    await query.answer(REFUSALS[refusal], show_alert=True)
+    await query.answer(render.REFUSALS[refusal], show_alert=True)
 
 
 Result = TypeVar("Result")
