@@ -31,12 +31,13 @@ from bot.vocab import Refusal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.app.context import NurseView  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
 from bot.ops.seed import BENCH_TELEGRAM_ID, SIZES, seed  # noqa: E402
 from bot.render import patients as patient_render  # noqa: E402
 from bot.render import queries as render  # noqa: E402
 from bot.services import patients as patient_service  # noqa: E402
 from bot.services import queries as service  # noqa: E402
+from bot.services.nurse import NurseView  # noqa: E402
 from bot.vocab import PatientStatus  # noqa: E402
 from storage.audit import record_audit  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -110,7 +111,7 @@ def _cases(db: Database, nurse: NurseView, pid: int) -> dict[str, Callable[[], A
         await listing(service.overdue)
 
     async def patient() -> None:
-        card = await patient_service.patient_card(db, nurse, pid, now=datetime.now(tz=UTC))
+        card = await patient_service.patient_card(db, SystemClock(), nurse=nurse, patient_id=pid)
         assert not isinstance(card, Refusal)
         patient_render.render_card(card)
 

@@ -19,11 +19,9 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.vocab import CloseThrough
+from bot.vocab import CloseThrough, DateOrder, PrivacyMode
 
 Mode = Literal["polling", "webhook"]
-DateOrder = Literal["MDY", "DMY"]
-PrivacyMode = Literal["full", "initials", "code"]
 
 ENV_PREFIX = "CASEBOT_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///casebot.db"

@@ -8,6 +8,15 @@ Pure: no imports beyond the standard library.
 from __future__ import annotations
 
 import enum
+from typing import Literal
+
+# -- settings a nurse or the organisation chooses --------------------------------------------------
+
+DateOrder = Literal["MDY", "DMY"]
+"""How a numeric date such as 3/4 is read: month first or day first."""
+PrivacyMode = Literal["full", "initials", "code"]
+"""What pushes show of a patient: her name, her initials, or an opaque code."""
+
 
 # -- people -------------------------------------------------------------------------------------
 
@@ -274,6 +283,15 @@ class Refusal(enum.StrEnum):
     NOTHING_TO_CHANGE = "nothing_to_change"  # a correction names no slot her record has
     REFUSED_TERM = "refused_term"  # a medication, dose or frequency word, or a Do Not Use one
     PATIENT_EXISTS = "patient_exists"  # a "new" patient she already has: ask before adding
+
+
+class RedeemFailure(enum.StrEnum):
+    """Why an invite code enrolled nobody."""
+
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
 
 
 class Source(enum.StrEnum):

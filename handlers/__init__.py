@@ -38,11 +38,11 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     queries.register(app)
     # [Show all] under a cut digest.
     digest.register(app)
-    # Patients (engineer P): /patient, /newpatient, the card's edit conversation and buttons.
+    # Patients: /patient, /newpatient, the card's edit conversation and buttons.
     patients.register(app)
     # Care plans, referrals, community resources: /plan /referrals /resources and their flows.
     careplans.register(app)
-    # Logging (engineer L): after every other conversation (their typed answers win) and
+    # Logging: after every other conversation (their typed answers win) and
     # before help's plain /cancel; its free-text entry point is the catch-all for plain text.
     # A voice note's [Save] enters its conversation too.
     records.register(app, entries=voice.entry_points())

@@ -406,7 +406,9 @@ async def export_command(update: Update, context: CaseContext) -> None:
     if name:
         from bot.services import patients as patient_service
 
-        lookup = await patient_service.find_patients(services.db, nurse, name, now=now)
+        lookup = await patient_service.find_patients(
+            services.db, services.clock, nurse=nurse, name=name
+        )
         if lookup.patient is None or lookup.patient.id is None:
             await _say(update, context, render.no_such_patient(name))
             return

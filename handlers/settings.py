@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from datetime import time
 from enum import IntEnum
+from typing import get_args
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -22,19 +23,16 @@ from telegram.ext import (
 )
 
 from bot.app.context import CaseContext
-from bot.config import PrivacyMode
 from bot.parsing.zones import COMMON_ZONES, parse_clock_time, resolve_zone, zone_label
-from bot.render import messages
+from bot.render import labels, messages
 from bot.render.callbacks import DigestTime, PrivacyChoice, SettingsMenu, ZoneChoice
 from bot.services import enrollment
+from bot.vocab import PrivacyMode, RedeemFailure
 from handlers.common import on_press, quiet_conversation
-from storage.people import RedeemFailure
 
 DIGEST_CHOICES = (time(6, 30), time(7, 0), time(7, 30), time(8, 0), time(8, 30), time(9, 0))
-PRIVACY_CHOICES: tuple[tuple[PrivacyMode, str], ...] = (
-    ("full", "Full names"),
-    ("initials", "Initials only"),
-    ("code", "Patient code only"),
+PRIVACY_CHOICES: tuple[tuple[PrivacyMode, str], ...] = tuple(
+    (mode, labels.PRIVACY_MODE[mode]) for mode in get_args(PrivacyMode)
 )
 
 

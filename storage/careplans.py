@@ -293,10 +293,6 @@ async def team_resources(
     return list((await session.scalars(query)).all())
 
 
-async def get_resource(session: AsyncSession, *, resource_id: int) -> CommunityResource | None:
-    return await session.get(CommunityResource, resource_id)
-
-
 async def add_resource_given(
     session: AsyncSession,
     *,

@@ -333,15 +333,3 @@ async def outbox_state(session: AsyncSession, *, now: datetime) -> OutboxState:
     return OutboxState(
         next_pending=row[0], next_lease_end=row[1], next_reminder=row[2], max_task_id=row[3] or 0
     )
-
-
-async def deliveries_for_nurse(
-    session: AsyncSession, *, nurse_id: int, statuses: Sequence[DeliveryStatus], limit: int = 50
-) -> list[Delivery]:
-    query = (
-        select(Delivery)
-        .where(Delivery.nurse_id == nurse_id, Delivery.status.in_(statuses))
-        .order_by(Delivery.due_at)
-        .limit(limit)
-    )
-    return list((await session.scalars(query)).all())

@@ -494,7 +494,7 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), default="")
 
 
-# -- care plans, referrals and community resources (issue 7) ----------------------------------
+# -- care plans, referrals and community resources ------------------------------------------------
 
 
 class CareGoal(Base):

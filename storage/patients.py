@@ -40,6 +40,7 @@ from bot.vocab import (
     Risk,
     TaskKind,
     TaskStatus,
+    VitalKind,
 )
 from storage.careplans import OPEN_REFERRAL
 from storage.models import (
@@ -184,7 +185,7 @@ class HospitalEventRow(NamedTuple):
 class VitalRow(NamedTuple):
     id: int
     taken_at: datetime
-    kind: str
+    kind: VitalKind
     value: str
     unit: str
 
@@ -453,7 +454,7 @@ async def card_rows(
         elif kind == "hospital":
             rows.hospital_events.append(HospitalEventRow(id_, on, a, b or "", c or ""))
         elif kind == "vital":
-            rows.vitals.append(VitalRow(id_, at, a, b, c or ""))
+            rows.vitals.append(VitalRow(id_, at, VitalKind(a), b, c or ""))
         elif kind == "med_rec":
             rows.med_recs.append(MedRecRow(id_, at, n))
         elif kind == "goal":

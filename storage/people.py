@@ -11,11 +11,11 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time
-from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocab import RedeemFailure as RedeemFailure  # re-exported for bot.services.enrollment
 from bot.vocab import Role
 from storage.models import Invite, Nurse, Team
 
@@ -60,13 +60,6 @@ async def create_invite(
     session.add(invite)
     await session.flush()
     return invite
-
-
-class RedeemFailure(StrEnum):
-    UNKNOWN = "unknown"
-    USED = "used"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocab import (
     AppointmentStatus,
+    Complexity,
     Outcome,
     PatientStatus,
     Risk,
@@ -150,7 +151,7 @@ class EpisodeOutcome:
 
     episode_id: int
     discharged_on: date
-    complexity: str | None
+    complexity: Complexity | None
     first_reached_at: datetime | None
     first_med_rec_at: datetime | None
 
@@ -765,7 +766,7 @@ async def episode_outcomes(
             EpisodeOutcome(
                 episode_id=ep.id,
                 discharged_on=ep.discharged_on,
-                complexity=ep.complexity.value if ep.complexity is not None else None,
+                complexity=ep.complexity,
                 first_reached_at=reached,
                 first_med_rec_at=med_rec,
             )

@@ -7,18 +7,21 @@ models beyond the Database type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.services.nurse import (
+    NurseView as NurseView,  # re-exported until every service imports bot.services.nurse
+)
 from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.services.caseload_index import CaseloadIndex
+
+State = TypeVar("State")
 
 
 @dataclass
@@ -35,38 +38,6 @@ class Services:
     # application runs (from initialize to shutdown); None before.
     caseloads: CaseloadIndex | None = None
     extras: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class NurseView:
-    """The enrolled nurse behind the current update, as loaded by the access gate."""
-
-    id: int
-    telegram_user_id: int
-    chat_id: int | None
-    display_name: str
-    role: str
-    team_id: int | None
-    timezone: str
-    digest_time: time
-    date_order: str
-    privacy_mode: str
-    settings_done: bool
-    unreachable: bool = False
-    # When a follow-up due on a day (no time) is pushed: config reminders.follow_up_time.
-    follow_up_time: time = time(9, 0)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role in {"supervisor", "admin"}
 
 
 class CasebotApplication(Application[Any, Any, Any, Any, Any, Any]):
@@ -117,6 +88,24 @@ class CaseContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
         app = self.application
         assert isinstance(app, CasebotApplication)
         return app.services
+
+    def state(self, kind: type[State], *, per_chat: bool = False) -> State:
+        """This nurse's (or, with `per_chat`, this chat's) conversation state of type `kind`,
+        made empty on first use. Each feature owns one dataclass; the class itself is the key,
+        so there are no string keys and no casts."""
+        store = self.chat_data if per_chat else self.user_data
+        if store is None:
+            raise RuntimeError("no user or chat behind this update")
+        found = store.get(kind)
+        if not isinstance(found, kind):
+            found = store[kind] = kind()
+        return found
+
+    def drop_state(self, kind: type[object], *, per_chat: bool = False) -> None:
+        """Forget this nurse's (or chat's) state of type `kind`."""
+        store = self.chat_data if per_chat else self.user_data
+        if store is not None:
+            store.pop(kind, None)
 
     @property
     def me(self) -> NurseView:

@@ -38,7 +38,6 @@ from typing import (
     get_type_hints,
 )
 
-from bot.config import PrivacyMode
 from bot.parsing.zones import COMMON_ZONES
 from bot.vocab import (
     AppointmentStatus,
@@ -46,6 +45,7 @@ from bot.vocab import (
     Complexity,
     GoalStatus,
     Outcome,
+    PrivacyMode,
     RecordKind,
     ReferralStatus,
     ResourceKind,
@@ -426,7 +426,7 @@ class CancelMove(CallbackData, prefix="q:xx"):
     """[Cancel] under "move to whom?"."""
 
 
-# -- patients (handlers/patients.py) ---------------------------------------------------------------
+# -- patients (handlers/patients/) -----------------------------------------------------------------
 
 PatientPress = Literal["card", "risk", "conditions", "mrn", "close", "close_ok", "transfer"]
 PATIENT_PRESSES: Codes[PatientPress] = Codes(
@@ -475,7 +475,7 @@ class KeepPatient(CallbackData, prefix="pt:keep"):
     """[Cancel] / [Keep it open]: dismiss a question about a patient."""
 
 
-# -- care plans, referrals, resources (handlers/careplans.py) ------------------------------------
+# -- care plans, referrals, resources (handlers/careplans/) --------------------------------------
 
 
 @dataclass(frozen=True)

@@ -101,10 +101,6 @@ def which_goal(name: str) -> str:
     return f"Which of <b>{esc(name)}</b>'s goals?"
 
 
-def no_active_goal(name: str) -> str:
-    return f"<b>{esc(name)}</b> has no active goal. Add one: “goal for {esc(name)}: …”"
-
-
 def ask_outcome(label: str) -> str:
     return f"Goal → {esc(label)}. What was the outcome? Type it, or {SKIP}."
 

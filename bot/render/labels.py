@@ -43,6 +43,9 @@ def _table(entries: Mapping[str, str]) -> Mapping[str, str]:
 
 
 ROLE = _table({Role.NURSE: "Nurse", Role.SUPERVISOR: "Supervisor", Role.ADMIN: "Admin"})
+PRIVACY_MODE = _table(
+    {"full": "Full names", "initials": "Initials only", "code": "Patient code only"}
+)
 RISK = _table({Risk.HIGH: "High", Risk.MEDIUM: "Medium", Risk.LOW: "Low"})
 PATIENT_STATUS = _table(
     {

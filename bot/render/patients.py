@@ -17,7 +17,7 @@ from bot.render.careplans import card_lines as careplan_lines
 from bot.render.labels import inline_label, label
 from bot.render.tasks import TaskLine
 from bot.render.text import MAX_MESSAGE, clip, day_label, esc, fit, when_label
-from bot.vocab import AppointmentStatus, Party, PatientStatus, RecordKind
+from bot.vocab import AppointmentStatus, Party, PatientStatus, RecordKind, Refusal
 
 MAX_NOTE = 140
 MAX_TASKS_SHOWN = 8
@@ -25,11 +25,26 @@ MAX_TASKS_SHOWN = 8
 NOT_YOURS = "That isn't one of your patients."
 STALE = "That button is out of date. Send /patient and a name to open the card again."
 OFFER_EXPIRED = "That offer has expired. Send /newpatient and the name to add the patient."
+CASE_CLOSED = "That case is closed, so nothing was changed."
+NOT_TEAMMATE = "That nurse isn't an active member of your team any more. Nothing was changed."
+REFUSALS = {
+    Refusal.NOT_FOUND: STALE,
+    Refusal.NOT_YOURS: NOT_YOURS,
+    Refusal.CLOSED: CASE_CLOSED,
+    Refusal.NOT_TEAMMATE: NOT_TEAMMATE,
+}
+"""What a refused press or edit on a patient says."""
+BAD_MRN = (
+    "That doesn't look like an MRN (letters, digits and - . / only, up to 40). "
+    "Type it again, <i>none</i> to clear it, or /cancel."
+)
+QUESTION_CLOSED = "I stopped waiting for an answer; nothing was changed."
 WHICH_PATIENT = "Which patient? Type the name (e.g. <i>Maria Lopez</i>), or /cancel."
 WHO_IS_NEW = (
     "Who is the new patient? Type the name, and if you like the MRN, risk and conditions, "
     "e.g. <i>Maria Lopez MRN 12345 high risk CHF, COPD</i>. Or /cancel."
 )
+NO_NAME = "I couldn't find a name in that. " + WHO_IS_NEW
 
 
 @dataclass(frozen=True)

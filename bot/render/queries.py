@@ -45,7 +45,6 @@ EXPORT_NOT_ALLOWED = (
     "log as a file here. Change it in /settings (names: full), or ask your admin to run "
     "<code>casebot export</code> on the server."
 )
-NO_CHART_DATA = "There is nothing to chart yet."
 
 
 # -- what the renderers read (storage rows satisfy these) ------------------------------------

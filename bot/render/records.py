@@ -59,7 +59,6 @@ IN_ONE_WEEK = "In 1 week"
 NO_FOLLOW_UP = "No follow-up"
 
 MAX_NAME = 60
-MAX_SNIPPET = 80
 
 _FOLLOW_UP = labels.TASK_KIND[TaskKind.FOLLOW_UP]
 
@@ -358,10 +357,6 @@ MEDIA = (
     "I can't log photos or files, so nothing was saved. Please type a short note (or send a "
     "voice note) instead, e.g. <i>home visit John Smith, wound healing, f/u Mon</i>."
 )
-QUERY_NOT_YET = (
-    "Caseload lists (today, overdue, this week) are coming with the caseload views. "
-    "For one patient, send /patient <i>name</i>."
-)
 UNKNOWN = """I didn't catch a record in that. Try one of these:
 • <i>Called Maria Lopez re insulin, f/u Fri</i>
 • <i>LVM for John Smith, try again tomorrow</i>
@@ -369,9 +364,6 @@ UNKNOWN = """I didn't catch a record in that. Try one of these:
 • <i>John Smith d/c from Mercy today</i>
 • <i>med rec done for Dorothy Chen, 1 discrepancy</i>
 /help lists more."""
-NEW_PATIENT_LATER = (
-    "Adding patients comes with the patient commands. Nothing was saved. Send /help for more."
-)
 
 
 def candidate_labels(names: Sequence[str]) -> list[str]:

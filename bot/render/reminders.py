@@ -107,7 +107,3 @@ def render_unreachable_notice(name: str | None) -> str:
 def cadence_title(risk: str) -> str:
     """The title of a check-in task for a patient past her risk level's contact cadence."""
     return f"{inline_label(labels.RISK, risk)} risk: no reached contact"
-
-
-def render_done(text_before: str) -> str:
-    return f"{text_before}\n✅ <b>Done</b>"

@@ -71,7 +71,6 @@ FIX_PROMPT = (
     "(Tap the transcript above to copy it.) Nothing from the voice note was saved."
 )
 CANCELLED = "Cancelled. Nothing from that voice note was saved."
-SAVING = "Saving what you said…"
 
 
 def too_long(seconds: int | None, limit: int) -> str:

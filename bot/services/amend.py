@@ -19,7 +19,6 @@ from datetime import datetime, time
 from typing import Any
 
 from bot import care
-from bot.app.context import NurseView
 from bot.care import closing
 from bot.clock import Clock
 from bot.config import Config
@@ -28,6 +27,7 @@ from bot.render.tasks import TaskLine
 from bot.services import appointments
 from bot.services.changes import Tracker
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.services.saving import (
     CHANGE_WINDOW,
     Abort,

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot import care
-from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.parsing import When
@@ -26,6 +25,7 @@ from bot.render.tasks import TaskLine
 from bot.services import referrals
 from bot.services.changes import Tracker
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.services.saving import Logged, Saving, add_follow_up, iso, line
 from bot.services.worklist import cancel_tasks, reopen_task
 from bot.vocab import AppointmentStatus, RecordChange, RecordKind, Refusal, TaskKind, TaskStatus

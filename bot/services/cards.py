@@ -24,7 +24,6 @@ from bot.render.patients import (
     VitalLine,
 )
 from bot.render.tasks import TaskLine
-from bot.vocab import VitalKind
 from storage import patients as repo
 from storage.models import Patient
 
@@ -87,7 +86,7 @@ async def card(
 
 
 def _vitals(rows: list[repo.VitalRow]) -> tuple[VitalLine, ...]:
-    readings = [vital_rules.Reading(VitalKind(v.kind), v.value, v.unit, v.taken_at) for v in rows]
+    readings = [vital_rules.Reading(v.kind, v.value, v.unit, v.taken_at) for v in rows]
     return tuple(
         VitalLine(
             kind=t.latest.kind,

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.vocab import GoalStatus, Refusal
 from storage import audit
 from storage import careplans as store

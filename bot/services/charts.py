@@ -47,7 +47,7 @@ class Discharge:
     """What compliance needs about one discharge: dates and instants, no names."""
 
     discharged_on: date
-    complexity: str | None
+    complexity: Complexity | None
     first_reached_at: datetime | None
     first_med_rec_at: datetime | None
 
@@ -97,8 +97,7 @@ def tcm_compliance(
     for d in discharges:
         if d.discharged_on < today - timedelta(days=within_days) or d.discharged_on > today:
             continue
-        complexity = Complexity(d.complexity) if d.complexity else None
-        specs = care.transition_tasks(d.discharged_on, complexity, zone, calendar, rules)
+        specs = care.transition_tasks(d.discharged_on, d.complexity, zone, calendar, rules)
         deadline = next(s.due_at for s in specs if s.kind == TaskKind.TCM_CONTACT)
         start = care.start_of_local_day(d.discharged_on, zone)
         ok = d.first_reached_at is not None and start <= d.first_reached_at <= deadline

@@ -16,7 +16,7 @@ from bot import care
 from bot.parsing import Vital as VitalRead
 from bot.parsing import When
 from bot.services.saving import Logged, Saving, VitalReading, add_follow_up, line
-from bot.vocab import RecordKind, TaskKind, VitalKind
+from bot.vocab import RecordKind, TaskKind
 from storage import records as store
 from storage.models import Note, Patient, Vital
 
@@ -73,7 +73,7 @@ async def save_vitals(
         row = Vital(
             patient_id=patient.id,
             nurse_id=s.nurse.id,
-            kind=VitalKind(vital.kind.value),
+            kind=vital.kind,
             value=vital.value[:16],
             unit=vital.unit[:12],
             taken_at=s.now,

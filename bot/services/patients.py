@@ -19,7 +19,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app.context import NurseView
+from bot.clock import Clock
 from bot.parsing import Caseload, PatientRef
 from bot.parsing.patients import normalise_name
 from bot.render.patients import PatientCard
@@ -27,6 +27,7 @@ from bot.services.cards import TIMELINE_LENGTH as TIMELINE_LENGTH
 from bot.services.cards import card as _card
 from bot.services.careplans import remember
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.vocab import PatientStatus, Refusal, Risk
 from storage import patients as repo
 from storage import records as record_store
@@ -190,8 +191,9 @@ def match_name(caseload: Caseload, text: str) -> Lookup:
     return Lookup(text, None, refs)
 
 
-async def find_patients(db: Database, nurse: NurseView, name: str, *, now: datetime) -> Lookup:
+async def find_patients(db: Database, clock: Clock, *, nurse: NurseView, name: str) -> Lookup:
     """Match a name against her caseload; showing candidates is audited as a read."""
+    now = clock.now()
     lookup = match_name(await load_caseload(db, nurse.id), name)
     if lookup.candidates:
         async with db.uow() as session:
@@ -207,9 +209,10 @@ async def find_patients(db: Database, nurse: NurseView, name: str, *, now: datet
 
 
 async def patient_card(
-    db: Database, nurse: NurseView, patient_id: int, *, now: datetime, command: str = "patient"
+    db: Database, clock: Clock, *, nurse: NurseView, patient_id: int, command: str = "patient"
 ) -> PatientCard | Refusal:
     """Her patient's card, audited as "patient.viewed"; a refusal otherwise (audited too)."""
+    now = clock.now()
     async with db.uow() as session:
         patient = await _owned(session, nurse, patient_id, now=now, command=command)
         if isinstance(patient, Refusal):
@@ -221,9 +224,10 @@ async def patient_card(
 
 
 async def patient_brief(
-    db: Database, nurse: NurseView, patient_id: int, *, now: datetime, command: str
+    db: Database, clock: Clock, *, nurse: NurseView, patient_id: int, command: str
 ) -> Brief | Refusal:
     """What an edit prompt shows about her active patient (audited as a read)."""
+    now = clock.now()
     async with db.uow() as session:
         patient = await _owned(session, nurse, patient_id, now=now, command=command, active=True)
         if isinstance(patient, Refusal):
@@ -242,10 +246,10 @@ async def patient_brief(
 
 
 async def transfer_options(
-    db: Database, nurse: NurseView, patient_id: int, *, now: datetime
+    db: Database, clock: Clock, *, nurse: NurseView, patient_id: int
 ) -> tuple[Brief, tuple[Teammate, ...]] | Refusal:
     """Her active patient and the other active nurses of her team."""
-    brief = await patient_brief(db, nurse, patient_id, now=now, command="transfer")
+    brief = await patient_brief(db, clock, nurse=nurse, patient_id=patient_id, command="transfer")
     if isinstance(brief, Refusal):
         return brief
     if nurse.team_id is None:
@@ -260,9 +264,9 @@ async def transfer_options(
 
 async def add_patient(
     db: Database,
-    nurse: NurseView,
+    clock: Clock,
     *,
-    now: datetime,
+    nurse: NurseView,
     name: str,
     mrn: str | None = None,
     risk: Risk | None = None,
@@ -278,6 +282,7 @@ async def add_patient(
     display_name = display_name_of(name)
     if not display_name:
         raise ValueError("a patient needs a name")
+    now = clock.now()
     async with db.uow() as session:
         if source is not None:
             seen = await record_store.find_inbound(
@@ -364,23 +369,24 @@ async def create_patient_in(
 
 
 async def edit_risk(
-    db: Database, nurse: NurseView, patient_id: int, risk: Risk, *, now: datetime
+    db: Database, clock: Clock, *, nurse: NurseView, patient_id: int, risk: Risk
 ) -> Changed | Refusal:
-    return await _change(db, nurse, patient_id, now=now, field="risk", value=risk)
+    return await _change(db, nurse, patient_id, now=clock.now(), field="risk", value=risk)
 
 
 async def edit_conditions(
-    db: Database, nurse: NurseView, patient_id: int, conditions: Sequence[str], *, now: datetime
+    db: Database, clock: Clock, *, nurse: NurseView, patient_id: int, conditions: Sequence[str]
 ) -> Changed | Refusal:
     return await _change(
-        db, nurse, patient_id, now=now, field="conditions", value=_conditions_text(conditions)
-    )
+        db, nurse, patient_id, now=clock.now(), field="conditions",
+        value=_conditions_text(conditions),
+    )  # fmt: skip
 
 
 async def edit_mrn(
-    db: Database, nurse: NurseView, patient_id: int, mrn: str | None, *, now: datetime
+    db: Database, clock: Clock, *, nurse: NurseView, patient_id: int, mrn: str | None
 ) -> Changed | Refusal:
-    return await _change(db, nurse, patient_id, now=now, field="mrn", value=mrn)
+    return await _change(db, nurse, patient_id, now=clock.now(), field="mrn", value=mrn)
 
 
 async def _change(
@@ -416,9 +422,10 @@ async def _change(
 
 
 async def close_case(
-    db: Database, nurse: NurseView, patient_id: int, *, now: datetime
+    db: Database, clock: Clock, *, nurse: NurseView, patient_id: int
 ) -> Closed | Refusal:
     """Close her patient's case: it leaves the active caseload; open tasks are cancelled."""
+    now = clock.now()
     async with db.uow() as session:
         patient = await _owned(
             session, nurse, patient_id, now=now, command="close", active=True, for_update=True
@@ -442,9 +449,10 @@ async def close_case(
 
 
 async def transfer_patient(
-    db: Database, nurse: NurseView, patient_id: int, to_nurse_id: int, *, now: datetime
+    db: Database, clock: Clock, *, nurse: NurseView, patient_id: int, to_nurse_id: int
 ) -> Transferred | Refusal:
     """Give her patient (and its open tasks) to another active nurse of her team."""
+    now = clock.now()
     async with db.uow() as session:
         patient = await _owned(
             session, nurse, patient_id, now=now, command="transfer", active=True, for_update=True

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot import care
-from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.parsing import PatientRef, When
@@ -25,6 +24,7 @@ from bot.services.contacts import save_contact
 from bot.services.events import save_discharge, save_med_rec
 from bot.services.ledger import MessageKey
 from bot.services.notes import save_note
+from bot.services.nurse import NurseView
 from bot.services.saving import (
     CHANGE_WINDOW,
     Logged,

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import care
-from bot.app.context import NurseView
 from bot.care import closing
 from bot.clock import Clock
 from bot.config import Config
 from bot.parsing.careplans import canonical_specialty
 from bot.services.careplans import begin, remember
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.vocab import ReferralStatus, Refusal, TaskKind, TaskStatus
 from storage import audit
 from storage import careplans as store
@@ -270,15 +270,12 @@ async def _move(
     closing = status in (ReferralStatus.COMPLETED, ReferralStatus.DECLINED)
     referral.closed_at = now if closing else None
     closed = await _close_tasks(session, referral, now, None) if status != "sent" else []
-    await audit.record_audit(
+    await _audit_status(
         session,
-        at=now,
-        action="referral.status_changed",
+        referral,
+        now=now,
         actor_nurse_id=nurse.id,
         command=command,
-        patient_id=patient.id,
-        entity="referral",
-        entity_id=referral.id,
         detail={
             "prior_status": prior.value,
             "status": status.value,
@@ -286,6 +283,29 @@ async def _move(
         },
     )
     return _view(referral, patient.display_name)
+
+
+async def _audit_status(
+    session: AsyncSession,
+    referral: Referral,
+    *,
+    now: datetime,
+    actor_nurse_id: int,
+    command: str,
+    detail: dict[str, object],
+) -> None:
+    """The audit row of a referral's status change; ``detail`` keeps the prior values."""
+    await audit.record_audit(
+        session,
+        at=now,
+        action="referral.status_changed",
+        actor_nurse_id=actor_nurse_id,
+        command=command,
+        patient_id=referral.patient_id,
+        entity="referral",
+        entity_id=referral.id,
+        detail=detail,
+    )
 
 
 async def open_referrals(db: Database, clock: Clock, *, nurse: NurseView) -> list[ReferralView]:
@@ -344,15 +364,12 @@ async def on_appointment_logged(
         referral.appointment_id = appointment.id
         referral.updated_at = now
         closed = await _close_tasks(session, referral, now, appointment.id)
-        await audit.record_audit(
+        await _audit_status(
             session,
-            at=now,
-            action="referral.status_changed",
+            referral,
+            now=now,
             actor_nurse_id=appointment.nurse_id,
             command="appointment",
-            patient_id=referral.patient_id,
-            entity="referral",
-            entity_id=referral.id,
             detail={
                 "prior_status": ReferralStatus.SENT.value,
                 "status": ReferralStatus.SCHEDULED.value,
@@ -375,15 +392,12 @@ async def on_appointment_undone(
         referral.status = ReferralStatus.SENT
         referral.appointment_id = None
         referral.updated_at = now
-        await audit.record_audit(
+        await _audit_status(
             session,
-            at=now,
-            action="referral.status_changed",
+            referral,
+            now=now,
             actor_nurse_id=appointment.nurse_id,
             command="undo",
-            patient_id=referral.patient_id,
-            entity="referral",
-            entity_id=referral.id,
             detail={
                 "prior_status": ReferralStatus.SCHEDULED.value,
                 "prior_appointment_id": appointment.id,

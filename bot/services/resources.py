@@ -13,10 +13,10 @@ from datetime import date, time
 from rapidfuzz import fuzz
 
 from bot import care
-from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.services.careplans import begin, remember
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.vocab import Refusal, ResourceKind
 from storage import audit
 from storage import careplans as store

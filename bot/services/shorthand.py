@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.parsing.lexicon import DO_NOT_USE, MEDICATION_OR_DOSE
+from bot.services.nurse import NurseView
 from bot.vocab import Refusal
 from storage import audit
 from storage import terms as store

@@ -18,12 +18,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import referrals
 from bot.services.changes import take_back
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.services.saving import CHANGE_WINDOW, Saving, iso
 from bot.services.worklist import cancel_tasks, refresh_patient, reopen_task
 from bot.vocab import PatientStatus, RecordChange, RecordKind, Refusal, TaskStatus

@@ -8,9 +8,8 @@ from sqlalchemy import select
 
 from bot.render import messages
 from bot.services import enrollment
-from bot.vocab import Role
+from bot.vocab import RedeemFailure, Role
 from storage.models import Nurse
-from storage.people import RedeemFailure
 from tests.harness import Harness
 
 

@@ -219,7 +219,7 @@ async def test_undoing_the_appointment_puts_the_referral_back_to_sent(h: Harness
     assert len(_referral_pushes(h, ana)) == 1
 
 
-# -- status changes by free text (issue 7) --------------------------------------------------------
+# -- status changes by free text ----------------------------------------------------------------
 
 CHOICE_CLOSED = "That choice has closed. Nothing was changed; send your message again."
 

@@ -3,10 +3,10 @@ database (no chat round trips), each with a patient, for tests that drive many o
 
 from __future__ import annotations
 
-from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import enrollment
+from bot.services.nurse import NurseView
 from bot.vocab import Role
 from storage import patients
 from storage.db import Database

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.app.context import NurseView
 from bot.config import Config
 from bot.parsing import (
     AppointmentIntent,
@@ -20,6 +19,7 @@ from bot.parsing import (
     When,
 )
 from bot.services.enrollment import view_of
+from bot.services.nurse import NurseView
 from bot.vocab import Channel, Complexity, Outcome, Party
 from storage import patients
 from storage.db import Database

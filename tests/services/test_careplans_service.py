@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.app.context import NurseView
 from bot.care import end_of_local_day, local_time_on
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, load_config
@@ -20,6 +19,7 @@ from bot.services import careplans as plans
 from bot.services import records, referrals, resources
 from bot.services.enrollment import view_of
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.vocab import GoalStatus, ReferralStatus, Refusal, ResourceKind, TaskKind, TaskStatus
 from storage import patients
 from storage.db import Database

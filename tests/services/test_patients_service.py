@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app.context import NurseView
+from bot.clock import ManualClock
 from bot.config import Config
 from bot.parsing import Caseload, PatientRef
 from bot.render import patients as render
@@ -15,6 +15,7 @@ from bot.render.tasks import TaskLine
 from bot.render.text import MAX_MESSAGE, day_label
 from bot.services import patients as service
 from bot.services.enrollment import view_of
+from bot.services.nurse import NurseView
 from bot.vocab import (
     Channel,
     DeliveryKind,
@@ -31,6 +32,7 @@ from storage.db import Database
 from storage.models import AuditEvent, Contact, Delivery, Nurse, Patient, Task, Team
 
 NOW = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
+CLOCK = ManualClock(NOW)
 
 
 async def make_nurse(db: Database, config: Config, name: str, team: str = "Team A") -> NurseView:
@@ -61,7 +63,7 @@ async def actions(db: Database) -> list[tuple[str, dict[str, object]]]:
 
 
 async def new(db: Database, nurse: NurseView, name: str, **kwargs: object) -> int:
-    added = await service.add_patient(db, nurse, now=NOW, name=name, **kwargs)  # type: ignore[arg-type]
+    added = await service.add_patient(db, CLOCK, nurse=nurse, name=name, **kwargs)  # type: ignore[arg-type]
     assert isinstance(added, service.Added)
     return added.card.id
 
@@ -71,22 +73,30 @@ async def test_add_patient_audits_and_refuses_a_silent_duplicate(
 ) -> None:
     ana = await make_nurse(db, config, "Ana RN")
     added = await service.add_patient(
-        db, ana, now=NOW, name="  Maria   Lopez ", mrn="12345", risk=Risk.HIGH, conditions=["CHF"]
+        db,
+        CLOCK,
+        nurse=ana,
+        name="  Maria   Lopez ",
+        mrn="12345",
+        risk=Risk.HIGH,
+        conditions=["CHF"],
     )
     assert isinstance(added, service.Added)
     assert (added.card.name, added.card.risk, added.card.mrn) == ("Maria Lopez", "high", "12345")
     assert not added.risk_defaulted
 
-    twin = await service.add_patient(db, ana, now=NOW, name="maria LÓPEZ")
+    twin = await service.add_patient(db, CLOCK, nurse=ana, name="maria LÓPEZ")
     assert isinstance(twin, service.Duplicate)
     assert [ref.id for ref in twin.existing] == [added.card.id]
-    forced = await service.add_patient(db, ana, now=NOW, name="Maria Lopez", allow_duplicate=True)
+    forced = await service.add_patient(
+        db, CLOCK, nurse=ana, name="Maria Lopez", allow_duplicate=True
+    )
     assert isinstance(forced, service.Added)
     assert forced.risk_defaulted
     assert forced.card.risk == "medium"
     assert [a for a, _ in await actions(db)] == ["patient.created", "patient.created"]
     with pytest.raises(ValueError, match="name"):
-        await service.add_patient(db, ana, now=NOW, name="   ")
+        await service.add_patient(db, CLOCK, nurse=ana, name="   ")
 
 
 async def test_load_caseload_holds_only_her_active_patients(db: Database, config: Config) -> None:
@@ -95,7 +105,9 @@ async def test_load_caseload_holds_only_her_active_patients(db: Database, config
     keep = await new(db, ana, "Maria Lopez")
     closed = await new(db, ana, "Rosa Martínez")
     await new(db, bea, "Dorothy Chen")
-    assert isinstance(await service.close_case(db, ana, closed, now=NOW), service.Closed)
+    assert isinstance(
+        await service.close_case(db, CLOCK, nurse=ana, patient_id=closed), service.Closed
+    )
     caseload = await service.load_caseload(db, ana.id)
     assert caseload.refs == (PatientRef(id=keep, name="Maria Lopez"),)
 
@@ -147,19 +159,24 @@ async def test_edits_keep_prior_values_and_check_ownership(db: Database, config:
     eve = await make_nurse(db, config, "Eve RN")
     pid = await new(db, ana, "Maria Lopez", mrn="1", conditions=["CHF"])
 
-    risk = await service.edit_risk(db, ana, pid, Risk.LOW, now=NOW)
+    risk = await service.edit_risk(db, CLOCK, nurse=ana, patient_id=pid, risk=Risk.LOW)
     assert isinstance(risk, service.Changed)
     assert (risk.before, risk.after, risk.card.risk) == ("medium", "low", "low")
-    conditions = await service.edit_conditions(db, ana, pid, ("COPD", "DM"), now=NOW)
+    conditions = await service.edit_conditions(
+        db, CLOCK, nurse=ana, patient_id=pid, conditions=("COPD", "DM")
+    )
     assert isinstance(conditions, service.Changed)
     assert conditions.card.conditions == "COPD, DM"
-    mrn = await service.edit_mrn(db, ana, pid, None, now=NOW)
+    mrn = await service.edit_mrn(db, CLOCK, nurse=ana, patient_id=pid, mrn=None)
     assert isinstance(mrn, service.Changed)
     assert (mrn.before, mrn.after, mrn.card.mrn) == ("1", "", None)
 
-    assert await service.edit_risk(db, eve, pid, Risk.HIGH, now=NOW) is Refusal.NOT_YOURS
-    assert await service.patient_card(db, eve, pid, now=NOW) is Refusal.NOT_YOURS
-    assert await service.patient_card(db, ana, 10**9, now=NOW) is Refusal.NOT_FOUND
+    assert (
+        await service.edit_risk(db, CLOCK, nurse=eve, patient_id=pid, risk=Risk.HIGH)
+        is Refusal.NOT_YOURS
+    )
+    assert await service.patient_card(db, CLOCK, nurse=eve, patient_id=pid) is Refusal.NOT_YOURS
+    assert await service.patient_card(db, CLOCK, nurse=ana, patient_id=10**9) is Refusal.NOT_FOUND
 
     events = await actions(db)
     assert events[1:] == [
@@ -197,15 +214,18 @@ async def test_close_cancels_open_tasks_and_their_pending_pushes(
                 created_at=NOW,
             )
         )
-    closed = await service.close_case(db, ana, pid, now=NOW)
+    closed = await service.close_case(db, CLOCK, nurse=ana, patient_id=pid)
     assert closed == service.Closed(name="Maria Lopez", cancelled_tasks=1)
-    assert await service.close_case(db, ana, pid, now=NOW) is Refusal.CLOSED
-    assert await service.edit_risk(db, ana, pid, Risk.HIGH, now=NOW) is Refusal.CLOSED
+    assert await service.close_case(db, CLOCK, nurse=ana, patient_id=pid) is Refusal.CLOSED
+    assert (
+        await service.edit_risk(db, CLOCK, nurse=ana, patient_id=pid, risk=Risk.HIGH)
+        is Refusal.CLOSED
+    )
     async with db.uow(read_only=True) as session:
         assert (await session.get(Patient, pid)).status is PatientStatus.CLOSED  # type: ignore[union-attr]
         assert await session.scalar(select(Task.status)) is TaskStatus.CANCELLED
         assert await session.scalar(select(Delivery.status)) is DeliveryStatus.CANCELLED
-    card = await service.patient_card(db, ana, pid, now=NOW)
+    card = await service.patient_card(db, CLOCK, nurse=ana, patient_id=pid)
     assert isinstance(card, render.PatientCard)
     assert not card.active
     assert "Case closed" in render.render_card(card)
@@ -217,18 +237,22 @@ async def test_transfer_only_within_the_team(db: Database, config: Config) -> No
     cid = await make_nurse(db, config, "Cid RN", team="Team B")
     pid = await new(db, ana, "Maria Lopez")
 
-    options = await service.transfer_options(db, ana, pid, now=NOW)
+    options = await service.transfer_options(db, CLOCK, nurse=ana, patient_id=pid)
     assert not isinstance(options, Refusal)
     assert [m.name for m in options[1]] == ["Bea RN"]
 
     for target in (cid.id, ana.id, 10**9):
-        refused = await service.transfer_patient(db, ana, pid, target, now=NOW)
+        refused = await service.transfer_patient(
+            db, CLOCK, nurse=ana, patient_id=pid, to_nurse_id=target
+        )
         assert refused is Refusal.NOT_TEAMMATE
-    moved = await service.transfer_patient(db, ana, pid, bea.id, now=NOW)
+    moved = await service.transfer_patient(db, CLOCK, nurse=ana, patient_id=pid, to_nurse_id=bea.id)
     assert isinstance(moved, service.Transferred)
     assert (moved.to_name, moved.to_chat_id, moved.from_name) == ("Bea RN", bea.chat_id, "Ana RN")
-    assert await service.patient_card(db, ana, pid, now=NOW) is Refusal.NOT_YOURS
-    assert isinstance(await service.patient_card(db, bea, pid, now=NOW), render.PatientCard)
+    assert await service.patient_card(db, CLOCK, nurse=ana, patient_id=pid) is Refusal.NOT_YOURS
+    assert isinstance(
+        await service.patient_card(db, CLOCK, nurse=bea, patient_id=pid), render.PatientCard
+    )
     assert [a for a, _ in await actions(db)].count("patient.transfer_refused") == 3
 
 
@@ -248,7 +272,7 @@ async def test_timeline_is_newest_first_and_at_most_eight(db: Database, config: 
                     created_at=NOW,
                 )
             )
-    card = await service.patient_card(db, ana, pid, now=NOW)
+    card = await service.patient_card(db, CLOCK, nurse=ana, patient_id=pid)
     assert isinstance(card, render.PatientCard)
     assert len(card.timeline) == service.TIMELINE_LENGTH
     times = [line.at for line in card.timeline]  # type: ignore[union-attr]

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from bot.app.context import NurseView
 from bot.ops.seed import SIZES, seed
 from bot.services import queries as service
+from bot.services.nurse import NurseView
 from bot.vocab import Refusal, Risk, Role, TaskKind
 from storage.db import Database
 from storage.models import AuditEvent, Contact, Nurse, Patient, Task, Team

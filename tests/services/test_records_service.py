@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.app.context import NurseView
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.parsing import When
 from bot.services import records as service
 from bot.services.enrollment import view_of
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.vocab import (
     AppointmentStatus,
     Channel,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.app.context import NurseView
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.parsing import ContactIntent, parse
@@ -15,6 +14,7 @@ from bot.services import patients as patient_service
 from bot.services.caseload_index import CaseloadIndex
 from bot.services.ledger import MessageKey
 from bot.services.messages import SavedMessage, save_message
+from bot.services.nurse import NurseView
 from bot.services.shorthand import Term, add_term, delete_term, list_terms, shorthand_for
 from bot.vocab import Channel, Refusal
 from storage.db import Database
@@ -117,7 +117,7 @@ async def test_the_caseload_index_is_kept_until_her_patients_or_terms_change(
         assert isinstance(saved, SavedMessage)
         assert await cache.caseload_index(ana.id) is first
         # Added through the service: a commit touching her patients drops her index only.
-        await patient_service.add_patient(db, ana, now=NOW, name="Ana Ruiz")
+        await patient_service.add_patient(db, ManualClock(NOW), nurse=ana, name="Ana Ruiz")
         assert await cache.caseload_index(bea.id) is not None
         second = await cache.caseload_index(ana.id)
         assert [r.name for r in second.refs] == ["Ana Ruiz", "Tom Jensen"]
@@ -125,7 +125,7 @@ async def test_the_caseload_index_is_kept_until_her_patients_or_terms_change(
         # Closed, and transferred away: her index follows.
         [ana_ruiz] = [r for r in second.refs if r.name == "Ana Ruiz"]
         assert ana_ruiz.id is not None
-        await patient_service.close_case(db, ana, ana_ruiz.id, now=NOW)
+        await patient_service.close_case(db, ManualClock(NOW), nurse=ana, patient_id=ana_ruiz.id)
         assert [r.name for r in (await cache.caseload_index(ana.id)).refs] == ["Tom Jensen"]
         # Moved to another nurse: both indexes follow.
         bea_before = await cache.caseload_index(bea.id)

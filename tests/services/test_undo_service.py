@@ -11,7 +11,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app.context import NurseView
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.parsing import (
@@ -28,6 +27,7 @@ from bot.services import referrals
 from bot.services.appointments import AppointmentChanged, cancel_appointment
 from bot.services.ledger import MessageKey
 from bot.services.messages import RecordFact, SavedMessage, save_message
+from bot.services.nurse import NurseView
 from bot.services.undo import MessageUndone, undo_latest, undo_message
 from bot.vocab import (
     Channel,

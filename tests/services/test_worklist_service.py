@@ -226,7 +226,7 @@ async def test_an_admission_pauses_routine_work_until_the_discharge(
     assert isinstance(saved, SavedMessage)
     assert saved.results[0].paused
     assert await visible() == (0, 0, 0, 0)
-    card = await patient_service.patient_card(db, nurse, tom.id, now=clock.now())
+    card = await patient_service.patient_card(db, clock, nurse=nurse, patient_id=tom.id)
     assert "<b>In hospital</b> since Tue 24 Nov" in render_card(card)  # type: ignore[arg-type]
     back = await save_message(
         db, config, clock, nurse=nurse, key=MessageKey(1, 3), facts=[discharge(tom, TUE)]
@@ -293,7 +293,7 @@ async def test_a_discharge_within_30_days_is_a_readmission_on_the_card_and_for_t
     )
     assert isinstance(first, SavedMessage)
     assert first.results[0].readmission  # 29 days after the last one
-    card = await patient_service.patient_card(db, nurse, ana.id, now=clock.now())
+    card = await patient_service.patient_card(db, clock, nurse=nurse, patient_id=ana.id)
     assert "discharged from Mercy · <b>readmission</b>" in render_card(card)  # type: ignore[arg-type]
     async with db.uow(read_only=True) as session:
         found = await digest.readmissions_since(session, nurse_id=nurse.id, since=TUE)
@@ -321,7 +321,7 @@ async def test_the_card_shows_each_vital_with_its_trend(
             Vital(VitalKind.SPO2, "94", "%"),
         ), "")],
     )  # fmt: skip
-    card = await patient_service.patient_card(db, nurse, tom.id, now=clock.now())
+    card = await patient_service.patient_card(db, clock, nurse=nurse, patient_id=tom.id)
     text = render_card(card)  # type: ignore[arg-type]
     assert "• BP 150/90 mmHg, Tue 24 Nov ↑ (was 138/84 on Mon 16 Nov)" in text
     assert "• Weight 84 kg, Tue 24 Nov ↑ (was 185 on Mon 16 Nov)" in text  # 185.2 lb
