@@ -5,7 +5,7 @@ Public API: ``parse`` (a message -> a ``Reading`` of facts), ``Caseload`` and th
 """
 
 from bot.parsing.corpus import CorpusReport, fact_to_json, reading_to_json, score_corpus
-from bot.parsing.dates import DateOrder, DateReader
+from bot.parsing.dates import DateReader
 from bot.parsing.facts import Fact, Reading, doubts_of
 from bot.parsing.intents import (
     AdmissionIntent,
@@ -37,6 +37,7 @@ from bot.parsing.intents import (
 from bot.parsing.parser import parse, warm_up
 from bot.parsing.patients import Caseload
 from bot.parsing.questions import is_question
+from bot.vocab import DateOrder
 
 __all__ = [
     "AdmissionIntent",

@@ -2,8 +2,8 @@
 and moved on, resource searches and resources handed to a patient.
 
 Owns: ``parse_careplan`` (a message -> ``GoalIntent``, ``ReferralIntent``,
-``ReferralStatusIntent``, ``ResourceQueryIntent`` or ``ResourceGivenIntent``, the intents of
-issue 7, defined in bot.parsing.intents), ``canonical_specialty`` and ``resource_kind_of``.
+``ReferralStatusIntent``, ``ResourceQueryIntent`` or ``ResourceGivenIntent``, the care-plan
+intents defined in bot.parsing.intents), ``canonical_specialty`` and ``resource_kind_of``.
 ``parse_careplan`` answers None for every message that is not one of these, so
 ``bot.parsing.parser.parse`` can try it first and fall through to logging. It is deliberately
 strict: a cue word ("goal", "referred", "referral", "resources", "gave") counts only at the
@@ -24,7 +24,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.parsing.date_fragments import FUTURE_FORMS, PAST_FORMS, DateFragment, DayForm
-from bot.parsing.dates import DateOrder, DateReader
+from bot.parsing.dates import DateReader
 from bot.parsing.intents import (
     CarePlanIntent,
     CarePlanKind,
@@ -36,7 +36,7 @@ from bot.parsing.intents import (
     ResourceQueryIntent,
 )
 from bot.parsing.patients import Caseload, NameMatch
-from bot.vocab import GoalStatus, ReferralStatus, ResourceKind
+from bot.vocab import DateOrder, GoalStatus, ReferralStatus, ResourceKind
 
 __all__ = [
     "MAX_CHARS",

@@ -15,9 +15,9 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from bot.parsing.corpus import reading_to_json, score_corpus
-from bot.parsing.dates import DateOrder
 from bot.parsing.parser import parse
 from bot.parsing.patients import Caseload
+from bot.vocab import DateOrder
 
 
 def add_parse_command(subparsers: Any) -> argparse.ArgumentParser:

@@ -237,29 +237,8 @@ _REPLIED_RE = re.compile(
 _INFORMED_RE = re.compile(r"\b(?:gave|let\s+\w+\s+know|told|informed)\b", _I)
 
 
-_CONTENT_STOP = word_set(
-    """
-    called call calling phoned phone ph tc t/c spoke talked pt patient w with to re for and the
-    a an today this am pm morning afternoon f/u fu follow up x1 mr mrs ms her him his back
-    again tele telephone telephonic
-    """
-)
-_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z/'.]*")
-
-
 def _mention_of(span: Span) -> PatientMention:
     return span.names[0].mention if span.names else PatientMention()
-
-
-def _has_content(text: str, mention: PatientMention) -> bool:
-    """Whether a contact says something beyond "called <name>" (then she was reached)."""
-    name_words = {w.casefold() for w in (mention.patient_text or "").split()}
-    left = [
-        t
-        for t in _TOKEN_RE.findall(text)
-        if t.casefold().strip(".'") not in _CONTENT_STOP and t.casefold() not in name_words
-    ]
-    return len(left) >= 1
 
 
 def _unknown_word(text: str, span: Span, message: Message) -> str | None:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.parsing.dates import DateOrder
 from bot.parsing.facts import Fact, Reading, doubts_of
 from bot.parsing.intents import (
     AdmissionIntent,
@@ -41,6 +40,7 @@ from bot.parsing.intents import (
 )
 from bot.parsing.parser import parse
 from bot.parsing.patients import Caseload
+from bot.vocab import DateOrder
 
 JsonValue = str | int | list[str] | dict[str, str] | None
 

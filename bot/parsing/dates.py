@@ -35,9 +35,9 @@ from bot.parsing.date_fragments import (
     find_fragments,
 )
 from bot.parsing.intents import When
+from bot.vocab import DateOrder
 
 Prefer = Literal["future", "past"]
-DateOrder = Literal["MDY", "DMY"]
 
 MAX_YEARS_AHEAD = 2
 MAX_YEARS_BACK = 2

@@ -322,12 +322,6 @@ TASK_CUE_RE = re.compile(
     r"follow\s+up\s+on)\b",
     _I,
 )
-TASK_ANYWHERE_RE = re.compile(
-    r"\b(?:remind\s+me|reminder\s+to|todo|to-do|don'?t\s+forget|dont\s+forget|need\s+to|"
-    r"let\s+me\s+forget|"
-    r"have\s+to|gotta|make\s+sure\s+to)\b",
-    _I,
-)
 # An imperative at the start of a clause: a plan for herself when a day ahead is named.
 IMPERATIVE_RE = re.compile(
     r"^\W*(?:call|phone|ring|text|txt|email|e-mail|fax|send|order|schedule|sched|book|check|"
@@ -375,14 +369,6 @@ APPOINTMENT_RE = re.compile(
     r"starts?\s+(?:hd|dialysis|chemo|infusions?|treatment|iop|pt|ot|rehab|radiation)|"
     r"(?:clinic|dr|doctor|pcp|cardio\w*|nephro\w*|onc\w*)\s+(?:to|will|can)\s+(?:look\s+at|see|check)|"
     r"eye\s+(?:doctor|dr|clinic)|bloods)\b",
-    _I,
-)
-# An appointment cue that is only the topic of a contact ("called re appt", "appt reminder").
-APPOINTMENT_TOPIC_RE = re.compile(
-    r"\b(?:re|about|regarding|reminder\s+(?:of|about|for)|remind(?:ed)?\s+(?:\w+\s+)?(?:of|about)|"
-    r"confirm(?:ed|ing)?|discussed|reviewed|upcoming|missed|forgot|no[- ]?show(?:ed)?\s+(?:for|to)|"
-    r"to\s+(?:discuss|confirm|remind))\s+(?:\w+\s+){0,3}?"
-    r"(?:her|his|their|the|a|an|upcoming|next|new)?\s*(?:\w+\s+)?(?:appts?|appointments?)\b",
     _I,
 )
 APPOINTMENT_REMINDER_RE = re.compile(
@@ -607,11 +593,6 @@ CORRECTION_TAIL_RE = re.compile(
     _I,
 )
 """A value written against the wrong one: "3pm not 2", "fri not thurs"."""
-MAKE_IT_RE = re.compile(
-    r"\b(?:make\s+(?:it|that|the\s+f/u|the\s+follow[- ]?up)|change\s+(?:it|that)\s+to|"
-    r"should\s+(?:be|have\s+been|say)|meant|not\s+\w+\s*,?\s*(?:but\s+)?)\b",
-    _I,
-)
 UNDO_RE = re.compile(
     r"^\W*(?:(?:pls|please)\s+)?(?:(?:(?:nvm|never\s*mind|no\s+wait|wait|oops)\W*)?"
     r"(?:don'?t|dont|do\s+not)\s+(?:cancel|delete|change|move|resched\w*)\s+(?:it|that|them|"

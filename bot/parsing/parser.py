@@ -38,7 +38,7 @@ from bot.parsing.changes import build_cancel, build_correction, build_reschedule
 from bot.parsing.contacts import build_contact
 from bot.parsing.cues import CARE_PLAN_CUES, MODIFIERS, TOPIC_BEFORE_RE, Cue, cue_hits
 from bot.parsing.date_fragments import FUTURE_FORMS, DateFragment, DayForm
-from bot.parsing.dates import DateOrder, DateReader
+from bot.parsing.dates import DateReader
 from bot.parsing.fact_dates import first_future_fragment, follow_up_cue_before, follow_up_fragment
 from bot.parsing.facts import Fact, Reading
 from bot.parsing.grouping import TOGETHER_RE, fact_spans, sub_clauses
@@ -81,7 +81,7 @@ from bot.parsing.records import (
     build_task,
 )
 from bot.parsing.vitals import read_vitals
-from bot.vocab import Party, QueryKind, Risk
+from bot.vocab import DateOrder, Party, QueryKind, Risk
 
 _I = re.IGNORECASE
 

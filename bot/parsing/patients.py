@@ -279,9 +279,6 @@ class NameMatch:
     guessed: bool = False
 
 
-_NO_MATCH = NameMatch(PatientMention(), None)
-
-
 @dataclass(frozen=True, slots=True)
 class _Hit:
     refs: tuple[PatientRef, ...]
