@@ -291,6 +291,12 @@ def _belongs(
     if cue is Cue.TASK and current.cue in (Cue.NOTE, Cue.GOAL) and not names and not dated:
         return True  # "fyi lisa is HCPOA, call her cell for anything": part of the note
     no_day = not names and not _names_a_day(message, clause)
+    if (
+        current.cue is Cue.TASK
+        and not current.names
+        and _HEADER_ONLY_RE.fullmatch(message.normal[current.start : current.end])
+    ):
+        return True  # "todo - call insurance re john smith auth": the header and its task
     if cue is Cue.TASK and current.cue is Cue.TASK and not names and not current.dated:
         return True  # "dont forget UTR letter to ken scott, mail today"
     if cue is Cue.TASK and current.cue in (Cue.TASK, Cue.APPOINTMENT) and no_day:
@@ -301,6 +307,14 @@ def _belongs(
         return not current.dated  # "admitted 12/1, d/c'd 12/4" is two facts
     return _merges(message, current, clause, cue, names, dated)
 
+
+_HEADER_ONLY_RE = re.compile(
+    r"\W*(?:todo|to\s*do|to-do|tbd|task|reminder|remind\s+me|don'?t\s+forget|dont\s+forget|"
+    r"note\s+to\s+self)(?:\s+(?:tmrw|tmw|tomorrow|today|tonight|mon|tue|tues|wed|weds|thu|thurs|"
+    r"fri|sat|sun|am|pm|eod|eow|asap|first\s+thing|next\s+\w+)\b)*\W*",
+    _I,
+)
+"""A clause that only says "what follows is for me to do"."""
 
 _RECORD_CUES = frozenset(
     {Cue.CONTACT, Cue.APPOINTMENT, Cue.MED_REC, Cue.DISCHARGE, Cue.NOTE, Cue.TASK}
