@@ -10,6 +10,7 @@ import logging
 import traceback
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop
 
@@ -29,7 +30,20 @@ def describe(error: BaseException) -> str:
 
 
 async def on_error(update: object, context: CaseContext) -> None:
-    """Log the fault by ids and tell the nurse plainly that nothing was saved."""
+    """Log the fault by ids and tell the nurse plainly that nothing was saved. Never raises
+    (but ApplicationHandlerStop): an error handler that fails leaves the nurse in silence."""
+    try:
+        await _answer(update, context)
+    except ApplicationHandlerStop:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence must hold
+        log.error("the error handler failed too: %s", describe(exc))
+        await _last_resort(update, context)
+    # One update, one answer: after a fault, no later handler group replies as well.
+    raise ApplicationHandlerStop
+
+
+async def _answer(update: object, context: CaseContext) -> None:
     error = context.error
     if error is None:
         return
@@ -57,8 +71,16 @@ async def on_error(update: object, context: CaseContext) -> None:
         await context.bot.send_message(update.effective_chat.id, text)
     except TelegramError as exc:
         log.warning("could not apologise: %s", type(exc).__name__)
-    # One update, one answer: after a fault, no later handler group replies as well.
-    raise ApplicationHandlerStop
+
+
+async def _last_resort(update: object, context: CaseContext) -> None:
+    """The plain apology, when working out the right one failed."""
+    try:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            await context.bot.send_message(chat.id, messages.ERROR_APOLOGY)
+    except Exception as exc:  # noqa: BLE001 - nothing more can be done; it is logged
+        log.warning("could not apologise: %s", type(exc).__name__)
 
 
 async def _already_saved(update: Update, context: CaseContext) -> bool:
@@ -72,7 +94,7 @@ async def _already_saved(update: Update, context: CaseContext) -> bool:
         return await records.message_was_saved(
             context.services.db, chat_id=chat.id, message_id=message.message_id
         )
-    except DatabaseUnavailable:
+    except Exception:  # noqa: BLE001 - unknown: say "not saved", she resends, the ledger dedups
         return False
 
 

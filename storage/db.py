@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,6 +31,23 @@ from storage import due
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# PostgreSQL: a server that accepts the connection and then says nothing (hung, black-holed)
+# must not keep a nurse waiting for asyncpg's default 60 s; nor a statement stuck behind a lock,
+# nor a wait for a pooled connection. Each surfaces as DatabaseUnavailable ("NOT saved").
+PG_CONNECT_TIMEOUT = 5.0
+PG_COMMAND_TIMEOUT = 15.0
+POOL_TIMEOUT = 10.0
+# SQLSTATE classes and codes that mean "the database cannot take this transaction now", as
+# opposed to a fault of ours (syntax, constraint): connection (08), login refused (28), no such
+# database (3D), out of resources such as a full disk (53), operator intervention such as a
+# statement timeout or shutdown (57), system/I-O error (58), and single codes: read only (25006),
+# serialization failure and deadlock (40001, 40P01), lock not available (55P03), idle session or
+# transaction timeouts (25P03, 57P05).
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "28", "3D", "53", "57", "58")
+UNAVAILABLE_SQLSTATES = ("25006", "40001", "40P01", "55P03", "25P03")
+# SQLite primary result codes with the same meaning: busy, locked, out of memory, read only,
+# I/O error, corrupt, full, cannot open, protocol, not a database.
+UNAVAILABLE_SQLITE_CODES = frozenset({5, 6, 7, 8, 10, 11, 13, 14, 15, 26})
 DueListener = Callable[[due.DueChanges], None]
 
 
@@ -55,9 +73,19 @@ class Database:
             if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
                 raise ValueError("use a file for SQLite: in-memory databases are per connection")
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                pool_timeout=POOL_TIMEOUT,
+            )
+            connect_args: dict[str, Any] = {
+                "timeout": PG_CONNECT_TIMEOUT,
+                "command_timeout": PG_COMMAND_TIMEOUT,
+            }
             if schema is not None:  # PostgreSQL schema (search_path), e.g. one per test
-                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+                connect_args["server_settings"] = {"search_path": schema}
+            kwargs["connect_args"] = connect_args
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             _configure_sqlite(self.engine)
@@ -93,8 +121,8 @@ class Database:
                 session = await stack.enter_async_context(factory())
                 await stack.enter_async_context(session.begin())
                 yield session
-        except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
-            if isinstance(exc, DBAPIError) and not _is_connectivity_error(exc):
+        except (DBAPIError, OSError, PoolTimeout) as exc:
+            if isinstance(exc, DBAPIError) and not is_unavailable(exc):
                 raise
             raise DatabaseUnavailable(type(exc).__name__) from exc
         changes = due.committed(session)
@@ -128,16 +156,34 @@ class Database:
         await self.engine.dispose()
 
 
-def _is_connectivity_error(exc: DBAPIError) -> bool:
-    if exc.connection_invalidated:
+def is_unavailable(exc: DBAPIError) -> bool:
+    """Whether a driver error means the database cannot take the transaction now (down,
+    refusing the login, read only, full, timing out) rather than a fault in our statement."""
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
         return True
-    if isinstance(exc, OperationalError):
-        return True
-    name = type(exc.orig).__name__ if exc.orig is not None else ""
-    return any(
-        part in name
-        for part in ("Connection", "CannotConnectNow", "AdminShutdown", "TooManyConnections")
-    )
+    for cause in _chain(exc.orig):
+        if isinstance(cause, OSError):  # refused, reset, timed out (TimeoutError is one)
+            return True
+        state = getattr(cause, "sqlstate", None)
+        if isinstance(state, str) and (
+            state.startswith(UNAVAILABLE_SQLSTATE_CLASSES) or state in UNAVAILABLE_SQLSTATES
+        ):
+            return True
+        code = getattr(cause, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF in UNAVAILABLE_SQLITE_CODES:
+            return True
+        name = type(cause).__name__
+        if any(part in name for part in ("Connection", "CannotConnectNow", "TooManyConnections")):
+            return True
+    return False
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen and len(seen) < 10:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
