@@ -1,5 +1,5 @@
-"""/help, a /cancel outside any conversation, and the catch-alls for unknown commands and
-buttons."""
+"""/help, a /cancel outside any conversation, and the catch-alls for unknown commands, other
+kinds of message (locations, contacts, dice) and buttons."""
 
 from __future__ import annotations
 
@@ -41,10 +41,21 @@ async def unknown_button(update: Update, context: CaseContext) -> None:
     await update.callback_query.answer(messages.BUTTON_GONE, show_alert=True)
 
 
+async def other_kind(update: Update, context: CaseContext) -> None:
+    """Answer a message nothing else reads (a location, a contact card, dice, a poll, a message
+    with no content): never silence."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(messages.OTHER_KIND)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("help", show_help))
     app.add_handler(CommandHandler("cancel", cancel_nothing))
     # Last among message handlers: any other /command gets a pointer to /help.
     app.add_handler(MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, unknown_command))
+    # Last of all for messages: any kind nothing above reads (service messages aside).
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, other_kind)
+    )
     # Last among button handlers: a press nothing above routed.
     app.add_handler(CallbackQueryHandler(unknown_button))
