@@ -14,6 +14,8 @@ from telegram.ext import (
 
 from bot.app.context import CaseContext
 from bot.render import messages
+from bot.services import presses
+from handlers.common import readable
 
 
 async def show_help(update: Update, context: CaseContext) -> None:
@@ -36,9 +38,20 @@ async def unknown_command(update: Update, context: CaseContext) -> None:
 
 async def unknown_button(update: Update, context: CaseContext) -> None:
     """Answer a press no button family claims (forged data, or a layout long gone): nothing
-    changes, and the spinner on her button stops."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(messages.BUTTON_GONE, show_alert=True)
+    changes, the spinner on her button stops, and the press is audited."""
+    query = update.callback_query
+    assert query is not None
+    if readable(query.data):  # (unreadable data was audited by the access gate)
+        nurse = context.nurse
+        await presses.record_malformed(
+            context.services.db,
+            context.services.clock,
+            nurse_id=nurse.id if nurse is not None else None,
+            telegram_user_id=query.from_user.id,
+            family=(query.data or "").split(":", 1)[0][:8],
+            reason=presses.UNROUTED,
+        )
+    await query.answer(messages.BUTTON_GONE, show_alert=True)
 
 
 async def other_kind(update: Update, context: CaseContext) -> None:
