@@ -9,8 +9,8 @@ errors where they cannot be real (a full disk)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +25,7 @@ from tests.dbutil import pg_url
 from tests.fakes import database as faults
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
+from tests.reliability.test_polling import backlog_rows, plain, polling, texts, until
 from tests.reminder_support import add_patient
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -55,12 +56,10 @@ async def _swapped(h: Harness, faulty: Database) -> AsyncIterator[None]:
 async def _told_not_saved(h: Harness, nurse: FakeUser, message: str) -> None:
     """She sends `message` while the fault lasts: one reply, "NOT saved", within seconds; the
     error handler itself did not fail (no PTB 'uncaught error' log, checked by the caller)."""
-    started = time.monotonic()
-    calls = await h.send(nurse, message)
-    took = time.monotonic() - started
+    async with asyncio.timeout(FEW_SECONDS):  # raises TimeoutError if she waits longer
+        calls = await h.send(nurse, message)
     said = _said(calls)
     assert said == [messages.DB_UNAVAILABLE], said
-    assert took < FEW_SECONDS, took
 
 
 async def _recovers(h: Harness, nurse: FakeUser, saved_before: int) -> None:
@@ -217,3 +216,47 @@ async def test_the_error_handler_survives_when_even_its_own_lookup_fails(
     assert "NOT saved" in said[0] or "Nothing from that message was saved" in said[0], said
     _no_error_handler_failure(caplog)
     await _recovers(harness, ana, 0)
+
+
+# -- through the poller: the update is confirmed only once she has been told -----------------------
+
+
+async def test_through_the_poller_a_dead_database_is_told_and_not_confirmed_before(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database fails every statement (an I/O error) while polling: the update cannot be
+    kept in the backlog, so getUpdates does not move past it until it was handled, that is until
+    she was told NOT saved; polling goes on, and once the database is back her next message is
+    saved."""
+    if harness.db.dialect != "sqlite":
+        pytest.skip("SQLite driver errors")
+    ana = await harness.enroll("Ana")
+    await add_patient(harness, ana, "Maria Lopez")
+    fake = harness.fake
+    injected = faults.SqliteFault(harness.db, **faults.IO_ERROR)
+    try:
+        async with polling(harness):
+            await until(lambda: fake.long_polls_waiting == 1)
+            injected.armed = True
+            queued = fake.enqueue(fake.private_text(ana, "called Maria Lopez re io, f/u Fri"))
+            async with asyncio.timeout(FEW_SECONDS):
+                await until(lambda: plain(messages.DB_UNAVAILABLE) in texts(harness, ana))
+            await until(lambda: not fake.updates)  # confirmed now that she has been told
+            injected.armed = False
+            fake.enqueue(fake.private_text(ana, "called Maria Lopez re after-io, f/u Fri"))
+            await until(lambda: any("Saved" in t for t in texts(harness, ana)[-1:]))
+    finally:
+        injected.armed = False
+        injected.remove()
+    calls = fake.calls
+    told = next(
+        i
+        for i, c in enumerate(calls)
+        if c.method == "sendMessage" and c.params.get("text") == messages.DB_UNAVAILABLE
+    )
+    offsets = [int(c.params.get("offset", 0)) for c in calls[:told] if c.method == "getUpdates"]
+    assert all(o <= queued["update_id"] for o in offsets), (offsets, queued["update_id"])
+    assert injected.raised >= 2, "the backlog write and the handler both failed"
+    _no_error_handler_failure(caplog)
+    assert await _contacts(harness.db) == 1
+    assert await backlog_rows(harness.db) == 0
