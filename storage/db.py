@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -94,7 +95,7 @@ class Database:
         # order, rather than letting them spin in SQLite's busy handler (which wastes the
         # time it sleeps and times out under load). Other processes still meet the busy
         # timeout.
-        self._sqlite_writer = asyncio.Lock() if is_sqlite(url) else None
+        self._sqlite_writer = WriterQueue() if is_sqlite(url) else None
         # Reads need no write lock: on SQLite they begin DEFERRED and see a WAL snapshot.
         self.read_sessions = async_sessionmaker(
             self.engine.execution_options(casebot_begin="DEFERRED"), expire_on_commit=False
@@ -106,18 +107,22 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def uow(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+    async def uow(
+        self, *, read_only: bool = False, urgent: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """One transaction: commits when the block ends, rolls back if it raises.
 
         Database faults surface as DatabaseUnavailable so callers can tell the nurse plainly
-        that nothing was saved.
+        that nothing was saved. `urgent` write transactions go before the others queued on
+        SQLite's one writer (the poller keeping a fetched batch, which every chat waits for).
         """
         try:
             factory = self.read_sessions if read_only else self.sessions
             writer = None if read_only else self._sqlite_writer
             async with contextlib.AsyncExitStack() as stack:
                 if writer is not None:
-                    await stack.enter_async_context(writer)
+                    await writer.acquire(urgent=urgent)
+                    stack.callback(writer.release)
                 session = await stack.enter_async_context(factory())
                 await stack.enter_async_context(session.begin())
                 yield session
@@ -154,6 +159,42 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class WriterQueue:
+    """A lock granted in order, urgent waiters first (SQLite's one writer, in this process)."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, *, urgent: bool = False) -> None:
+        if not self._held and not self._urgent and not self._normal:
+            self._held = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._normal
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # granted as it was cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    queue.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        """Hand the lock to the next waiter (urgent ones first), or free it."""
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # still held: handed over
+                    return
+        self._held = False
 
 
 def is_unavailable(exc: DBAPIError) -> bool:
