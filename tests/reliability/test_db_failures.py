@@ -10,6 +10,7 @@ errors where they cannot be real (a full disk)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -260,3 +261,39 @@ async def test_through_the_poller_a_dead_database_is_told_and_not_confirmed_befo
     _no_error_handler_failure(caplog)
     assert await _contacts(harness.db) == 1
     assert await backlog_rows(harness.db) == 0
+
+
+async def test_driver_errors_that_quote_patient_data_stay_out_of_the_log(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver error whose message quotes a row (as PostgreSQL's "Key (name)=(...) already
+    exists" does), raised in the handler and again in the error handler's own lookup, at DEBUG
+    everywhere: no log record holds the patient's name or the message text."""
+    if harness.db.dialect != "sqlite":
+        pytest.skip("SQLite driver errors")
+    ana = await harness.enroll("Ana")
+    await add_patient(harness, ana, "Zebulon Canarywhistle")
+    libraries = ["aiosqlite", "sqlalchemy", "sqlalchemy.engine", "telegram", "httpx"]
+    for name in libraries:  # the libraries at DEBUG too, as an administrator might set them
+        caplog.set_level(logging.DEBUG, logger=name)
+    caplog.set_level(logging.DEBUG)
+    injected = faults.SqliteFault(
+        harness.db,
+        message="UNIQUE constraint failed: Key (name)=(Zebulon Canarywhistle) already exists",
+        code=19,
+        verbs=("SELECT", *faults.WRITES),
+        kind=sqlite3.IntegrityError,
+    )
+    try:
+        injected.armed = True
+        calls = await harness.send(ana, "called Zebulon Canarywhistle re insulin, f/u Fri")
+    finally:
+        injected.armed = False
+        injected.remove()
+    assert len(_said(calls)) == 1
+    assert injected.raised >= 2
+    captured = [f"{r.getMessage()} {r.exc_text or ''} {r.exc_info!r}" for r in caplog.records]
+    assert any("handler failed" in line for line in captured)
+    for secret in ("Canarywhistle", "Zebulon", "insulin"):
+        leaks = [line for line in captured if secret in line]
+        assert not leaks, (secret, leaks[:1])
