@@ -11,10 +11,11 @@ import traceback
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationHandlerStop
 
 from bot.app.context import CaseContext
+from bot.app.polling import poller_of
 from bot.render import messages
 from bot.services import records
 from storage.db import DatabaseUnavailable
@@ -69,8 +70,13 @@ async def _answer(update: object, context: CaseContext) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer("Sorry, that did not work. Please try again.")
         await context.bot.send_message(update.effective_chat.id, text)
-    except TelegramError as exc:
+    except (TimedOut, Forbidden, BadRequest) as exc:  # it may have arrived, or never will
         log.warning("could not apologise: %s", type(exc).__name__)
+    except TelegramError as exc:  # Telegram down (5xx, network, 429): try the update again
+        log.warning("could not apologise: %s; the update will be handled again", type(exc).__name__)
+        poller = poller_of(context.services)
+        if poller is not None:  # not confirmed in silence: handled again after a pause
+            poller.could_not_tell(update)
 
 
 async def _last_resort(update: object, context: CaseContext) -> None:

@@ -297,3 +297,41 @@ async def test_driver_errors_that_quote_patient_data_stay_out_of_the_log(
     for secret in ("Canarywhistle", "Zebulon", "insulin"):
         leaks = [line for line in captured if secret in line]
         assert not leaks, (secret, leaks[:1])
+
+
+async def test_when_she_cannot_be_told_the_update_is_handled_again_not_confirmed(
+    harness: Harness,
+) -> None:
+    """The database fails and so does the NOT saved notice (a 502): the update is not confirmed
+    in silence but handled again after a pause, and the second time she is told."""
+    if harness.db.dialect != "sqlite":
+        pytest.skip("SQLite driver errors")
+    ana = await harness.enroll("Ana")
+    await add_patient(harness, ana, "Maria Lopez")
+    fake = harness.fake
+    injected = faults.SqliteFault(harness.db, **faults.IO_ERROR)
+    try:
+        async with polling(harness) as poller:
+            await until(lambda: fake.long_polls_waiting == 1)
+            injected.armed = True
+            fake.inject("sendMessage", "5xx", times=1)
+            queued = fake.enqueue(fake.private_text(ana, "called Maria Lopez re untold, f/u Fri"))
+            await until(lambda: plain(messages.DB_UNAVAILABLE) in texts(harness, ana))
+            await until(lambda: not fake.updates)
+            planned = [reason for reason, _ in poller.waits]
+    finally:
+        injected.armed = False
+        injected.remove()
+    notices = [
+        c
+        for c in fake.calls
+        if c.method == "sendMessage" and c.params.get("text") == messages.DB_UNAVAILABLE
+    ]
+    assert [c.ok for c in notices] == [False, True], "the first notice failed, the second arrived"
+    assert "untold" in planned
+    told = fake.calls.index(notices[-1])
+    offsets = [
+        int(c.params.get("offset", 0)) for c in fake.calls[:told] if c.method == "getUpdates"
+    ]
+    assert all(o <= queued["update_id"] for o in offsets), "not confirmed before she was told"
+    assert await _contacts(harness.db) == 0
