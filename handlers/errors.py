@@ -2,6 +2,9 @@
 
 Exception messages can carry patient data (SQL parameters, message text), so the log line has
 the exception type and the stack's file:line:function, never str(exc) or the update.
+It cannot fail: if working out the answer fails, the plain apology goes out. If Telegram refuses
+the answer (5xx, network, 429), the poller is told to handle the update again later rather than
+confirm it while she heard nothing.
 """
 
 from __future__ import annotations

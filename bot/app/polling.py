@@ -44,7 +44,9 @@ leadership to a standby on PostgreSQL; 401/404 (a rejected token) is fatal: `fat
 line and the runner exits non-zero. Anything else backs off and is logged by type. An update the
 library cannot parse is set aside at once (a dead letter: ids and the error's class, never its
 text) and the nurse is told it was NOT saved; so is one whose handling fails `update_attempts`
-times, counting handlings that a crash interrupted (kept in the table across restarts).
+times, counting handlings that a crash interrupted (kept in the table across restarts). An update
+whose failure the error handler could not report to the nurse (Telegram refused the notice) is
+handled again after a backoff, not confirmed in silence.
 
 Must not import handlers.
 """
