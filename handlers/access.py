@@ -4,7 +4,9 @@ Everyone else gets a polite refusal and no data; the bot leaves groups and chann
 is refused (and the refusal audited) once per [limits] stranger_refusal_minutes per chat; what
 they send meanwhile is counted in memory and the count goes into the next refusal's audit event,
 so a stranger's flood costs neither replies nor audit rows. The only update a stranger may get
-through is "/start <code>" in a private chat.
+through is "/start <code>" in a private chat. A nurse's button press whose data no button family
+can read (forged) is audited here ("press.refused", reason "malformed") and passed on to be
+answered.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.app.context import CaseContext, Services
 from bot.render import messages
-from bot.services import enrollment
+from bot.services import enrollment, presses
 from bot.services.flood import StrangerThrottle
+from handlers.common import readable
 
 GATE_GROUP = -100
 THROTTLE_KEY = "strangers"
@@ -83,6 +86,16 @@ async def gate(update: object, context: CaseContext) -> None:
         if nurse.unreachable:
             await enrollment.mark_reachable(services.db, services.clock, nurse_id=nurse.id)
         context.nurse = nurse
+        query = update.callback_query
+        if query is not None and not readable(query.data):
+            # Forged (or from a layout long gone): no handler can act on it; audited once here.
+            await presses.record_malformed(
+                services.db,
+                services.clock,
+                nurse_id=nurse.id,
+                telegram_user_id=user.id,
+                family="?",  # the data itself is not kept: anyone can put anything there
+            )
         return
     if _is_invite_start(update):
         return  # the /start handler redeems or refuses, and audits

@@ -2,6 +2,9 @@
 
 Exception messages can carry patient data (SQL parameters, message text), so the log line has
 the exception type and the stack's file:line:function, never str(exc) or the update.
+It cannot fail: if working out the answer fails, the plain apology goes out. If Telegram refuses
+the answer (5xx, network, 429), the poller is told to handle the update again later rather than
+confirm it while she heard nothing.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ import logging
 import traceback
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationHandlerStop
 
 from bot.app.context import CaseContext
+from bot.app.polling import poller_of
 from bot.render import messages
 from bot.services import records
 from storage.db import DatabaseUnavailable
@@ -29,7 +34,20 @@ def describe(error: BaseException) -> str:
 
 
 async def on_error(update: object, context: CaseContext) -> None:
-    """Log the fault by ids and tell the nurse plainly that nothing was saved."""
+    """Log the fault by ids and tell the nurse plainly that nothing was saved. Never raises
+    (but ApplicationHandlerStop): an error handler that fails leaves the nurse in silence."""
+    try:
+        await _answer(update, context)
+    except ApplicationHandlerStop:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence must hold
+        log.error("the error handler failed too: %s", describe(exc))
+        await _last_resort(update, context)
+    # One update, one answer: after a fault, no later handler group replies as well.
+    raise ApplicationHandlerStop
+
+
+async def _answer(update: object, context: CaseContext) -> None:
     error = context.error
     if error is None:
         return
@@ -55,10 +73,23 @@ async def on_error(update: object, context: CaseContext) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer("Sorry, that did not work. Please try again.")
         await context.bot.send_message(update.effective_chat.id, text)
-    except TelegramError as exc:
+    except (TimedOut, Forbidden, BadRequest) as exc:  # it may have arrived, or never will
         log.warning("could not apologise: %s", type(exc).__name__)
-    # One update, one answer: after a fault, no later handler group replies as well.
-    raise ApplicationHandlerStop
+    except TelegramError as exc:  # Telegram down (5xx, network, 429): try the update again
+        log.warning("could not apologise: %s; the update will be handled again", type(exc).__name__)
+        poller = poller_of(context.services)
+        if poller is not None:  # not confirmed in silence: handled again after a pause
+            poller.could_not_tell(update)
+
+
+async def _last_resort(update: object, context: CaseContext) -> None:
+    """The plain apology, when working out the right one failed."""
+    try:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            await context.bot.send_message(chat.id, messages.ERROR_APOLOGY)
+    except Exception as exc:  # noqa: BLE001 - nothing more can be done; it is logged
+        log.warning("could not apologise: %s", type(exc).__name__)
 
 
 async def _already_saved(update: Update, context: CaseContext) -> bool:
@@ -72,7 +103,7 @@ async def _already_saved(update: Update, context: CaseContext) -> bool:
         return await records.message_was_saved(
             context.services.db, chat_id=chat.id, message_id=message.message_id
         )
-    except DatabaseUnavailable:
+    except Exception:  # noqa: BLE001 - unknown: say "not saved", she resends, the ledger dedups
         return False
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,6 +32,23 @@ from storage import due
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# PostgreSQL: a server that accepts the connection and then says nothing (hung, black-holed)
+# must not keep a nurse waiting for asyncpg's default 60 s; nor a statement stuck behind a lock,
+# nor a wait for a pooled connection. Each surfaces as DatabaseUnavailable ("NOT saved").
+PG_CONNECT_TIMEOUT = 5.0
+PG_COMMAND_TIMEOUT = 15.0
+POOL_TIMEOUT = 10.0
+# SQLSTATE classes and codes that mean "the database cannot take this transaction now", as
+# opposed to a fault of ours (syntax, constraint): connection (08), login refused (28), no such
+# database (3D), out of resources such as a full disk (53), operator intervention such as a
+# statement timeout or shutdown (57), system/I-O error (58), and single codes: read only (25006),
+# serialization failure and deadlock (40001, 40P01), lock not available (55P03), idle session or
+# transaction timeouts (25P03, 57P05).
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "28", "3D", "53", "57", "58")
+UNAVAILABLE_SQLSTATES = ("25006", "40001", "40P01", "55P03", "25P03")
+# SQLite primary result codes with the same meaning: busy, locked, out of memory, read only,
+# I/O error, corrupt, full, cannot open, protocol, not a database.
+UNAVAILABLE_SQLITE_CODES = frozenset({5, 6, 7, 8, 10, 11, 13, 14, 15, 26})
 DueListener = Callable[[due.DueChanges], None]
 
 
@@ -55,9 +74,19 @@ class Database:
             if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
                 raise ValueError("use a file for SQLite: in-memory databases are per connection")
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                pool_timeout=POOL_TIMEOUT,
+            )
+            connect_args: dict[str, Any] = {
+                "timeout": PG_CONNECT_TIMEOUT,
+                "command_timeout": PG_COMMAND_TIMEOUT,
+            }
             if schema is not None:  # PostgreSQL schema (search_path), e.g. one per test
-                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+                connect_args["server_settings"] = {"search_path": schema}
+            kwargs["connect_args"] = connect_args
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             _configure_sqlite(self.engine)
@@ -66,7 +95,7 @@ class Database:
         # order, rather than letting them spin in SQLite's busy handler (which wastes the
         # time it sleeps and times out under load). Other processes still meet the busy
         # timeout.
-        self._sqlite_writer = asyncio.Lock() if is_sqlite(url) else None
+        self._sqlite_writer = WriterQueue() if is_sqlite(url) else None
         # Reads need no write lock: on SQLite they begin DEFERRED and see a WAL snapshot.
         self.read_sessions = async_sessionmaker(
             self.engine.execution_options(casebot_begin="DEFERRED"), expire_on_commit=False
@@ -78,23 +107,27 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def uow(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+    async def uow(
+        self, *, read_only: bool = False, urgent: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """One transaction: commits when the block ends, rolls back if it raises.
 
         Database faults surface as DatabaseUnavailable so callers can tell the nurse plainly
-        that nothing was saved.
+        that nothing was saved. `urgent` write transactions go before the others queued on
+        SQLite's one writer (the poller keeping a fetched batch, which every chat waits for).
         """
         try:
             factory = self.read_sessions if read_only else self.sessions
             writer = None if read_only else self._sqlite_writer
             async with contextlib.AsyncExitStack() as stack:
                 if writer is not None:
-                    await stack.enter_async_context(writer)
+                    await writer.acquire(urgent=urgent)
+                    stack.callback(writer.release)
                 session = await stack.enter_async_context(factory())
                 await stack.enter_async_context(session.begin())
                 yield session
-        except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
-            if isinstance(exc, DBAPIError) and not _is_connectivity_error(exc):
+        except (DBAPIError, OSError, PoolTimeout) as exc:
+            if isinstance(exc, DBAPIError) and not is_unavailable(exc):
                 raise
             raise DatabaseUnavailable(type(exc).__name__) from exc
         changes = due.committed(session)
@@ -128,16 +161,70 @@ class Database:
         await self.engine.dispose()
 
 
-def _is_connectivity_error(exc: DBAPIError) -> bool:
-    if exc.connection_invalidated:
+class WriterQueue:
+    """A lock granted in order, urgent waiters first (SQLite's one writer, in this process)."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, *, urgent: bool = False) -> None:
+        if not self._held and not self._urgent and not self._normal:
+            self._held = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._normal
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # granted as it was cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    queue.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        """Hand the lock to the next waiter (urgent ones first), or free it."""
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # still held: handed over
+                    return
+        self._held = False
+
+
+def is_unavailable(exc: DBAPIError) -> bool:
+    """Whether a driver error means the database cannot take the transaction now (down,
+    refusing the login, read only, full, timing out) rather than a fault in our statement."""
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
         return True
-    if isinstance(exc, OperationalError):
-        return True
-    name = type(exc.orig).__name__ if exc.orig is not None else ""
-    return any(
-        part in name
-        for part in ("Connection", "CannotConnectNow", "AdminShutdown", "TooManyConnections")
-    )
+    for cause in _chain(exc.orig):
+        if isinstance(cause, OSError):  # refused, reset, timed out (TimeoutError is one)
+            return True
+        state = getattr(cause, "sqlstate", None)
+        if isinstance(state, str) and (
+            state.startswith(UNAVAILABLE_SQLSTATE_CLASSES) or state in UNAVAILABLE_SQLSTATES
+        ):
+            return True
+        code = getattr(cause, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF in UNAVAILABLE_SQLITE_CODES:
+            return True
+        name = type(cause).__name__
+        if any(part in name for part in ("Connection", "CannotConnectNow", "TooManyConnections")):
+            return True
+    return False
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen and len(seen) < 10:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -66,7 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", choices=[r.value for r in Role], default="nurse")
     invite.add_argument("--team", default=None, help="team name (created if new)")
     invite.add_argument("--name", default=None, help="the nurse's display name")
-    invite.add_argument("--hours", type=int, default=None, help="valid for (default 72)")
+    invite.add_argument(
+        "--hours",
+        type=_invite_hours,
+        default=None,
+        help=f"valid for, 1 to {MAX_INVITE_HOURS} hours (default 72)",
+    )
 
     revoke = sub.add_parser("revoke", help="revoke a nurse's access (takes effect at once)")
     revoke.add_argument("telegram_user_id", type=int)
@@ -98,6 +103,23 @@ def _add_parse(sub: Any) -> None:
     except ImportError:  # the parser package is optional for the foundation
         return
     add_parse_command(sub)
+
+
+MAX_INVITE_HOURS = 24 * 30
+
+
+def _invite_hours(value: str) -> int:
+    """--hours: a whole number from 1 to MAX_INVITE_HOURS (0 or less would print a code that is
+    already expired, or silently mean the default)."""
+    try:
+        hours = int(value)
+    except ValueError:
+        hours = 0
+    if not 1 <= hours <= MAX_INVITE_HOURS:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of hours from 1 to {MAX_INVITE_HOURS}, not {value!r}"
+        )
+    return hours
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -215,7 +237,7 @@ async def _invite(config: Config, args: argparse.Namespace) -> int:
             role=Role(args.role),
             team=args.team,
             display_name=args.name,
-            ttl=timedelta(hours=args.hours) if args.hours else None,
+            ttl=timedelta(hours=args.hours) if args.hours is not None else None,
         )
     finally:
         await db.dispose()

@@ -44,7 +44,9 @@ leadership to a standby on PostgreSQL; 401/404 (a rejected token) is fatal: `fat
 line and the runner exits non-zero. Anything else backs off and is logged by type. An update the
 library cannot parse is set aside at once (a dead letter: ids and the error's class, never its
 text) and the nurse is told it was NOT saved; so is one whose handling fails `update_attempts`
-times, counting handlings that a crash interrupted (kept in the table across restarts).
+times, counting handlings that a crash interrupted (kept in the table across restarts). An update
+whose failure the error handler could not report to the nurse (Telegram refused the notice) is
+handled again after a backoff, not confirmed in silence.
 
 Must not import handlers.
 """
@@ -82,6 +84,7 @@ SET_ASIDE_NOTICE = (
     "Please send it again (in other words, if it fails again)."
 )
 
+UNTOLD_ATTEMPTS = 10  # handlings of an update whose nurse could not be told it failed
 JSON = dict[str, Any]
 
 
@@ -150,6 +153,7 @@ class _Entry:
     accepted: bool = False
     done: bool = False
     failures: int = 0
+    untold: int = 0  # handlings whose failure the nurse could not be told of
 
 
 @dataclass(eq=False)
@@ -214,6 +218,7 @@ class Poller:
         self._task: asyncio.Task[None] | None = None
         self._forget_task: asyncio.Task[None] | None = None
         self._notices: set[asyncio.Task[None]] = set()
+        self._untold: set[int] = set()  # updates whose nurse the error handler could not tell
         self._started_at = 0.0
         self._succeeded_at: float | None = None
 
@@ -299,6 +304,12 @@ class Poller:
         if lane.current is not None and lane.current.update_id == update.update_id:
             return lane.current.arrived
         return None
+
+    def could_not_tell(self, update: object) -> None:
+        """The error handler could not tell the nurse that this update failed (Telegram
+        refused the notice too): handle it again later rather than confirm it in silence."""
+        if isinstance(update, Update):
+            self._untold.add(update.update_id)
 
     def waiting_behind(self, update: object) -> int:
         """How many updates of the same chat wait behind this one."""
@@ -607,16 +618,43 @@ class Poller:
     async def _process(self, entry: _Entry) -> None:
         """Run the update through the Application; retry one whose processing raises, and set
         it aside after `update_attempts` failures. (Handler errors do not raise here: PTB hands
-        them to the error handler, which tells the nurse.)"""
+        them to the error handler, which tells the nurse; when it cannot, it says so
+        (`could_not_tell`) and the update is handled again after a backoff, up to
+        UNTOLD_ATTEMPTS times, rather than confirmed in silence.)"""
         app = self.app
+        backoff = Backoff(*self.settings.database_backoff)
         while True:
             try:
                 await app.update_processor.process_update(
                     entry.update, app.process_update(entry.update)
                 )
-                return
+                if entry.update_id not in self._untold:
+                    return
+                self._untold.discard(entry.update_id)
+                raise _Untold  # handled again below, after a pause
             except asyncio.CancelledError:
                 raise
+            except _Untold:
+                entry.untold += 1
+                if entry.untold < UNTOLD_ATTEMPTS:  # Telegram may be down: wait, handle again
+                    await self._pause("untold", backoff.next())
+                    continue
+                log.error(
+                    "update %s: its nurse could not be told it failed; set aside", entry.update_id
+                )
+                await self._record_set_aside(
+                    SetAside(
+                        update_id=entry.update_id,
+                        chat_id=entry.update.effective_chat.id
+                        if entry.update.effective_chat is not None
+                        else None,
+                        stage=STAGE_HANDLE,
+                        error="Untold",
+                        attempts=entry.untold,
+                    )
+                )
+                entry.accepted = False
+                return
             except Exception as exc:
                 if self._stopping.is_set():
                     raise
@@ -722,6 +760,10 @@ class Poller:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+
+
+class _Untold(Exception):  # noqa: N818 - a state, not an error of ours
+    """The update failed and the error handler could not tell the nurse so."""
 
 
 def poller_of(services: Services) -> Poller | None:

@@ -33,6 +33,11 @@ CANCELLED = "Cancelled. Nothing was changed."
 NOTHING_TO_CANCEL = "Nothing to cancel."
 UNKNOWN_COMMAND = "I don't know that command. /help lists what I understand, with examples."
 BUTTON_GONE = "That button no longer works. Nothing was changed."
+OTHER_KIND = (
+    "I can only read text and voice notes, so nothing was saved from that. Please type it "
+    "(or send a voice note), e.g. <i>called John Smith re meds, f/u Fri</i>. /help lists what "
+    "I understand."
+)
 
 HELP = """<b>What I understand</b>
 

@@ -37,7 +37,7 @@ async def accept(
     """Keep these updates until they are handled, and record the unreadable ones, at once."""
     if not rows and not set_aside:
         return
-    async with db.uow() as session:
+    async with db.uow(urgent=True) as session:  # every chat's next fetch waits for this
         now = clock.now()
         await inbound.add_inbound(session, rows=rows, now=now)
         await inbound.add_dead_letters(session, rows=set_aside, now=now)

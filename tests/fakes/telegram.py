@@ -397,6 +397,13 @@ class FakeTelegram:
         del update["message"]["date"]
         return update
 
+    def other_message(self, user: FakeUser, payload: JSON) -> JSON:
+        """A private message of another kind: `payload` holds its content fields (a location,
+        a contact card, dice...), or nothing at all."""
+        chat = self._private_chat(user)
+        message = self._user_message(chat, user, payload=payload)
+        return self._update("message", message.to_api(chat))
+
     def edited_text(
         self, user: FakeUser, message_id: int, new_text: str, *, chat_id: int | None = None
     ) -> JSON:

@@ -45,7 +45,9 @@ class CommitFails(Database):
         self._real = real
 
     @asynccontextmanager
-    async def uow(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+    async def uow(
+        self, *, read_only: bool = False, urgent: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         if read_only:
             async with self._real.uow(read_only=True) as session:
                 yield session
