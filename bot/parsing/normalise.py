@@ -30,8 +30,14 @@ TYPO_CUTOFF = 87.0
 MIN_TYPO_LEN = 5
 """Shorter words are never corrected: too many short words are near each other."""
 
+_INVISIBLE = (
+    "\u200b\u200c\u200d\u2060\ufeff"  # zero-width
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"  # direction marks
+)
+"""Zero-width characters and direction marks: dropped, so "Zero\u200bwidth Jones" is one name."""
 _PUNCTUATION = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "`": "'", "\u2013": "-", "\u2014": "-", "\u00a0": " "}
+    | dict.fromkeys(_INVISIBLE)
 )
 _SYMBOLS = (
     (re.compile(r"(?:^|(?<=[;|]))\s*[\u2714\u2713\u2705\u2611]\ufe0f?"), " reached "),  # "✔ Moore"

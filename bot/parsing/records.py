@@ -208,7 +208,10 @@ def adjacent_words(text: str, start: int, *, stop: frozenset[str], limit: int) -
     for match in _FACILITY_WORD_RE.finditer(text, start):
         raw = match.group()
         word = raw.rstrip(".,")
-        if text[previous_end : match.start()].strip() or word.lower() in stop:
+        gap = text[previous_end : match.start()].strip()
+        if gap == "&" and words and word.lower() not in stop:
+            words.append(gap)  # "Amp & Sons"
+        elif gap or word.lower() in stop:
             break
         words.append(word)
         previous_end = match.end()

@@ -63,11 +63,6 @@ def test_invite_with_zero_or_absurd_hours_is_refused_clearly(
     assert "from 1 to 720" in err.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser (bot/parsing/parser.py _new_patient): a name stops at '&' and at invisible "
-    "characters; see the helper's report",
-)
 @pytest.mark.parametrize(
     ("typed", "kept"),
     [
