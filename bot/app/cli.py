@@ -108,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return int(run_parse(args))
         config = _load(args.config)
+        _private_files(config)
         quiet = args.command == "chat" or (args.command == "run" and not config.telegram.token)
         configure_logging(
             logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
@@ -120,6 +121,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+
+
+def _private_files(config: Config) -> None:
+    """umask 077 before any file is opened; an existing SQLite database tightened to 0600."""
+    from bot.app.runner import restrict_file_modes
+
+    url = config.database.url
+    database = make_url(url).database if is_sqlite(url) else None
+    restrict_file_modes(Path(database) if database else None)
 
 
 def _load(path: Path | None) -> Config:

@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -42,6 +44,26 @@ CHECK_SECONDS = 2.0
 HANDOVER_COOLDOWN = 15.0  # after giving leadership up, let a standby have it this long
 EXIT_CONFIG = 2  # the operator must fix something (the token)
 EXIT_WATCHDOG = 75  # EX_TEMPFAIL: polling stalled; a restart may help
+
+
+PRIVATE_UMASK = 0o077  # files we create: owner read/write only (0600), directories 0700
+SQLITE_SUFFIXES = ("", "-wal", "-shm", ".lock")
+
+
+def restrict_file_modes(sqlite_path: Path | None = None) -> None:
+    """Files this process creates are its user's alone (umask 077), and a SQLite database
+    created by an older version (0644) is tightened to 0600 with its WAL, SHM and lock.
+
+    Patient data lives in these files; the process's whole life, every command included
+    (backups, restores, the checkpoint file), runs under this umask."""
+    os.umask(PRIVATE_UMASK)
+    if sqlite_path is None:
+        return
+    for suffix in SQLITE_SUFFIXES:
+        path = Path(str(sqlite_path) + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
 
 
 class PollingStopped(Exception):

@@ -120,7 +120,10 @@ def integrity_check(path: Path) -> CheckResult:
 
 
 def copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy of a live SQLite database (sqlite3's online backup API)."""
+    """A consistent copy of a live SQLite database (sqlite3's online backup API), readable
+    by its owner only (0600, whatever the umask)."""
+    target.touch(mode=0o600, exist_ok=True)
+    target.chmod(0o600)
     with (
         closing(sqlite3.connect(source)) as src,
         closing(sqlite3.connect(target)) as dst,
@@ -190,7 +193,9 @@ def _sqlite_restore(db_path: Path, backup: Path, out: IO[str]) -> int:
             for suffix in ("", "-wal", "-shm"):
                 current = Path(str(db_path) + suffix)
                 if current.exists():
-                    current.rename(Path(str(kept) + suffix))
+                    aside = Path(str(kept) + suffix)
+                    current.rename(aside)
+                    aside.chmod(0o600)  # an older version's file may have been 0644
         os.replace(staged, db_path)
     print(
         f"restored {db_path} from {backup} ({result.tables} tables); integrity check: ok", file=out
