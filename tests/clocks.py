@@ -17,7 +17,7 @@ BASE_START = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
 
 
 def parse_clock_at(value: str) -> time:
-    """"HH:MM" as a local time; ValueError otherwise."""
+    """ "HH:MM" as a local time; ValueError otherwise."""
     hours, _, minutes = value.partition(":")
     if not (hours.isdigit() and minutes.isdigit()):
         raise ValueError(f"--clock-at: expected HH:MM, got {value!r}")

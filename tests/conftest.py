@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
 # Mon 23 Nov 2026, 10:15 in America/Chicago, unless `--clock-at HH:MM` moves it (tests/clocks.py).
 START = BASE_START
-# The audit chain's key in tests (production reads [audit] key or CASEBOT_AUDIT_KEY).
-AUDIT_KEY = "test-audit-key-not-secret"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,6 +52,7 @@ def test_config(tmp_path: Path, **overrides: str) -> Config:
         "CASEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'casebot.db'}",
         # Flood control paces in real time; its own tests turn it back on.
         "CASEBOT_LIMITS_FLOOD_MESSAGES": "1000000",
+        "CASEBOT_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
         **overrides,
     }
     return load_config(None, environ=env)

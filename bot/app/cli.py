@@ -25,6 +25,7 @@ from bot.app.logs import configure_logging
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.vocab import Role
+from storage.audit import ChainReport
 from storage.db import Database, DatabaseUnavailable, is_sqlite
 
 EXIT_CONFIG = 2
@@ -75,7 +76,14 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    audit_sub.add_parser("verify", help="check the hash chain of every audit event")
+    audit_sub.add_parser(
+        "verify",
+        help="check the keyed hash chain of every audit event, and the chain against the "
+        "signed checkpoints (reports edits, deletions and deleted newest events)",
+    )
+    audit_sub.add_parser(
+        "checkpoint", help="append a signed checkpoint of the chain to the checkpoint file"
+    )
     export = audit_sub.add_parser("export", help="write audit events as CSV")
     export.add_argument("--since", default=None, help="YYYY-MM-DD (UTC)")
     export.add_argument("--out", type=Path, default=None, help="file (default: stdout)")
@@ -181,9 +189,17 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-async def open_database(config: Config, *, upgrade: bool | None = None) -> Database:
-    """Connect, check the connection, and migrate if configured: or raise CliError."""
-    db = Database(config.database.url, echo=config.database.echo)
+async def open_database(
+    config: Config, *, upgrade: bool | None = None, audit: bool = True
+) -> Database:
+    """Connect, check the connection, and migrate if configured: or raise CliError.
+
+    `audit`: the command writes or checks the audit chain, so it needs the audit key."""
+    from bot.services.audit_trail import require_audit_key
+
+    if audit:
+        require_audit_key(config)
+    db = Database(config.database.url, echo=config.database.echo, audit_key=config.audit.key)
     try:
         await db.ping()
         if config.database.upgrade_on_start if upgrade is None else upgrade:
@@ -202,7 +218,7 @@ async def open_database(config: Config, *, upgrade: bool | None = None) -> Datab
 async def _db(config: Config, action: str) -> int:
     from storage.migrate import current_revision, head_revision
 
-    db = await open_database(config, upgrade=action == "upgrade")
+    db = await open_database(config, upgrade=action == "upgrade", audit=False)
     try:
         current = await current_revision(db)
         print(f"database at revision {current} (newest: {head_revision()})")
@@ -265,21 +281,20 @@ async def _nurses(config: Config) -> int:
 
 
 async def _audit(config: Config, args: argparse.Namespace) -> int:
-    from storage.audit import iter_events, verify_chain
+    from bot.services import audit_trail
+    from storage.audit import iter_events
 
     db = await open_database(config)
     try:
-        async with db.uow(read_only=True) as session:
-            if args.audit_command == "verify":
-                report = await verify_chain(session)
-                if report.ok:
-                    print(f"audit chain ok: {report.checked} events")
-                    return 0
-                print(
-                    f"audit chain BROKEN at event id {report.first_bad_id} "
-                    f"({report.checked} events before it are intact)"
-                )
+        if args.audit_command == "verify":
+            return _show_verification(await audit_trail.verify(db, config))
+        if args.audit_command == "checkpoint":
+            mark = await audit_trail.write_checkpoint(db, config, now=SystemClock().now())
+            if mark is None:
                 return 1
+            print(f"checkpoint written to {audit_trail.checkpoint_path(config)}: {mark.describe()}")
+            return 0
+        async with db.uow(read_only=True) as session:
             try:
                 since = (
                     datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
@@ -327,6 +342,26 @@ async def _audit(config: Config, args: argparse.Namespace) -> int:
                 out.close()
     finally:
         await db.dispose()
+    return 0
+
+
+def _show_verification(report: ChainReport) -> int:
+    for note in report.notes:
+        print(f"note: {note}")
+    for problem in report.problems:
+        print(f"audit trail: {problem}")
+    legacy = f", {report.legacy} of them unkeyed (before 0008)" if report.legacy else ""
+    matched = f"; {report.checkpoints_checked} checkpoints checked"
+    if report.first_bad_id is not None:
+        print(
+            f"audit chain BROKEN at event id {report.first_bad_id} "
+            f"(the events before it are intact{legacy}){matched}"
+        )
+        return 1
+    if report.problems:
+        print(f"audit trail NOT intact: {report.checked} events{legacy}{matched}")
+        return 1
+    print(f"audit chain ok: {report.checked} events{legacy}{matched}")
     return 0
 
 

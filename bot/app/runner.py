@@ -178,6 +178,7 @@ async def serve(
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
+    await start_audit_checkpoints(app)
     receiver: Poller | ConfirmingWebhook | None = None
     compete_after = 0.0
     try:
@@ -207,6 +208,7 @@ async def serve(
         if receiver is not None:
             await _stop_updates(app, receiver, health)
         await leadership.release()
+        await audit_checkpoint(app)
         await app.stop()
         if app.post_stop is not None:
             await app.post_stop(app)
@@ -214,6 +216,30 @@ async def serve(
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
         await _close_quietly(health_server, signals, loop)
+
+
+async def audit_checkpoint(app: CasebotApplication) -> None:
+    """Append a signed checkpoint of the audit chain to the file and the log; a failure is
+    logged (the next one covers the chain as well), never fatal."""
+    from bot.services.audit_trail import write_checkpoint
+
+    services = app.services
+    try:
+        await write_checkpoint(services.db, services.config, now=services.clock.now())
+    except Exception as exc:  # noqa: BLE001 - the bot keeps serving; the log says why
+        log.warning("audit checkpoint failed: %s", type(exc).__name__)
+
+
+async def start_audit_checkpoints(app: CasebotApplication) -> None:
+    """One checkpoint now, then every [audit] checkpoint_minutes (and one at shutdown)."""
+    await audit_checkpoint(app)
+    minutes = app.services.config.audit.checkpoint_minutes
+    if app.job_queue is not None and minutes > 0:
+
+        async def job(_context: object) -> None:
+            await audit_checkpoint(app)
+
+        app.job_queue.run_repeating(job, interval=minutes * 60, name="audit-checkpoint")
 
 
 FATAL, CONFLICT, STALLED = "fatal", "conflict", "stalled"
