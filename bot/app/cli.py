@@ -69,8 +69,24 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--name", default=None, help="the nurse's display name")
     invite.add_argument("--hours", type=int, default=None, help="valid for (default 72)")
 
-    revoke = sub.add_parser("revoke", help="revoke a nurse's access (takes effect at once)")
+    revoke = sub.add_parser(
+        "revoke",
+        help="revoke a nurse's access (takes effect at once) and hand her caseload over",
+    )
     revoke.add_argument("telegram_user_id", type=int)
+    handover = revoke.add_mutually_exclusive_group(required=True)
+    handover.add_argument(
+        "--to",
+        metavar="NURSE",
+        help="the new owner of her patients, open tasks and pending reminders: a nurse or the "
+        "supervisor of her team (Telegram user id or display name)",
+    )
+    handover.add_argument(
+        "--park",
+        action="store_true",
+        help="the team's supervisor holds her patients as unassigned (listed in /team, "
+        "reassigned with buttons); their reminders go to the supervisor meanwhile",
+    )
 
     sub.add_parser("nurses", help="list enrolled nurses")
 
@@ -174,7 +190,7 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "chat": lambda: _chat(config, fresh=args.fresh),
         "db": lambda: _db(config, args.db_command),
         "invite": lambda: _invite(config, args),
-        "revoke": lambda: _revoke(config, args.telegram_user_id),
+        "revoke": lambda: _revoke(config, args),
         "nurses": lambda: _nurses(config),
         "audit": lambda: _audit(config, args),
     }
@@ -253,16 +269,33 @@ async def _invite(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _revoke(config: Config, telegram_user_id: int) -> int:
+async def _revoke(config: Config, args: argparse.Namespace) -> int:
     from bot.services.enrollment import revoke
 
     db = await open_database(config)
     try:
-        done = await revoke(db, SystemClock(), telegram_user_id=telegram_user_id)
+        result = await revoke(
+            db, SystemClock(), telegram_user_id=args.telegram_user_id, to=args.to, park=args.park
+        )
     finally:
         await db.dispose()
-    print("revoked" if done else "no active nurse with that Telegram id")
-    return 0 if done else 1
+    if not result.revoked:
+        print(f"not revoked: {result.problem}")
+        return 1
+    print("revoked")
+    if result.handed is not None:
+        handed = result.handed
+        where = (
+            f"parked with {result.to_name} (unassigned, in /team)"
+            if result.parked
+            else f"handed to {result.to_name}"
+        )
+        print(
+            f"{len(handed.patient_ids)} patients, {len(handed.task_ids)} open tasks, "
+            f"{handed.deliveries_moved} pending reminders and {handed.appointments_moved} "
+            f"appointments {where}"
+        )
+    return 0
 
 
 async def _nurses(config: Config) -> int:
