@@ -399,27 +399,10 @@ def _show_verification(report: ChainReport) -> int:
 
 
 def _remove_sqlite_files(url: str) -> None:
+    """A fresh demo: the database, its WAL/SHM, and its audit key and checkpoints."""
     path = Path(make_url(url).database or "")
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".audit-key", ".audit-checkpoints.jsonl"):
         Path(str(path) + suffix).unlink(missing_ok=True)
-
-
-async def _enroll_demo_nurse(app: Any, api: Any, user: Any, code: str) -> None:
-    """Enroll the demo nurse through the real /start flow, quietly: Central time, 07:30."""
-    import io
-
-    from telegram import Update
-
-    shown, api.out = api.out, io.StringIO()
-    try:
-        for update in (user.text_update(f"/start {code}"),):
-            await app.process_update(Update.de_json(update, app.bot))
-        for wanted in ("Central", "07:30"):
-            message_id, _, data = next(b for b in api.buttons if b[1] == wanted)
-            press = user.press_update(message_id, data, api.messages[message_id])
-            await app.process_update(Update.de_json(press, app.bot))
-    finally:
-        api.out = shown
 
 
 class SingleProcessLock:
@@ -485,10 +468,8 @@ async def _serve_async(config: Config) -> int:
 
 
 async def _chat(config: Config, *, fresh: bool) -> int:
-    from bot.app.factory import build_application
-    from bot.app.localchat import LocalBotAPI, LocalUser, chat_loop
+    from bot.app.localchat import run_chat
     from bot.config import with_database
-    from bot.ops import demo
 
     if fresh and is_sqlite(config.database.url):
         _remove_sqlite_files(config.database.url)
@@ -500,28 +481,15 @@ async def _chat(config: Config, *, fresh: bool) -> int:
         from dataclasses import replace
 
         config = replace(config, telegram=replace(config.telegram, token="local:chat-demo"))
-    db = await open_database(config)
-    clock = SystemClock()
-    api = LocalBotAPI()
-    app = build_application(config, db=db, clock=clock, request=api, rate_limiter=False)
-    user = LocalUser(id=demo.DEMO_TELEGRAM_ID, first_name="Demo")
-    interactive = sys.stdin.isatty()
     try:
-        await app.initialize()
-        await app.start()
-        code = await demo.demo_invite(db, config, clock)
-        if code is not None:
-            await _enroll_demo_nurse(app, api, user, code)
-            await demo.seed_demo_caseload(db, clock)
-        api.out.write(
-            "\n-- casebot local chat: you are the demo nurse. Type messages as on your phone; "
-            "a number presses a button; /quit leaves. --\n"
-        )
-        await chat_loop(app, api, user, stdin=sys.stdin, interactive=interactive)
+        db = await open_database(config)
+        try:
+            await run_chat(
+                config, db, SystemClock(), stdin=sys.stdin, interactive=sys.stdin.isatty()
+            )
+        finally:
+            await db.dispose()
     finally:
-        await app.stop()
-        await app.shutdown()
-        await db.dispose()
         if lock is not None:
             lock.release()
     return 0
