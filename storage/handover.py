@@ -38,7 +38,7 @@ class UnassignedRow:
 
 
 async def caseload_size(session: AsyncSession, *, nurse_id: int) -> tuple[int, int]:
-    """(her patients not closed, her open tasks on patients): what a revocation must place."""
+    """(her patients not closed, her open tasks): what a revocation must place."""
     patients = await session.scalar(
         select(func.count())
         .select_from(Patient)
@@ -47,11 +47,7 @@ async def caseload_size(session: AsyncSession, *, nurse_id: int) -> tuple[int, i
     tasks = await session.scalar(
         select(func.count())
         .select_from(Task)
-        .where(
-            Task.nurse_id == nurse_id,
-            Task.status == TaskStatus.OPEN,
-            Task.patient_id.is_not(None),
-        )
+        .where(Task.nurse_id == nurse_id, Task.status == TaskStatus.OPEN)
     )
     return int(patients or 0), int(tasks or 0)
 
@@ -59,8 +55,8 @@ async def caseload_size(session: AsyncSession, *, nurse_id: int) -> tuple[int, i
 async def hand_over(
     session: AsyncSession, *, from_nurse: Nurse, to_nurse: Nurse, park: bool, now: datetime
 ) -> HandedOver:
-    """Every patient of `from_nurse` to `to_nurse`, with their open tasks, the pushes still
-    pending for those tasks and the scheduled appointments; `park` marks the active ones
+    """Every patient of `from_nurse` to `to_nurse`, with every open task of hers, the pushes
+    still pending for those tasks and the scheduled appointments; `park` marks the active ones
     unassigned (the supervisor holds them). Her pending digests are cancelled: nobody is
     left to read them."""
     patients = list(
@@ -81,19 +77,15 @@ async def hand_over(
         else:
             patient.unassigned_since = None
             patient.unassigned_from_id = None
-    tasks: list[Task] = []
-    if patient_ids:
-        tasks = list(
-            (
-                await session.scalars(
-                    select(Task).where(
-                        Task.patient_id.in_(patient_ids),
-                        Task.nurse_id == from_nurse.id,
-                        Task.status == TaskStatus.OPEN,
-                    )
-                )
-            ).all()
-        )
+    # Every open task of hers, on a patient or not (a task with no patient is work too):
+    # nothing is left to remind a nurse who can no longer be reached.
+    tasks = list(
+        (
+            await session.scalars(
+                select(Task).where(Task.nurse_id == from_nurse.id, Task.status == TaskStatus.OPEN)
+            )
+        ).all()
+    )
     for task in tasks:
         task.nurse_id = to_nurse.id
         due.note_task(session, task)
