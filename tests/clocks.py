@@ -44,3 +44,8 @@ class RunningClock:
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=_time.monotonic() - self._t0)
+
+    def set(self, when: datetime) -> None:
+        """Jump to `when` and run on from there."""
+        self._start = when.astimezone(UTC)
+        self._t0 = _time.monotonic()

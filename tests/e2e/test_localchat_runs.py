@@ -55,8 +55,8 @@ async def test_a_second_run_on_the_same_database_saves_new_messages(
 async def test_reminders_and_the_digest_appear_in_the_terminal_when_due(
     chat_db: Database, tmp_path: Path
 ) -> None:
-    # Two seconds before the demo nurse's 07:30 digest, on a Monday, in real time.
-    clock = RunningClock(start_at(time(7, 29, 58)))
+    # Enrolled at 07:00 on a Monday; then two seconds before her 07:30 digest, in real time.
+    clock = RunningClock(start_at(time(7, 0)))
     config = test_config(tmp_path, CASEBOT_REMINDERS_POLL_SECONDS="600")
     read_fd, write_fd = os.pipe()
     out = io.StringIO()
@@ -68,6 +68,8 @@ async def test_reminders_and_the_digest_appear_in_the_terminal_when_due(
             async with asyncio.timeout(20):
                 while "local chat" not in out.getvalue():  # noqa: ASYNC110 - the chat's output
                     await asyncio.sleep(0.05)
+            clock.set(start_at(time(7, 29, 58)))
+            # A new task wakes the dispatcher, which plans its next wake from the clock.
             reminder_at = await _follow_up_due_in(chat_db, clock, seconds=3)
             async with asyncio.timeout(20):
                 while "Good morning" not in out.getvalue() or "⏰" not in out.getvalue():  # noqa: ASYNC110
