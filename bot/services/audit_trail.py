@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -68,8 +69,6 @@ async def verify(db: Database, config: Config) -> audit.ChainReport:
     async with db.uow(read_only=True) as session:
         report = await audit.verify_chain(session, found.checkpoints, key=db.audit_key)
     if found.problems:
-        from dataclasses import replace
-
         report = replace(report, problems=found.problems + report.problems)
     return report
 
