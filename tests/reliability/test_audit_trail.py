@@ -201,6 +201,8 @@ def test_checkpoint_lines_hold_no_patient_data(tmp_path: Path) -> None:
     asyncio.run(_activity(db_path, tmp_path))
     base = _config_file(tmp_path, db_path)
     assert main([*base, "checkpoint"]) == 0
-    [line] = (tmp_path / "checkpoints.jsonl").read_text().splitlines()
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    assert checkpoints.stat().st_mode & 0o777 == 0o600
+    [line] = checkpoints.read_text().splitlines()
     assert set(json.loads(line)) == {"at", "count", "head_id", "head_hash", "kind", "backup", "sig"}
     assert "Maria" not in line
