@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo run test lint typecheck corpus bench clean
+# make test-night: the suite at 03:00 and at 23:30 America/Chicago (quiet hours, the day's end)
+.PHONY: demo run test test-night lint typecheck corpus bench clean
 
 $(BIN)/casebot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,10 @@ corpus: $(BIN)/casebot
 
 test: $(BIN)/casebot lint
 	$(BIN)/pytest -q -n auto
+
+test-night: $(BIN)/casebot
+	$(BIN)/pytest -q -n auto --clock-at 03:00
+	$(BIN)/pytest -q -n auto --clock-at 23:30
 
 bench: $(BIN)/casebot
 	$(BIN)/python benchmarks/bench_parse.py

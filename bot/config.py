@@ -131,6 +131,17 @@ class VoiceConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    # The audit chain's HMAC key (CASEBOT_AUDIT_KEY). Never stored in the database. Required
+    # with PostgreSQL; on SQLite without one, a key file beside the database is made.
+    key: str = ""
+    # Signed checkpoints (chain length + head hash); "": <database>.audit-checkpoints.jsonl
+    # beside a SQLite file, ./casebot-audit-checkpoints.jsonl with PostgreSQL.
+    checkpoint_file: str = ""
+    checkpoint_minutes: int = 60
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -141,6 +152,7 @@ class Config:
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     voice: VoiceConfig = field(default_factory=VoiceConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
     source: str = "<defaults>"
 
     @property
@@ -158,6 +170,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "enrollment": EnrollmentConfig,
     "limits": LimitsConfig,
     "voice": VoiceConfig,
+    "audit": AuditConfig,
 }
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

@@ -41,7 +41,7 @@ from bot.render.callbacks import (
     TeamNursePage,
 )
 from bot.render.queries import Rendered
-from bot.render.text import clip
+from bot.render.text import clip, fit
 from bot.services import charts, exports
 from bot.services import queries as service
 from bot.vocab import QueryKind, Refusal, Risk
@@ -370,7 +370,14 @@ async def team_command(update: Update, context: CaseContext) -> None:
         InlineKeyboardButton(f"Open {i + 1}", callback_data=TeamNurse(row.nurse_id).pack())
         for i, row in enumerate(view.rows[:40])
     ]
-    await _say(update, context, rendered.text, InlineKeyboardMarkup(_chunks(buttons)))
+    text = rendered.text
+    if view.unassigned:  # parked by `casebot revoke --park`: [Assign n] asks who gets her
+        text = fit(text + "\n\n" + render.unassigned_section(view.unassigned, zone=context.me.zone))
+        buttons += [
+            InlineKeyboardButton(f"Assign {i + 1}", callback_data=MovePatient(u.patient_id).pack())
+            for i, u in enumerate(view.unassigned[: render.UNASSIGNED_SHOWN])
+        ]
+    await _say(update, context, text, InlineKeyboardMarkup(_chunks(buttons)))
 
 
 async def stats_command(update: Update, context: CaseContext) -> None:

@@ -14,10 +14,11 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -27,7 +28,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage import due
+from storage import audit, due
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,17 @@ class Database:
     """One engine and its session factory; `uow()` is the only way to get a session."""
 
     def __init__(
-        self, url: str, *, echo: bool = False, pool_size: int = 10, schema: str | None = None
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        schema: str | None = None,
+        audit_key: str = "",
     ) -> None:
+        """`audit_key`: the audit chain's HMAC key ([audit] key). Without one, SQLite uses the
+        key file beside the database (made on first use) and PostgreSQL writes the unkeyed
+        legacy chain (the CLI refuses to serve PostgreSQL without a key)."""
         self.url = url
         # Statement parameters are patient data: never in logs or exception messages.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
@@ -90,7 +100,11 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             _configure_sqlite(self.engine)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self.audit_key = _audit_key(url, audit_key)
+        info = {audit.SESSION_KEY: self.audit_key}
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=True, info=info
+        )
         # SQLite has one writer at a time. Queue this process's write transactions here, in
         # order, rather than letting them spin in SQLite's busy handler (which wastes the
         # time it sleeps and times out under load). Other processes still meet the busy
@@ -98,7 +112,9 @@ class Database:
         self._sqlite_writer = WriterQueue() if is_sqlite(url) else None
         # Reads need no write lock: on SQLite they begin DEFERRED and see a WAL snapshot.
         self.read_sessions = async_sessionmaker(
-            self.engine.execution_options(casebot_begin="DEFERRED"), expire_on_commit=False
+            self.engine.execution_options(casebot_begin="DEFERRED"),
+            expire_on_commit=False,
+            info=info,
         )
         self._listeners: list[DueListener] = []
 
@@ -159,6 +175,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _audit_key(url: str, configured: str) -> bytes | None:
+    if configured:
+        return configured.encode()
+    if is_sqlite(url):
+        database = make_url(url).database
+        if database:
+            return audit.load_or_create_key_file(audit.key_file_for(Path(database)))
+    return None
 
 
 class WriterQueue:

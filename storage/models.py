@@ -163,6 +163,10 @@ class Patient(Base):
     # follow-ups and check-ins wait while it is set; the discharge clears it. Derived from
     # the live hospital events and episodes (bot.services.derived recomputes it).
     admitted_since: Mapped[date | None] = mapped_column(Date)
+    # Parked when her nurse was revoked (`casebot revoke --park`): held by the team's
+    # supervisor, listed as unassigned in /team until reassigned.
+    unassigned_since: Mapped[datetime | None]
+    unassigned_from_id: Mapped[int | None] = mapped_column(ForeignKey("nurses.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from bot.app.factory import build_application
 from bot.clock import ManualClock
 from bot.config import Config, load_config
 from storage.db import Database
+from tests.clocks import BASE_START, RunningClock, parse_clock_at, start_at
 from tests.dbutil import PG_SKIP_REASON, fresh_database, pg_url
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Harness
@@ -22,8 +22,28 @@ if TYPE_CHECKING:
     from bot.voice.engine import WhisperTranscriber
 
 TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
-# Mon 23 Nov 2026, 10:15 in America/Chicago.
-START = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
+# Mon 23 Nov 2026, 10:15 in America/Chicago, unless `--clock-at HH:MM` moves it (tests/clocks.py).
+START = BASE_START
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-at",
+        metavar="HH:MM",
+        default=None,
+        help="run the tests at this local time of day (America/Chicago), e.g. 03:00 or 23:30",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global START
+    at = config.getoption("--clock-at", default=None)
+    START = start_at(parse_clock_at(at) if at else None)
+
+
+def running_clock() -> RunningClock:
+    """A real-time clock starting at START (for tests that time real timers)."""
+    return RunningClock(START)
 
 
 def test_config(tmp_path: Path, **overrides: str) -> Config:
@@ -32,6 +52,7 @@ def test_config(tmp_path: Path, **overrides: str) -> Config:
         "CASEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'casebot.db'}",
         # Flood control paces in real time; its own tests turn it back on.
         "CASEBOT_LIMITS_FLOOD_MESSAGES": "1000000",
+        "CASEBOT_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
         **overrides,
     }
     return load_config(None, environ=env)
@@ -79,8 +100,8 @@ def config(tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-def fake() -> FakeTelegram:
-    return FakeTelegram()
+def fake(clock: ManualClock) -> FakeTelegram:
+    return FakeTelegram(clock=clock.now)  # message dates on the test's clock, not the wall
 
 
 @pytest.fixture

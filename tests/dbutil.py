@@ -16,6 +16,8 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 PG_ENV = "CASEBOT_TEST_DATABASE_URL"
+# The audit chain's key on PostgreSQL in tests (SQLite uses the key file beside the database).
+TEST_AUDIT_KEY = "test-audit-key-not-secret"
 PG_SKIP_REASON = (
     f"PostgreSQL tests need {PG_ENV} "
     "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test); .ci/run sets it"
@@ -62,7 +64,7 @@ async def fresh_database(
     async with pg_schema() as schema:
         url = pg_url()
         assert url is not None
-        db = Database(url, schema=schema, pool_size=5)
+        db = Database(url, schema=schema, pool_size=5, audit_key=TEST_AUDIT_KEY)
         try:
             if migrate:
                 await upgrade(db)

@@ -25,6 +25,7 @@ from bot.app.logs import configure_logging
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.vocab import Role
+from storage.audit import ChainReport
 from storage.db import Database, DatabaseUnavailable, is_sqlite
 
 EXIT_CONFIG = 2
@@ -73,14 +74,37 @@ def _parser() -> argparse.ArgumentParser:
         help=f"valid for, 1 to {MAX_INVITE_HOURS} hours (default 72)",
     )
 
-    revoke = sub.add_parser("revoke", help="revoke a nurse's access (takes effect at once)")
+    revoke = sub.add_parser(
+        "revoke",
+        help="revoke a nurse's access (takes effect at once) and hand her caseload over",
+    )
     revoke.add_argument("telegram_user_id", type=int)
+    handover = revoke.add_mutually_exclusive_group(required=True)
+    handover.add_argument(
+        "--to",
+        metavar="NURSE",
+        help="the new owner of her patients, open tasks and pending reminders: a nurse or the "
+        "supervisor of her team (Telegram user id or display name)",
+    )
+    handover.add_argument(
+        "--park",
+        action="store_true",
+        help="the team's supervisor holds her patients as unassigned (listed in /team, "
+        "reassigned with buttons); their reminders go to the supervisor meanwhile",
+    )
 
     sub.add_parser("nurses", help="list enrolled nurses")
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    audit_sub.add_parser("verify", help="check the hash chain of every audit event")
+    audit_sub.add_parser(
+        "verify",
+        help="check the keyed hash chain of every audit event, and the chain against the "
+        "signed checkpoints (reports edits, deletions and deleted newest events)",
+    )
+    audit_sub.add_parser(
+        "checkpoint", help="append a signed checkpoint of the chain to the checkpoint file"
+    )
     export = audit_sub.add_parser("export", help="write audit events as CSV")
     export.add_argument("--since", default=None, help="YYYY-MM-DD (UTC)")
     export.add_argument("--out", type=Path, default=None, help="file (default: stdout)")
@@ -130,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return int(run_parse(args))
         config = _load(args.config)
+        _private_files(config)
         quiet = args.command == "chat" or (args.command == "run" and not config.telegram.token)
         configure_logging(
             logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
@@ -142,6 +167,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+
+
+def _private_files(config: Config) -> None:
+    """umask 077 before any file is opened; an existing SQLite database tightened to 0600."""
+    from bot.app.runner import restrict_file_modes
+
+    url = config.database.url
+    database = make_url(url).database if is_sqlite(url) else None
+    restrict_file_modes(Path(database) if database else None)
 
 
 def _load(path: Path | None) -> Config:
@@ -178,7 +212,7 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "chat": lambda: _chat(config, fresh=args.fresh),
         "db": lambda: _db(config, args.db_command),
         "invite": lambda: _invite(config, args),
-        "revoke": lambda: _revoke(config, args.telegram_user_id),
+        "revoke": lambda: _revoke(config, args),
         "nurses": lambda: _nurses(config),
         "audit": lambda: _audit(config, args),
     }
@@ -193,9 +227,17 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-async def open_database(config: Config, *, upgrade: bool | None = None) -> Database:
-    """Connect, check the connection, and migrate if configured: or raise CliError."""
-    db = Database(config.database.url, echo=config.database.echo)
+async def open_database(
+    config: Config, *, upgrade: bool | None = None, audit: bool = True
+) -> Database:
+    """Connect, check the connection, and migrate if configured: or raise CliError.
+
+    `audit`: the command writes or checks the audit chain, so it needs the audit key."""
+    from bot.services.audit_trail import require_audit_key
+
+    if audit:
+        require_audit_key(config)
+    db = Database(config.database.url, echo=config.database.echo, audit_key=config.audit.key)
     try:
         await db.ping()
         if config.database.upgrade_on_start if upgrade is None else upgrade:
@@ -214,7 +256,7 @@ async def open_database(config: Config, *, upgrade: bool | None = None) -> Datab
 async def _db(config: Config, action: str) -> int:
     from storage.migrate import current_revision, head_revision
 
-    db = await open_database(config, upgrade=action == "upgrade")
+    db = await open_database(config, upgrade=action == "upgrade", audit=False)
     try:
         current = await current_revision(db)
         print(f"database at revision {current} (newest: {head_revision()})")
@@ -249,16 +291,33 @@ async def _invite(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _revoke(config: Config, telegram_user_id: int) -> int:
+async def _revoke(config: Config, args: argparse.Namespace) -> int:
     from bot.services.enrollment import revoke
 
     db = await open_database(config)
     try:
-        done = await revoke(db, SystemClock(), telegram_user_id=telegram_user_id)
+        result = await revoke(
+            db, SystemClock(), telegram_user_id=args.telegram_user_id, to=args.to, park=args.park
+        )
     finally:
         await db.dispose()
-    print("revoked" if done else "no active nurse with that Telegram id")
-    return 0 if done else 1
+    if not result.revoked:
+        print(f"not revoked: {result.problem}")
+        return 1
+    print("revoked")
+    if result.handed is not None:
+        handed = result.handed
+        where = (
+            f"parked with {result.to_name} (unassigned, in /team)"
+            if result.parked
+            else f"handed to {result.to_name}"
+        )
+        print(
+            f"{len(handed.patient_ids)} patients, {len(handed.task_ids)} open tasks, "
+            f"{handed.deliveries_moved} pending reminders and {handed.appointments_moved} "
+            f"appointments {where}"
+        )
+    return 0
 
 
 async def _nurses(config: Config) -> int:
@@ -277,21 +336,20 @@ async def _nurses(config: Config) -> int:
 
 
 async def _audit(config: Config, args: argparse.Namespace) -> int:
-    from storage.audit import iter_events, verify_chain
+    from bot.services import audit_trail
+    from storage.audit import iter_events
 
     db = await open_database(config)
     try:
-        async with db.uow(read_only=True) as session:
-            if args.audit_command == "verify":
-                report = await verify_chain(session)
-                if report.ok:
-                    print(f"audit chain ok: {report.checked} events")
-                    return 0
-                print(
-                    f"audit chain BROKEN at event id {report.first_bad_id} "
-                    f"({report.checked} events before it are intact)"
-                )
+        if args.audit_command == "verify":
+            return _show_verification(await audit_trail.verify(db, config))
+        if args.audit_command == "checkpoint":
+            mark = await audit_trail.write_checkpoint(db, config, now=SystemClock().now())
+            if mark is None:
                 return 1
+            print(f"checkpoint written to {audit_trail.checkpoint_path(config)}: {mark.describe()}")
+            return 0
+        async with db.uow(read_only=True) as session:
             try:
                 since = (
                     datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
@@ -342,28 +400,31 @@ async def _audit(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_verification(report: ChainReport) -> int:
+    for note in report.notes:
+        print(f"note: {note}")
+    for problem in report.problems:
+        print(f"audit trail: {problem}")
+    legacy = f", {report.legacy} of them unkeyed (before 0008)" if report.legacy else ""
+    matched = f"; {report.checkpoints_checked} checkpoints checked"
+    if report.first_bad_id is not None:
+        print(
+            f"audit chain BROKEN at event id {report.first_bad_id} "
+            f"(the events before it are intact{legacy}){matched}"
+        )
+        return 1
+    if report.problems:
+        print(f"audit trail NOT intact: {report.checked} events{legacy}{matched}")
+        return 1
+    print(f"audit chain ok: {report.checked} events{legacy}{matched}")
+    return 0
+
+
 def _remove_sqlite_files(url: str) -> None:
+    """A fresh demo: the database, its WAL/SHM, and its audit key and checkpoints."""
     path = Path(make_url(url).database or "")
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".audit-key", ".audit-checkpoints.jsonl"):
         Path(str(path) + suffix).unlink(missing_ok=True)
-
-
-async def _enroll_demo_nurse(app: Any, api: Any, user: Any, code: str) -> None:
-    """Enroll the demo nurse through the real /start flow, quietly: Central time, 07:30."""
-    import io
-
-    from telegram import Update
-
-    shown, api.out = api.out, io.StringIO()
-    try:
-        for update in (user.text_update(f"/start {code}"),):
-            await app.process_update(Update.de_json(update, app.bot))
-        for wanted in ("Central", "07:30"):
-            message_id, _, data = next(b for b in api.buttons if b[1] == wanted)
-            press = user.press_update(message_id, data, api.messages[message_id])
-            await app.process_update(Update.de_json(press, app.bot))
-    finally:
-        api.out = shown
 
 
 class SingleProcessLock:
@@ -429,10 +490,8 @@ async def _serve_async(config: Config) -> int:
 
 
 async def _chat(config: Config, *, fresh: bool) -> int:
-    from bot.app.factory import build_application
-    from bot.app.localchat import LocalBotAPI, LocalUser, chat_loop
+    from bot.app.localchat import run_chat
     from bot.config import with_database
-    from bot.ops import demo
 
     if fresh and is_sqlite(config.database.url):
         _remove_sqlite_files(config.database.url)
@@ -444,28 +503,15 @@ async def _chat(config: Config, *, fresh: bool) -> int:
         from dataclasses import replace
 
         config = replace(config, telegram=replace(config.telegram, token="local:chat-demo"))
-    db = await open_database(config)
-    clock = SystemClock()
-    api = LocalBotAPI()
-    app = build_application(config, db=db, clock=clock, request=api, rate_limiter=False)
-    user = LocalUser(id=demo.DEMO_TELEGRAM_ID, first_name="Demo")
-    interactive = sys.stdin.isatty()
     try:
-        await app.initialize()
-        await app.start()
-        code = await demo.demo_invite(db, config, clock)
-        if code is not None:
-            await _enroll_demo_nurse(app, api, user, code)
-            await demo.seed_demo_caseload(db, clock)
-        api.out.write(
-            "\n-- casebot local chat: you are the demo nurse. Type messages as on your phone; "
-            "a number presses a button; /quit leaves. --\n"
-        )
-        await chat_loop(app, api, user, stdin=sys.stdin, interactive=interactive)
+        db = await open_database(config)
+        try:
+            await run_chat(
+                config, db, SystemClock(), stdin=sys.stdin, interactive=sys.stdin.isatty()
+            )
+        finally:
+            await db.dispose()
     finally:
-        await app.stop()
-        await app.shutdown()
-        await db.dispose()
         if lock is not None:
             lock.release()
     return 0

@@ -1,10 +1,14 @@
 """`casebot chat`: talk to the real Application in a terminal, no Telegram needed.
 
-The same Application and handlers run in-process; a small Bot API stand-in (a PTB request
-class) turns the bot's API calls into printed lines, and typed lines into updates. Inline
-buttons are shown as numbered choices: type the number to press one. `/voice PATH` sends an
-audio file as a voice note (getFile and the file download are answered here too). Works with a
-terminal or with another program on stdin (one line in, replies out).
+The same Application and handlers run in-process, the dispatcher included: reminders and the
+morning digest are printed when they come due, as they would arrive on her phone. A small Bot
+API stand-in (a PTB request class) turns the bot's API calls into printed lines, and typed lines
+into updates. Inline buttons are shown as numbered choices: type the number to press one.
+`/voice PATH` sends an audio file as a voice note (getFile and the file download are answered
+here too). Works with a terminal or with another program on stdin (one line in, replies out).
+
+Message ids continue across runs on the same database (the ledger that keeps a redelivered
+message from being saved twice is keyed by chat and message id), as Telegram's do.
 """
 
 from __future__ import annotations
@@ -20,12 +24,18 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import Config
+    from storage.db import Database
+
 BOT_ID = 7_000_000_001
+FIRST_MESSAGE_ID = 100_000
 BOT_USERNAME = "casebot_local_bot"
 _TAG = re.compile(r"<[^>]+>")
 
@@ -156,7 +166,7 @@ class LocalUser:
     id: int
     first_name: str
     _update_ids: Any = field(default_factory=lambda: itertools.count(1))
-    _message_ids: Any = field(default_factory=lambda: itertools.count(100_000))
+    _message_ids: Any = field(default_factory=lambda: itertools.count(FIRST_MESSAGE_ID))
 
     def _base(self) -> dict[str, Any]:
         return {"id": self.id, "is_bot": False, "first_name": self.first_name}
@@ -268,3 +278,80 @@ def _audio_seconds(content: bytes) -> int:
             return max(1, math.ceil((container.duration or 0) / av.time_base))
     except av.FFmpegError:
         return 1
+
+
+# -- the whole local chat ------------------------------------------------------------------------
+
+
+async def next_message_id(db: Database, chat_id: int) -> int:
+    """The first message id after every one this chat has used in the database (hers in the
+    ledger, the bot's pushes), so a new run never reuses one."""
+    from sqlalchemy import func, select
+
+    from storage.models import Delivery, InboundMessage, Nurse
+
+    async with db.uow(read_only=True) as session:
+        hers = await session.scalar(
+            select(func.max(InboundMessage.message_id)).where(InboundMessage.chat_id == chat_id)
+        )
+        pushed = await session.scalar(
+            select(func.max(Delivery.telegram_message_id))
+            .join(Nurse, Nurse.id == Delivery.nurse_id)
+            .where(Nurse.chat_id == chat_id)
+        )
+    return max(FIRST_MESSAGE_ID, (hers or 0) + 1, (pushed or 0) + 1)
+
+
+async def run_chat(
+    config: Config,
+    db: Database,
+    clock: Clock,
+    *,
+    stdin: TextIO,
+    interactive: bool,
+    out: TextIO | None = None,
+) -> None:
+    """The demo nurse's chat with the real bot (dispatcher running) until EOF or /quit."""
+    from bot.app.factory import build_application
+    from bot.ops import demo
+
+    start = await next_message_id(db, demo.DEMO_TELEGRAM_ID)
+    # One sequence for both sides, as in a Telegram private chat.
+    message_ids = itertools.count(start)
+    api = LocalBotAPI(out=out or sys.stdout, _message_ids=message_ids)
+    app = build_application(config, db=db, clock=clock, request=api, rate_limiter=False)
+    user = LocalUser(id=demo.DEMO_TELEGRAM_ID, first_name="Demo", _message_ids=message_ids)
+    await app.initialize()
+    try:
+        if app.post_init is not None:  # as run_polling does: starts the dispatcher's jobs
+            await app.post_init(app)
+        await app.start()
+        try:
+            code = await demo.demo_invite(db, config, clock)
+            if code is not None:
+                await _enroll_demo_nurse(app, api, user, code)
+                await demo.seed_demo_caseload(db, clock)
+            api.out.write(
+                "\n-- casebot local chat: you are the demo nurse. Type messages as on your "
+                "phone; a number presses a button; reminders and the digest appear here when "
+                "due; /quit leaves. --\n"
+            )
+            await chat_loop(app, api, user, stdin=stdin, interactive=interactive)
+        finally:
+            await app.stop()
+    finally:
+        await app.shutdown()
+
+
+async def _enroll_demo_nurse(app: Any, api: LocalBotAPI, user: LocalUser, code: str) -> None:
+    """Enroll the demo nurse through the real /start flow, quietly: Central time, 07:30."""
+    shown, api.out = api.out, io.StringIO()
+    try:
+        for update in (user.text_update(f"/start {code}"),):
+            await app.process_update(Update.de_json(update, app.bot))
+        for wanted in ("Central", "07:30"):
+            message_id, _, data = next(b for b in api.buttons if b[1] == wanted)
+            press = user.press_update(message_id, data, api.messages[message_id])
+            await app.process_update(Update.de_json(press, app.bot))
+    finally:
+        api.out = shown

@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -42,6 +44,26 @@ CHECK_SECONDS = 2.0
 HANDOVER_COOLDOWN = 15.0  # after giving leadership up, let a standby have it this long
 EXIT_CONFIG = 2  # the operator must fix something (the token)
 EXIT_WATCHDOG = 75  # EX_TEMPFAIL: polling stalled; a restart may help
+
+
+PRIVATE_UMASK = 0o077  # files we create: owner read/write only (0600), directories 0700
+SQLITE_SUFFIXES = ("", "-wal", "-shm", ".lock")
+
+
+def restrict_file_modes(sqlite_path: Path | None = None) -> None:
+    """Files this process creates are its user's alone (umask 077), and a SQLite database
+    created by an older version (0644) is tightened to 0600 with its WAL, SHM and lock.
+
+    Patient data lives in these files; the process's whole life, every command included
+    (backups, restores, the checkpoint file), runs under this umask."""
+    os.umask(PRIVATE_UMASK)
+    if sqlite_path is None:
+        return
+    for suffix in SQLITE_SUFFIXES:
+        path = Path(str(sqlite_path) + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
 
 
 class PollingStopped(Exception):
@@ -156,6 +178,7 @@ async def serve(
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
+    await start_audit_checkpoints(app)
     receiver: Poller | ConfirmingWebhook | None = None
     compete_after = 0.0
     try:
@@ -185,6 +208,7 @@ async def serve(
         if receiver is not None:
             await _stop_updates(app, receiver, health)
         await leadership.release()
+        await audit_checkpoint(app)
         await app.stop()
         if app.post_stop is not None:
             await app.post_stop(app)
@@ -192,6 +216,30 @@ async def serve(
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
         await _close_quietly(health_server, signals, loop)
+
+
+async def audit_checkpoint(app: CasebotApplication) -> None:
+    """Append a signed checkpoint of the audit chain to the file and the log; a failure is
+    logged (the next one covers the chain as well), never fatal."""
+    from bot.services.audit_trail import write_checkpoint
+
+    services = app.services
+    try:
+        await write_checkpoint(services.db, services.config, now=services.clock.now())
+    except Exception as exc:  # noqa: BLE001 - the bot keeps serving; the log says why
+        log.warning("audit checkpoint failed: %s", type(exc).__name__)
+
+
+async def start_audit_checkpoints(app: CasebotApplication) -> None:
+    """One checkpoint now, then every [audit] checkpoint_minutes (and one at shutdown)."""
+    await audit_checkpoint(app)
+    minutes = app.services.config.audit.checkpoint_minutes
+    if app.job_queue is not None and minutes > 0:
+
+        async def job(_context: object) -> None:
+            await audit_checkpoint(app)
+
+        app.job_queue.run_repeating(job, interval=minutes * 60, name="audit-checkpoint")
 
 
 FATAL, CONFLICT, STALLED = "fatal", "conflict", "stalled"

@@ -15,6 +15,7 @@ telegram or handlers.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import fcntl
 import os
 import shutil
@@ -83,8 +84,18 @@ def run_backup(args: argparse.Namespace, config: Config, *, out: IO[str] | None 
             return _pg_backup(url, args.out, stream)
         if args.command == "restore":
             if url.get_backend_name() == "sqlite":
-                return _sqlite_restore(_sqlite_path(url), args.backup_file, stream)
-            return _pg_restore(url, args.backup_file, stream, run=args.yes)
+                status, kept = _sqlite_restore(_sqlite_path(url), args.backup_file, stream)
+                restored = status == EXIT_OK
+            else:
+                if args.yes:  # the restore event is signed like every other
+                    from bot.services.audit_trail import require_audit_key
+
+                    require_audit_key(config)
+                status, kept = _pg_restore(url, args.backup_file, stream, run=args.yes), None
+                restored = status == EXIT_OK and args.yes
+            if restored:
+                _record_restore(config, args.backup_file, kept, stream)
+            return status
     except BackupError as exc:
         print(f"casebot: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -120,7 +131,10 @@ def integrity_check(path: Path) -> CheckResult:
 
 
 def copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy of a live SQLite database (sqlite3's online backup API)."""
+    """A consistent copy of a live SQLite database (sqlite3's online backup API), readable
+    by its owner only (0600, whatever the umask)."""
+    target.touch(mode=0o600, exist_ok=True)
+    target.chmod(0o600)
     with (
         closing(sqlite3.connect(source)) as src,
         closing(sqlite3.connect(target)) as dst,
@@ -168,7 +182,36 @@ def _exclusive(db_path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _sqlite_restore(db_path: Path, backup: Path, out: IO[str]) -> int:
+def _record_restore(config: Config, backup: Path, kept: Path | None, out: IO[str]) -> None:
+    """The trail says it was rolled back: an audit event naming the backup, and a restore
+    mark in the checkpoint file. Runs on its own event loop in a thread (the CLI may be
+    called from async code, e.g. tests)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.services.audit_trail import record_restore
+    from storage.db import Database
+
+    async def write() -> None:
+        db = Database(config.database.url, audit_key=config.audit.key)
+        try:
+            await record_restore(db, config, now=datetime.now(UTC), backup=backup, kept=kept)
+        finally:
+            await db.dispose()
+
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, write()).result()
+    except Exception as exc:  # noqa: BLE001 - the files are restored; say what is missing
+        print(
+            f"WARNING: the restore is done but could not be recorded in the audit trail "
+            f"({type(exc).__name__}); run `casebot db upgrade`, then `casebot audit verify`",
+            file=out,
+        )
+        return
+    print(f"audit trail: restore from {backup.name} recorded", file=out)
+
+
+def _sqlite_restore(db_path: Path, backup: Path, out: IO[str]) -> tuple[int, Path | None]:
     if not backup.is_file():
         raise BackupError(f"no backup file at {backup}")
     check = integrity_check(backup)
@@ -182,7 +225,7 @@ def _sqlite_restore(db_path: Path, backup: Path, out: IO[str]) -> int:
         if not result.ok:
             print(f"restore FAILED the integrity check: {result.detail}", file=out)
             staged.unlink()
-            return EXIT_FAILED
+            return EXIT_FAILED, None
         kept: Path | None = None
         if db_path.exists():
             # Set the current files aside as they are (they may be damaged: no SQLite API).
@@ -190,7 +233,9 @@ def _sqlite_restore(db_path: Path, backup: Path, out: IO[str]) -> int:
             for suffix in ("", "-wal", "-shm"):
                 current = Path(str(db_path) + suffix)
                 if current.exists():
-                    current.rename(Path(str(kept) + suffix))
+                    aside = Path(str(kept) + suffix)
+                    current.rename(aside)
+                    aside.chmod(0o600)  # an older version's file may have been 0644
         os.replace(staged, db_path)
     print(
         f"restored {db_path} from {backup} ({result.tables} tables); integrity check: ok", file=out
@@ -198,7 +243,7 @@ def _sqlite_restore(db_path: Path, backup: Path, out: IO[str]) -> int:
     if kept is not None:
         print(f"the previous database is kept at {kept}", file=out)
     print("run `casebot db upgrade` if the backup is from an older version", file=out)
-    return EXIT_OK
+    return EXIT_OK, kept
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------------

@@ -402,6 +402,35 @@ def team_view(team_name: str, rows: Sequence[TeamLine]) -> Rendered:
     return Rendered(text=fit("\n".join(lines)), page=0, pages=1)
 
 
+class UnassignedLine(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def from_name(self) -> str: ...
+    @property
+    def since(self) -> datetime: ...
+    @property
+    def open_tasks(self) -> int: ...
+
+
+UNASSIGNED_SHOWN = 8  # [Assign n] buttons: a phone's worth
+
+
+def unassigned_section(rows: Sequence[UnassignedLine], *, zone: ZoneInfo) -> str:
+    """The /team section for patients parked when their nurse was revoked ("" when none)."""
+    if not rows:
+        return ""
+    lines = [f"<b>Unassigned</b>: {len(rows)} patient{'s' if len(rows) != 1 else ''}"]
+    for i, r in enumerate(rows[:UNASSIGNED_SHOWN]):
+        tasks = f" · {r.open_tasks} open" if r.open_tasks else ""
+        since = day_label(r.since.astimezone(zone).date())
+        lines.append(f"{i + 1}. {_name(r.name)} · was {_name(r.from_name)}'s, since {since}{tasks}")
+    if len(rows) > UNASSIGNED_SHOWN:
+        lines.append(f"… and {len(rows) - UNASSIGNED_SHOWN} more (assign these first)")
+    lines.append("<i>You hold them (and their reminders) until you assign them.</i>")
+    return "\n".join(lines)
+
+
 def move_question(patient: str, from_nurse: str) -> str:
     return f"Move <b>{_name(patient)}</b> from {_name(from_nurse)} to which nurse?"
 

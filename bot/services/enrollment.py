@@ -9,11 +9,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.vocab import Role
-from storage import audit, due, people
+from storage import audit, due, handover, people
 from storage.db import Database
 from storage.models import Nurse
 
@@ -145,12 +147,72 @@ async def redeem_invite(
         return view_of(nurse, config)
 
 
-async def revoke(db: Database, clock: Clock, *, telegram_user_id: int, by: str = "cli") -> bool:
+@dataclass(frozen=True)
+class RevokeResult:
+    """What `revoke` did: `problem` says (to the operator) why nothing was done."""
+
+    revoked: bool
+    problem: str = ""
+    to_name: str = ""
+    parked: bool = False
+    handed: handover.HandedOver | None = None
+
+
+async def revoke(
+    db: Database,
+    clock: Clock,
+    *,
+    telegram_user_id: int,
+    to: str | None = None,
+    park: bool = False,
+    by: str = "cli",
+) -> RevokeResult:
+    """Revoke a nurse's access and hand her caseload over in the same transaction.
+
+    `to`: the new owner's Telegram user id or display name (an active nurse or supervisor of
+    her team); `park`: the team's supervisor holds the patients as unassigned (in /team). A
+    nurse with patients or open tasks is not revoked without one of them: her patients would
+    vanish from every list and their reminders go to nobody."""
     now = clock.now()
     async with db.uow() as session:
-        nurse = await people.revoke_nurse(session, telegram_user_id=telegram_user_id, now=now)
-        if nurse is None:
-            return False
+        nurse = await people.nurse_by_telegram_id(session, telegram_user_id)
+        if nurse is None or not nurse.active:
+            return RevokeResult(False, "no active nurse with that Telegram id")
+        patients, tasks = await handover.caseload_size(session, nurse_id=nurse.id)
+        owner: Nurse | str | None = None
+        if to is not None:
+            owner = await _new_owner(session, nurse, to)
+        elif park:
+            owner = await _team_supervisor(session, nurse)
+        elif patients or tasks:
+            return RevokeResult(
+                False,
+                f"she has {patients} patients and {tasks} open tasks: give --to <new owner's "
+                "Telegram id or name> or --park (the team's supervisor holds them as unassigned)",
+            )
+        if isinstance(owner, str):
+            return RevokeResult(False, owner)
+        await people.revoke_nurse(session, telegram_user_id=telegram_user_id, now=now)
+        handed = None
+        if owner is not None:
+            handed = await handover.hand_over(
+                session, from_nurse=nurse, to_nurse=owner, park=park and to is None, now=now
+            )
+            for patient_id in handed.patient_ids:
+                await audit.record_audit(
+                    session,
+                    at=now,
+                    action="patient.reassigned",
+                    command=f"{by}.revoke",
+                    patient_id=patient_id,
+                    entity="patient",
+                    entity_id=patient_id,
+                    detail={
+                        "before": {"nurse_id": nurse.id},
+                        "after": {"nurse_id": owner.id},
+                        "unassigned": park and to is None,
+                    },
+                )
         await audit.record_audit(
             session,
             at=now,
@@ -159,8 +221,62 @@ async def revoke(db: Database, clock: Clock, *, telegram_user_id: int, by: str =
             command=by,
             entity="nurse",
             entity_id=nurse.id,
+            detail=_handover_detail(owner, handed, parked=park and to is None),
         )
-        return True
+        return RevokeResult(
+            True,
+            to_name=owner.display_name if owner is not None else "",
+            parked=park and to is None,
+            handed=handed,
+        )
+
+
+def _handover_detail(
+    owner: Nurse | None, handed: handover.HandedOver | None, *, parked: bool
+) -> dict[str, object] | None:
+    if owner is None or handed is None:
+        return None
+    return {
+        "to_nurse_id": owner.id,
+        "parked": parked,
+        "patient_ids": list(handed.patient_ids),
+        "task_ids": list(handed.task_ids),
+        "deliveries_moved": handed.deliveries_moved,
+        "appointments_moved": handed.appointments_moved,
+        "digests_cancelled": handed.digests_cancelled,
+    }
+
+
+async def _new_owner(session: AsyncSession, nurse: Nurse, to: str) -> Nurse | str:
+    """The active nurse `to` names (Telegram id or display name) in her team, or why not."""
+    candidates = [
+        n
+        for n in await people.list_nurses(session)
+        if n.active
+        and n.id != nurse.id
+        and (str(n.telegram_user_id) == to.strip() or n.display_name.casefold() == to.casefold())
+    ]
+    if not candidates:
+        return f"--to {to}: no other active nurse with that Telegram id or name"
+    if len(candidates) > 1:
+        ids = ", ".join(str(n.telegram_user_id) for n in candidates)
+        return f"--to {to}: several nurses have that name; give a Telegram id ({ids})"
+    owner = candidates[0]
+    if nurse.team_id is not None and owner.team_id != nurse.team_id:
+        return f"--to {to}: not in her team; give a nurse or the supervisor of her team"
+    return owner
+
+
+async def _team_supervisor(session: AsyncSession, nurse: Nurse) -> Nurse | str:
+    if nurse.team_id is None:
+        return "--park: she is in no team, so no supervisor can hold her patients; use --to"
+    rows = await people.team_supervisors(session, team_ids=[nurse.team_id])
+    supervisor_ids = [r.nurse_id for r in rows if r.nurse_id != nurse.id]
+    if not supervisor_ids:
+        return "--park: her team has no active supervisor to hold her patients; use --to"
+    supervisor = await session.get(Nurse, supervisor_ids[0])
+    assert supervisor is not None
+    return supervisor
 
 
 async def load_nurse(db: Database, config: Config, telegram_user_id: int) -> NurseView | None:

@@ -212,7 +212,7 @@ def run_export(args: argparse.Namespace, config: Config) -> int:
 async def _run_export(args: argparse.Namespace, config: Config) -> int:
     from bot.clock import SystemClock
 
-    db = Database(config.database.url)
+    db = Database(config.database.url, audit_key=config.audit.key)
     try:
         now = SystemClock().now()
         async with db.uow(read_only=True) as session:

@@ -23,6 +23,7 @@ from bot.config import Config
 from bot.render.tasks import TaskLine
 from bot.services import charts
 from bot.vocab import PatientStatus, Refusal, Risk, TaskResolution
+from storage import handover
 from storage import patients as patient_repo
 from storage import queries as repo
 from storage.audit import record_audit
@@ -58,6 +59,8 @@ class LastContactView:
 class TeamView:
     team_name: str
     rows: tuple[repo.TeamRow, ...]
+    # Patients parked by `casebot revoke --park`, waiting for an owner (the supervisor holds them).
+    unassigned: tuple[handover.UnassignedRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -384,15 +387,23 @@ async def team(db: Database, supervisor: NurseView, *, now: datetime) -> TeamVie
             now=now,
             at_risk_until=now + timedelta(hours=TCM_AT_RISK_HOURS),
         )
+        unassigned = await handover.unassigned_patients(session, team_id=supervisor.team_id)
         await _audit(
             session,
             supervisor,
             now=now,
             action="team.viewed",
             command="team",
-            detail={"team_id": supervisor.team_id},
+            detail={
+                "team_id": supervisor.team_id,
+                "unassigned_patient_ids": [u.patient_id for u in unassigned],
+            },
         )
-    return TeamView(team_name=team_row.name if team_row else "Your team", rows=tuple(rows))
+    return TeamView(
+        team_name=team_row.name if team_row else "Your team",
+        rows=tuple(rows),
+        unassigned=tuple(unassigned),
+    )
 
 
 async def team_caseload(
@@ -511,6 +522,7 @@ async def reassign(
             session, patient_id=patient.id, to_nurse_id=to.id
         )
         before = {"nurse_id": patient.nurse_id, "team_id": patient.team_id}
+        handover.assigned(patient)  # a parked patient has an owner again
         patient.nurse_id = to.id
         patient.team_id = to.team_id
         patient.updated_at = now

@@ -162,7 +162,7 @@ async def test_revoke_takes_effect_on_the_very_next_update(harness: Harness) -> 
     await harness.send(nurse, "/help")
     assert "What I understand" in harness.last_text(nurse)
 
-    assert await enrollment.revoke(harness.db, harness.clock, telegram_user_id=nurse.id)
+    assert (await enrollment.revoke(harness.db, harness.clock, telegram_user_id=nurse.id)).revoked
     await harness.send(nurse, "/help")
     assert harness.last_text(nurse) == messages.REFUSAL
     assert "enroll.revoked" in await harness.audit_actions()

@@ -101,6 +101,7 @@ async def test_two_processes_send_each_reminder_once_and_the_standby_takes_over(
                 "CASEBOT_TELEGRAM_BASE_URL": api,
                 "CASEBOT_TELEGRAM_BASE_FILE_URL": fake.http_base_file_url or api,
                 "CASEBOT_DATABASE_URL": url,
+                "CASEBOT_AUDIT_KEY": "ha-test-key",  # PostgreSQL requires one
                 "CASEBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND": "3000",
                 "CASEBOT_TELEGRAM_CHAT_MESSAGE_GAP_MS": "0",
                 "CASEBOT_REMINDERS_POLL_SECONDS": "1",

@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+import pytest
+
+from bot.clock import ManualClock
 from bot.render import labels
 from bot.vocab import TaskKind, TaskStatus
 from storage.models import Task
@@ -30,6 +33,13 @@ PATIENTS = {
 }
 DUE = MONDAY.replace(hour=17, minute=0)
 REMIND = MONDAY.replace(hour=16, minute=0)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """MONDAY, whatever hour `--clock-at` moves other tests to: the tasks below are due at
+    17:00 and reminded at 16:00 that day, and the lists are read before then."""
+    return ManualClock(MONDAY)
 
 
 def kind_words(text: str, pattern: str) -> list[str]:

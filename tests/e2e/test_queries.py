@@ -16,10 +16,12 @@ import icalendar
 import pytest
 from sqlalchemy import select, update
 
+from bot.clock import ManualClock
 from bot.services.charts import PNG_SIGNATURE
 from bot.vocab import AppointmentStatus, Channel, Outcome, Party, Risk, Role, TaskKind, TaskStatus
 from storage.models import Appointment, Contact, Nurse, Patient, Task
 from storage.patients import create_patient
+from tests.clocks import BASE_START
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
 
@@ -32,6 +34,13 @@ def ct(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
 @pytest.fixture
 def h(harness: Harness) -> Harness:
     return harness
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The fixed caseload below is dated around Mon 23 Nov 2026 10:15 Chicago: these tests stay
+    at that instant whatever hour `--clock-at` moves the others to."""
+    return ManualClock(BASE_START)
 
 
 async def ask(h: Harness, user: FakeUser, question: str) -> str:

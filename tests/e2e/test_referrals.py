@@ -17,6 +17,10 @@ from tests.fakes.telegram import Call, FakeUser
 from tests.harness import Harness
 from tests.reminder_support import CHICAGO, add_patient, run_pass
 
+# Two weeks after the referral, past the 09:00 follow-up reminder and outside quiet hours,
+# whatever hour the test started at (--clock-at).
+TWO_WEEKS_ON = local_time_on(date(2026, 12, 7), time(10, 15), CHICAGO)
+
 
 @pytest.fixture
 def h(harness: Harness) -> Harness:
@@ -81,7 +85,7 @@ async def test_a_stale_referral_pushes_its_follow_up_reminder(h: Harness) -> Non
     await h.send(ana, "referred Robert King to cardiology today")
     await run_pass(h)
     assert _referral_pushes(h, ana) == []
-    h.clock.advance(timedelta(days=14))  # Mon 7 Dec, 10:15: past the 09:00 reminder
+    h.clock.set(TWO_WEEKS_ON)  # Mon 7 Dec, 10:15: past the 09:00 reminder
     await run_pass(h)
     pushes = _referral_pushes(h, ana)
     assert len(pushes) == 1
@@ -121,7 +125,7 @@ async def test_logging_the_appointment_links_the_referral_and_closes_its_task(h:
     assert referral.appointment_id == appointment.id
     assert task.status == TaskStatus.DONE
     assert events[0].detail["prior_status"] == "sent"
-    h.clock.advance(timedelta(days=14))
+    h.clock.set(TWO_WEEKS_ON)
     await run_pass(h)
     assert _referral_pushes(h, ana) == []
 
@@ -214,7 +218,7 @@ async def test_undoing_the_appointment_puts_the_referral_back_to_sent(h: Harness
     assert referral.status == ReferralStatus.SENT
     assert referral.appointment_id is None
     assert task.status == TaskStatus.OPEN
-    h.clock.advance(timedelta(days=14))
+    h.clock.set(TWO_WEEKS_ON)
     await run_pass(h)
     assert len(_referral_pushes(h, ana)) == 1
 
@@ -438,9 +442,10 @@ async def test_a_contact_mentioning_a_scheduled_referral_changes_no_referral(h: 
     ana, _ = await _ana_with_robert(h)
     await h.send(ana, "referred Robert King to cardiology 11/20")
     await h.send(ana, "called Robert King, cardiology referral scheduled, f/u Fri")
+    said_at = h.clock.now().astimezone(CHICAGO)  # 10:15, or the hour --clock-at names
     assert h.last_text(ana) == (
         "✅ Saved: Phone call with Robert King, reached.\n"
-        "When: Mon 23 Nov 10:15, America/Chicago\n"
+        f"When: Mon 23 Nov {said_at:%H:%M}, America/Chicago\n"
         "Follow-up: Fri 27 Nov, America/Chicago"
     )
     [referral], _ = await _rows(h)

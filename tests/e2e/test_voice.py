@@ -18,6 +18,7 @@ from bot.voice.pool import TranscriptionPool
 from storage.models import AuditEvent, Contact
 from tests.fakes.telegram import FakeUser
 from tests.harness import Harness
+from tests.reminder_support import CHICAGO
 from tests.voice_support import (
     CASELOAD,
     GatedTranscriber,
@@ -71,7 +72,8 @@ async def test_a_voice_note_is_transcribed_read_back_and_saved_only_on_save(
     text = reply.text or ""
     assert "maria lopez" in heard(harness, ana).lower()
     assert "I read: Phone call with Maria Lopez, reached" in text
-    assert "When: Mon 23 Nov 10:15, America/Chicago" in text
+    said_at = harness.clock.now().astimezone(CHICAGO)  # 10:15, or the hour --clock-at names
+    assert f"When: Mon 23 Nov {said_at:%H:%M}, America/Chicago" in text
     assert "Follow-up: Fri 27 Nov, America/Chicago" in text
     assert "Nothing is saved until you tap Save" in text
     assert reply.button_labels == [render.SAVE, render.FIX, render.CANCEL]

@@ -16,6 +16,7 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.vocab import DeliveryKind, DeliveryStatus, Role, TaskKind, TaskStatus
 from storage.db import Database
 from storage.models import Delivery, Nurse, Task, Team
+from tests.clocks import BASE_START
 from tests.harness import Harness
 from tests.reminder_support import add_patient
 
@@ -168,6 +169,7 @@ async def test_statements_per_pass_do_not_grow_with_overdue_tasks_and_each_escal
 async def test_an_update_wakes_the_dispatcher_only_when_it_made_something_due_soon(
     harness: Harness,
 ) -> None:
+    harness.clock.set(BASE_START)  # Mon 10:15, whatever hour --clock-at chose: see below
     ana = await harness.enroll("Ana")
     await add_patient(harness, ana, "Maria Lopez")
     dispatcher = harness.app.services.dispatcher

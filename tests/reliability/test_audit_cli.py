@@ -8,6 +8,7 @@ import asyncio
 import csv
 import sqlite3
 from contextlib import closing
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -57,12 +58,14 @@ def test_audit_verify_and_export_on_what_the_bot_wrote(
     assert f"audit chain ok: {len(events)} events" in capsys.readouterr().out
 
     out = tmp_path / "audit.csv"
-    assert main([*base, "export", "--since", "2026-11-23", "--out", str(out)]) == 0
+    day = START.astimezone(UTC).date()  # --since is a UTC date (23:30 Chicago is tomorrow)
+    assert main([*base, "export", "--since", day.isoformat(), "--out", str(out)]) == 0
     with out.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["action"] for r in rows] == [action for action, _ in events]
     assert all(r["hash"] for r in rows)
-    assert main([*base, "export", "--since", "2026-11-24", "--out", str(out)]) == 0
+    next_day = (day + timedelta(days=1)).isoformat()
+    assert main([*base, "export", "--since", next_day, "--out", str(out)]) == 0
     with out.open(newline="") as fh:
         assert list(csv.DictReader(fh)) == []
 

@@ -9,13 +9,16 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.app.cli import SingleProcessLock
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.ops.backup import add_backup_commands, copy_sqlite, integrity_check, run_backup
+from bot.services import audit_trail
 from storage.audit import verify_chain
 from storage.db import Database
+from storage.models import AuditEvent
 from tests.conftest import test_config
 from tests.dbutil import pg_url
 from tests.fakes.telegram import FakeTelegram
@@ -64,6 +67,8 @@ async def test_restore_drill(
         finally:
             lock.release()
         await _log(h, ana, "called Maria Lopez re after the backup, f/u Fri")
+    # A checkpoint of the chain after the backup: the restore rolls it back, openly.
+    assert await audit_trail.write_checkpoint(sqlite_db, config, now=clock.now()) is not None
     await sqlite_db.dispose()
     assert integrity_check(backup).ok
     status, _ = _run(config, "backup", "--out", str(backup))
@@ -75,12 +80,29 @@ async def test_restore_drill(
     assert status == 0, shown
     assert "integrity check: ok" in shown
     assert "previous database is kept" in shown
+    assert "audit trail: restore from nightly.db recorded" in shown
     restored = Database(config.database.url)
     try:
         async with running_harness(fake, restored, clock, tmp_path) as h:
-            assert await h.row_counts(except_audit=False) == at_backup
+            # Everything as it was at the backup, and one event more: the restore itself,
+            # naming the backup the trail was rolled back to.
+            assert await h.row_counts(except_audit=False) == {
+                **at_backup,
+                "audit_events": at_backup["audit_events"] + 1,
+            }
             async with restored.uow(read_only=True) as session:
                 assert (await verify_chain(session)).ok
+                last = await session.scalar(
+                    select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)
+                )
+            assert last is not None
+            assert last.action == "audit.restored"
+            assert last.detail["backup"] == "nightly.db"
+            assert last.detail["previous_kept_as"].startswith("casebot.db.before-restore-")
+            report = await audit_trail.verify(restored, config)
+            assert report.ok, report
+            assert report.checkpoints_checked == 1  # the restore mark
+            assert any("rolled back by the restore of nightly.db" in n for n in report.notes)
             await _log(h, ana, "called Maria Lopez re after the restore, f/u Fri")
     finally:
         await restored.dispose()

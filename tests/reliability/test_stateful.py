@@ -144,7 +144,11 @@ class CaseFlow(RuleBasedStateMachine):
     @rule(data=st.data())
     def revoke(self, data: st.DataObject) -> None:
         user_id = data.draw(st.sampled_from(sorted(self.enrolled)))
-        self.run(enrollment.revoke(self.db, self.clock, telegram_user_id=user_id))
+        heir = data.draw(st.sampled_from(sorted(set(self.enrolled) - {user_id})))
+        done = self.run(
+            enrollment.revoke(self.db, self.clock, telegram_user_id=user_id, to=str(heir))
+        )
+        assert done.revoked, done.problem  # her caseload goes to a teammate, never to nobody
         del self.enrolled[user_id]
         self.logged.pop(user_id, None)
         self.revoked_at[user_id] = len(self.fake.sent_messages(user_id, include_deleted=True))
