@@ -1,6 +1,7 @@
 """Reply latency and fairness of polling: casebot against a bare PTB echo bot, in the same run.
 
 Run: .venv/bin/python benchmarks/bench_latency.py [--messages 200] [--paced 40] [--no-write]
+     (--quick: 30 + 8 messages and a 60-message burst, < 1 min, no write)
 
 Both bots poll the fake Telegram served over HTTP on loopback with PTB's own HTTP client: casebot
 through bot/app/polling.py's Poller (as `casebot run`), the echo bot through PTB's Updater. A
@@ -233,7 +234,7 @@ async def run_casebot(
 
 async def run_burst(workdir: Path, paced: int) -> tuple[Series, str]:
     bot = await start_casebot(workdir, flood=True)
-    series = Series("nurse B under nurse A's 300-message burst")
+    series = Series(f"nurse B under nurse A's {BURST}-message burst")
     fake = bot.fake
     try:
         started = time.perf_counter()
@@ -258,7 +259,7 @@ async def run_burst(workdir: Path, paced: int) -> tuple[Series, str]:
         refused = int(re.search(r"(\d+) in a row", run).group(1))  # type: ignore[union-attr]
         rest = Series("rest", series.latencies_ms[1:])
         note = (
-            f"B's first message, queued right behind the 300 (it is fetched only after three "
+            f"B's first message, queued right behind the {BURST} (it is fetched only after three "
             f"full batches are written to the backlog, while A's first 20 are being handled): "
             f"{series.latencies_ms[0]:.1f} ms; her other {len(rest.latencies_ms)}: p50 "
             f"{rest.p50:.1f} ms, p99 {rest.p99:.1f} ms. "
@@ -393,7 +394,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=200, help="back-to-back messages")
     parser.add_argument("--paced", type=int, default=40, help="messages 0.6 s apart")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--quick", action="store_true", help="30 + 8 messages, a 60-message burst, no write"
+    )
     args = parser.parse_args()
+    if args.quick:
+        global BURST
+        args.messages, args.paced, args.no_write, BURST = 30, 8, True, 60
     body = asyncio.run(main_async(args))
     print(body)
     if not args.no_write:
