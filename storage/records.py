@@ -125,8 +125,7 @@ async def link_record(
         change=change,
         prior=prior,
     )
-    session.add(link)
-    await session.flush()
+    session.add(link)  # written with the next flush (the audit event's) or the commit
     return link
 
 
