@@ -1,6 +1,7 @@
 """Dispatcher pass benchmark on the large seed: time and SQL statements per pass.
 
     .venv/bin/python benchmarks/bench_dispatch.py [--passes 60] [--baseline REV] [--write]
+    .venv/bin/python benchmarks/bench_dispatch.py --quick   # small seed, 10 passes, < 1 min
 
 The large seed (`casebot seed --size large`: 200 nurses, 20,000 patients, 1,000,000 contacts,
 200,000 tasks, about 1,100 of them open TCM contacts past their deadline) is made once into a
@@ -53,9 +54,9 @@ from tests.fakes.telegram import FakeTelegram  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Dispatcher pass"
-SQLITE_FILE = Path("/tmp/casebot-dispatch/large.db")
+SQLITE_DIR = Path("/tmp/casebot-dispatch")
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-PG_DB = "casebot_dispatch_bench"
+PG_DB = "casebot_dispatch_bench"  # + "_<size>" for a seed other than the large one
 CHICAGO = ZoneInfo("America/Chicago")
 SEED_AGE = timedelta(days=400)  # bot.ops.seed enrols every nurse 400 days before its `now`
 TABLES = sorted(Base.metadata.tables)
@@ -69,24 +70,28 @@ def percentile(values: list[float], q: float) -> float:
 # -- the seeded databases ------------------------------------------------------------------------
 
 
-def pg_url_for(base: str) -> str:
-    return make_url(base).set(database=PG_DB).render_as_string(hide_password=False)
+def pg_name(size: str) -> str:
+    return PG_DB if size == "large" else f"{PG_DB}_{size}"
 
 
-async def ensure_pg_database(base: str) -> None:
+def pg_url_for(base: str, size: str) -> str:
+    return make_url(base).set(database=pg_name(size)).render_as_string(hide_password=False)
+
+
+async def ensure_pg_database(base: str, size: str) -> None:
     import asyncpg
 
     admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await asyncpg.connect(admin)
     try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DB):
-            await conn.execute(f'CREATE DATABASE "{PG_DB}"')
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", pg_name(size)):
+            await conn.execute(f'CREATE DATABASE "{pg_name(size)}"')
     finally:
         await conn.close()
 
 
-def ensure_seeded(url: str) -> None:
-    """Seed `url` with the large dataset unless it holds it already."""
+def ensure_seeded(url: str, size: str) -> None:
+    """Seed `url` with the `size` dataset unless it holds it already."""
 
     async def seeded() -> bool:
         db = Database(url)
@@ -102,7 +107,7 @@ def ensure_seeded(url: str) -> None:
         return
     print(f"seeding {make_url(url).render_as_string()} (takes minutes) ...", file=sys.stderr)
     subprocess.run(
-        [sys.executable, "-m", "bot.app.cli", "seed", "--size", "large", "--database-url", url],
+        [sys.executable, "-m", "bot.app.cli", "seed", "--size", size, "--database-url", url],
         cwd=ROOT,
         check=True,
     )
@@ -403,13 +408,19 @@ def write_section(results: dict[str, dict[str, Any]], passes: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passes", type=int, default=60)
-    parser.add_argument("--sqlite", default=f"sqlite+aiosqlite:///{SQLITE_FILE}")
+    parser.add_argument("--sqlite", default=None, help="SQLite URL (default a file in /tmp)")
     parser.add_argument("--pg", default=None, help=f"PostgreSQL server URL (default {PG_DEFAULT})")
     parser.add_argument("--baseline", help="git revision to measure first, for comparison")
     parser.add_argument("--json-out", type=Path, help="write the results as JSON here")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     parser.add_argument("--from-json", type=Path, help="--write these saved results instead")
+    parser.add_argument("--size", default="large", help="bot.ops.seed size (small: a try-out)")
+    parser.add_argument("--quick", action="store_true", help="small seed, 10 passes, no write")
     args = parser.parse_args()
+    if args.quick:
+        args.size, args.passes, args.write = "small", 10, False
+    if args.sqlite is None:
+        args.sqlite = f"sqlite+aiosqlite:///{SQLITE_DIR / args.size}.db"
     if args.from_json is not None:
         write_section(json.loads(args.from_json.read_text()), args.passes)
         return 0
@@ -419,12 +430,12 @@ def main() -> int:
             urls["PostgreSQL"] = args.pg
         args.json_out.write_text(json.dumps(run_here(urls, args.passes)))
         return 0
-    SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    SQLITE_DIR.mkdir(parents=True, exist_ok=True)
     base = args.pg or PG_DEFAULT
-    asyncio.run(ensure_pg_database(base))
-    urls["PostgreSQL"] = pg_url_for(base)
+    asyncio.run(ensure_pg_database(base, args.size))
+    urls["PostgreSQL"] = pg_url_for(base, args.size)
     for url in urls.values():
-        ensure_seeded(url)
+        ensure_seeded(url, args.size)
     results: dict[str, dict[str, Any]] = {}
     if args.baseline:
         results[f"before ({args.baseline})"] = run_baseline(args.baseline, urls, args.passes)

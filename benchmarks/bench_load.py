@@ -4,7 +4,7 @@ run` does; the echo bot through PTB's Updater). Compared, in the same run, with 
 on the same fake.
 
 Run: .venv/bin/python benchmarks/bench_load.py [--nurses 500] [--messages 20] [--no-write]
-     [--database-url postgresql+asyncpg://...]
+     [--database-url postgresql+asyncpg://...]    (--quick: 50 nurses x 5, < 1 min, no write)
 
 Each simulated nurse is a closed loop: she sends her next message when the reply to the last
 one arrives (as a person waiting for "Saved" would). Measured: reply latency (enqueue -> the
@@ -318,7 +318,10 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="50 nurses x 5 messages, no write")
     args = parser.parse_args()
+    if args.quick:
+        args.nurses, args.messages, args.no_write = 50, 5, True
     body = asyncio.run(main_async(args))
     print(body)
     if not args.no_write:

@@ -191,7 +191,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="--repeat 3, no write")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat, args.no_write = 3, True
     section = run(args.repeat)
     print(section)
     if not args.no_write:

@@ -70,11 +70,26 @@ async def find_inbound(
 
 
 async def claim_inbound(
-    session: AsyncSession, *, chat_id: int, message_id: int, nurse_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    message_id: int,
+    nurse_id: int,
+    now: datetime,
+    record_kind: str | None = None,
+    record_id: int | None = None,
 ) -> InboundMessage:
     """Claim (chat_id, message_id) before saving what it says; the unique constraint refuses
-    a second claim (a concurrent redelivery rolls back)."""
-    row = InboundMessage(chat_id=chat_id, message_id=message_id, nurse_id=nurse_id, received_at=now)
+    a second claim (a concurrent redelivery rolls back). ``record_kind``/``record_id`` name
+    the first record now (one INSERT instead of an INSERT and an UPDATE)."""
+    row = InboundMessage(
+        chat_id=chat_id,
+        message_id=message_id,
+        nurse_id=nurse_id,
+        received_at=now,
+        record_kind=record_kind,
+        record_id=record_id,
+    )
     session.add(row)
     await session.flush()
     return row
@@ -88,14 +103,18 @@ async def link_record(
     record_id: int,
     change: RecordChange = RecordChange.CREATED,
     prior: dict[str, Any] | None = None,
+    position: int | None = None,
 ) -> MessageRecord:
     """One more record the message saved or changed, after the ones before it; the first
-    one also names the message row (record_kind, record_id)."""
-    position = await session.scalar(
-        select(func.count())
-        .select_from(MessageRecord)
-        .where(MessageRecord.message_id == message.id)
-    )
+    one also names the message row (record_kind, record_id). ``position``: the caller
+    knows how many links the message has (it claimed it in this transaction), so no count
+    is read."""
+    if position is None:
+        position = await session.scalar(
+            select(func.count())
+            .select_from(MessageRecord)
+            .where(MessageRecord.message_id == message.id)
+        )
     if message.record_kind is None:
         message.record_kind, message.record_id = record_kind, record_id
     link = MessageRecord(
@@ -106,8 +125,7 @@ async def link_record(
         change=change,
         prior=prior,
     )
-    session.add(link)
-    await session.flush()
+    session.add(link)  # written with the next flush (the audit event's) or the commit
     return link
 
 
@@ -123,9 +141,17 @@ async def add_inbound(
 ) -> InboundMessage:
     """Claim (chat_id, message_id) for a message that saved one record."""
     row = await claim_inbound(
-        session, chat_id=chat_id, message_id=message_id, nurse_id=nurse_id, now=now
+        session,
+        chat_id=chat_id,
+        message_id=message_id,
+        nurse_id=nurse_id,
+        now=now,
+        record_kind=record_kind,
+        record_id=record_id,
     )
-    await link_record(session, message=row, record_kind=record_kind, record_id=record_id)
+    await link_record(
+        session, message=row, record_kind=record_kind, record_id=record_id, position=0
+    )
     return row
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.care import closing
 from bot.parsing import When
 from bot.services.saving import Logged, Saving, add_follow_up, iso, line
-from bot.services.worklist import apply_closing, refresh_patient
+from bot.services.worklist import apply_closing
 from bot.vocab import Channel, Outcome, Party, RecordKind
 from storage import records as store
 from storage.models import Contact, Patient
@@ -55,8 +55,10 @@ async def save_contact(
         from_task_id=from_task_id,
     )
     prior_reached = patient.last_reached_at
-    # The closing rules counted the attempts; an admission or a discharge it cannot change.
-    await refresh_patient(s.session, patient, hospital=False, attempts=False)
+    # The closing rules counted the attempts; an admission or a discharge it cannot change;
+    # a new contact can only move her last reached later (no re-read of her contacts).
+    if outcome == Outcome.REACHED and (prior_reached is None or occurred_at > prior_reached):
+        patient.last_reached_at = occurred_at
     await s.link(RecordKind.CONTACT, contact.id)
     await s.audit(
         "contact.logged",

@@ -102,6 +102,7 @@ class Saving:
     source: MessageKey | None = None
     message: InboundMessage | None = None
     linked: list[tuple[str, int]] = field(default_factory=list)
+    links: int | None = None  # links of a message claimed in this transaction
 
     @property
     def zone(self) -> ZoneInfo:
@@ -140,13 +141,17 @@ class Saving:
         if self.source is None:
             return
         if self.message is None:
+            # Claimed with its first record named; its links are counted here, not read.
             self.message = await store.claim_inbound(
                 self.session,
                 chat_id=self.source.chat_id,
                 message_id=self.source.message_id,
                 nurse_id=self.nurse.id,
                 now=self.now,
+                record_kind=kind.value,
+                record_id=record_id,
             )
+            self.links = 0
         await store.link_record(
             self.session,
             message=self.message,
@@ -154,7 +159,10 @@ class Saving:
             record_id=record_id,
             change=change,
             prior=prior,
+            position=self.links,
         )
+        if self.links is not None:
+            self.links += 1
 
     async def audit(
         self,
