@@ -79,6 +79,10 @@ class CueHit:
     start: int
 
 
+_AT_DISCHARGE_RE = re.compile(
+    r"\b(?:at|upon|on|prior\s+to|before|pending|awaiting)\s+(?:the\s+)?(?:time\s+of\s+)?$", _I
+)
+"""Her state at discharge, not a discharge that happened."""
 _WEAK_HOME_RE = re.compile(r"(?:came|went|got|back|made\s+it|arrived)\s+home\b(?!\s+from\b)", _I)
 """Words that mean a discharge only when the message speaks of a stay."""
 _STAY_RE = re.compile(
@@ -122,8 +126,8 @@ def cue_hits(text: str, base: int, context: str = "") -> list[CueHit]:
         if any(a <= discharge.start() < b for a, b in blocked):
             continue
         before = text[max(0, discharge.start() - 40) : discharge.start()]
-        if _CONDITION_BEFORE_RE.search(before):
-            continue  # "TCM call tmrw if d/c'd"
+        if _CONDITION_BEFORE_RE.search(before) or _AT_DISCHARGE_RE.search(before):
+            continue  # "TCM call tmrw if d/c'd", "spo2 91% on 2L at d/c"
         if _WEAK_HOME_RE.match(text, discharge.start()) and (
             not _STAY_RE.search(context or text) or _REFUSED_STAY_RE.search(context or text)
         ):
@@ -218,7 +222,9 @@ _MOVED_HOUSE_RE = re.compile(
 _STRONG_RESCHEDULE_RE = re.compile(
     r"\b(?:resched\w*|re-?sched\w*|push(?:ed)?\s+(?:back|out|to)|bump(?:ed)?\s+(?:to|up|back)|"
     r"moved?\s+(?:\w+'?s?\s+){0,4}?(?:appt|appointment|visit|hv|f/u|follow[- ]?up|to)|"
-    r"change\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|time|f/u|to))\b|" + lx.MOVED_TO,
+    r"change\s+(?:\w+'?s?\s+){0,3}?(?:appt|appointment|visit|time|f/u|to))\b|"
+    r"\b(?:move|moved|moving|change|changed|switch|switched)\b[^.;]{0,40}?\bfrom\b[^.;]{1,30}?\bto\b|"
+    + lx.MOVED_TO,
     _I,
 )
 

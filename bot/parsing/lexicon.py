@@ -452,6 +452,8 @@ DISCHARGE_NOT_RE = re.compile(
     r"paperwork|meds?|orders?|date|criteria|teaching|education|list|med\s+list|rx|rxs|"
     r"from\s+(?:the\s+)?program|"
     r"from\s+(?:case\s+management|cm|services|hh|home\s+health|pt|ot))\b|"
+    r"\b(?:d/c'?e?d|dc'?e?d|discharged)\s+(?:[a-z]+\s+){1,2}from\s+(?:the\s+)?(?:case\s+management|cm|"
+    r"hh|home\s+health|pt|ot|program|services)\b|"
     r"\b(?:d/c'?e?d|dc'?e?d|d/c|dc|discontinued?|stopped)\s+(?:her|his|the|old|that)?\s*"
     r"(?:lasix|meds?|rx|prescription|order|"
     r"medication|\w+(?:pril|olol|sartan|statin|ide|mab|pine|zole|cillin|mycin|floxacin|one|"
@@ -608,7 +610,10 @@ UNDO_RE = re.compile(
     r"ignore\s+(?:that|last|the\s+last|my\s+last)|remove\s+(?:that|last|the\s+last)|"
     r"take\s+(?:that|it)\s+back|didn'?t\s+mean\s+to|cancel\s+(?:that|last|the\s+last"
     r"(?:\s+(?:one|entry))?|my\s+last)|wrong\s+(?:pt|patient|person)|"
-    r"(?:oops|whoops|sorry)\W*(?:wrong\s+(?:pt|patient|person)|delete|undo|scratch|ignore))\b",
+    r"(?:oops|whoops|sorry)\W*(?:wrong\s+(?:pt|patient|person)|delete|undo|scratch|ignore)|"
+    r"(?:i\s+)?(?:made|entered|logged)\s+(?:an?\s+)?(?:error|mistake)\s+(?:in|on)\s+(?:my|the)\s+"
+    r"last\s+(?:entry|one|note|record|message)\W*(?:(?:pls|please)\s+)?"
+    r"(?:delete|remove|undo|scratch)\s+(?:it|that))\b",
     _I,
 )
 

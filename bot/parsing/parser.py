@@ -638,6 +638,11 @@ _NEW_PATIENT_TAIL_RE = re.compile(
 )
 
 
+_NAME_LEAD_RE = re.compile(
+    r"(?:named|called|name\s+is|name:|is|enrollment|enrolment|intake|referral)\b[\s:,-]*", _I
+)
+
+
 def _new_patient(text: str) -> tuple[NewPatientIntent, int] | None:
     """'new pt Gloria Diaz MRN 44821 high risk CHF, d/c from Mercy yest': the new patient, and
     where the rest of the message (a discharge that brought her) begins."""
@@ -646,6 +651,10 @@ def _new_patient(text: str) -> tuple[NewPatientIntent, int] | None:
         return None
     rest_start = opening.start("rest")
     rest = opening.group("rest")
+    lead = _NAME_LEAD_RE.match(rest)
+    if lead is not None:  # "new patient named olu adebayo", "new member enrollment: Beatriz"
+        rest_start += lead.end()
+        rest = rest[lead.end() :]
     tail = _NEW_PATIENT_TAIL_RE.search(rest)
     own = rest[: tail.start()] if tail else rest
     mrn_match = _MRN_RE.search(own)

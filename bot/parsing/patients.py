@@ -24,7 +24,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.parsing import lexicon as lx
 from bot.parsing.intents import PatientMention, PatientRef
-from bot.parsing.normalise import may_be_surname
+from bot.parsing.normalise import english_words, may_be_surname
 
 MAX_NAME_TOKENS = 80
 """Tokens of a message examined for names: names come early; garbage must stay cheap."""
@@ -74,6 +74,16 @@ def nicknames_of(first_name: str) -> frozenset[str]:
     return found - {first_name}
 
 
+def _tail_nicknames(first_name: str) -> frozenset[str]:
+    """The end of a long first name said on its own ('emeka' for Chukwuemeka, 'seun' for
+    Oluwaseun, 'beth' for Elizabeth): four letters or more, not an everyday English word."""
+    return frozenset(
+        first_name[i:]
+        for i in range(3, len(first_name) - 3)
+        if first_name[i:] not in english_words() and first_name[i:] not in COMMON_WORDS
+    )
+
+
 def word_set(words: str) -> frozenset[str]:
     """A set of whitespace-separated words (keeps long word lists readable)."""
     return frozenset(words.split())
@@ -83,7 +93,8 @@ _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx"})
 _NOT_INITIALS = frozenset(
     {"na", "lm", "vm", "hh", "hr", "bp", "bg", "pt", "ot", "st", "ed", "er", "md", "np", "pa",
      "rn", "sw", "cm", "tc", "hv", "dm", "gi", "pe", "mi", "ms", "ok", "am", "pm", "dr", "ct",
-     "us", "iv", "im", "po", "sq", "ua", "cp", "rx", "tx", "dx", "hx", "sx", "fx", "le", "ue"}
+     "us", "iv", "im", "po", "sq", "ua", "cp", "rx", "tx", "dx", "hx", "sx", "fx", "le", "ue",
+     "mr", "jr", "sr", "dc", "fu", "cg", "nh", "wc", "bs", "sn"}
 )  # fmt: skip
 """Two capitals that are shorthand, never a patient's initials."""
 _PLACE_TITLES = frozenset({"st", "saint", "mt", "mount", "ste"})
@@ -334,10 +345,14 @@ class Caseload:
         if len(parts) > 1:
             self._last_of[ref] = last
             self._by_last.setdefault(last, []).append(ref)
-        for nick in nicknames_of(first):
+        for nick in nicknames_of(first) | _tail_nicknames(first):
             self._by_nick.setdefault(nick, []).append(ref)
             if len(parts) > 1:
                 self._by_full.setdefault(f"{nick} {last}", []).append(ref)
+        if len(parts) > 1:
+            self._by_full.setdefault(f"{last} {first}", []).append(ref)  # "Greene Donald"
+        if len(parts) > 2:
+            self._by_full.setdefault(" ".join(parts[1:]), []).append(ref)  # "gonzalez-reyes"
 
     def find(self, text: str) -> NameMatch:
         """The patient the text names, the candidates if ambiguous, or the name as written."""

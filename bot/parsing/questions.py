@@ -36,7 +36,8 @@ _OPENING_RE = re.compile(
 )
 _BARE_RE = re.compile(
     r"^\W*(?:overdue|today|tomorrow|tmrw|tmw|tomorrow's|this\s+week|week|next\s+week|caseload|"
-    r"agenda|due(?:\s+today)?|worklist|work\s+list|call\s+list|calls|to-?do(?:\s+list)?|"
+    r"agenda|due(?:\s+today)?|worklist|work\s+list|call\s+list|calls|my\s+calls|phone\s+list|"
+    r"(?:my\s+)?calls\s+(?:today|for\s+today|due|to\s+make)|to-?do(?:\s+list)?|"
     r"(?:appts?|appointments?|tasks?)(?:\s+(?:today|tomorrow|tmrw|this\s+week|due|overdue))?|"
     r"patients|pts|pt\s+list|patient\s+list|my\s+list|risk\s+list|referrals?|open\s+referrals?|"
     r"week\s+at\s+a\s+glance|my\s+week|my\s+day|schedule|sched|(?:today'?s|tmrw'?s|"
@@ -72,13 +73,14 @@ _NOT_CONTACTED_RE = re.compile(
     _I,
 )
 _CALL_LIST_RE = re.compile(
-    r"\b(?:who\s+(?:do|should|must|shall|else\s+do)\s+i\s+(?:still\s+)?(?:need\s+to\s+|have\s+to\s+|"
+    r"^\W*calls\W*$|\b(?:who\s+(?:do|should|must|shall|else\s+do)\s+i\s+(?:still\s+)?(?:need\s+to\s+|have\s+to\s+|"
     r"gotta\s+)?(?:call|contact|reach\s+out\s+to|phone)|"
     r"who\s+(?:needs|need)\s+(?:a\s+)?(?:call|calls|calling|contact|phone\s+call)|"
     r"call\s+list|calls\s+(?:for|to\s+make|due|today|tomorrow)|who\s+(?:to|should\s+i)\s+call|"
     r"(?:who|anyone|anybody)\s+(?:i\s+)?(?:need|needs|have|has)\s+to\s+call|"
     r"calls\s+i\s+(?:need|have)\s+to\s+make|my\s+calls|phone\s+list|tcm\s+calls?\s+(?:due|list)|"
-    r"(?:anyone|anybody|who)\s+(?:still\s+)?(?:need|needs)\s+(?:a\s+)?(?:call|calling|contact)|"
+    r"(?:anyone|anybody|who)\s+(?:still\s+)?(?:need|needs)\s+(?:an?\s+)?"
+    r"(?:outreach\s+|follow[- ]?up\s+|f/u\s+|tcm\s+|phone\s+)?(?:call|calling|contact)|"
     r"(?:who'?s|whos|who\s+is)\s+due\s+for\s+(?:a\s+)?(?:call|contact)|"
     r"(?:ppl|people|pts|patients|who)\s+i\s+(?:need|have)\s+to\s+call(?:\s+back)?|"
     r"call\s*backs?\s+(?:list|due|pending)|(?:those|who|people|patients|ones)\s+i\s+(?:ought\s+to|"

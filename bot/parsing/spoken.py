@@ -110,6 +110,7 @@ _MISHEARD = (
     (re.compile(r"\bvoice\s*(?:male|mael|mall)\b", _I), "voicemail"),
     (re.compile(r"\b(?:missus|missis|mrs\.)(?=\s)", _I), "mrs"),
     (re.compile(r"\bmister\b", _I), "mr"),
+    (re.compile(r"\bmed(?:ication)?\s+(?:wreck|wrecked|reck|rec'?d)\b", _I), "med rec"),
     (re.compile(r"\ba\s+week\s+(?:from\s+)?today\b", _I), "in 1 week"),
     (re.compile(r"\ba\s+week\s+(?:from\s+)?tomorrow\b", _I), "in 8 days"),
     (

@@ -23,7 +23,8 @@ HELD_OUT: dict[str, tuple[int, int]] = {
     "day_in_the_life": (1755, 9),
     "dictated_and_terse": (1894, 10),
     "six_nurses": (2097, 4),
-    "unusual_voices": (2054, 30),
+    "unusual_voices": (2057, 30),
+    "four_more_nurses": (1734, 25),
 }
 TAUGHT = [p for p in FILES if p.stem not in HELD_OUT]
 
