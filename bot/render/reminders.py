@@ -83,7 +83,7 @@ def render_reminder(facts: ReminderFacts, zone: ZoneInfo) -> str:
     deadline = when_label(facts.due_at, zone, has_time=False)
     if facts.has_time:
         deadline += f", {time_label(facts.due_at, zone)}"
-    overdue = " (overdue)" if facts.sent_at > facts.due_at else ""
+    overdue = " (overdue)" if is_past_due(facts) else ""
     lines.append(f"Due: {deadline} ({zone.key}){overdue}")
     notes = []
     if facts.sent_at - facts.scheduled_for > LATE_AFTER:
@@ -93,6 +93,12 @@ def render_reminder(facts: ReminderFacts, zone: ZoneInfo) -> str:
     if notes:
         lines.append(f"<i>({'; '.join(notes)})</i>")
     return "\n".join(lines)
+
+
+def is_past_due(facts: ReminderFacts) -> bool:
+    """The task was past its due moment when the push was planned or sent: a push sent on
+    time for a task due at that very minute (a timed follow-up) is not overdue."""
+    return facts.scheduled_for > facts.due_at or facts.sent_at - facts.due_at > LATE_AFTER
 
 
 def render_unreachable_notice(name: str | None) -> str:
