@@ -65,6 +65,11 @@ class Seen:
     first_number: int
     task_ids: tuple[int | None, ...]
     shown_at: datetime
+    total: int = 0
+
+    @property
+    def has_more(self) -> bool:
+        return self.first_number - 1 + len(self.task_ids) < self.total
 
     def task_at(self, number: int) -> int | None:
         index = number - self.first_number
@@ -212,6 +217,7 @@ async def remember_view(
     view: str,
     first_number: int,
     task_ids: Sequence[int | None],
+    total: int,
     now: datetime,
 ) -> None:
     """Replace the list she saw last."""
@@ -221,7 +227,8 @@ async def remember_view(
         session.add(row)
     row.view = view[:16]
     row.first_number = first_number
-    row.task_ids = list(task_ids)
+    row.total = total
+    row.task_ids = [t for t in task_ids]  # None: a line with no task
     row.shown_at = now
 
 
@@ -230,4 +237,4 @@ async def last_view(session: AsyncSession, *, nurse_id: int) -> Seen | None:
     if row is None:
         return None
     ids = tuple(int(t) if t is not None else None for t in row.task_ids)
-    return Seen(row.view, row.first_number, ids, row.shown_at)
+    return Seen(row.view, row.first_number, ids, row.shown_at, row.total)

@@ -606,5 +606,6 @@ class LastView(Base):
     nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"), primary_key=True)
     view: Mapped[str] = mapped_column(String(16))
     first_number: Mapped[int] = mapped_column(Integer)
-    task_ids: Mapped[list[int]] = mapped_column(JSON)
+    total: Mapped[int] = mapped_column(Integer)  # items in the whole list, all pages
+    task_ids: Mapped[list[int | None]] = mapped_column(JSON)
     shown_at: Mapped[datetime]

@@ -219,14 +219,23 @@ async def test_today(h: Harness) -> None:
         "1. Follow-up: call back · Rosa Diaz · due Mon 23 Nov 17:00\n"
         "Times in America/Chicago."
     )
-    assert [b.callback_data for b in message.buttons] == [
-        f"tk:d:{data.today_task}",
-        f"tk:s:{data.today_task}",
-        f"tk:t:{data.today_task}",
+    # one numbered button per item; the number opens that item's actions in its place
+    assert [b.callback_data for b in message.buttons] == [f"li:td:1:{data.today_task}"]
+    assert message.button_labels == ["1"]
+    await h.press(ana, "1")
+    item = h.fake.message(ana.id, message.message_id)
+    assert item.text == message.text
+    assert [b.callback_data for b in item.buttons] == [
+        f"la:d:td:1:{data.today_task}",
+        f"la:s:td:1:{data.today_task}",
+        f"la:t:td:1:{data.today_task}",
         f"tk:l:{data.today_task}",
         f"q:pt:{data.rosa}",
+        f"la:b:td:1:{data.today_task}",
     ]
-    assert message.button_labels == ["Done 1", "+1h 1", "Tmrw 1", "Log 1", "Open 1"]
+    assert item.button_labels == ["Done 1", "+1h", "Tomorrow", "Log", "Open", "Back"]
+    await h.press(ana, "Back")
+    assert h.fake.message(ana.id, message.message_id).button_labels == ["1"]
     assert (await ask(h, ana, "what's on today")) == message.text
     assert (await ask(h, ana, "today?")) == message.text
 
@@ -242,9 +251,8 @@ async def test_overdue(h: Harness) -> None:
         "1. Follow-up: labs · Maria Lopez · was due Fri 20 Nov 09:00 (3 days ago)\n"
         "Times in America/Chicago."
     )
-    assert message.buttons[0].callback_data == f"tk:d:{data.overdue_task}"
-    for question in ("who is overdue?", "who needs a call"):
-        assert (await ask(h, ana, question)) == message.text
+    assert message.buttons[0].callback_data == f"li:od:1:{data.overdue_task}"
+    assert (await ask(h, ana, "who is overdue?")) == message.text
 
 
 async def test_week(h: Harness) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from bot.app.context import NurseView
 from bot.ops.seed import SIZES, seed
+from bot.services import lists
 from bot.services import queries as service
 from bot.vocab import Refusal, Risk, Role, TaskKind
 from storage.db import Database
@@ -105,7 +106,7 @@ async def test_overdue_and_refusals(db: Database) -> None:
                 )
             )
         pid = patient.id
-    view = await service.overdue(db, ana, now=NOW)
+    view = await lists.overdue(db, ana, now=NOW)
     assert view.tasks.total == 2
     assert view.tasks.rows[0].due_at < view.tasks.rows[1].due_at  # oldest first
     assert await service.last_contact(db, bea, pid, now=NOW) == Refusal.NOT_FOUND

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("nurse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("view", sa.String(length=16), nullable=False),
         sa.Column("first_number", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("task_ids", sa.JSON(), nullable=False),
         sa.Column("shown_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
