@@ -76,8 +76,8 @@ def start_bot(env: dict[str, str], cwd: Path) -> BotProcess:
 async def pg_database(base_url: str) -> AsyncIterator[str]:
     """A fresh PostgreSQL database (not a schema: separate processes connect by URL)."""
     name = f"casebot_t_{uuid.uuid4().hex[:10]}"
-    admin_dsn = (
-        make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    admin_dsn = make_url(base_url).set(drivername="postgresql").render_as_string(
+        hide_password=False
     )
     conn = await asyncpg.connect(admin_dsn)
     try:

@@ -29,46 +29,26 @@ async def _seed(db: Database, fake: FakeTelegram, now: datetime) -> None:
         for i in range(NURSES):
             user = fake.user(user_id=700_000 + i, first_name=f"N{i}")
             nurse = Nurse(
-                telegram_user_id=user.id,
-                chat_id=user.id,
-                display_name=f"Nurse {i}",
-                role=Role.NURSE,
-                timezone="America/Chicago",
-                digest_time=time(7, 30),
-                date_order="MDY",
-                days_off="mon,tue,wed,thu,fri,sat,sun",
-                settings_done=True,
-                active=True,
-                privacy_mode="full",
-                enrolled_at=now - timedelta(days=1),
+                telegram_user_id=user.id, chat_id=user.id, display_name=f"Nurse {i}",
+                role=Role.NURSE, timezone="America/Chicago", digest_time=time(7, 30),
+                date_order="MDY", days_off="mon,tue,wed,thu,fri,sat,sun", settings_done=True,
+                active=True, privacy_mode="full", enrolled_at=now - timedelta(days=1),
             )
             session.add(nurse)
             await session.flush()
             for j in range(TASKS_EACH):
                 patient = Patient(
-                    nurse_id=nurse.id,
-                    display_name=f"Pt{i}x{j}",
-                    initials="P.",
-                    code=f"P-{i:03d}{j:03d}",
-                    risk=Risk.LOW,
-                    status=PatientStatus.ACTIVE,
-                    created_at=now,
-                    updated_at=now,
+                    nurse_id=nurse.id, display_name=f"Pt{i}x{j}", initials="P.",
+                    code=f"P-{i:03d}{j:03d}", risk=Risk.LOW, status=PatientStatus.ACTIVE,
+                    created_at=now, updated_at=now,
                 )
                 session.add(patient)
                 await session.flush()
-                session.add(
-                    Task(
-                        nurse_id=nurse.id,
-                        patient_id=patient.id,
-                        kind=TaskKind.FOLLOW_UP,
-                        title="",
-                        due_at=now + timedelta(hours=8),
-                        has_time=True,
-                        remind_at=now - timedelta(minutes=1),
-                        created_at=now,
-                    )
-                )
+                session.add(Task(
+                    nurse_id=nurse.id, patient_id=patient.id, kind=TaskKind.FOLLOW_UP,
+                    title="", due_at=now + timedelta(hours=8), has_time=True,
+                    remind_at=now - timedelta(minutes=1), created_at=now,
+                ))
 
 
 @pytest.mark.slow
@@ -84,8 +64,7 @@ async def test_sigkill_during_dispatch_loses_nothing_and_marks_the_repeats(
 
     def pushes() -> list[str]:
         return [
-            str(c.params.get("text"))
-            for c in fake.calls_of("sendMessage")
+            str(c.params.get("text")) for c in fake.calls_of("sendMessage")
             if c.ok and "⏰" in str(c.params.get("text", ""))
         ]
 
@@ -116,9 +95,9 @@ async def test_sigkill_during_dispatch_loses_nothing_and_marks_the_repeats(
                 while True:
                     async with db.uow(read_only=True) as session:
                         left = await session.scalar(
-                            select(func.count())
-                            .select_from(Delivery)
-                            .where(Delivery.status != DeliveryStatus.SENT)
+                            select(func.count()).select_from(Delivery).where(
+                                Delivery.status != DeliveryStatus.SENT
+                            )
                         )
                     if left == 0 and len({NAME.search(t).group(0) for t in pushes()}) == total:  # type: ignore[union-attr]
                         break

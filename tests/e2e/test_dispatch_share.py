@@ -69,10 +69,7 @@ async def test_two_dispatchers_share_the_budget_and_get_no_429(harness: Harness)
     other = Database(harness.db.url) if harness.db.dialect != "postgresql" else None
     apps = [
         build_application(
-            config,
-            db=harness.db,
-            clock=harness.clock,
-            request=harness.fake.request(),
+            config, db=harness.db, clock=harness.clock, request=harness.fake.request(),
             dispatch=False,
         )  # fmt: skip
         for _ in range(2)
@@ -81,11 +78,7 @@ async def test_two_dispatchers_share_the_budget_and_get_no_429(harness: Harness)
         await app.initialize()
     dispatchers = [
         Dispatcher(
-            db=db,
-            bot=app.bot,
-            config=config,
-            clock=harness.clock,
-            worker_id=name,
+            db=db, bot=app.bot, config=config, clock=harness.clock, worker_id=name,
             batch=30,  # small claims, so both get chats of their own in this small test
         )  # fmt: skip
         for name, db, app in (("one", harness.db, apps[0]), ("two", other or harness.db, apps[1]))
@@ -117,7 +110,9 @@ async def test_two_dispatchers_share_the_budget_and_get_no_429(harness: Harness)
             ).all()
         )
         unsent = await session.scalar(
-            select(func.count()).select_from(Delivery).where(Delivery.status != DeliveryStatus.SENT)
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.status != DeliveryStatus.SENT)
         )
     assert unsent == 0
     assert set(by_worker) == {"one", "two"}, "both dispatchers sent"

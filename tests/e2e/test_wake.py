@@ -43,25 +43,15 @@ async def test_a_reminder_goes_out_within_two_seconds_of_its_due_time(
             nurse.quiet_start = None
             nurse.quiet_end = None
             patient = await patients.create_patient(
-                session,
-                nurse_id=nurse.id,
-                team_id=None,
-                display_name="Maria Lopez",
+                session, nurse_id=nurse.id, team_id=None, display_name="Maria Lopez",
                 now=datetime.now(UTC),
             )
             due = datetime.now(UTC) + timedelta(seconds=3)
-            session.add(
-                Task(
-                    nurse_id=nurse.id,
-                    patient_id=patient.id,
-                    kind=TaskKind.FOLLOW_UP,
-                    title="",
-                    due_at=due + timedelta(hours=1),
-                    has_time=True,
-                    remind_at=due,
-                    created_at=datetime.now(UTC),
-                )
-            )
+            session.add(Task(
+                nurse_id=nurse.id, patient_id=patient.id, kind=TaskKind.FOLLOW_UP, title="",
+                due_at=due + timedelta(hours=1), has_time=True, remind_at=due,
+                created_at=datetime.now(UTC),
+            ))
         app.services.dispatcher.wake_soon()  # as after the update that created the task
 
         async with asyncio.timeout(10):
