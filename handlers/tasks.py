@@ -24,6 +24,8 @@ from bot.render.text import esc, time_label, when_label
 from bot.services import lists, tasks
 from handlers.common import is_number, on_press
 
+REMINDERS_SHOWN = 10
+BUTTON_ROWS = 4
 STALE = {
     tasks.TaskOutcome.ALREADY_DONE: "Already done.",
     tasks.TaskOutcome.CANCELLED: "That task was cancelled; nothing to do.",
@@ -103,7 +105,9 @@ async def list_reminders(update: Update, context: CaseContext) -> None:
     message = update.effective_message
     assert message is not None
     nurse, services = context.me, context.services
-    upcoming = await tasks.upcoming_reminders(services.db, services.clock, nurse_id=nurse.id)
+    upcoming = await tasks.upcoming_reminders(
+        services.db, services.clock, nurse_id=nurse.id, limit=REMINDERS_SHOWN
+    )
     if not upcoming:
         await message.reply_text(
             "No reminders coming up. Log a contact with a follow-up to add one."
@@ -134,7 +138,10 @@ async def list_reminders(update: Update, context: CaseContext) -> None:
             ]
         )
     lines.append("\nOr send /done N or /snooze N.")
-    await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows[:10]))
+    # Buttons for the soonest four only: at most 8 buttons a message.
+    await message.reply_text(
+        "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows[:BUTTON_ROWS])
+    )
 
 
 async def done_command(update: Update, context: CaseContext) -> None:
@@ -172,10 +179,10 @@ async def _by_number(update: Update, context: CaseContext, *, done: bool) -> Non
             )
         else:
             await message.reply_text(
-                f"The list you saw last (/{seen.view}) shows items {seen.first_number}–{last}. "
-                "Send /done N with one of those numbers."
+                f"Which one? The list you saw last (/{seen.view}) shows items "
+                f"{seen.first_number}–{last}."
                 if last >= seen.first_number
-                else f"The list you saw last (/{seen.view}) was empty."
+                else f"Which one? The list you saw last (/{seen.view}) was empty."
             )
         return
     if done:
