@@ -119,3 +119,11 @@ def cadence_title(risk: str) -> str:
 
 def render_done(text_before: str) -> str:
     return f"{text_before}\n✅ <b>Done</b>"
+
+
+def render_rescheduled(patient_name: str, moved_to: datetime, zone: ZoneInfo) -> str:
+    """[Rescheduled] on an attendance check, answered with the new time: what moved."""
+    return (
+        f"Moved <b>{esc(patient_name)}</b>'s appointment to "
+        f"{when_label(moved_to, zone)} ({zone.key}); its reminders and check moved with it. Saved."
+    )
