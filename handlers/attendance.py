@@ -52,11 +52,6 @@ ASK_NEW_TIME = (
 ASK_AGAIN = "I couldn't read a day in that. Send the new day and time, e.g. <i>Fri 10am</i>."
 DROPPED = "I've left the reschedule; here is your new message."
 LEFT = "Left as it was: the appointment is not moved."
-REFUSED = {
-    Refusal.NOT_FOUND: "That appointment isn't one of yours any more.",
-    Refusal.ALREADY_UNDONE: "That appointment was taken back.",
-    Refusal.ALREADY_ANSWERED: "That check was already answered.",
-}
 
 
 class Step(enum.IntEnum):
@@ -105,7 +100,7 @@ async def _set(
     if query is not None:
         await query.answer()
     if isinstance(result, Refusal):
-        await _say(update, context, REFUSED.get(result, render.refusal(result)))
+        await _say(update, context, render.refusal(result))
         return
     now = services.clock.now()
     if result.moved_to is not None:

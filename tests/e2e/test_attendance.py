@@ -107,7 +107,7 @@ async def test_attended_and_no_show_are_saved_from_the_push(harness: Harness) ->
         assert appointment.status == AppointmentStatus.NO_SHOW
     assert [kind for kind, _ in await _open_pushes(h)] == [TaskKind.FOLLOW_UP.value]
     await h.press(ana, "Attended")  # the same check again: already answered
-    assert h.last_text(ana) == "That check was already answered."
+    assert h.last_text(ana) == "That was already answered. Nothing was changed."
 
 
 async def test_a_new_record_while_it_waits_is_not_taken_as_the_time(harness: Harness) -> None:
