@@ -8,20 +8,23 @@ that existed when Monday began, done by its due time (cancelled tasks and pushes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 import pytest
 
 from bot.care import end_of_local_day
+from bot.clock import ManualClock
 from bot.config import Config
-from bot.render.digest import DigestData
+from bot.render.digest import DigestData, render_digest
 from bot.services.digests import read_digest
+from bot.services.ledger import MessageKey
+from bot.services.messages import SavedMessage, save_message
 from bot.services.records import business_calendar
 from bot.vocab import Channel, Outcome, TaskKind, TaskStatus
 from storage.db import Database
 from storage.models import Contact, Nurse, Patient, Task
-from tests.services.facts_support import CHICAGO, make_nurse, make_patient
+from tests.services.facts_support import CHICAGO, discharge, make_nurse, make_patient
 
 SUN, MON, TUE = date(2026, 11, 22), date(2026, 11, 23), date(2026, 11, 24)
 NOW = datetime.combine(TUE, time(7, 30), tzinfo=CHICAGO)
@@ -180,3 +183,23 @@ async def test_a_tcm_contact_shows_its_countdown_and_the_attempts_in_its_window(
         (TaskKind.TCM_CONTACT, 1, 2)
     ]
     assert data.due_today == []
+
+
+async def test_a_readmission_is_flagged_in_the_digest(db: Database, config: Config) -> None:
+    ana = await make_nurse(db, config, 501)
+    ed = await make_patient(db, ana, "Ed Kim")
+    clock = ManualClock(NOW)
+    for n, day in enumerate((date(2026, 11, 2), date(2026, 11, 20))):
+        saved = await save_message(
+            db, config, clock, nurse=ana, key=MessageKey(501, 10 + n), facts=[discharge(ed, day)]
+        )
+        assert isinstance(saved, SavedMessage)
+    async with db.uow() as session:
+        nurse = await session.get(Nurse, ana.id)
+        assert nurse is not None
+        data = await read_digest(session, nurse, NOW, config, business_calendar(config))
+    assert [(p.name, on) for p, on, _facility in data.readmissions] == [
+        ("Ed Kim", date(2026, 11, 20))
+    ]
+    text, _cut = render_digest(replace(data, privacy="full"))
+    assert "<b>🔁 Readmissions</b>\n• Ed Kim: readmitted, discharged Fri 20 Nov from Mercy" in text
