@@ -38,6 +38,7 @@ from bot.render.callbacks import (
     RiskPage,
     TeamNurse,
     TeamNursePage,
+    TeamPatient,
 )
 from bot.render.queries import Rendered
 from bot.render.text import clip
@@ -88,10 +89,8 @@ def _first_number(rendered: Rendered, size: int) -> int:
     return rendered.page * size + 1
 
 
-def patient_keyboard(
-    rendered: Rendered, turn: PageTurn, *, size: int, move: bool = False
-) -> InlineKeyboardMarkup:
-    """[Open n] under each caseload line (and [Move n] for a supervisor), then [Prev] [Next]."""
+def patient_keyboard(rendered: Rendered, turn: PageTurn, *, size: int) -> InlineKeyboardMarkup:
+    """[Open n] under each caseload line, then [Prev] [Next]: at most 8 buttons."""
     first = _first_number(rendered, size)
     rows = _chunks(
         [
@@ -99,14 +98,25 @@ def patient_keyboard(
             for i, pid in enumerate(rendered.patient_ids)
         ]
     )
-    if move:
-        rows += _chunks(
-            [
-                InlineKeyboardButton(f"Move {first + i}", callback_data=MovePatient(pid).pack())
-                for i, pid in enumerate(rendered.patient_ids)
-            ]
-        )
     nav = _nav(rendered, turn)
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+def team_keyboard(rendered: Rendered, nurse_id: int, *, size: int) -> InlineKeyboardMarkup:
+    """A team nurse's caseload: [1] [2] ... (each opens [Open n] [Move n] [Back]), [Prev]
+    [Next]: at most 8 buttons."""
+    first = _first_number(rendered, size)
+    numbers = [
+        InlineKeyboardButton(
+            str(first + i),
+            callback_data=TeamPatient(nurse_id, rendered.page, first + i, pid).pack(),
+        )
+        for i, pid in enumerate(rendered.patient_ids)
+    ]
+    rows = [numbers[i : i + 6] for i in range(0, len(numbers), 6)]
+    nav = _nav(rendered, lambda n: TeamNursePage(nurse_id, n))
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
@@ -352,16 +362,36 @@ async def _team_caseload(
         title=f"{view.nurse_name}'s caseload",
         empty=f"{view.nurse_name} has no active patients.",
     )
-    markup = patient_keyboard(
-        rendered,
-        lambda n: TeamNursePage(view.nurse_id, n),
-        size=service.CASELOAD_PAGE,
-        move=True,
-    )
+    markup = team_keyboard(rendered, view.nurse_id, size=service.CASELOAD_PAGE)
     if new_message:
         await _say(update, context, rendered.text, markup)
     else:
         await _show(update, context, rendered.text, markup)
+
+
+async def team_patient_actions(update: Update, context: CaseContext, press: TeamPatient) -> None:
+    """A number under a team nurse's caseload: that patient's [Open n] [Move n] [Back]."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    n = press.number
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"Open {n}", callback_data=OpenPatient(press.patient_id).pack()
+                ),
+                InlineKeyboardButton(
+                    f"Move {n}", callback_data=MovePatient(press.patient_id).pack()
+                ),
+                InlineKeyboardButton(
+                    "Back", callback_data=TeamNursePage(press.nurse_id, press.page).pack()
+                ),
+            ]
+        ]
+    )
+    with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
+        await query.edit_message_reply_markup(reply_markup=markup)
 
 
 async def ask_move(update: Update, context: CaseContext, press: MovePatient) -> None:
@@ -533,6 +563,7 @@ BUTTONS = (
     on_press(PatientQuestion, patient_question_button),
     on_press(TeamNurse, open_team_nurse),
     on_press(TeamNursePage, turn_team_nurse_page),
+    on_press(TeamPatient, team_patient_actions),
     on_press(MovePatient, ask_move),
     on_press(MoveTo, move_to),
     on_press(CancelMove, cancel_move),

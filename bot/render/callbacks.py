@@ -444,6 +444,16 @@ class TeamNursePage(CallbackData, prefix="q:tn"):
 
 
 @dataclass(frozen=True)
+class TeamPatient(CallbackData, prefix="q:tp"):
+    """[n] under a team nurse's caseload: [Open n] [Move n] [Back] in place of the numbers."""
+
+    nurse_id: Id
+    page: Page
+    number: Page
+    patient_id: Id
+
+
+@dataclass(frozen=True)
 class MovePatient(CallbackData, prefix="q:mv"):
     """[Move n] under a team nurse's caseload: ask who gets the patient."""
 

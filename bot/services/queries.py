@@ -28,7 +28,8 @@ from storage.audit import record_audit
 from storage.db import Database
 from storage.models import Nurse, Team
 
-CASELOAD_PAGE = 10
+CASELOAD_PAGE = 6
+"""Patients a page: one button each and [Prev] [Next] make at most 8 buttons."""
 TCM_AT_RISK_HOURS = 24
 INTERACTIVE_CHANNELS = ("phone", "visit", "clinic", "video", "text", "email")
 

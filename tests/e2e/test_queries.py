@@ -338,24 +338,27 @@ async def test_caseload_pages_with_next_and_prev(h: Harness) -> None:
     await h.send(ana, "/caseload")
     first = h.fake.last_message(ana.id)
     assert (first.text or "").startswith(
-        "Your caseload: 23 patients, most urgent first — page 1 of 3\n1. Patient 00 Test"
+        "Your caseload: 23 patients, most urgent first — page 1 of 4\n1. Patient 00 Test"
     )
     assert first.button_labels[-1] == "Next"
     assert "Prev" not in first.button_labels
+    assert len(first.buttons) <= 8
     await h.press(ana, "Next")
     second = h.fake.message(ana.id, first.message_id)
     assert (second.text or "").startswith(
-        "Your caseload: 23 patients, most urgent first — page 2 of 3\n11. Patient 10 Test"
+        "Your caseload: 23 patients, most urgent first — page 2 of 4\n7. Patient 06 Test"
     )
-    assert second.button_labels[0] == "Open 11"
+    assert second.button_labels[0] == "Open 7"
     assert second.button_labels[-2:] == ["Prev", "Next"]
+    assert len(second.buttons) == 8
     await h.press(ana, "Next")
-    third = h.fake.message(ana.id, first.message_id)
-    assert "21. Patient 20 Test" in (third.text or "")
-    assert "23. Patient 22 Test" in (third.text or "")
-    assert third.button_labels[-1] == "Prev"
+    await h.press(ana, "Next")
+    fourth = h.fake.message(ana.id, first.message_id)
+    assert "19. Patient 18 Test" in (fourth.text or "")
+    assert "23. Patient 22 Test" in (fourth.text or "")
+    assert fourth.button_labels[-1] == "Prev"
     await h.press(ana, "Prev")
-    assert "11. Patient 10 Test" in (h.fake.message(ana.id, first.message_id).text or "")
+    assert "13. Patient 12 Test" in (h.fake.message(ana.id, first.message_id).text or "")
 
 
 async def test_every_page_fits_one_message(h: Harness) -> None:
@@ -396,7 +399,9 @@ async def test_team_view_and_reassignment(h: Harness) -> None:
     await h.press(sue, "Open 1")
     view = h.fake.last_message(sue.id)
     assert (view.text or "").startswith("Ana RN's caseload: 4 patients, most urgent first\n")
-    assert "Move 1" in view.button_labels
+    assert view.button_labels == ["1", "2", "3", "4"]  # a number opens [Open] [Move] [Back]
+    await h.press(sue, "1")
+    assert h.fake.message(sue.id, view.message_id).button_labels == ["Open 1", "Move 1", "Back"]
     await h.press(sue, "Move 1")
     assert h.last_text(sue) == "Move Maria Lopez from Ana RN to which nurse?"
     await h.press(sue, "Bea RN")
