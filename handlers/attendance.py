@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
+    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -35,12 +36,13 @@ from bot.parsing import (
     When,
     parse,
 )
+from bot.render import messages
 from bot.render import records as render
 from bot.render.callbacks import Attendance
 from bot.render.reminders import render_rescheduled
 from bot.services import appointments
 from bot.vocab import AppointmentStatus, Refusal
-from handlers.common import caseload_of, on_press, quiet_conversation, shorthand_of
+from handlers.common import caseload_of, quiet_conversation, shorthand_of
 
 GROUP = -20
 """After the access gate, flood control and the lock; before every conversation (group 0)."""
@@ -64,10 +66,15 @@ async def _say(update: Update, context: CaseContext, text: str) -> None:
     await context.bot.send_message(chat.id, text)
 
 
-async def answer_check(update: Update, context: CaseContext, press: Attendance) -> int:
-    """[Attended] [No-show]: saved now; [Rescheduled]: ask for the new time."""
+async def answer_check(update: Update, context: CaseContext) -> int:
+    """[Attended] [No-show]: saved now; [Rescheduled]: ask for the new time. A malformed or
+    forged press is answered once, here, and goes no further."""
     query = update.callback_query
     assert query is not None
+    press = Attendance.unpack(query.data)
+    if press is None:
+        await query.answer(messages.BUTTON_GONE, show_alert=True)
+        raise ApplicationHandlerStop(None)
     status = AppointmentStatus(press.status)
     if status == AppointmentStatus.RESCHEDULED:
         await query.answer()
@@ -181,14 +188,15 @@ async def _reads_as_new(context: CaseContext, text: str) -> bool:
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """The check's buttons and the wait for a new time, in GROUP."""
     text = filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
+    check = CallbackQueryHandler(answer_check, pattern=Attendance.pattern())
     app.add_handler(
         quiet_conversation(
-            entry_points=[on_press(Attendance, answer_check)],
+            entry_points=[check],
             states={
                 Step.NEW_TIME: [MessageHandler(text, new_time)],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
             },
-            fallbacks=[CommandHandler("cancel", leave), on_press(Attendance, answer_check)],
+            fallbacks=[CommandHandler("cancel", leave), check],
             conversation_timeout=WAIT,
             name="attendance",
         ),

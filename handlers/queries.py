@@ -373,6 +373,12 @@ async def team_patient_actions(update: Update, context: CaseContext, press: Team
     """A number under a team nurse's caseload: that patient's [Open n] [Move n] [Back]."""
     query = update.callback_query
     assert query is not None
+    if not context.me.is_supervisor:
+        await _say(update, context, REFUSALS[Refusal.NOT_SUPERVISOR])
+        return
+    if await service.may_open(context.services.db, context.me, press.patient_id) == "no":
+        await _say(update, context, render.NOT_FOUND)
+        return
     await query.answer()
     n = press.number
     markup = InlineKeyboardMarkup(

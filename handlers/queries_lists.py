@@ -306,11 +306,11 @@ async def open_item(update: Update, context: CaseContext, press: ListItem) -> No
 
 
 async def act_on_item(update: Update, context: CaseContext, press: ListItemAction) -> None:
-    """[Done] [+1h] [Tomorrow] [Back] of one item: edit its line, bring the numbers back."""
+    """[Done] [+1h] [Tomorrow] [Back] of one item: edit its line, bring the numbers back (from
+    the list she saw last; a list seen before another is shown afresh). One answer a press."""
     query = update.callback_query
     assert query is not None
     services, nurse = context.services, context.me
-    note = None
     if press.action == "done":
         result = await task_service.complete_task(
             services.db, services.clock, nurse_id=nurse.id, task_id=press.task_id, command="list"
@@ -330,7 +330,20 @@ async def act_on_item(update: Update, context: CaseContext, press: ListItemActio
         result = None
     if result is not None and result.outcome in STALE:
         await query.answer(STALE[result.outcome], show_alert=True)
-    elif result is not None and result.outcome == task_service.TaskOutcome.DONE:
+        return
+    message = query.message
+    seen = await lists.last_seen(services.db, nurse.id)
+    if (
+        not isinstance(message, Message)
+        or message.text is None
+        or seen is None
+        or seen.view != press.view
+        or seen.number_of(press.task_id) != press.number
+    ):
+        await SHOW[press.view](update, context)  # answers the press
+        return
+    note = None
+    if result is not None and result.outcome == task_service.TaskOutcome.DONE:
         await query.answer("Done.")
         note = "✅ done"
     elif result is not None and result.until is not None:
@@ -339,28 +352,9 @@ async def act_on_item(update: Update, context: CaseContext, press: ListItemActio
         note = f"💤 until {day} {time_label(result.until, nurse.zone)}"
     else:
         await query.answer()
-    await _restore(update, context, press, note)
-
-
-async def _restore(
-    update: Update, context: CaseContext, press: ListItemAction, note: str | None
-) -> None:
-    """The list message with the item's line marked (when something happened) and its numbers
-    back, from the list she saw last; a list seen before another is shown afresh."""
-    query = update.callback_query
-    assert query is not None
-    message = query.message
-    if not isinstance(message, Message) or message.text is None:
-        return
-    seen = await lists.last_seen(context.services.db, context.me.id)
-    if seen is None or seen.view != press.view or seen.number_of(press.task_id) != press.number:
-        show = SHOW[press.view]
-        await show(update, context)
-        return
-    page = (seen.first_number - 1) // lists.TASK_PAGE
     markup = numbers_keyboard(
         press.view,
-        page=page,
+        page=(seen.first_number - 1) // lists.TASK_PAGE,
         first_number=seen.first_number,
         task_ids=list(seen.task_ids),
         has_more=seen.has_more,
