@@ -6,6 +6,7 @@ from telegram.ext import Application
 
 from handlers import (
     access,
+    attendance,
     careplans,
     digest,
     errors,
@@ -29,6 +30,9 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     flood.register(app)
     # The idle lock (group -90): after idle minutes, patient data needs her PIN.
     lock.register(app)
+    # The attendance check's buttons and its wait for a new time (group -20): before every
+    # conversation, so a pending question elsewhere never swallows a press or the answer.
+    attendance.register(app)
     # 2. Conversations before plain commands, so a conversation's /cancel wins.
     settings.register(app)
     # Reminder buttons ("tk:" callbacks) before any conversation, so an open conversation's

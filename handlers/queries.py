@@ -1,4 +1,5 @@
-"""/caseload, /today, /overdue, /week, /team, /stats, /export and the answers to questions.
+"""/caseload, /team and the answers to questions (the task lists, /today /tomorrow /overdue
+/week /calls, are handlers.queries_lists'; /stats and /export handlers.queries_files').
 
 Thin: check who asks, call bot.services.queries (one audited transaction), render with
 bot.render.queries, reply. Lists page with [Prev] [Next] by editing the message; buttons carry
@@ -10,12 +11,11 @@ reminders' TaskAction), and every press is checked against the pressing nurse by
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CommandHandler
 
@@ -24,6 +24,7 @@ from bot.app.context import CaseContext
 from bot.parsing import QueryIntent
 from bot.render import labels
 from bot.render import queries as render
+from bot.render import tasks as task_render
 from bot.render.callbacks import (
     CallbackData,
     CancelMove,
@@ -33,22 +34,30 @@ from bot.render.callbacks import (
     MoveTo,
     NotReachedPage,
     OpenPatient,
+    PatientQuestion,
     RiskPage,
-    TaskAction,
-    TaskList,
-    TaskListPage,
     TeamNurse,
     TeamNursePage,
+    TeamPatient,
 )
 from bot.render.queries import Rendered
 from bot.render.text import clip, fit
-from bot.services import charts, exports
+from bot.services import lists as list_service
 from bot.services import queries as service
 from bot.vocab import QueryKind, Refusal, Risk
+from handlers import queries_files as files
+from handlers import queries_lists as lists
 from handlers.common import on_press
 
 PageTurn = Callable[[int], CallbackData]
 """The button data of a list's page n."""
+PATIENT_QUESTIONS = (
+    QueryKind.PATIENT,
+    QueryKind.LAST_CONTACT,
+    QueryKind.RISK,
+    QueryKind.NEXT_APPOINTMENT,
+    QueryKind.REFERRALS,
+)
 RISK_TITLES = {risk: f"{labels.RISK[risk]}-risk patients" for risk in Risk}
 DEFAULT_NOT_REACHED_DAYS = 14
 REFUSALS = {
@@ -80,10 +89,8 @@ def _first_number(rendered: Rendered, size: int) -> int:
     return rendered.page * size + 1
 
 
-def patient_keyboard(
-    rendered: Rendered, turn: PageTurn, *, size: int, move: bool = False
-) -> InlineKeyboardMarkup:
-    """[Open n] under each caseload line (and [Move n] for a supervisor), then [Prev] [Next]."""
+def patient_keyboard(rendered: Rendered, turn: PageTurn, *, size: int) -> InlineKeyboardMarkup:
+    """[Open n] under each caseload line, then [Prev] [Next]: at most 8 buttons."""
     first = _first_number(rendered, size)
     rows = _chunks(
         [
@@ -91,38 +98,25 @@ def patient_keyboard(
             for i, pid in enumerate(rendered.patient_ids)
         ]
     )
-    if move:
-        rows += _chunks(
-            [
-                InlineKeyboardButton(f"Move {first + i}", callback_data=MovePatient(pid).pack())
-                for i, pid in enumerate(rendered.patient_ids)
-            ]
-        )
     nav = _nav(rendered, turn)
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
 
 
-def task_keyboard(
-    rendered: Rendered, turn: PageTurn, *, size: int, patient_ids: list[int | None]
-) -> InlineKeyboardMarkup:
-    """Under each task line: [Done n] [+1h n] [Tmrw n] [Log n] (and [Open n]); [Prev] [Next]."""
+def team_keyboard(rendered: Rendered, nurse_id: int, *, size: int) -> InlineKeyboardMarkup:
+    """A team nurse's caseload: [1] [2] ... (each opens [Open n] [Move n] [Back]), [Prev]
+    [Next]: at most 8 buttons."""
     first = _first_number(rendered, size)
-    rows = []
-    for i, task_id in enumerate(rendered.task_ids):
-        n = first + i
-        row = [
-            InlineKeyboardButton(f"Done {n}", callback_data=TaskAction("done", task_id).pack()),
-            InlineKeyboardButton(f"+1h {n}", callback_data=TaskAction("snooze", task_id).pack()),
-            InlineKeyboardButton(f"Tmrw {n}", callback_data=TaskAction("tomorrow", task_id).pack()),
-            InlineKeyboardButton(f"Log {n}", callback_data=TaskAction("log", task_id).pack()),
-        ]
-        pid = patient_ids[i] if i < len(patient_ids) else None
-        if pid is not None:
-            row.append(InlineKeyboardButton(f"Open {n}", callback_data=OpenPatient(pid).pack()))
-        rows.append(row)
-    nav = _nav(rendered, turn)
+    numbers = [
+        InlineKeyboardButton(
+            str(first + i),
+            callback_data=TeamPatient(nurse_id, rendered.page, first + i, pid).pack(),
+        )
+        for i, pid in enumerate(rendered.patient_ids)
+    ]
+    rows = [numbers[i : i + 6] for i in range(0, len(numbers), 6)]
+    nav = _nav(rendered, lambda n: TeamNursePage(nurse_id, n))
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
@@ -233,88 +227,6 @@ async def show_not_reached(
     )
 
 
-async def _show_list(
-    update: Update,
-    context: CaseContext,
-    view: service.ListView,
-    *,
-    which: TaskList,
-    page: int,
-    title: str,
-    empty: str,
-    tasks_title: str,
-) -> None:
-    nurse = context.me
-    appts = view.appointments
-    rendered = render.task_list(
-        view.tasks.rows,
-        total=view.tasks.total,
-        page=page,
-        size=service.TASK_PAGE,
-        zone=nurse.zone,
-        now=_now(context),
-        title=title,
-        empty=empty,
-        appointments=appts.rows if appts else (),
-        appointments_total=appts.total if appts else 0,
-        tasks_title=tasks_title,
-    )
-    markup = task_keyboard(
-        rendered,
-        lambda n: TaskListPage(which, n),
-        size=service.TASK_PAGE,
-        patient_ids=[t.patient_id for t in view.tasks.rows],
-    )
-    await _show(update, context, rendered.text, markup)
-
-
-async def show_today(update: Update, context: CaseContext, *, page: int = 0) -> None:
-    """Appointments and tasks due today, in her zone."""
-    now = _now(context)
-    view = await service.today(context.services.db, context.me, now=now, page=page)
-    await _show_list(
-        update,
-        context,
-        view,
-        page=page,
-        which="today",
-        title=render.today_title(now, context.me.zone),
-        empty="Nothing scheduled and no tasks due today.",
-        tasks_title="Due today",
-    )
-
-
-async def show_overdue(update: Update, context: CaseContext, *, page: int = 0) -> None:
-    """Her overdue tasks, oldest first."""
-    view = await service.overdue(context.services.db, context.me, now=_now(context), page=page)
-    await _show_list(
-        update,
-        context,
-        view,
-        page=page,
-        which="overdue",
-        title="Overdue",
-        empty="Nothing is overdue. 🎉",
-        tasks_title="Overdue tasks, oldest first",
-    )
-
-
-async def show_week(update: Update, context: CaseContext, *, page: int = 0) -> None:
-    """Appointments and deadlines in the next 7 days."""
-    now = _now(context)
-    view = await service.week(context.services.db, context.me, now=now, page=page)
-    await _show_list(
-        update,
-        context,
-        view,
-        page=page,
-        which="week",
-        title=render.week_title(now, context.me.zone, view.end),
-        empty="Nothing scheduled and no deadlines in the next 7 days.",
-        tasks_title="Deadlines",
-    )
-
-
 async def show_last_contact(update: Update, context: CaseContext, patient_id: int) -> None:
     """When she last reached one of her patients."""
     nurse = context.me
@@ -344,21 +256,6 @@ async def caseload_command(update: Update, context: CaseContext) -> None:
     await show_caseload(update, context, page=max(0, (page or 1) - 1))
 
 
-async def today_command(update: Update, context: CaseContext) -> None:
-    """/today: appointments and tasks due today."""
-    await show_today(update, context)
-
-
-async def overdue_command(update: Update, context: CaseContext) -> None:
-    """/overdue: overdue tasks, oldest first."""
-    await show_overdue(update, context)
-
-
-async def week_command(update: Update, context: CaseContext) -> None:
-    """/week: appointments and deadlines in the next 7 days."""
-    await show_week(update, context)
-
-
 async def team_command(update: Update, context: CaseContext) -> None:
     """/team: a supervisor's view of each nurse's load."""
     view = await service.team(context.services.db, context.me, now=_now(context))
@@ -380,87 +277,6 @@ async def team_command(update: Update, context: CaseContext) -> None:
     await _say(update, context, text, InlineKeyboardMarkup(_chunks(buttons)))
 
 
-async def stats_command(update: Update, context: CaseContext) -> None:
-    """/stats: a chart (PNG, no names) and the compliance numbers."""
-    services = context.services
-    now = _now(context)
-    stats = await service.stats(services.db, context.me, services.config, now=now)
-    caption = render.stats_caption(
-        contacts_28d=stats.numbers.contacts_total,
-        on_time=stats.numbers.done_on_time,
-        late=stats.numbers.done_late,
-        tcm=stats.tcm,
-        mrp=stats.mrp,
-        tcm_closed=stats.tcm_closed,
-    )
-    png = await asyncio.to_thread(charts.render_png, stats.numbers)
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_photo(chat.id, InputFile(png, filename="stats.png"), caption=caption)
-
-
-async def export_command(update: Update, context: CaseContext) -> None:
-    """/export [patient name]: the contact log (CSV) and upcoming appointments (.ics)."""
-    nurse = context.me
-    services = context.services
-    if not exports.may_send_files(nurse.privacy_mode):
-        await _say(update, context, render.EXPORT_NOT_ALLOWED)
-        return
-    chat = update.effective_chat
-    assert chat is not None
-    now = _now(context)
-    name = " ".join(context.args or []).strip()
-    if name:
-        from bot.services import patients as patient_service
-
-        lookup = await patient_service.find_patients(
-            services.db, services.clock, nurse=nurse, name=name
-        )
-        if lookup.patient is None or lookup.patient.id is None:
-            await _say(update, context, render.no_such_patient(name))
-            return
-        await _send_contacts(update, context, patient_id=lookup.patient.id)
-        return
-    await _send_contacts(update, context, patient_id=None)
-    ics = await exports.export_appointments(
-        services.db,
-        nurse_id=nurse.id,
-        zone=nurse.zone,
-        now=now,
-        actor_nurse_id=nurse.id,
-        command="export",
-    )
-    await context.bot.send_document(
-        chat.id,
-        InputFile(ics.content, filename=ics.filename),
-        caption=f"Upcoming appointments: {ics.records}",
-    )
-
-
-async def _send_contacts(update: Update, context: CaseContext, *, patient_id: int | None) -> None:
-    nurse = context.me
-    services = context.services
-    csv_export = await exports.export_contacts(
-        services.db,
-        nurse_id=nurse.id,
-        zone=nurse.zone,
-        now=_now(context),
-        patient_id=patient_id,
-        actor_nurse_id=nurse.id,
-        command="export",
-    )
-    if csv_export is None:
-        await _say(update, context, render.NOT_FOUND)
-        return
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_document(
-        chat.id,
-        InputFile(csv_export.content, filename=csv_export.filename),
-        caption=f"Contact log: {csv_export.records} contacts",
-    )
-
-
 # -- buttons -----------------------------------------------------------------------------------
 
 
@@ -479,12 +295,6 @@ async def turn_not_reached_page(
 ) -> None:
     """Turn a page of the not-reached list."""
     await show_not_reached(update, context, days=press.days, page=press.page)
-
-
-async def turn_task_list_page(update: Update, context: CaseContext, press: TaskListPage) -> None:
-    """Turn a page of today's, the overdue or the week's list."""
-    show = {"today": show_today, "overdue": show_overdue, "week": show_week}[press.view]
-    await show(update, context, page=press.page)
 
 
 async def open_patient(update: Update, context: CaseContext, press: OpenPatient) -> None:
@@ -559,16 +369,42 @@ async def _team_caseload(
         title=f"{view.nurse_name}'s caseload",
         empty=f"{view.nurse_name} has no active patients.",
     )
-    markup = patient_keyboard(
-        rendered,
-        lambda n: TeamNursePage(view.nurse_id, n),
-        size=service.CASELOAD_PAGE,
-        move=True,
-    )
+    markup = team_keyboard(rendered, view.nurse_id, size=service.CASELOAD_PAGE)
     if new_message:
         await _say(update, context, rendered.text, markup)
     else:
         await _show(update, context, rendered.text, markup)
+
+
+async def team_patient_actions(update: Update, context: CaseContext, press: TeamPatient) -> None:
+    """A number under a team nurse's caseload: that patient's [Open n] [Move n] [Back]."""
+    query = update.callback_query
+    assert query is not None
+    if not context.me.is_supervisor:
+        await _say(update, context, REFUSALS[Refusal.NOT_SUPERVISOR])
+        return
+    if await service.may_open(context.services.db, context.me, press.patient_id) == "no":
+        await _say(update, context, render.NOT_FOUND)
+        return
+    await query.answer()
+    n = press.number
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"Open {n}", callback_data=OpenPatient(press.patient_id).pack()
+                ),
+                InlineKeyboardButton(
+                    f"Move {n}", callback_data=MovePatient(press.patient_id).pack()
+                ),
+                InlineKeyboardButton(
+                    "Back", callback_data=TeamNursePage(press.nurse_id, press.page).pack()
+                ),
+            ]
+        ]
+    )
+    with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
+        await query.edit_message_reply_markup(reply_markup=markup)
 
 
 async def ask_move(update: Update, context: CaseContext, press: MovePatient) -> None:
@@ -634,40 +470,29 @@ async def last_contact_button(update: Update, context: CaseContext, press: LastC
     await show_last_contact(update, context, press.patient_id)
 
 
-BUTTONS = (
-    on_press(CaseloadPage, turn_caseload_page),
-    on_press(RiskPage, turn_risk_page),
-    on_press(NotReachedPage, turn_not_reached_page),
-    on_press(TaskListPage, turn_task_list_page),
-    on_press(OpenPatient, open_patient),
-    on_press(LastContact, last_contact_button),
-    on_press(TeamNurse, open_team_nurse),
-    on_press(TeamNursePage, turn_team_nurse_page),
-    on_press(MovePatient, ask_move),
-    on_press(MoveTo, move_to),
-    on_press(CancelMove, cancel_move),
-)
-"""Every button of the caseload views, one handler per family."""
-
-
 # -- the free-text router's entry points -------------------------------------------------------
 
 
 async def answer_query(update: Update, context: CaseContext, intent: QueryIntent) -> None:
-    """Answer a question the parser read ("who is overdue?", "show Maria", ...)."""
+    """Answer a question the parser read ("who is overdue?", "who do I need to call",
+    "anything for tmrw", "when is Tom's next appt", "show Maria", ...)."""
     kind = intent.query
-    if kind in (QueryKind.OVERDUE, QueryKind.CALL_LIST):  # who needs a call: what is overdue
-        await show_overdue(update, context)
+    if kind == QueryKind.CALL_LIST or (intent.calls and kind in (QueryKind.TODAY, None)):
+        await lists.show_calls(update, context)
+    elif kind == QueryKind.OVERDUE:
+        await lists.show_overdue(update, context)
     elif kind == QueryKind.TODAY:
-        await show_today(update, context)
+        await lists.show_today(update, context)
+    elif kind == QueryKind.TOMORROW:
+        await lists.show_tomorrow(update, context)
     elif kind == QueryKind.WEEK:
-        await show_week(update, context)
+        await lists.show_week(update, context)
     elif kind == QueryKind.CASELOAD:
         risk = intent.risk
         await show_caseload(update, context, risk=risk)
     elif kind == QueryKind.NOT_CONTACTED:
         await show_not_reached(update, context, days=intent.days or DEFAULT_NOT_REACHED_DAYS)
-    elif kind in (QueryKind.PATIENT, QueryKind.LAST_CONTACT, QueryKind.RISK):
+    elif kind in PATIENT_QUESTIONS:
         await _about_patient(update, context, intent)
     else:
         await answer_unknown_question(update, context)
@@ -678,15 +503,16 @@ async def _about_patient(update: Update, context: CaseContext, intent: QueryInte
     if patient is not None and patient.id is not None:
         if intent.query == QueryKind.LAST_CONTACT:
             await show_last_contact(update, context, patient.id)
-            return
-        from handlers.patients import reply_patient_card
+        elif intent.query in (QueryKind.NEXT_APPOINTMENT, QueryKind.REFERRALS):
+            await show_patient_answer(update, context, patient.id, intent.query)
+        else:
+            from handlers.patients import reply_patient_card
 
-        await reply_patient_card(update, context, patient.id)
+            await reply_patient_card(update, context, patient.id)
         return
     if intent.candidates:
-        view = LastContact if intent.query == QueryKind.LAST_CONTACT else OpenPatient
         rows = [
-            [InlineKeyboardButton(clip(ref.name, 40), callback_data=view(ref.id).pack())]
+            [InlineKeyboardButton(clip(ref.name, 40), callback_data=_pick(intent, ref.id))]
             for ref in intent.candidates[:8]
             if ref.id is not None
         ]
@@ -697,9 +523,65 @@ async def _about_patient(update: Update, context: CaseContext, intent: QueryInte
     await _say(update, context, render.no_such_patient(intent.patient_text))
 
 
+def _pick(intent: QueryIntent, patient_id: int) -> str:
+    """The button data of a candidate: the answer the question asked for."""
+    if intent.query == QueryKind.LAST_CONTACT:
+        return LastContact(patient_id).pack()
+    if intent.query == QueryKind.NEXT_APPOINTMENT:
+        return PatientQuestion("next_appointment", patient_id).pack()
+    if intent.query == QueryKind.REFERRALS:
+        return PatientQuestion("referrals", patient_id).pack()
+    return OpenPatient(patient_id).pack()
+
+
+async def show_patient_answer(
+    update: Update, context: CaseContext, patient_id: int, what: QueryKind
+) -> None:
+    """Her patient's next appointment, or open referrals."""
+    nurse = context.me
+    now = _now(context)
+    answer = await list_service.about_patient(
+        context.services.db, nurse, patient_id, now=now, what=what.value
+    )
+    if isinstance(answer, Refusal):
+        await _say(update, context, REFUSALS[answer])
+        return
+    if what == QueryKind.NEXT_APPOINTMENT:
+        text = task_render.next_appointment(
+            answer.name, answer.next_appointment, nurse.zone, now=now
+        )
+    else:
+        text = task_render.open_referrals(answer.name, answer.referrals)
+    await _say(update, context, text)
+
+
+async def patient_question_button(
+    update: Update, context: CaseContext, press: PatientQuestion
+) -> None:
+    """A candidate of "when is Tom's next appt" / "does Ana have open referrals"."""
+    await show_patient_answer(update, context, press.patient_id, QueryKind(press.question))
+
+
 async def answer_unknown_question(update: Update, context: CaseContext) -> None:
     """A question the bot cannot answer: say what it can."""
     await _say(update, context, render.QUERY_HELP)
+
+
+BUTTONS = (
+    on_press(CaseloadPage, turn_caseload_page),
+    on_press(RiskPage, turn_risk_page),
+    on_press(NotReachedPage, turn_not_reached_page),
+    on_press(OpenPatient, open_patient),
+    on_press(LastContact, last_contact_button),
+    on_press(PatientQuestion, patient_question_button),
+    on_press(TeamNurse, open_team_nurse),
+    on_press(TeamNursePage, turn_team_nurse_page),
+    on_press(TeamPatient, team_patient_actions),
+    on_press(MovePatient, ask_move),
+    on_press(MoveTo, move_to),
+    on_press(CancelMove, cancel_move),
+)
+"""Every button of the caseload views, one handler per family."""
 
 
 def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg]
@@ -707,13 +589,10 @@ def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg
     catch-all for unknown commands (same group, added earlier, or an earlier group)."""
     for name, callback in (
         ("caseload", caseload_command),
-        ("today", today_command),
-        ("overdue", overdue_command),
-        ("week", week_command),
         ("team", team_command),
-        ("stats", stats_command),
-        ("export", export_command),
     ):
         app.add_handler(CommandHandler(name, callback), group=group)
     for button in BUTTONS:
         app.add_handler(button, group=group)
+    lists.register(app, group=group)
+    files.register(app, group=group)

@@ -1,5 +1,8 @@
 """Reminder buttons ([Done] [Snooze 1h] [Tomorrow] [Log contact]), /reminders, /done, /snooze.
 
+/done N and /snooze N count against the numbered list she saw last (/today, /overdue, /week,
+/tomorrow, /calls or /reminders; remembered per nurse by bot.services.lists).
+
 Buttons carry a TaskAction (an action and a task id) only; every press is checked against the
 pressing nurse's ownership, and a stale button answers kindly instead of failing.
 """
@@ -15,11 +18,14 @@ from telegram.ext import Application, CommandHandler
 
 from bot.app.context import CaseContext
 from bot.render import labels
+from bot.render import tasks as task_render
 from bot.render.callbacks import TaskAction
 from bot.render.text import esc, time_label, when_label
-from bot.services import tasks
+from bot.services import lists, tasks
 from handlers.common import is_number, on_press
 
+REMINDERS_SHOWN = 10
+BUTTON_ROWS = 4
 STALE = {
     tasks.TaskOutcome.ALREADY_DONE: "Already done.",
     tasks.TaskOutcome.CANCELLED: "That task was cancelled; nothing to do.",
@@ -99,13 +105,21 @@ async def list_reminders(update: Update, context: CaseContext) -> None:
     message = update.effective_message
     assert message is not None
     nurse, services = context.me, context.services
-    upcoming = await tasks.upcoming_reminders(services.db, services.clock, nurse_id=nurse.id)
+    upcoming = await tasks.upcoming_reminders(
+        services.db, services.clock, nurse_id=nurse.id, limit=REMINDERS_SHOWN
+    )
     if not upcoming:
         await message.reply_text(
             "No reminders coming up. Log a contact with a follow-up to add one."
         )
         return
-    context.chat_data["reminder_list"] = [u.task_id for u in upcoming]  # type: ignore[index]
+    await lists.remember(
+        services.db,
+        nurse.id,
+        view="reminders",
+        task_ids=[u.task_id for u in upcoming],
+        now=services.clock.now(),
+    )
     lines = ["<b>Upcoming reminders</b>"]
     rows = []
     for i, item in enumerate(upcoming, 1):
@@ -124,31 +138,53 @@ async def list_reminders(update: Update, context: CaseContext) -> None:
             ]
         )
     lines.append("\nOr send /done N or /snooze N.")
-    await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows[:10]))
+    # Buttons for the soonest four only: at most 8 buttons a message.
+    await message.reply_text(
+        "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows[:BUTTON_ROWS])
+    )
 
 
 async def done_command(update: Update, context: CaseContext) -> None:
-    """/done N: mark item N of the last /reminders list done."""
+    """/done N: mark item N of the list she saw last done."""
     await _by_number(update, context, done=True)
 
 
 async def snooze_command(update: Update, context: CaseContext) -> None:
-    """/snooze N: snooze item N of the last /reminders list by an hour."""
+    """/snooze N: snooze item N of the list she saw last by an hour."""
     await _by_number(update, context, done=False)
 
 
 async def _by_number(update: Update, context: CaseContext, *, done: bool) -> None:
+    """Item N of the numbered list she saw last (/today, /calls, /reminders ...), answered
+    with the patient and the task it closed or snoozed."""
     message = update.effective_message
     assert message is not None
-    listed: list[int] = context.chat_data.get("reminder_list", [])  # type: ignore[union-attr]
+    services, nurse = context.services, context.me
+    seen = await lists.last_seen(services.db, nurse.id)
     args = context.args or []
-    if not args or not is_number(args[0]) or not 1 <= int(args[0]) <= len(listed):
+    number = int(args[0]) if args and is_number(args[0]) and len(args[0]) <= 6 else None
+    if seen is None or number is None:
         await message.reply_text(
-            "Which one? Send /reminders, then /done N or /snooze N with its number."
+            "Which one? Open a list (/today, /overdue, /calls, /reminders), then send "
+            "/done N or /snooze N with its number."
         )
         return
-    task_id = listed[int(args[0]) - 1]
-    services, nurse = context.services, context.me
+    task_id = seen.task_at(number)
+    if task_id is None:
+        last = seen.first_number + len(seen.task_ids) - 1
+        if seen.first_number <= number <= last:
+            await message.reply_text(
+                f"Item {number} of /{seen.view} is a patient past her contact cadence, not a "
+                "task: log a contact with her and it goes."
+            )
+        else:
+            await message.reply_text(
+                f"Which one? The list you saw last (/{seen.view}) shows items "
+                f"{seen.first_number}–{last}."
+                if last >= seen.first_number
+                else f"Which one? The list you saw last (/{seen.view}) was empty."
+            )
+        return
     if done:
         result = await tasks.complete_task(
             services.db, services.clock, nurse_id=nurse.id, task_id=task_id, command="done"
@@ -163,13 +199,12 @@ async def _by_number(update: Update, context: CaseContext, *, done: bool) -> Non
             command="snooze",
         )
     if result.outcome in STALE:
-        await message.reply_text(STALE[result.outcome])
-    elif result.outcome == tasks.TaskOutcome.DONE:
-        await message.reply_text(f"✅ Item {args[0]} done.")
-    else:
-        assert result.until is not None
+        await message.reply_text(f"Item {number}: {STALE[result.outcome]}")
+    elif result.outcome == tasks.TaskOutcome.DONE and result.task is not None:
+        await message.reply_text(task_render.closed_reply(number, result.task, seen.view))
+    elif result.until is not None and result.task is not None:
         await message.reply_text(
-            f"💤 Item {args[0]} snoozed until {time_label(result.until, nurse.zone)}."
+            task_render.snoozed_reply(number, result.task, seen.view, result.until, nurse.zone)
         )
 
 

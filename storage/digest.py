@@ -159,21 +159,30 @@ async def past_cadence_of(
 
 
 async def completion_between(
-    session: AsyncSession, *, nurse_id: int, start: datetime, end: datetime
+    session: AsyncSession,
+    *,
+    nurse_id: int,
+    start: datetime,
+    end: datetime,
+    created_before: datetime | None = None,
 ) -> Completion:
-    """Of the tasks due in [start, end), how many were done by their due time."""
+    """Of her tasks due in [start, end) (that existed before `created_before`, when given),
+    how many were done by their due time. Cancelled ones and pushes do not count."""
     on_time = case(
         (and_(Task.status == TaskStatus.DONE, Task.completed_at <= Task.due_at), 1), else_=0
     )
+    conditions = [
+        Task.nurse_id == nurse_id,
+        Task.due_at >= start,
+        Task.due_at < end,
+        Task.status != TaskStatus.CANCELLED,
+        is_work(),  # reminders and attendance checks are pushes, not her work
+    ]
+    if created_before is not None:
+        conditions.append(Task.created_at < created_before)
     row = (
         await session.execute(
-            select(func.count(Task.id), func.coalesce(func.sum(on_time), 0)).where(
-                Task.nurse_id == nurse_id,
-                Task.due_at >= start,
-                Task.due_at < end,
-                Task.status != TaskStatus.CANCELLED,
-                is_work(),  # reminders and attendance checks are pushes, not her work
-            )
+            select(func.count(Task.id), func.coalesce(func.sum(on_time), 0)).where(*conditions)
         )
     ).one()
     return Completion(done_on_time=int(row[1]), total=int(row[0]))

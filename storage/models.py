@@ -599,3 +599,17 @@ class ResourceGiven(Base):
     resource_text: Mapped[str] = mapped_column(String(200))
     given_at: Mapped[datetime]
     created_at: Mapped[datetime]
+
+
+class LastView(Base):
+    """The numbered list a nurse saw last (/today, /overdue, /calls ...): what /done N and
+    /snooze N count against. One row per nurse, replaced by each list she is shown."""
+
+    __tablename__ = "last_views"
+
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"), primary_key=True)
+    view: Mapped[str] = mapped_column(String(16))
+    first_number: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)  # items in the whole list, all pages
+    task_ids: Mapped[list[int | None]] = mapped_column(JSON)
+    shown_at: Mapped[datetime]

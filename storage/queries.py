@@ -39,7 +39,7 @@ from storage.models import (
     Task,
 )
 from storage.types import UTCDateTime
-from storage.worklist import on_worklist
+from storage.worklist import is_work, on_worklist
 
 T = TypeVar("T")
 
@@ -666,7 +666,7 @@ async def contact_times(
 async def tasks_done_on_time(
     session: AsyncSession, *, nurse_id: int, start: datetime, end: datetime
 ) -> tuple[int, int]:
-    """(on time, late) among her tasks completed in [start, end)."""
+    """(on time, late) among her tasks (her work, not pushes) completed in [start, end)."""
     on_time = func.sum(case((Task.completed_at <= Task.due_at, 1), else_=0))
     late = func.sum(case((Task.completed_at > Task.due_at, 1), else_=0))
     row = (
@@ -676,6 +676,7 @@ async def tasks_done_on_time(
                 Task.status == TaskStatus.DONE,
                 Task.completed_at >= start,
                 Task.completed_at < end,
+                is_work(),  # an answered attendance check is not a task done
             )
         )
     ).one()

@@ -365,15 +365,41 @@ class NotReachedPage(CallbackData, prefix="q:nc"):
     page: Page
 
 
-TaskList = Literal["today", "overdue", "week"]
+TaskList = Literal["today", "overdue", "week", "tomorrow", "calls"]
+TASK_LISTS: Codes[TaskList] = Codes(
+    {"today": "td", "overdue": "od", "week": "wk", "tomorrow": "tm", "calls": "ca"}
+)
 
 
 @dataclass(frozen=True)
 class TaskListPage(CallbackData, prefix="q"):
-    """[Prev] [Next] under /today, /overdue or /week."""
+    """[Prev] [Next] under /today, /overdue, /week, /tomorrow or /calls."""
 
-    view: Annotated[TaskList, Codes({"today": "td", "overdue": "od", "week": "wk"})]
+    view: Annotated[TaskList, TASK_LISTS]
     page: Page
+
+
+@dataclass(frozen=True)
+class ListItem(CallbackData, prefix="li"):
+    """[n] under a task list: that item's actions, in place of the numbers."""
+
+    view: Annotated[TaskList, TASK_LISTS]
+    number: Page
+    task_id: Id
+
+
+ItemPress = Literal["done", "snooze", "tomorrow", "back"]
+
+
+@dataclass(frozen=True)
+class ListItemAction(CallbackData, prefix="la"):
+    """[Done] [+1h] [Tomorrow] [Back] of one list item (its [Log] and [Open] are TaskAction
+    and OpenPatient): the list's line n is edited, the rest stays."""
+
+    action: Annotated[ItemPress, Codes({"done": "d", "snooze": "s", "tomorrow": "t", "back": "b"})]
+    view: Annotated[TaskList, TASK_LISTS]
+    number: Page
+    task_id: Id
 
 
 @dataclass(frozen=True)
@@ -391,6 +417,17 @@ class LastContact(CallbackData, prefix="q:lc"):
     patient_id: Id
 
 
+PatientAsk = Literal["next_appointment", "referrals"]
+
+
+@dataclass(frozen=True)
+class PatientQuestion(CallbackData, prefix="q:pq"):
+    """A candidate of "when is Tom's next appt" or "does Ana have open referrals"."""
+
+    question: Annotated[PatientAsk, Codes({"next_appointment": "na", "referrals": "rf"})]
+    patient_id: Id
+
+
 @dataclass(frozen=True)
 class TeamNurse(CallbackData, prefix="q:to"):
     """[Open n] under /team: that nurse's caseload, as a new message."""
@@ -404,6 +441,16 @@ class TeamNursePage(CallbackData, prefix="q:tn"):
 
     nurse_id: Id
     page: Page
+
+
+@dataclass(frozen=True)
+class TeamPatient(CallbackData, prefix="q:tp"):
+    """[n] under a team nurse's caseload: [Open n] [Move n] [Back] in place of the numbers."""
+
+    nurse_id: Id
+    page: Page
+    number: Page
+    patient_id: Id
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The morning digest as text: today, overdue, deadlines with countdowns, cadence, yesterday.
+"""The morning digest as text: today, readmissions, TCM deadlines with business-day
+countdowns and attempts, due today and overdue (her work, counted), cadence, yesterday.
 
 Pure: no telegram, no storage imports at run time (the row types are plain dataclasses).
 A digest is one message of at most 4,096 characters; what does not fit is counted and offered
@@ -38,11 +39,15 @@ class DigestData:
     appointments: Sequence[tuple[datetime, Person, str]]
     due_today: Sequence[tuple[str, str, datetime, Person | None]]  # kind, title, due, who
     overdue: Sequence[tuple[str, str, datetime, Person | None]]
-    deadlines: Sequence[tuple[str, datetime, Person | None, int, bool]]  # + countdown, attempts
+    # kind, due, who, business days left, attempts logged in the window (TCM contacts)
+    deadlines: Sequence[tuple[str, datetime, Person | None, int, int]]
     cadence: Sequence[tuple[Person, str, datetime | None, int]]  # who, risk, last, cadence days
     yesterday_done: int
     yesterday_total: int
     goals_past_target: Sequence[tuple[Person, str, date]] = ()  # who, goal, target date
+    readmissions: Sequence[tuple[Person, date, str]] = ()  # who, discharged on, facility
+    due_today_total: int | None = None  # the whole count when the lists were read cut
+    overdue_total: int | None = None
 
 
 def _who(person: Person | None, privacy: str) -> str:
@@ -75,19 +80,29 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
                 ],
             )
         )
+    if data.readmissions:
+        sections.append(
+            (
+                "🔁 Readmissions",
+                [
+                    f"• {_who(p, privacy)}: readmitted, discharged {day_label(on)}"
+                    + (f" from {esc(clip(facility, 60))}" if facility and privacy == "full" else "")
+                    for p, on, facility in data.readmissions
+                ],
+            )
+        )
     if data.deadlines:
         lines = []
         for kind, due, person, days, attempts in data.deadlines:
-            extra = " (2 attempts documented)" if attempts else ""
             lines.append(
                 f"• {labels.task_name(kind)} {_who(person, privacy)}: {_countdown(days)}"
-                f" – by {_day(due, zone)}{extra}"
+                f" – by {_day(due, zone)}{_attempts(int(attempts))}"
             )
         sections.append(("🏥 Transition-of-care deadlines", lines))
     if data.due_today:
         sections.append(
             (
-                "✅ Due today",
+                f"✅ Due today ({_total(data.due_today, data.due_today_total)})",
                 [
                     f"• {labels.task_name(kind)} {_who(p, privacy)}"
                     for kind, _title, _due, p in data.due_today
@@ -97,7 +112,7 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
     if data.overdue:
         sections.append(
             (
-                "⏳ Overdue (oldest first)",
+                f"⏳ Overdue ({_total(data.overdue, data.overdue_total)}, oldest first)",
                 [
                     f"• {labels.task_name(kind)} {_who(p, privacy)} – since {_day(due, zone)}"
                     for kind, _title, due, p in data.overdue
@@ -125,6 +140,18 @@ def digest_sections(data: DigestData) -> list[tuple[str, list[str]]]:
             )
         )
     return sections
+
+
+def _attempts(n: int) -> str:
+    if n >= 2:
+        return f" ({n} attempts documented)"
+    if n == 1:
+        return " (1 attempt so far)"
+    return ""
+
+
+def _total(shown: Sequence[object], total: int | None) -> int:
+    return total if total is not None else len(shown)
 
 
 def _day(at: datetime, zone: ZoneInfo) -> str:

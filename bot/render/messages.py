@@ -51,10 +51,10 @@ HELP = """<b>What I understand</b>
 • <i>goal for Maria: A1c under 8 by March</i> · <i>referred Robert King to cardiology</i>
 • or say it in a voice note: I show what I heard, and save it when you tap <b>Save</b>
 
-<b>Ask</b>: <i>who is overdue?</i> · <i>what's on today</i> · <i>show Maria</i>
+<b>Ask</b>: <i>who do I need to call</i> · <i>anything for tmrw</i> · <i>show Maria</i>
 
 <b>Commands</b>
-/caseload · /today · /overdue · /week – your lists
+/caseload · /today · /tomorrow · /overdue · /week · /calls – your lists
 /patient name – a patient's card · /newpatient – add one
 /contact /appt /discharge /medrec /note – log step by step
 /reminders – upcoming reminders; /done N, /snooze N

@@ -14,7 +14,7 @@ from bot.render import labels
 from bot.render.callbacks import TaskPress
 from bot.render.labels import inline_label
 from bot.render.text import esc, time_label, when_label
-from bot.vocab import RecordKind
+from bot.vocab import RecordKind, TaskKind
 
 # A push more than this after its due time says it is late.
 LATE_AFTER = timedelta(minutes=2)
@@ -80,11 +80,12 @@ def render_reminder(facts: ReminderFacts, zone: ZoneInfo) -> str:
             f"{when_label(facts.appointment_at, zone, has_time=False)} at "
             f"{time_label(facts.appointment_at, zone)}{with_whom}."
         )
-    deadline = when_label(facts.due_at, zone, has_time=False)
-    if facts.has_time:
-        deadline += f", {time_label(facts.due_at, zone)}"
-    overdue = " (overdue)" if facts.sent_at > facts.due_at else ""
-    lines.append(f"Due: {deadline} ({zone.key}){overdue}")
+    if facts.kind != TaskKind.APPOINTMENT_REMINDER:  # a push, not work: nothing falls due
+        deadline = when_label(facts.due_at, zone, has_time=False)
+        if facts.has_time:
+            deadline += f", {time_label(facts.due_at, zone)}"
+        overdue = " (overdue)" if is_past_due(facts) else ""
+        lines.append(f"Due: {deadline} ({zone.key}){overdue}")
     notes = []
     if facts.sent_at - facts.scheduled_for > LATE_AFTER:
         notes.append(f"due {time_label(facts.scheduled_for, zone)}, sent late")
@@ -93,6 +94,13 @@ def render_reminder(facts: ReminderFacts, zone: ZoneInfo) -> str:
     if notes:
         lines.append(f"<i>({'; '.join(notes)})</i>")
     return "\n".join(lines)
+
+
+def is_past_due(facts: ReminderFacts) -> bool:
+    """The task was past its due moment when the push was planned or sent: a push sent on
+    time for a task due at that very minute (a timed follow-up) is not overdue. An
+    appointment reminder never is (its "due" is the reminder's own moment)."""
+    return facts.scheduled_for > facts.due_at or facts.sent_at - facts.due_at > LATE_AFTER
 
 
 def render_unreachable_notice(name: str | None) -> str:
@@ -107,3 +115,11 @@ def render_unreachable_notice(name: str | None) -> str:
 def cadence_title(risk: str) -> str:
     """The title of a check-in task for a patient past her risk level's contact cadence."""
     return f"{inline_label(labels.RISK, risk)} risk: no reached contact"
+
+
+def render_rescheduled(patient_name: str, moved_to: datetime, zone: ZoneInfo) -> str:
+    """[Rescheduled] on an attendance check, answered with the new time: what moved."""
+    return (
+        f"Moved <b>{esc(patient_name)}</b>'s appointment to "
+        f"{when_label(moved_to, zone)} ({zone.key}); its reminders and check moved with it. Saved."
+    )

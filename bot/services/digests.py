@@ -20,6 +20,7 @@ from bot.services.records import business_calendar, care_rules
 from bot.vocab import DeliveryKind, TaskKind
 from storage import careplans as careplan_store
 from storage import digest as digest_store
+from storage import lists as list_store
 from storage import queries as query_store
 from storage.audit import record_audit
 from storage.db import Database
@@ -53,10 +54,12 @@ async def read_digest(
     appointments = await query_store.appointments_between(
         session, nurse_id=nurse.id, start=start, end=end_excl, offset=0, limit=DIGEST_ROWS
     )
+    # Due today: from now to the end of her day; overdue: past due now. Both her work only
+    # (storage.worklist: no appointment pushes, no routine work of a patient in hospital).
     due_today = await query_store.tasks_due(
         session,
         nurse_id=nurse.id,
-        start=start,
+        start=max(start, now) if now < end_excl else start,
         end=end_excl,
         offset=0,
         limit=DIGEST_TASKS,
@@ -66,7 +69,7 @@ async def read_digest(
         session,
         nurse_id=nurse.id,
         start=None,
-        end=start,
+        end=min(now, end_excl),
         offset=0,
         limit=DIGEST_TASKS,
         except_kinds=(TaskKind.CADENCE,),
@@ -80,13 +83,19 @@ async def read_digest(
         limit=DIGEST_ROWS,
         kinds=query_store.TCM_KINDS,
     )
+    attempts = await list_store.tcm_attempts(session, task_ids=[t.id for t in deadlines.rows])
+    readmissions = await digest_store.readmissions_since(
+        session, nurse_id=nurse.id, since=day - timedelta(days=config.care.readmission_days)
+    )
     days = dict(care_rules(config).cadence_days)
     gaps = await digest_store.past_cadence(session, nurse_id=nurse.id, now=now, cadence_days=days)
+    # Yesterday's completion: the tasks due yesterday that existed when yesterday began.
     completion = await digest_store.completion_between(
         session,
         nurse_id=nurse.id,
         start=start_of_local_day(yesterday, zone),
         end=start,
+        created_before=start_of_local_day(yesterday, zone),
     )
     goals = await careplan_store.goals_past_target(session, nurse_id=nurse.id, today=day)
 
@@ -105,13 +114,15 @@ async def read_digest(
         ],
         due_today=[(t.kind, t.title, t.due_at, task_person(t)) for t in due_today.rows],
         overdue=[(t.kind, t.title, t.due_at, task_person(t)) for t in overdue.rows],
+        due_today_total=due_today.total,
+        overdue_total=overdue.total,
         deadlines=[
             (
                 t.kind,
                 t.due_at,
                 task_person(t),
                 countdown_business_days(max(now, start), t.due_at, zone, calendar),
-                t.attempts_documented,
+                attempts.get(t.id, 0),
             )
             for t in deadlines.rows
         ],
@@ -126,6 +137,14 @@ async def read_digest(
         ],
         yesterday_done=completion.done_on_time,
         yesterday_total=completion.total,
+        readmissions=[
+            (
+                render.Person(r.patient.name, r.patient.initials, r.patient.code),
+                r.discharged_on,
+                r.facility,
+            )
+            for r in readmissions
+        ],
         goals_past_target=[
             (render.Person(p.display_name, p.initials, p.code), g.text, g.target_on)
             for g, p in goals

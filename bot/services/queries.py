@@ -1,9 +1,9 @@
 """Caseload question use cases: one transaction each, audited as reads.
 
-/caseload, /today, /overdue, /week, "not reached in N days", risk filters, "when did I last
-reach ...", the supervisor's team view and reassignment, and the numbers behind /stats. Each
-reads one page through storage.queries and writes one audit event ("caseload.viewed",
-"today.viewed", ...) in the same transaction; a reassignment writes the prior owner.
+/caseload, "not reached in N days", risk filters, "when did I last reach ...", the
+supervisor's team view and reassignment, and the numbers behind /stats (the task lists are
+bot.services.lists'). Each reads one page through storage.queries and writes one audit event
+("caseload.viewed", ...) in the same transaction; a reassignment writes the prior owner.
 Ownership is checked here, against the nurse asking, so a forged button reaches nothing.
 Must not import telegram or handlers.
 """
@@ -18,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import care
 from bot.app.context import NurseView
-from bot.care import end_of_local_day, start_of_local_day
+from bot.care import start_of_local_day
 from bot.config import Config
-from bot.render.tasks import TaskLine
 from bot.services import charts
 from bot.vocab import PatientStatus, Refusal, Risk, TaskResolution
 from storage import handover
@@ -30,22 +29,10 @@ from storage.audit import record_audit
 from storage.db import Database
 from storage.models import Nurse, Team
 
-CASELOAD_PAGE = 10
-TASK_PAGE = 8
-APPOINTMENTS_SHOWN = 12
-WEEK_DAYS = 7
+CASELOAD_PAGE = 6
+"""Patients a page: one button each and [Prev] [Next] make at most 8 buttons."""
 TCM_AT_RISK_HOURS = 24
 INTERACTIVE_CHANNELS = ("phone", "visit", "clinic", "video", "text", "email")
-
-
-@dataclass(frozen=True)
-class ListView:
-    """One page of tasks (and, on the first page, the window's appointments)."""
-
-    tasks: repo.Page[TaskLine]
-    appointments: repo.Page[repo.AppointmentRow] | None
-    start: datetime | None
-    end: datetime
 
 
 @dataclass(frozen=True)
@@ -193,125 +180,6 @@ async def not_reached(
             detail={"days": days, "page": page, "patient_ids": [r.patient_id for r in result.rows]},
         )
     return result
-
-
-async def _task_view(
-    db: Database,
-    nurse: NurseView,
-    *,
-    now: datetime,
-    page: int,
-    start: datetime | None,
-    end: datetime,
-    with_appointments: bool,
-    action: str,
-    command: str,
-) -> ListView:
-    page = _page(page)
-    async with db.uow() as session:
-        tasks = await repo.tasks_due(
-            session,
-            nurse_id=nurse.id,
-            start=start,
-            end=end,
-            offset=page * TASK_PAGE,
-            limit=TASK_PAGE,
-        )
-        appointments = None
-        if with_appointments and page == 0:
-            appointments = await repo.appointments_between(
-                session,
-                nurse_id=nurse.id,
-                start=start or now,
-                end=end,
-                offset=0,
-                limit=APPOINTMENTS_SHOWN,
-            )
-        ids = {t.patient_id for t in tasks.rows if t.patient_id is not None}
-        if appointments is not None:
-            ids |= {a.patient_id for a in appointments.rows}
-        await _audit(
-            session,
-            nurse,
-            now=now,
-            action=action,
-            command=command,
-            detail={
-                "page": page,
-                "patient_ids": sorted(ids),
-                "task_ids": [t.id for t in tasks.rows],
-            },
-        )
-    lines = tuple(_task_line(t) for t in tasks.rows)
-    return ListView(
-        tasks=repo.Page(lines, tasks.total, tasks.offset),
-        appointments=appointments,
-        start=start,
-        end=end,
-    )
-
-
-def _task_line(row: repo.TaskRow) -> TaskLine:
-    return TaskLine(
-        row.id,
-        row.kind,
-        row.due_at,
-        title=row.title,
-        attempts_documented=row.attempts_documented,
-        urgent=row.urgent,
-        patient_id=row.patient_id,
-        patient_name=row.patient_name,
-    )
-
-
-async def today(db: Database, nurse: NurseView, *, now: datetime, page: int = 0) -> ListView:
-    """Appointments and open tasks of her local today (overdue ones are /overdue's)."""
-    day = now.astimezone(nurse.zone).date()
-    start = start_of_local_day(day, nurse.zone)
-    end = end_of_local_day(day, nurse.zone) + timedelta(microseconds=1)
-    return await _task_view(
-        db,
-        nurse,
-        now=now,
-        page=page,
-        start=start,
-        end=end,
-        with_appointments=True,
-        action="today.viewed",
-        command="today",
-    )
-
-
-async def overdue(db: Database, nurse: NurseView, *, now: datetime, page: int = 0) -> ListView:
-    """Her open tasks past their deadline, oldest first."""
-    return await _task_view(
-        db,
-        nurse,
-        now=now,
-        page=page,
-        start=None,
-        end=now,
-        with_appointments=False,
-        action="overdue.viewed",
-        command="overdue",
-    )
-
-
-async def week(db: Database, nurse: NurseView, *, now: datetime, page: int = 0) -> ListView:
-    """Appointments and deadlines from now to the end of the 7th local day from today."""
-    day = now.astimezone(nurse.zone).date() + timedelta(days=WEEK_DAYS - 1)
-    end = end_of_local_day(day, nurse.zone) + timedelta(microseconds=1)
-    return await _task_view(
-        db,
-        nurse,
-        now=now,
-        page=page,
-        start=now,
-        end=end,
-        with_appointments=True,
-        action="week.viewed",
-        command="week",
-    )
 
 
 async def last_contact(

@@ -11,15 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.care import local_time_on
 from bot.care.closing import resolution_when_marked_done
 from bot.clock import Clock
+from bot.render.tasks import TaskLine
 from bot.vocab import TaskStatus
 from storage import deliveries as outbox
 from storage import due, records
 from storage.audit import record_audit
 from storage.db import Database
-from storage.models import Task
+from storage.models import Patient, Task
 
 
 class TaskOutcome(enum.StrEnum):
@@ -33,13 +36,31 @@ class TaskOutcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class TaskResult:
+    """What a press or /done N did; ``task`` names the task and its patient (for the reply)."""
+
     outcome: TaskOutcome
     until: datetime | None = None
     patient_id: int | None = None
+    task: TaskLine | None = None
 
 
-async def _load_owned(session: object, task_id: int, nurse_id: int) -> Task | TaskOutcome:
-    task = await session.get(Task, task_id)  # type: ignore[attr-defined]
+async def _line(session: AsyncSession, task: Task) -> TaskLine:
+    """The task as a reply names it: kind, title, patient."""
+    patient = await session.get(Patient, task.patient_id) if task.patient_id else None
+    return TaskLine(
+        task.id,
+        task.kind,
+        task.due_at,
+        title=task.title or "",
+        has_time=task.has_time,
+        patient_id=task.patient_id,
+        patient_name=patient.display_name if patient is not None else None,
+        resolution=task.resolution,
+    )
+
+
+async def _load_owned(session: AsyncSession, task_id: int, nurse_id: int) -> Task | TaskOutcome:
+    task = await session.get(Task, task_id)
     if task is None:
         return TaskOutcome.MISSING
     if task.nurse_id != nurse_id:
@@ -48,7 +69,7 @@ async def _load_owned(session: object, task_id: int, nurse_id: int) -> Task | Ta
         return TaskOutcome.ALREADY_DONE
     if task.status == TaskStatus.CANCELLED:
         return TaskOutcome.CANCELLED
-    return task  # type: ignore[no-any-return]
+    return task
 
 
 async def complete_task(
@@ -76,7 +97,9 @@ async def complete_task(
             entity_id=task.id,
             detail={"before": {"status": "open"}, "resolution": task.resolution.value},
         )
-        return TaskResult(TaskOutcome.DONE, patient_id=task.patient_id)
+        return TaskResult(
+            TaskOutcome.DONE, patient_id=task.patient_id, task=await _line(session, task)
+        )
 
 
 async def snooze_task(
@@ -123,7 +146,21 @@ async def snooze_task(
             entity_id=task.id,
             detail={"before": {"remind_at": before}, "after": {"remind_at": until.isoformat()}},
         )
-        return TaskResult(TaskOutcome.SNOOZED, until=until, patient_id=task.patient_id)
+        return TaskResult(
+            TaskOutcome.SNOOZED,
+            until=until,
+            patient_id=task.patient_id,
+            task=await _line(session, task),
+        )
+
+
+async def open_task(db: Database, *, nurse_id: int, task_id: int) -> TaskLine | TaskOutcome:
+    """One of her open tasks as a list item shows it (for its [Done] [+1h] ... buttons)."""
+    async with db.uow(read_only=True) as session:
+        task = await _load_owned(session, task_id, nurse_id)
+        if isinstance(task, TaskOutcome):
+            return task
+        return await _line(session, task)
 
 
 async def task_patient(db: Database, *, nurse_id: int, task_id: int) -> int | None:

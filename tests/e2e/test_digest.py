@@ -74,8 +74,11 @@ async def _fixed_caseload(h: Harness, user: object) -> None:
                 created_at=now,
             )
         )
-        # Yesterday (Mon 23): two follow-ups due, one done on time.
-        for done in (True, False):
+        # Yesterday (Mon 23): two follow-ups due that existed on Sunday, one done on time; a
+        # third made and done on Monday itself, and an appointment reminder: not counted.
+        sunday = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)
+        monday = datetime(2026, 11, 23, 12, 0, tzinfo=CHICAGO)
+        for done, made in ((True, sunday), (False, sunday), (True, monday)):
             session.add(
                 Task(
                     nurse_id=nurse.id,
@@ -85,10 +88,21 @@ async def _fixed_caseload(h: Harness, user: object) -> None:
                     due_at=end_of_local_day(date(2026, 11, 23), CHICAGO),
                     has_time=False,
                     status=TaskStatus.DONE if done else TaskStatus.OPEN,
-                    completed_at=now if done else None,
-                    created_at=now,
+                    completed_at=monday if done else None,
+                    created_at=made,
                 )
             )
+        session.add(
+            Task(
+                nurse_id=nurse.id,
+                patient_id=maria,
+                kind=TaskKind.APPOINTMENT_REMINDER,
+                title="",
+                due_at=end_of_local_day(date(2026, 11, 23), CHICAGO),
+                has_time=False,
+                created_at=sunday,
+            )
+        )
         # Rosa (medium, every 14 d) was reached 3 days ago; Maria (high) never; John (low) 2 d.
         for pid, days in ((rosa, 3), (john, 2)):
             session.add(
@@ -120,10 +134,10 @@ async def test_digest_for_fixed_data_reads_exactly_as_expected(harness: Harness)
         "🏥 Transition-of-care deadlines\n"
         "• TCM contact J.S.: due in 2 business days – by Fri 27 Nov\n"
         "\n"
-        "✅ Due today\n"
+        "✅ Due today (1)\n"
         "• Follow-up J.S.\n"
         "\n"
-        "⏳ Overdue (oldest first)\n"
+        "⏳ Overdue (2, oldest first)\n"
         "• Follow-up R.M. – since Fri 20 Nov\n"
         "• Follow-up M.L. – since Mon 23 Nov\n"
         "\n"

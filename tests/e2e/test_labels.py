@@ -79,10 +79,17 @@ async def test_each_task_kind_reads_the_same_in_every_list_card_push_and_digest(
             seen[kind].setdefault(view, []).extend(kind_words(text, pattern))
 
     list_line = r"^\d+\. (?:❗ )?(?P<kind>.+?) · {name} · (?:was )?due "
-    await h.send(ana, "/today")
-    read("/today", h.last_text(ana), list_line)
-    await h.send(ana, "/week")
-    read("/week", h.last_text(ana), list_line)
+
+    async def read_list(command: str) -> None:
+        """Every page of a list (six items a page)."""
+        await h.send(ana, command)
+        read(command, h.last_text(ana), list_line)
+        while "Next" in h.fake.last_message(ana.id).button_labels:
+            await h.press(ana, "Next")
+            read(command, h.last_text(ana), list_line)
+
+    await read_list("/today")
+    await read_list("/week")
     await h.send(ana, "/reminders")
     read("/reminders", h.last_text(ana), r"^\d+\. Mon 23 Nov 16:00 – (?P<kind>.+?) {name}$")
     for kind, (name, _initials, _title) in PATIENTS.items():
@@ -101,8 +108,7 @@ async def test_each_task_kind_reads_the_same_in_every_list_card_push_and_digest(
     ]
     read("digest", morning, r"^• (?P<kind>.+?) {initials}(?: – |: |$)")
     h.clock.set(MONDAY + timedelta(days=1))
-    await h.send(ana, "/overdue")
-    read("/overdue", h.last_text(ana), list_line)
+    await read_list("/overdue")
 
     for kind, views in seen.items():
         expected = ["/today", "/week", "/reminders", "card", "push", "/overdue"]

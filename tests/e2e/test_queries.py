@@ -228,14 +228,23 @@ async def test_today(h: Harness) -> None:
         "1. Follow-up: call back · Rosa Diaz · due Mon 23 Nov 17:00\n"
         "Times in America/Chicago."
     )
-    assert [b.callback_data for b in message.buttons] == [
-        f"tk:d:{data.today_task}",
-        f"tk:s:{data.today_task}",
-        f"tk:t:{data.today_task}",
+    # one numbered button per item; the number opens that item's actions in its place
+    assert [b.callback_data for b in message.buttons] == [f"li:td:1:{data.today_task}"]
+    assert message.button_labels == ["1"]
+    await h.press(ana, "1")
+    item = h.fake.message(ana.id, message.message_id)
+    assert item.text == message.text
+    assert [b.callback_data for b in item.buttons] == [
+        f"la:d:td:1:{data.today_task}",
+        f"la:s:td:1:{data.today_task}",
+        f"la:t:td:1:{data.today_task}",
         f"tk:l:{data.today_task}",
         f"q:pt:{data.rosa}",
+        f"la:b:td:1:{data.today_task}",
     ]
-    assert message.button_labels == ["Done 1", "+1h 1", "Tmrw 1", "Log 1", "Open 1"]
+    assert item.button_labels == ["Done 1", "+1h", "Tomorrow", "Log", "Open", "Back"]
+    await h.press(ana, "Back")
+    assert h.fake.message(ana.id, message.message_id).button_labels == ["1"]
     assert (await ask(h, ana, "what's on today")) == message.text
     assert (await ask(h, ana, "today?")) == message.text
 
@@ -251,9 +260,8 @@ async def test_overdue(h: Harness) -> None:
         "1. Follow-up: labs · Maria Lopez · was due Fri 20 Nov 09:00 (3 days ago)\n"
         "Times in America/Chicago."
     )
-    assert message.buttons[0].callback_data == f"tk:d:{data.overdue_task}"
-    for question in ("who is overdue?", "who needs a call"):
-        assert (await ask(h, ana, question)) == message.text
+    assert message.buttons[0].callback_data == f"li:od:1:{data.overdue_task}"
+    assert (await ask(h, ana, "who is overdue?")) == message.text
 
 
 async def test_week(h: Harness) -> None:
@@ -339,24 +347,27 @@ async def test_caseload_pages_with_next_and_prev(h: Harness) -> None:
     await h.send(ana, "/caseload")
     first = h.fake.last_message(ana.id)
     assert (first.text or "").startswith(
-        "Your caseload: 23 patients, most urgent first — page 1 of 3\n1. Patient 00 Test"
+        "Your caseload: 23 patients, most urgent first — page 1 of 4\n1. Patient 00 Test"
     )
     assert first.button_labels[-1] == "Next"
     assert "Prev" not in first.button_labels
+    assert len(first.buttons) <= 8
     await h.press(ana, "Next")
     second = h.fake.message(ana.id, first.message_id)
     assert (second.text or "").startswith(
-        "Your caseload: 23 patients, most urgent first — page 2 of 3\n11. Patient 10 Test"
+        "Your caseload: 23 patients, most urgent first — page 2 of 4\n7. Patient 06 Test"
     )
-    assert second.button_labels[0] == "Open 11"
+    assert second.button_labels[0] == "Open 7"
     assert second.button_labels[-2:] == ["Prev", "Next"]
+    assert len(second.buttons) == 8
     await h.press(ana, "Next")
-    third = h.fake.message(ana.id, first.message_id)
-    assert "21. Patient 20 Test" in (third.text or "")
-    assert "23. Patient 22 Test" in (third.text or "")
-    assert third.button_labels[-1] == "Prev"
+    await h.press(ana, "Next")
+    fourth = h.fake.message(ana.id, first.message_id)
+    assert "19. Patient 18 Test" in (fourth.text or "")
+    assert "23. Patient 22 Test" in (fourth.text or "")
+    assert fourth.button_labels[-1] == "Prev"
     await h.press(ana, "Prev")
-    assert "11. Patient 10 Test" in (h.fake.message(ana.id, first.message_id).text or "")
+    assert "13. Patient 12 Test" in (h.fake.message(ana.id, first.message_id).text or "")
 
 
 async def test_every_page_fits_one_message(h: Harness) -> None:
@@ -397,7 +408,9 @@ async def test_team_view_and_reassignment(h: Harness) -> None:
     await h.press(sue, "Open 1")
     view = h.fake.last_message(sue.id)
     assert (view.text or "").startswith("Ana RN's caseload: 4 patients, most urgent first\n")
-    assert "Move 1" in view.button_labels
+    assert view.button_labels == ["1", "2", "3", "4"]  # a number opens [Open] [Move] [Back]
+    await h.press(sue, "1")
+    assert h.fake.message(sue.id, view.message_id).button_labels == ["Open 1", "Move 1", "Back"]
     await h.press(sue, "Move 1")
     assert h.last_text(sue) == "Move Maria Lopez from Ana RN to which nurse?"
     await h.press(sue, "Bea RN")

@@ -269,9 +269,11 @@ async def test_reminders_command_lists_upcoming_and_done_and_snooze_by_number(
     assert "1. Fri 27 Nov 09:00 – Follow-up Maria Lopez" in listing
     assert "2. Mon 30 Nov 09:00 – Follow-up John Smith" in listing
     await harness.send(ana, "/done 1")
-    assert harness.last_text(ana) == "✅ Item 1 done."
+    assert harness.last_text(ana) == "✅ Done: 1. Follow-up · Maria Lopez (from /reminders)"
     await harness.send(ana, "/snooze 2")
-    assert harness.last_text(ana) == "💤 Item 2 snoozed until 10:00."  # Mon 30 Nov 09:00 + 1 h
+    assert harness.last_text(ana) == (  # Mon 30 Nov 09:00 + 1 h
+        "💤 2. Follow-up · John Smith snoozed until Mon 30 Nov 10:00 (from /reminders)"
+    )
     await harness.send(ana, "/done 9")
     assert "Which one?" in harness.last_text(ana)
     harness.clock.set(FRIDAY_9 + timedelta(minutes=1))

@@ -267,6 +267,7 @@ async def test_forged_presses_of_every_button_family_get_a_kind_answer(
             "page": 1,
             "days": 14,
         }
+    await harness.send(ana, "/today")  # the list she saw last is kept (forged page turns redo it)
     await harness.send(ana, "called Maria Lopez re press-2, f/u Fri")
     before = await harness.row_counts()
     caplog.set_level(logging.ERROR, logger="casebot.errors")

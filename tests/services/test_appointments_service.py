@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.services import queries, referrals
+from bot.services import lists, queries, referrals
 from bot.services.appointments import (
     AppointmentChanged,
     AppointmentChoice,
@@ -246,13 +246,13 @@ async def test_reminders_and_attendance_checks_are_not_her_listed_work(
     }  # fmt: skip
     clock.set(at(TUE, 9).at)
     now = clock.now()
-    today = await queries.today(db, nurse, now=now)
-    week = await queries.week(db, nurse, now=now)
+    today = await lists.today(db, nurse, now=now)
+    week = await lists.week(db, nurse, now=now)
     assert (today.tasks.total, week.tasks.total) == (0, 0)
     assert today.appointments is not None
     assert today.appointments.total == 1  # the appointment itself shows, once
     clock.set(at(WED, 9).at)
-    assert (await queries.overdue(db, nurse, now=clock.now())).tasks.total == 0
+    assert (await lists.overdue(db, nurse, now=clock.now())).tasks.total == 0
     page = await queries.caseload(db, nurse, now=clock.now())
     assert (page.rows[0].open_tasks, page.rows[0].overdue_tasks) == (0, 0)
     async with db.uow(read_only=True) as session:

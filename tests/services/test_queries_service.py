@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from bot.ops.seed import SIZES, seed
+from bot.services import lists
 from bot.services import queries as service
 from bot.services.nurse import NurseView
 from bot.vocab import Refusal, Risk, Role, TaskKind
@@ -65,8 +66,9 @@ async def test_caseload_is_paged_in_sql_and_audited(db: Database) -> None:
     first = await service.caseload(db, ana, now=NOW, page=0)
     third = await service.caseload(db, ana, now=NOW, page=2)
     assert first.total == 25
-    assert len(first.rows) == 10
-    assert len(third.rows) == 5
+    assert len(first.rows) == 6  # six a page: a button each and [Prev] [Next]
+    assert len(third.rows) == 6
+    assert len((await service.caseload(db, ana, now=NOW, page=4)).rows) == 1
     assert [r.risk for r in first.rows[:2]] == ["high", "high"]  # high risk first
     high = await service.caseload(db, ana, now=NOW, risk=Risk.HIGH)
     assert high.total == 13
@@ -77,7 +79,7 @@ async def test_caseload_is_paged_in_sql_and_audited(db: Database) -> None:
             .select_from(AuditEvent)
             .where(AuditEvent.action == "caseload.viewed")
         )
-    assert count == 3
+    assert count == 4  # four reads, four audits
 
 
 async def test_overdue_and_refusals(db: Database) -> None:
@@ -105,7 +107,7 @@ async def test_overdue_and_refusals(db: Database) -> None:
                 )
             )
         pid = patient.id
-    view = await service.overdue(db, ana, now=NOW)
+    view = await lists.overdue(db, ana, now=NOW)
     assert view.tasks.total == 2
     assert view.tasks.rows[0].due_at < view.tasks.rows[1].due_at  # oldest first
     assert await service.last_contact(db, bea, pid, now=NOW) == Refusal.NOT_FOUND

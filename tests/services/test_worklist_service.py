@@ -14,8 +14,8 @@ from bot.clock import ManualClock
 from bot.config import Config
 from bot.parsing import AdmissionIntent, NoteIntent, TaskIntent, Vital, When
 from bot.render.patients import render_card
+from bot.services import lists, queries
 from bot.services import patients as patient_service
-from bot.services import queries
 from bot.services.enrollment import view_of
 from bot.services.ledger import MessageKey
 from bot.services.messages import SavedMessage, save_message
@@ -152,7 +152,7 @@ async def test_a_late_tcm_contact_lapses_off_her_list_but_stays_counted(
         facts=[contact(bo, clock.now(), outcome=Outcome.ATTEMPTED)],
     )  # fmt: skip
     clock.set(local(date(2026, 11, 25), 10))  # Wednesday: both windows lapsed
-    overdue = await queries.overdue(db, nurse, now=clock.now())
+    overdue = await lists.overdue(db, nurse, now=clock.now())
     assert sorted(t.kind for t in overdue.tasks.rows) == [TaskKind.TCM_CONTACT] * 2
     saved = await save_message(
         db, config, clock, nurse=nurse, key=MessageKey(1, 4),
@@ -163,7 +163,7 @@ async def test_a_late_tcm_contact_lapses_off_her_list_but_stays_counted(
     bo_closed = {t.kind: t.resolution for t in saved.results[1].closed}
     assert ana_closed[TaskKind.TCM_CONTACT] == TaskResolution.LATE
     assert bo_closed[TaskKind.TCM_CONTACT] == TaskResolution.ATTEMPTS_DOCUMENTED
-    overdue = await queries.overdue(db, nurse, now=clock.now())
+    overdue = await lists.overdue(db, nurse, now=clock.now())
     assert [t.kind for t in overdue.tasks.rows] == []  # off her to-do list ...
     team = await queries.team(db, boss, now=clock.now())
     assert isinstance(team, queries.TeamView)
@@ -209,7 +209,7 @@ async def test_an_admission_pauses_routine_work_until_the_discharge(
 
     async def visible() -> tuple[int, int, int, int]:
         now = clock.now()
-        today = await queries.today(db, nurse, now=now)
+        today = await lists.today(db, nurse, now=now)
         page = await queries.caseload(db, nurse, now=now)
         async with db.uow(read_only=True) as session:
             gaps = await digest.past_cadence(

@@ -1,7 +1,7 @@
 """trust: patients parked when their nurse is revoked
 
 Revision ID: 0008_trust
-Revises: 0004_records_facts
+Revises: 0006_lists_last_view
 
 - patients.unassigned_since / unassigned_from_id: `casebot revoke --park` hands a revoked
   nurse's patients to the team's supervisor as "unassigned" (shown in /team until she
@@ -22,7 +22,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0008_trust"
-down_revision: str | None = "0004_records_facts"
+down_revision: str | None = "0006_lists_last_view"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
