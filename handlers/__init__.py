@@ -7,6 +7,7 @@ from telegram.ext import Application
 from handlers import (
     access,
     careplans,
+    changes,
     digest,
     errors,
     flood,
@@ -14,6 +15,7 @@ from handlers import (
     lock,
     patients,
     queries,
+    readback,
     records,
     settings,
     tasks,
@@ -42,8 +44,14 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     patients.register(app)
     # Care plans, referrals, community resources: /plan /referrals /resources and their flows.
     careplans.register(app)
+    # The inbox's other topics: saving a message's facts (sure at once, unsure read back with
+    # [Save] [Fix] [Cancel]) and changes by text and by button ([Change time] [Cancel appt]).
+    # Topics add their routes to the inbox (handlers.inbox) from their own register().
+    readback.register(app)
+    changes.register(app)
     # Logging (engineer L): after every other conversation (their typed answers win) and
-    # before help's plain /cancel; its free-text entry point is the catch-all for plain text.
+    # before help's plain /cancel; its free-text entry point (handlers.inbox.on_text) is the
+    # catch-all for plain text.
     # A voice note's [Save] enters its conversation too.
     records.register(app, entries=voice.entry_points())
     # Voice notes: transcribed, read back, and handed to logging only on [Save] (its entry

@@ -59,6 +59,7 @@ from bot.services import referrals, resources
 from bot.services.ledger import MessageKey
 from bot.services.patients import find_patients
 from bot.vocab import GoalStatus, ReferralStatus, Refusal, ResourceKind
+from handlers import inbox
 from handlers.common import on_press, quiet_conversation
 
 PENDING_KEY = "careplans.pending"
@@ -860,6 +861,7 @@ def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg
     """/plan, /referrals, /resources, their buttons and the care-plan questions. Must come
     before handlers.records (its free-text catch-all would take the typed answers)."""
     app.add_handler(conversation(), group=group)
+    inbox.add_route(app, inbox.Route.CARE_PLAN, _care_plan_route)
     app.add_handler(CommandHandler("plan", plan_command), group=group)
     app.add_handler(CommandHandler("referrals", referrals_command), group=group)
     app.add_handler(CommandHandler("resources", resources_command), group=group)
@@ -870,3 +872,10 @@ def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg
         on_press(ReferralChoice, referral_choice_button, stale=render.CHOICE_CLOSED),
     ):
         app.add_handler(button, group=group)
+
+
+async def _care_plan_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """The inbox's CARE_PLAN route: a goal, referral or resource message."""
+    intent = inbound.reading.first
+    assert isinstance(intent, inbox.CARE_PLAN_FACTS)
+    await handle_intent(update, context, intent, inbound.key)

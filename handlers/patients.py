@@ -30,7 +30,7 @@ from telegram.ext import (
 )
 
 from bot.app.context import CaseContext
-from bot.parsing import Caseload, NewPatientIntent, PatientRef, parse
+from bot.parsing import Caseload, NewPatientIntent, PatientRef, QueryIntent, parse
 from bot.parsing.dates import DateOrder
 from bot.render import labels, messages
 from bot.render import patients as render
@@ -47,6 +47,7 @@ from bot.render.text import esc, fit
 from bot.services import patients as service
 from bot.services.ledger import MessageKey
 from bot.vocab import Refusal, Risk
+from handlers import inbox
 from handlers.common import on_press, quiet_conversation
 
 log = logging.getLogger(__name__)
@@ -658,3 +659,21 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(button)
     # Any other patient button (an old layout, or the conversation's buttons after it ended).
     app.add_handler(CallbackQueryHandler(stale, pattern=namespace_pattern(PatientAction)))
+    inbox.add_route(app, inbox.Route.NEW_PATIENT, _new_patient_route)
+    inbox.add_route(app, inbox.Route.LOOKUP, _lookup_route)
+
+
+async def _new_patient_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """The inbox's NEW_PATIENT route: "new patient ..." on its own."""
+    intent = inbound.reading.first
+    assert isinstance(intent, NewPatientIntent)
+    await register_from_intent(update, context, intent)
+
+
+async def _lookup_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """The inbox's LOOKUP route: a name on no list; offered as a new patient (`unsaved`: the
+    message was a record, which is not saved)."""
+    fact = inbound.reading.first
+    written = getattr(fact, "patient_text", None) or ""
+    unsaved = not isinstance(fact, QueryIntent)
+    await offer_new_patient(update, context, written, unsaved=unsaved)

@@ -45,6 +45,7 @@ from bot.render.text import clip
 from bot.services import charts, exports
 from bot.services import queries as service
 from bot.vocab import QueryKind, Refusal, Risk
+from handlers import inbox
 from handlers.common import on_press
 
 PageTurn = Callable[[int], CallbackData]
@@ -708,3 +709,16 @@ def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg
         app.add_handler(CommandHandler(name, callback), group=group)
     for button in BUTTONS:
         app.add_handler(button, group=group)
+    inbox.add_route(app, inbox.Route.QUERY, _query_route)
+    inbox.add_route(app, inbox.Route.QUESTION, _question_route)
+
+
+async def _query_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """The inbox's QUERY route: a question the parser read."""
+    assert isinstance(inbound.reading.first, QueryIntent)
+    await answer_query(update, context, inbound.reading.first)
+
+
+async def _question_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """The inbox's QUESTION route: a question the parser did not place."""
+    await answer_unknown_question(update, context)

@@ -35,25 +35,16 @@ from bot.app.context import CaseContext
 from bot.parsing import (
     AppointmentIntent,
     ContactIntent,
-    DateOrder,
     DateReader,
     DischargeIntent,
     Intent,
     MedRecIntent,
-    NewPatientIntent,
     PatientRef,
     QueryIntent,
-    Reading,
     When,
-    parse,
 )
 from bot.parsing.careplans import (
     CarePlanIntent,
-    GoalIntent,
-    ReferralIntent,
-    ReferralStatusIntent,
-    ResourceGivenIntent,
-    ResourceQueryIntent,
 )
 from bot.render import labels
 from bot.render import records as render
@@ -66,7 +57,6 @@ from bot.render.callbacks import (
     FollowUpChoice,
     PatientPick,
     RecordAction,
-    RecordPress,
     namespace_pattern,
 )
 from bot.services import records as service
@@ -77,22 +67,13 @@ from bot.vocab import (
     Complexity,
     Outcome,
     Party,
-    QueryKind,
     RecordKind,
     Refusal,
 )
-from handlers import careplans, patients, queries
-from handlers.common import caseload_of, on_press, quiet_conversation, shorthand_of
+from handlers import inbox
+from handlers.common import caseload_of, on_press, quiet_conversation, saved_keyboard
 
 RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
-CARE_PLAN_INTENTS = (
-    GoalIntent,
-    ReferralIntent,
-    ReferralStatusIntent,
-    ResourceQueryIntent,
-    ResourceGivenIntent,
-)
-"""What handlers.careplans takes over from the router."""
 DRAFT_KEY = "records.draft"
 CONVERSATION_TIMEOUT = 15 * 60
 
@@ -116,11 +97,6 @@ _CHANNEL_CHOICES: tuple[tuple[str, ContactWay], ...] = (
     (labels.CHANNEL[vocab.Channel.VOICEMAIL], (vocab.Channel.VOICEMAIL, None)),
     (labels.CHANNEL[vocab.Channel.TEXT], (vocab.Channel.TEXT, None)),
     (labels.CHANNEL[vocab.Channel.EMAIL], (vocab.Channel.EMAIL, None)),
-)
-_SAVED_BUTTONS: tuple[tuple[str, RecordPress], ...] = (
-    (render.UNDO, "undo"),
-    (render.CHANGE_FOLLOW_UP, "follow_up"),
-    (render.ADD_NOTE, "note"),
 )
 _FOLLOW_UP_BUTTONS: tuple[tuple[str, FollowUp], ...] = (
     (render.TOMORROW, "tomorrow"),
@@ -185,22 +161,9 @@ async def _say(update: Update, context: CaseContext, text: str, markup: Any = No
     await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
-async def _read(context: CaseContext, text: str) -> Reading:
-    nurse = context.me
-    order: DateOrder = "DMY" if nurse.date_order == "DMY" else "MDY"
-    return parse(
-        text,
-        now=context.services.clock.now(),
-        zone=nurse.zone,
-        caseload=await caseload_of(context),
-        date_order=order,
-        shorthand=await shorthand_of(context),
-    )
-
-
 async def _parse(context: CaseContext, text: str) -> Intent | CarePlanIntent:
-    """The message's first fact: the chat handles one fact per message for now."""
-    return (await _read(context, text)).first
+    """The first fact of a short typed answer."""
+    return (await inbox.read(context, text)).first
 
 
 def _read_date(context: CaseContext, text: str) -> When | None:
@@ -216,30 +179,6 @@ def _read_date(context: CaseContext, text: str) -> When | None:
         if when is not None:
             return when
     return None
-
-
-def saved_keyboard(logged: service.Logged) -> InlineKeyboardMarkup:
-    """[Undo] [Change follow-up] [Add note], plus [Moderate] [High] for an unknown complexity."""
-    kind, record_id = vocab.RecordKind(logged.kind), logged.record_id
-    rows = [
-        [
-            InlineKeyboardButton(label, callback_data=RecordAction(action, kind, record_id).pack())
-            for label, action in _SAVED_BUTTONS
-        ]
-    ]
-    if logged.kind == RecordKind.EPISODE and logged.complexity is None:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    label, callback_data=EpisodeComplexity(record_id, complexity).pack()
-                )
-                for label, complexity in (
-                    (render.MODERATE, vocab.Complexity.MODERATE),
-                    (render.HIGH, vocab.Complexity.HIGH),
-                )
-            ]
-        )
-    return InlineKeyboardMarkup(rows)
 
 
 def follow_up_keyboard() -> InlineKeyboardMarkup:
@@ -272,36 +211,34 @@ def _channel_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
 
 
-# -- the free-text router --------------------------------------------------------------------------
+# -- the logging conversation's entry from the inbox -----------------------------------------------
 
 
-async def on_text(update: Update, context: CaseContext) -> int:
-    """Read a plain message and log it, ask for what is missing, or answer what it asks."""
-    message = update.effective_message
-    assert message is not None
-    return await handle_as_text(update, context, message.text or "", _source(message))
+async def ask_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> int:
+    """One record with a piece missing (the inbox's ASK route): ask for it."""
+    intent = inbound.reading.first
+    assert isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent)
+    return await _start(update, context, intent, inbound.key)
 
 
-async def handle_as_text(
-    update: Update, context: CaseContext, text: str, source: MessageKey
+async def unknown_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """Nothing to act on: say what can be logged."""
+    await _say(update, context, render.UNKNOWN)
+
+
+async def _start(
+    update: Update, context: CaseContext, intent: RecordIntent, source: MessageKey
 ) -> int:
-    """Handle `text` as a typed message keyed on `source` (a voice note's transcript comes in
-    here too, after the nurse tapped [Save]); return the conversation's next state."""
-    reading = await _read(context, text)
-    if len(reading.facts) > 1:  # say so before the first is handled: the rest is not saved
-        await _say(update, context, render.only_first_fact(len(reading.facts)))
-    return await _route(update, context, reading.first, source)
+    draft = Draft(kind=_INTENT_KIND[type(intent)], intent=intent, source=source)
+    draft.patient = intent.patient
+    if isinstance(intent, ContactIntent) and intent.channel is not None:
+        draft.channel = intent.channel
+    return await _advance(update, context, draft)
 
 
 async def _is_new_entry(context: CaseContext, text: str) -> bool:
-    """Whether a typed answer is really a new message: a record naming a patient (one of hers
-    or not), or a question of its own ("Fri" or "in 2 weeks" name nobody: they stay answers)."""
-    intent = await _parse(context, text)
-    if isinstance(intent, QueryIntent | NewPatientIntent):
-        return True
-    return isinstance(
-        intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
-    ) and (intent.patient is not None or bool(intent.candidates) or bool(intent.patient_text))
+    """Whether a typed answer is really a new message (see handlers.inbox.reads_as_new)."""
+    return await inbox.is_new_message(context, text)
 
 
 async def _switch_to_new_message(update: Update, context: CaseContext, draft: Draft) -> int:
@@ -309,58 +246,7 @@ async def _switch_to_new_message(update: Update, context: CaseContext, draft: Dr
     _keep(context, None)
     dropped = render.CHANGE_DROPPED if draft.target is not None else render.ENTRY_DROPPED
     await _say(update, context, dropped)
-    return await on_text(update, context)
-
-
-async def _route(
-    update: Update, context: CaseContext, intent: Intent | CarePlanIntent, source: MessageKey
-) -> int:
-    _keep(context, None)
-    if isinstance(intent, NewPatientIntent):
-        await patients.register_from_intent(update, context, intent)
-        return ConversationHandler.END
-    if isinstance(intent, QueryIntent):
-        await _answer_query(update, context, intent)
-        return ConversationHandler.END
-    if isinstance(intent, CARE_PLAN_INTENTS):
-        await careplans.handle_intent(update, context, intent, source)
-        return ConversationHandler.END
-    if isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent):
-        draft = Draft(
-            kind=_INTENT_KIND[type(intent)],
-            intent=intent,
-            source=source,
-            patient=intent.patient,
-        )
-        if isinstance(intent, ContactIntent) and intent.channel is not None:
-            draft.channel = intent.channel
-        return await _advance(update, context, draft)
-    message = update.effective_message
-    if message is not None and _looks_like_question(message.text or ""):
-        await queries.answer_unknown_question(update, context)
-    else:
-        await _say(update, context, render.UNKNOWN)
-    return ConversationHandler.END
-
-
-def _looks_like_question(text: str) -> bool:
-    words = text.strip().lower().split()
-    return text.rstrip().endswith("?") or bool(
-        words and words[0] in {"who", "what", "when", "which", "how", "where", "show", "list"}
-    )
-
-
-async def _answer_query(update: Update, context: CaseContext, intent: QueryIntent) -> None:
-    """Caseload questions go to the query views; an unknown name is offered as a new patient."""
-    if (
-        intent.query == QueryKind.PATIENT
-        and intent.patient is None
-        and not intent.candidates
-        and intent.patient_text
-    ):
-        await patients.offer_new_patient(update, context, intent.patient_text)
-        return
-    await queries.answer_query(update, context, intent)
+    return await inbox.on_text(update, context)
 
 
 async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
@@ -376,9 +262,6 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
                 _candidate_keyboard(intent.candidates),
             )
             return Step.PATIENT
-        if intent is not None and intent.patient_text:
-            await patients.offer_new_patient(update, context, intent.patient_text, unsaved=True)
-            return ConversationHandler.END
         _keep(context, draft)
         await _say(update, context, render.which_patient(None))
         return Step.PATIENT
@@ -504,7 +387,7 @@ async def patient_text(update: Update, context: CaseContext) -> int:
     text = (message.text or "")[:200]
     draft = _draft(context)
     if draft is None:
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
     mention = (await caseload_of(context)).find(text).mention
     if mention.patient is not None:
         draft.patient = mention.patient
@@ -570,7 +453,7 @@ async def channel_text(update: Update, context: CaseContext) -> int:
     text = message.text or ""
     draft = _draft(context)
     if draft is None:
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
     typed = await _parse(context, text)
     if (
         isinstance(typed, ContactIntent)
@@ -594,7 +477,7 @@ async def when_text(update: Update, context: CaseContext) -> int:
     assert message is not None
     draft = _draft(context)
     if draft is None or not isinstance(draft.intent, AppointmentIntent):
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
     if await _is_new_entry(context, message.text or ""):
         return await _switch_to_new_message(update, context, draft)
     when = _read_date(context, message.text or "")
@@ -629,7 +512,7 @@ async def follow_up_text(update: Update, context: CaseContext) -> int:
     assert message is not None
     draft = _draft(context)
     if draft is None:
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
     text = (message.text or "").strip()
     if text.lower().rstrip(".!") in {"no", "none", "no follow-up", "no f/u", "n/a"}:
         return await _follow_up_chosen(update, context, draft, None)
@@ -672,7 +555,7 @@ async def note_text(update: Update, context: CaseContext) -> int:
     draft = _draft(context)
     _keep(context, None)
     if draft is None:
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
     services = context.services
     text = (message.text or "").strip()[:4000]
     result: service.NoteAdded | Refusal
@@ -702,7 +585,7 @@ async def what_text(update: Update, context: CaseContext) -> int:
     assert message is not None
     draft = _draft(context)
     if draft is None:
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
     return await _forced(update, context, draft.kind, message.text or "", _source(message))
 
 
@@ -711,14 +594,15 @@ async def _forced(
 ) -> int:
     intent = await _parse(context, text)
     if isinstance(intent, QueryIntent):  # she asks something instead: answer it
-        return await _route(update, context, intent, source)
+        return await inbox.handle_as_text(update, context, text, source)
     if _INTENT_KIND.get(type(intent)) != kind:
         intent = await _parse(context, _KIND_PREFIX[kind] + text)
     if _INTENT_KIND.get(type(intent)) != kind:
         _keep(context, Draft(kind=kind))
         await _say(update, context, render.not_understood_as(kind))
         return Step.WHAT
-    return await _route(update, context, intent, source)
+    assert isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent)
+    return await _start(update, context, intent, source)
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -903,7 +787,7 @@ def conversation(
     # How a contact went: also an entry, for contacts begun outside (start_contact_for_patient).
     channel = on_press(ContactHow, pick_channel)
     return quiet_conversation(
-        entry_points=[*commands, change, channel, *entries, MessageHandler(text, on_text)],
+        entry_points=[*commands, change, channel, *entries, MessageHandler(text, inbox.on_text)],
         states={
             Step.PATIENT: [
                 on_press(PatientPick, pick_patient),
@@ -945,6 +829,8 @@ def register(
         | filters.Sticker.ALL
     )
     app.add_handler(MessageHandler(media & filters.UpdateType.MESSAGE, on_media))
+    inbox.add_route(app, inbox.Route.ASK, ask_route)
+    inbox.add_route(app, inbox.Route.UNKNOWN, unknown_route)
     app.add_handler(conversation(entries))
     app.add_handler(on_press(RecordAction, undo_button, action="undo"))
     app.add_handler(on_press(EpisodeComplexity, complexity_button))
