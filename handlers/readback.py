@@ -166,7 +166,7 @@ async def _read_back(
     blocked = _blocked(facts)
     now = context.services.clock.now()
     text = render.read_back(facts, context.me.zone, now, blocked=blocked)
-    rows = []
+    rows: list[list[InlineKeyboardButton]] = []
     unpicked = _unpicked(facts)
     if unpicked is not None:  # no [Save] before she says which patient: her buttons first
         index, candidates = unpicked
