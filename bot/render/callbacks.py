@@ -652,6 +652,11 @@ class LearnTerm(CallbackData, prefix="lt"):
 
 
 @dataclass(frozen=True)
+class ShowTerms(CallbackData, prefix="ltm"):
+    """[My words] in /settings: her learned terms."""
+
+
+@dataclass(frozen=True)
 class ForgetTerm(CallbackData, prefix="ltx"):
     """[Forget] one of her learned terms, in /settings."""
 
