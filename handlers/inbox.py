@@ -13,9 +13,10 @@ typed text).
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ConversationHandler
@@ -51,6 +52,7 @@ from bot.parsing.careplans import (
     ResourceGivenIntent,
     ResourceQueryIntent,
 )
+from bot.render import inbox as render
 from bot.services.ledger import MessageKey
 from handlers.common import caseload_of, shorthand_of
 
@@ -283,3 +285,39 @@ async def dispatch(update: Update, context: CaseContext, inbound: Inbound) -> in
     """Hand an already read message to the topic that takes it (a typed answer that turned
     out to be a new message)."""
     return await _run(update, context, route_of(inbound.reading, inbound.text), inbound)
+
+
+# -- a question never swallows a record ------------------------------------------------------------
+
+
+async def handle_as_new(update: Update, context: CaseContext, dropped: str) -> None:
+    """Say the question waiting for typed text was dropped, then handle the message as new.
+    From outside the logging conversation its questions cannot be entered, so a record with
+    a piece missing is read back (nothing saved before her tap) instead of asked for."""
+    message = update.effective_message
+    assert message is not None
+    await context.bot.send_message(message.chat_id, dropped)
+    inbound = await _inbound(context, message.text or "", update)
+    route = route_of(inbound.reading, inbound.text)
+    await _run(update, context, Route.RECORDS if route == Route.ASK else route, inbound)
+
+
+def unless_new(
+    callback: Callable[[Update, CaseContext], Awaitable[int]],
+    *,
+    dropped: str = render.STEP_DROPPED,
+) -> Callable[[Update, CaseContext], Coroutine[Any, Any, int]]:
+    """A conversation step that waits for typed text, which a message reading as a new fact or
+    a question does not answer: the step is dropped (saying so) and the message handled."""
+
+    async def step(update: Update, context: CaseContext) -> int:
+        message = update.effective_message
+        text = (message.text or "") if message is not None else ""
+        if text and await is_new_message(context, text):
+            await handle_as_new(update, context, dropped)
+            return ConversationHandler.END
+        return await callback(update, context)
+
+    step.__name__ = step.__qualname__ = getattr(callback, "__name__", "step")
+    step.__doc__ = callback.__doc__
+    return step

@@ -553,9 +553,11 @@ async def note_text(update: Update, context: CaseContext) -> int:
     message = update.effective_message
     assert message is not None
     draft = _draft(context)
-    _keep(context, None)
     if draft is None:
         return await inbox.on_text(update, context)
+    if await _is_new_entry(context, message.text or ""):
+        return await _switch_to_new_message(update, context, draft)
+    _keep(context, None)
     services = context.services
     text = (message.text or "").strip()[:4000]
     result: service.NoteAdded | Refusal

@@ -36,6 +36,7 @@ from bot.render.callbacks import (
 )
 from bot.services import enrollment, shorthand
 from bot.vocab import Refusal
+from handlers import inbox
 from handlers.common import on_press, quiet_conversation
 from storage.people import RedeemFailure
 
@@ -314,8 +315,14 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
         ],
         states={
             Step.MENU: [on_press(SettingsMenu, menu_choice)],
-            Step.ZONE: [on_press(ZoneChoice, zone_button), MessageHandler(text, zone_text)],
-            Step.DIGEST: [on_press(DigestTime, digest_button), MessageHandler(text, digest_text)],
+            Step.ZONE: [
+                on_press(ZoneChoice, zone_button),
+                MessageHandler(text, inbox.unless_new(zone_text)),
+            ],
+            Step.DIGEST: [
+                on_press(DigestTime, digest_button),
+                MessageHandler(text, inbox.unless_new(digest_text)),
+            ],
             Step.PRIVACY: [on_press(PrivacyChoice, privacy_button)],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },

@@ -320,6 +320,10 @@ QUESTION_DROPPED = (
     "That looks like a new message, so I stopped waiting for the new time (the appointment "
     "stays as it was). Now your new message:"
 )
+STEP_DROPPED = (
+    "That looks like a new message, so I stopped asking my earlier question "
+    "(<b>nothing from it was saved</b>). Now your new message:"
+)
 NO_PATIENT_FOR_CHANGE = (
     "Which patient's appointment? Send it with the name, e.g. <i>cancel Ana's fri appt</i>."
 )
