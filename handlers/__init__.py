@@ -17,6 +17,7 @@ from handlers import (
     queries,
     readback,
     records,
+    saved,
     settings,
     tasks,
     voice,
@@ -49,6 +50,9 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     # Topics add their routes to the inbox (handlers.inbox) from their own register().
     readback.register(app)
     changes.register(app)
+    # Edited, forwarded and media messages (never logged), before the free-text entry; the
+    # buttons under a saved record and under an attended? check.
+    saved.register(app)
     # Logging (engineer L): after every other conversation (their typed answers win) and
     # before help's plain /cancel; its free-text entry point (handlers.inbox.on_text) is the
     # catch-all for plain text.

@@ -52,8 +52,8 @@ from bot.services import messages, pending, shorthand, undo
 from bot.services.ledger import MessageKey
 from bot.services.messages import RecordFact
 from bot.vocab import Outcome, Refusal
-from handlers import inbox
-from handlers.common import caseload_of, on_press, saved_keyboard
+from handlers import inbox, keyboards
+from handlers.common import caseload_of, on_press
 
 READBACK = "readback"
 TERM = "term"
@@ -145,7 +145,7 @@ async def _save(
         await _say(update, context, records_render.duplicate())
         return True
     if len(result.results) == 1:
-        markup = saved_keyboard(result.results[0], message_id=key.message_id)
+        markup = keyboards.saved(result.results[0], message_id=key.message_id)
     else:
         undo_all = MessageUndo(key.message_id).pack()
         markup = InlineKeyboardMarkup(

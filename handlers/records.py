@@ -1,12 +1,12 @@
-"""Logging from chat: the free-text router, the missing-piece conversation, /contact /appt
-/discharge /medrec /note, and the buttons under a saved record and the attended? check.
+"""Logging from chat, one missing piece at a time: the inbox's ASK route (a record that names
+no patient or several, a contact without how or follow-up, an appointment without a time),
+/contact /appt /discharge /medrec /note, [Change follow-up] and [Add note].
 
-A message that parses completely is saved at once and answered with its summary and
-[Undo] [Change follow-up] [Add note]; what is missing (which patient, how, when, follow-up) is
-asked in one ConversationHandler. Edited, forwarded and media messages are never logged
-(voice notes are handlers.voice's: transcribed, then handed to `handle_as_text` on a tap).
-Button data is typed (bot.render.callbacks) and carries opaque ids only. New patients and
-patient lookups are handed to handlers.patients.
+One ConversationHandler asks what is missing, then saves the record as the message's one fact
+(bot.services.messages) and answers with its summary and buttons (handlers.keyboards). Its
+free-text entry is the inbox's (handlers.inbox.on_text): every plain message goes there. A
+typed answer that reads as a new message drops the question, saying so. Button data is typed
+(bot.render.callbacks) and carries opaque ids only.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -30,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import care, vocab
+from bot import care
 from bot.app.context import CaseContext
 from bot.parsing import (
     AppointmentIntent,
@@ -46,32 +46,27 @@ from bot.parsing import (
 from bot.parsing.careplans import (
     CarePlanIntent,
 )
-from bot.render import labels
 from bot.render import records as render
 from bot.render.callbacks import (
-    Attendance,
     ContactHow,
-    ContactWay,
-    EpisodeComplexity,
     FollowUp,
     FollowUpChoice,
     PatientPick,
     RecordAction,
     namespace_pattern,
 )
+from bot.services import messages
 from bot.services import records as service
 from bot.services.ledger import MessageKey
 from bot.vocab import (
-    AppointmentStatus,
     Channel,
-    Complexity,
     Outcome,
     Party,
     RecordKind,
     Refusal,
 )
-from handlers import inbox
-from handlers.common import caseload_of, on_press, quiet_conversation, saved_keyboard
+from handlers import inbox, keyboards
+from handlers.common import caseload_of, on_press, quiet_conversation
 
 RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
 DRAFT_KEY = "records.draft"
@@ -89,20 +84,6 @@ _INTENT_KIND = {
     DischargeIntent: "discharge",
     MedRecIntent: "med_rec",
 }
-_CHANNEL_CHOICES: tuple[tuple[str, ContactWay], ...] = (
-    (labels.CHANNEL[vocab.Channel.PHONE], (vocab.Channel.PHONE, None)),
-    ("Call, no answer", (vocab.Channel.PHONE, vocab.Outcome.ATTEMPTED)),
-    (labels.CHANNEL[vocab.Channel.VISIT], (vocab.Channel.VISIT, None)),
-    (labels.CHANNEL[vocab.Channel.VIDEO], (vocab.Channel.VIDEO, None)),
-    (labels.CHANNEL[vocab.Channel.VOICEMAIL], (vocab.Channel.VOICEMAIL, None)),
-    (labels.CHANNEL[vocab.Channel.TEXT], (vocab.Channel.TEXT, None)),
-    (labels.CHANNEL[vocab.Channel.EMAIL], (vocab.Channel.EMAIL, None)),
-)
-_FOLLOW_UP_BUTTONS: tuple[tuple[str, FollowUp], ...] = (
-    (render.TOMORROW, "tomorrow"),
-    (render.IN_ONE_WEEK, "in_a_week"),
-    (render.NO_FOLLOW_UP, "none"),
-)
 _FOLLOW_UP_DAYS: dict[FollowUp, int] = {"tomorrow": 1, "in_a_week": 7}
 
 
@@ -181,36 +162,6 @@ def _read_date(context: CaseContext, text: str) -> When | None:
     return None
 
 
-def follow_up_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(label, callback_data=FollowUpChoice(choice).pack())
-                for label, choice in _FOLLOW_UP_BUTTONS
-            ]
-        ]
-    )
-
-
-def _candidate_keyboard(refs: tuple[PatientRef, ...]) -> InlineKeyboardMarkup:
-    labels = render.candidate_labels([r.name for r in refs])
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=PatientPick(ref.id).pack())]
-            for label, ref in zip(labels, refs, strict=True)
-            if ref.id is not None
-        ]
-    )
-
-
-def _channel_keyboard() -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(label, callback_data=ContactHow(way).pack())
-        for label, way in _CHANNEL_CHOICES
-    ]
-    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
-
-
 # -- the logging conversation's entry from the inbox -----------------------------------------------
 
 
@@ -259,7 +210,7 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
                 update,
                 context,
                 render.which_patient(intent.patient_text),
-                _candidate_keyboard(intent.candidates),
+                keyboards.candidates(intent.candidates),
             )
             return Step.PATIENT
         _keep(context, draft)
@@ -272,7 +223,7 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
             update,
             context,
             render.ask_channel(name),
-            _channel_keyboard(),
+            keyboards.channels(),
         )
         return Step.CHANNEL
     if isinstance(intent, AppointmentIntent) and intent.at is None:
@@ -285,7 +236,7 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
         and not draft.follow_up_answered
     ):
         _keep(context, draft)
-        await _say(update, context, render.ask_follow_up(name), follow_up_keyboard())
+        await _say(update, context, render.ask_follow_up(name), keyboards.follow_ups())
         return Step.FOLLOW_UP
     if draft.kind == "note":
         _keep(context, draft)
@@ -297,61 +248,35 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
 
 
 async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
+    """Save the completed record as her message's one fact (bot.services.messages), keyed on
+    the message it came from (or the message her last tap was under)."""
     services = context.services
     nurse = context.me
     intent = draft.intent
-    assert draft.patient is not None
-    assert draft.patient.id is not None
-    patient_id = draft.patient.id
-    db, config, clock = services.db, services.config, services.clock
-    command = "text" if draft.kind in _KIND_PREFIX else draft.kind
-    result: service.Logged | Refusal
-    if isinstance(intent, ContactIntent):
-        channel = draft.channel or Channel.PHONE
-        outcome = draft.outcome or (
-            intent.outcome
-            if intent.outcome is not None
-            else Outcome.ATTEMPTED
-            if channel == Channel.VOICEMAIL
-            else Outcome.REACHED
-        )
-        result = await service.log_contact(
-            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            channel=channel, outcome=outcome, with_whom=intent.with_whom,
-            occurred_at=intent.occurred_at.at, follow_up=intent.follow_up, note=intent.note,
-            command=command,
-        )  # fmt: skip
-    elif isinstance(intent, AppointmentIntent):
-        assert intent.at is not None
-        result = await service.log_appointment(
-            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            at=intent.at, with_whom=intent.with_whom or "", location=intent.where or "",
-            note=intent.note, command=command,
-        )  # fmt: skip
-    elif isinstance(intent, DischargeIntent):
-        result = await service.log_discharge(
-            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            discharged_on=intent.discharged, facility=intent.facility or "",
-            complexity=intent.complexity,
-            note=intent.note, command=command,
-        )  # fmt: skip
-    elif isinstance(intent, MedRecIntent):
-        result = await service.log_med_rec(
-            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            reconciled_on=intent.reconciled_on, discrepancies=intent.discrepancies,
-            note=intent.note, command=command,
-        )  # fmt: skip
-    else:
+    if not isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent):
         raise AssertionError(f"nothing to save for a {draft.kind} draft")
+    fact: RecordIntent = dataclasses.replace(intent, patient=draft.patient, candidates=())
+    if isinstance(fact, ContactIntent):
+        channel = draft.channel or Channel.PHONE
+        outcome = draft.outcome or fact.outcome
+        if outcome is None:
+            outcome = Outcome.ATTEMPTED if channel == Channel.VOICEMAIL else Outcome.REACHED
+        fact = dataclasses.replace(fact, channel=channel, outcome=outcome)
+    result = await messages.save_message(
+        services.db, services.config, services.clock, nurse=nurse,
+        key=draft.source or inbox.key_of(update), facts=[fact],
+        command="text" if draft.kind in _KIND_PREFIX else draft.kind,
+    )  # fmt: skip
     if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
-    await _say(
-        update,
-        context,
-        render.summary(result, nurse.zone, clock.now()),
-        saved_keyboard(result),
-    )
+    if result.duplicate:
+        await _say(update, context, render.duplicate())
+        return
+    [logged] = result.results
+    now = services.clock.now()
+    markup = keyboards.saved(logged, message_id=(draft.source or inbox.key_of(update)).message_id)
+    await _say(update, context, render.summary(logged, nurse.zone, now), markup)
 
 
 # -- conversation steps ----------------------------------------------------------------------------
@@ -397,7 +322,7 @@ async def patient_text(update: Update, context: CaseContext) -> int:
             update,
             context,
             render.which_patient(mention.patient_text),
-            _candidate_keyboard(mention.candidates),
+            keyboards.candidates(mention.candidates),
         )
         return Step.PATIENT
     if await _is_new_entry(context, text):  # "who is overdue?" rather than a name
@@ -441,7 +366,7 @@ async def start_contact_for_patient(update: Update, context: CaseContext, patien
         update,
         context,
         render.ask_channel(patient.name),
-        _channel_keyboard(),
+        keyboards.channels(),
     )
 
 
@@ -467,7 +392,7 @@ async def channel_text(update: Update, context: CaseContext) -> int:
         return await _advance(update, context, draft)
     if await _is_new_entry(context, text):
         return await _switch_to_new_message(update, context, draft)
-    await _say(update, context, "Please tap how the contact happened:", _channel_keyboard())
+    await _say(update, context, "Please tap how the contact happened:", keyboards.channels())
     return Step.CHANNEL
 
 
@@ -520,7 +445,7 @@ async def follow_up_text(update: Update, context: CaseContext) -> int:
         return await _switch_to_new_message(update, context, draft)
     when = _read_date(context, text)
     if when is None:
-        await _say(update, context, render.ask_follow_up_again(), follow_up_keyboard())
+        await _say(update, context, render.ask_follow_up_again(), keyboards.follow_ups())
         return Step.FOLLOW_UP
     return await _follow_up_chosen(update, context, draft, when)
 
@@ -655,24 +580,7 @@ async def timed_out(update: Update, context: CaseContext) -> None:
         await context.bot.send_message(update.effective_chat.id, render.TIMED_OUT)
 
 
-# -- buttons under a saved record --------------------------------------------------------------
-
-
-async def undo_button(update: Update, context: CaseContext, press: RecordAction) -> None:
-    """Undo a logged record (its tasks are cancelled, tasks it closed reopen)."""
-    query = update.callback_query
-    assert query is not None
-    services = context.services
-    result = await service.undo_record(
-        services.db, services.clock, nurse=context.me, kind=press.kind,
-        record_id=press.record_id,
-    )  # fmt: skip
-    if isinstance(result, Refusal):
-        await query.answer(render.refusal(result))
-        await _say(update, context, render.refusal(result))
-        return
-    await query.answer("Undone")
-    await _say(update, context, render.undone(result))
+# -- buttons that enter the conversation, and closed questions ----------------------------------
 
 
 async def change_button(update: Update, context: CaseContext, press: RecordAction) -> int:
@@ -692,54 +600,11 @@ async def change_button(update: Update, context: CaseContext, press: RecordActio
     await query.answer()
     if press.action == "follow_up":
         _keep(context, Draft(kind="change_follow_up", target=ref, target_name=found))
-        await _say(update, context, render.ask_follow_up(found), follow_up_keyboard())
+        await _say(update, context, render.ask_follow_up(found), keyboards.follow_ups())
         return Step.FOLLOW_UP
     _keep(context, Draft(kind="add_note", target=ref, target_name=found))
     await _say(update, context, render.ask_note(found))
     return Step.NOTE
-
-
-async def complexity_button(update: Update, context: CaseContext, press: EpisodeComplexity) -> None:
-    """[Moderate] [High]: set a discharge's complexity and re-date its visit task."""
-    query = update.callback_query
-    assert query is not None
-    services = context.services
-    result = await service.set_complexity(
-        services.db,
-        services.config,
-        services.clock,
-        nurse=context.me,
-        episode_id=press.episode_id,
-        complexity=Complexity(press.complexity),
-    )
-    if isinstance(result, Refusal):
-        await query.answer(render.refusal(result))
-        await _say(update, context, render.refusal(result))
-        return
-    await query.answer()
-    now = services.clock.now()
-    await _say(update, context, render.complexity_set(result, context.me.zone, now))
-
-
-async def attendance_button(update: Update, context: CaseContext, press: Attendance) -> None:
-    """[Attended] [No-show] [Rescheduled] under an attended? check."""
-    query = update.callback_query
-    assert query is not None
-    services = context.services
-    result = await service.set_attendance(
-        services.db,
-        services.clock,
-        nurse=context.me,
-        task_id=press.task_id,
-        status=AppointmentStatus(press.status),
-    )
-    if isinstance(result, Refusal):
-        await query.answer(render.refusal(result))
-        await _say(update, context, render.refusal(result))
-        return
-    await query.answer()
-    now = services.clock.now()
-    await _say(update, context, render.attendance_set(result, context.me.zone, now))
 
 
 async def stale_question(update: Update, context: CaseContext) -> None:
@@ -747,25 +612,6 @@ async def stale_question(update: Update, context: CaseContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer("That question has closed; nothing was saved.", show_alert=True)
-
-
-# -- what is never logged --------------------------------------------------------------------------
-
-
-async def on_edited(update: Update, context: CaseContext) -> None:
-    """An edited message changes nothing: say how to change a record instead."""
-    await _say(update, context, render.EDITED)
-
-
-async def on_forwarded(update: Update, context: CaseContext) -> None:
-    """Forwarded messages are not logged."""
-    _keep(context, None)
-    await _say(update, context, render.FORWARDED)
-
-
-async def on_media(update: Update, context: CaseContext) -> None:
-    """Photos and files are not logged (voice notes are handlers.voice's)."""
-    await _say(update, context, render.MEDIA)
 
 
 # -- registration ----------------------------------------------------------------------------------
@@ -820,22 +666,8 @@ def register(
     """Add the logging handlers. Must come after every other conversation (their typed answers
     win) and before help's plain /cancel (so /cancel here says nothing was saved). `entries`
     enter the logging conversation (see `conversation`)."""
-    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edited))
-    app.add_handler(MessageHandler(filters.FORWARDED & filters.UpdateType.MESSAGE, on_forwarded))
-    media = (  # voice notes are handlers.voice's
-        filters.PHOTO
-        | filters.AUDIO
-        | filters.VIDEO
-        | filters.VIDEO_NOTE
-        | filters.Document.ALL
-        | filters.Sticker.ALL
-    )
-    app.add_handler(MessageHandler(media & filters.UpdateType.MESSAGE, on_media))
     inbox.add_route(app, inbox.Route.ASK, ask_route)
     inbox.add_route(app, inbox.Route.UNKNOWN, unknown_route)
     app.add_handler(conversation(entries))
-    app.add_handler(on_press(RecordAction, undo_button, action="undo"))
-    app.add_handler(on_press(EpisodeComplexity, complexity_button))
-    app.add_handler(on_press(Attendance, attendance_button))
     closed = namespace_pattern(PatientPick, ContactHow, FollowUpChoice, RecordAction)
     app.add_handler(CallbackQueryHandler(stale_question, pattern=closed))
