@@ -194,11 +194,13 @@ def route_of(reading: Reading, text: str) -> Route:
         if first.patient is None and not first.candidates and first.patient_text:
             return Route.LOOKUP
         return Route.QUERY
+    records = [f for f in facts if isinstance(f, RECORD_FACTS)]
+    if isinstance(first, CARE_PLAN_FACTS + CHANGE_FACTS) and records:
+        return Route.RECORDS  # its records are saved; the reply says what was not
     if isinstance(first, CARE_PLAN_FACTS):
         return Route.CARE_PLAN
     if isinstance(first, CHANGE_FACTS):
         return Route.CHANGE
-    records = [f for f in facts if isinstance(f, RECORD_FACTS)]
     if not records:
         return Route.QUESTION if is_question(text) else Route.UNKNOWN
     if len(facts) == 1 and isinstance(first, NewPatientIntent):

@@ -117,6 +117,13 @@ def _guessing(facts: list[RecordFact]) -> bool:
 async def records_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
     """Save a message's facts now when all are sure, or read them back first."""
     facts = _record_facts(inbound.reading.facts)
+    others = [
+        str(f.kind)
+        for f in inbound.reading.facts
+        if not isinstance(f, inbox.RECORD_FACTS) and str(f.kind) != "unknown"
+    ]
+    if others:  # said first: the rest of the reply is about what is saved
+        await _say(update, context, render.left_out(others))
     if inbound.reading.sure and not _guessing(facts) and not _blocked(facts):
         await _save(update, context, inbound.key, facts)
         return

@@ -177,6 +177,12 @@ def which_patient_first(many: bool, index: int) -> str:
     return f"<b>Which patient{where}?</b> Tap the name; nothing is saved until you tap Save."
 
 
+def left_out(kinds: Sequence[str]) -> str:
+    """The facts of a message this reply did not act on (a referral beside a call ...)."""
+    names = ", ".join(labels.label(labels.FACT_KIND, kind) for kind in kinds)
+    return f"⚠️ <b>Not saved</b> from that message: the {names}. Send it on its own."
+
+
 def cannot_save_unknown(written: str) -> str:
     return f"'{_text(written)}' is not on your list: add them (/newpatient) first."
 

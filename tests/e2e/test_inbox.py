@@ -368,3 +368,13 @@ async def test_cancel_appt_button(harness: Harness, ana: FakeUser) -> None:
     assert "Cancelled: appointment for Tom Jensen" in harness.last_text(ana)
     [appointment] = await _rows(harness, Appointment)
     assert appointment.status == AppointmentStatus.CANCELLED
+
+
+async def test_a_fact_the_inbox_cannot_save_with_the_others_is_named_not_dropped(
+    harness: Harness, ana: FakeUser
+) -> None:
+    calls = await harness.send(ana, "spoke with Tom Jensen, reached, referred him to cardiology")
+    said = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
+    assert said[0] == "⚠️ <b>Not saved</b> from that message: the referral. Send it on its own."
+    assert "Saved: Phone call with Tom Jensen, reached." in harness.last_text(ana)
+    assert len(await _rows(harness, Contact)) == 1
