@@ -5,7 +5,7 @@ reschedules and undo by text, the buttons under a saved appointment, and a learn
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -197,7 +197,7 @@ async def test_a_pending_read_back_survives_a_restart(
 ) -> None:
     await harness.send(ana, "called Tom Jensen nrtc, f/u thu")
     readback = harness.fake.last_message(ana.id)
-    harness.clock.advance(__import__("datetime").timedelta(hours=2))
+    harness.clock.advance(timedelta(hours=2))
     config = test_config(tmp_path, CASEBOT_TELEGRAM_TOKEN=harness.fake.token)
     restarted = build_application(
         config, db=harness.db, clock=harness.clock, request=harness.fake.request(),
@@ -378,3 +378,14 @@ async def test_a_fact_the_inbox_cannot_save_with_the_others_is_named_not_dropped
     assert said[0] == "⚠️ <b>Not saved</b> from that message: the referral. Send it on its own."
     assert "Saved: Phone call with Tom Jensen, reached." in harness.last_text(ana)
     assert len(await _rows(harness, Contact)) == 1
+
+
+async def test_a_read_back_expires_after_a_day_and_saves_nothing(
+    harness: Harness, ana: FakeUser
+) -> None:
+    await harness.send(ana, "called Tom Jensen nrtc")
+    harness.clock.advance(timedelta(hours=25))
+    calls = await harness.press(ana, inbox_render.SAVE)
+    [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert answer.params.get("text") == inbox_render.CLOSED
+    assert await _rows(harness, Contact) == []
