@@ -187,11 +187,6 @@ async def _start(
     return await _advance(update, context, draft)
 
 
-async def _is_new_entry(context: CaseContext, text: str) -> bool:
-    """Whether a typed answer is really a new message (see handlers.inbox.reads_as_new)."""
-    return await inbox.is_new_message(context, text)
-
-
 async def _switch_to_new_message(update: Update, context: CaseContext, draft: Draft) -> int:
     """Drop the pending question (saying so) and handle the message as a new one."""
     _keep(context, None)
@@ -205,46 +200,45 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
     intent = draft.intent
     if draft.patient is None:
         if intent is not None and intent.candidates:
-            _keep(context, draft)
-            await _say(
-                update,
-                context,
-                render.which_patient(intent.patient_text),
-                keyboards.candidates(intent.candidates),
-            )
-            return Step.PATIENT
-        _keep(context, draft)
-        await _say(update, context, render.which_patient(None))
-        return Step.PATIENT
+            question = render.which_patient(intent.patient_text)
+            markup = keyboards.candidates(intent.candidates)
+            return await _ask(update, context, draft, question, Step.PATIENT, markup)
+        return await _ask(update, context, draft, render.which_patient(None), Step.PATIENT)
     name = draft.patient.name
     if isinstance(intent, ContactIntent) and draft.channel is None:
-        _keep(context, draft)
-        await _say(
-            update,
-            context,
-            render.ask_channel(name),
-            keyboards.channels(),
+        return await _ask(
+            update, context, draft, render.ask_channel(name), Step.CHANNEL, keyboards.channels()
         )
-        return Step.CHANNEL
     if isinstance(intent, AppointmentIntent) and intent.at is None:
-        _keep(context, draft)
-        await _say(update, context, render.ask_when())
-        return Step.WHEN
+        return await _ask(update, context, draft, render.ask_when(), Step.WHEN)
     if (
         isinstance(intent, ContactIntent)
         and intent.follow_up is None
         and not draft.follow_up_answered
     ):
-        _keep(context, draft)
-        await _say(update, context, render.ask_follow_up(name), keyboards.follow_ups())
-        return Step.FOLLOW_UP
+        markup = keyboards.follow_ups()
+        return await _ask(
+            update, context, draft, render.ask_follow_up(name), Step.FOLLOW_UP, markup
+        )
     if draft.kind == "note":
-        _keep(context, draft)
-        await _say(update, context, render.ask_note(name))
-        return Step.NOTE
+        return await _ask(update, context, draft, render.ask_note(name), Step.NOTE)
     _keep(context, None)
     await _save(update, context, draft)
     return ConversationHandler.END
+
+
+async def _ask(
+    update: Update,
+    context: CaseContext,
+    draft: Draft,
+    question: str,
+    step: Step,
+    markup: Any = None,
+) -> int:
+    """Keep the draft and ask its next question."""
+    _keep(context, draft)
+    await _say(update, context, question, markup)
+    return step
 
 
 async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
@@ -325,7 +319,7 @@ async def patient_text(update: Update, context: CaseContext) -> int:
             keyboards.candidates(mention.candidates),
         )
         return Step.PATIENT
-    if await _is_new_entry(context, text):  # "who is overdue?" rather than a name
+    if await inbox.is_new_message(context, text):  # "who is overdue?" rather than a name
         return await _switch_to_new_message(update, context, draft)
     await _say(update, context, render.patient_not_found(text))
     return Step.PATIENT
@@ -390,7 +384,7 @@ async def channel_text(update: Update, context: CaseContext) -> int:
         if typed.outcome is not None:
             draft.outcome = typed.outcome
         return await _advance(update, context, draft)
-    if await _is_new_entry(context, text):
+    if await inbox.is_new_message(context, text):
         return await _switch_to_new_message(update, context, draft)
     await _say(update, context, "Please tap how the contact happened:", keyboards.channels())
     return Step.CHANNEL
@@ -403,7 +397,7 @@ async def when_text(update: Update, context: CaseContext) -> int:
     draft = _draft(context)
     if draft is None or not isinstance(draft.intent, AppointmentIntent):
         return await inbox.on_text(update, context)
-    if await _is_new_entry(context, message.text or ""):
+    if await inbox.is_new_message(context, message.text or ""):
         return await _switch_to_new_message(update, context, draft)
     when = _read_date(context, message.text or "")
     if when is None:
@@ -441,7 +435,7 @@ async def follow_up_text(update: Update, context: CaseContext) -> int:
     text = (message.text or "").strip()
     if text.lower().rstrip(".!") in {"no", "none", "no follow-up", "no f/u", "n/a"}:
         return await _follow_up_chosen(update, context, draft, None)
-    if await _is_new_entry(context, text):
+    if await inbox.is_new_message(context, text):
         return await _switch_to_new_message(update, context, draft)
     when = _read_date(context, text)
     if when is None:
@@ -480,7 +474,7 @@ async def note_text(update: Update, context: CaseContext) -> int:
     draft = _draft(context)
     if draft is None:
         return await inbox.on_text(update, context)
-    if await _is_new_entry(context, message.text or ""):
+    if await inbox.is_new_message(context, message.text or ""):
         return await _switch_to_new_message(update, context, draft)
     _keep(context, None)
     services = context.services
