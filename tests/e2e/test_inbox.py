@@ -389,3 +389,31 @@ async def test_a_read_back_expires_after_a_day_and_saves_nothing(
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert answer.params.get("text") == inbox_render.CLOSED
     assert await _rows(harness, Contact) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "new patient Jane Doe high risk, d/c from Mercy today",
+            ["Saved: new patient Jane Doe.", "Saved: discharge of Jane Doe."],
+        ),
+        ("med rec done for Tom Jensen, 1 discrepancy", ["Saved: med rec for Tom Jensen."]),
+        (
+            "TCM call with Tom Jensen, reached, med rec done",
+            ["Saved: Phone call with Tom Jensen, reached.", "Saved: med rec for Tom Jensen."],
+        ),
+        ("todo: fax orders", ["Saved: task: fax orders"]),
+        ("need to check on Tom fri", ["Saved: task for Tom Jensen"]),
+        ("note for Ana: daughter is caregiver", ["Saved: note on Ana Ruiz."]),
+    ],
+)
+async def test_each_kind_of_record_is_saved_and_listed(
+    harness: Harness, ana: FakeUser, text: str, said: list[str]
+) -> None:
+    calls = await harness.send(ana, text)
+    assert [c.method for c in calls] == ["sendMessage"]
+    reply = harness.last_text(ana)
+    for line in said:
+        assert line.lower() in reply.lower(), reply
+    assert render.UNDO in harness.fake.last_message(ana.id).button_labels
