@@ -206,8 +206,10 @@ async def appointment_button(
     await query.answer()
     if press.action == "cancel":
         await query.edit_message_reply_markup(None)
+        # Keyed on the reply it was under: "scratch that" takes it back, a double tap is one.
+        key = _button_key(update)
         await _apply(
-            update, context, None, press.patient_id, {"action": "cancel"}, press.appointment_id
+            update, context, key, press.patient_id, {"action": "cancel"}, press.appointment_id
         )
         return
     services = context.services

@@ -186,7 +186,7 @@ async def _read_back(
     row = []
     if not blocked and unpicked is None:
         row.append(_button(render.SAVE, ReadBack("save", held.id)))
-    if _slots(facts, held):
+    if _slots(facts):
         row.append(_button(render.FIX, ReadBack("fix", held.id)))
     row.append(_button(render.CANCEL, ReadBack("cancel", held.id)))
     markup = InlineKeyboardMarkup([*rows, row])
@@ -272,7 +272,7 @@ def _dated(fact: RecordFact, when: When, context: CaseContext) -> dict[str, Any]
     return {}
 
 
-def _slots(facts: list[RecordFact], held: pending.Pending) -> list[tuple[int, FixSlot]]:
+def _slots(facts: list[RecordFact]) -> list[tuple[int, FixSlot]]:
     """The slots [Fix] offers, fact by fact."""
     found: list[tuple[int, FixSlot]] = []
     for i, fact in enumerate(facts[:10]):
@@ -343,7 +343,7 @@ async def fix_button(update: Update, context: CaseContext, press: ReadBack) -> N
     if held is None:
         return
     facts = await _facts_of(context, held)
-    slots = _slots(facts, held)
+    slots = _slots(facts)
     many = len(facts) > 1
     buttons = [
         _button(render.slot_button(slot, i, many), FixMenu(held.id, i, slot)) for i, slot in slots

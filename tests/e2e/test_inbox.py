@@ -368,6 +368,11 @@ async def test_cancel_appt_button(harness: Harness, ana: FakeUser) -> None:
     assert "Cancelled: appointment for Tom Jensen" in harness.last_text(ana)
     [appointment] = await _rows(harness, Appointment)
     assert appointment.status == AppointmentStatus.CANCELLED
+    # "scratch that" takes the cancellation back: the appointment and its reminders return.
+    await harness.send(ana, "scratch that")
+    assert "Undone" in harness.last_text(ana)
+    [appointment] = await _rows(harness, Appointment)
+    assert appointment.status == AppointmentStatus.SCHEDULED
 
 
 async def test_a_fact_the_inbox_cannot_save_with_the_others_is_named_not_dropped(
