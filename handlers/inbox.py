@@ -54,6 +54,7 @@ from bot.parsing.careplans import (
 )
 from bot.render import inbox as render
 from bot.services.ledger import MessageKey
+from bot.vocab import QueryKind
 from handlers.common import caseload_of, shorthand_of
 
 ROUTES_KEY = "inbox.routes"
@@ -172,6 +173,8 @@ def reads_as_new(reading: Reading, text: str) -> bool:
     if is_question(text):
         return True
     for fact in reading.facts:
+        if isinstance(fact, QueryIntent) and fact.query == QueryKind.PATIENT:
+            continue  # a bare name ("Maria Lopez") answers "which patient?"
         if isinstance(fact, QueryIntent | NewPatientIntent | TaskIntent | UndoIntent):
             return True
         if isinstance(fact, CARE_PLAN_FACTS) and _names_someone(fact):

@@ -163,6 +163,7 @@ def read_back(
             unsure.append(f"{where}{_DOUBTS.get(doubt.reason, 'not sure')}{detail}")
     if unsure:
         lines.append("Not sure of: " + "; ".join(unsure) + ".")
+    lines.append(f"<i>Times in {zone.key}.</i>")
     lines.extend(f"⚠️ {line}" for line in blocked)
     lines.append(f"Tap <b>{SAVE}</b> if that is right, <b>{FIX}</b> to change a part.")
     if blocked:
