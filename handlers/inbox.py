@@ -83,6 +83,7 @@ CARE_PLAN_FACTS = (
 ASKED_FACTS = (ContactIntent, AppointmentIntent, DischargeIntent, MedRecIntent)
 """Facts whose missing pieces the logging conversation asks for, one at a time."""
 _PATIENT_DOUBTS = {DoubtReason.AMBIGUOUS_PATIENT, DoubtReason.UNKNOWN_PATIENT}
+_OUTCOME_DOUBTS = {DoubtReason.WEAK_CUE, DoubtReason.UNKNOWN_WORD}
 
 
 class Route(enum.StrEnum):
@@ -230,7 +231,10 @@ def _needs_asking(fact: Fact) -> bool:
     or a name she has not added), how a contact went, when an appointment is, a follow-up."""
     doubts = {d.reason for d in doubts_of(fact)}
     if getattr(fact, "patient", None) is None:
-        return not doubts - _PATIENT_DOUBTS
+        # How a contact went, when in doubt, is asked too ("How was the contact?" offers
+        # "Call, no answer"); any other doubt is read back.
+        settled = _PATIENT_DOUBTS | (_OUTCOME_DOUBTS if isinstance(fact, ContactIntent) else set())
+        return not doubts - settled
     if isinstance(fact, ContactIntent):
         return not doubts and (fact.channel is None or fact.follow_up is None)
     if isinstance(fact, AppointmentIntent):

@@ -37,6 +37,7 @@ from bot.parsing import (
     ContactIntent,
     DateReader,
     DischargeIntent,
+    DoubtReason,
     Intent,
     MedRecIntent,
     PatientRef,
@@ -109,6 +110,7 @@ class Draft:
     channel: Channel | None = None
     outcome: Outcome | None = None
     follow_up_answered: bool = False
+    outcome_asked: bool = False  # the outcome is what her "how" button says (reached unless not)
     target: tuple[RecordKind, int] | None = None
     target_name: str | None = None
 
@@ -182,7 +184,12 @@ async def _start(
 ) -> int:
     draft = Draft(kind=_INTENT_KIND[type(intent)], intent=intent, source=source)
     draft.patient = intent.patient
-    if isinstance(intent, ContactIntent) and intent.channel is not None:
+    doubted = isinstance(intent, ContactIntent) and any(
+        d.reason in (DoubtReason.WEAK_CUE, DoubtReason.UNKNOWN_WORD) for d in intent.doubts
+    )
+    if doubted:  # how it went is not guessed: "How was the contact?" asks it
+        draft.outcome_asked = True
+    elif isinstance(intent, ContactIntent) and intent.channel is not None:
         draft.channel = intent.channel
     return await _advance(update, context, draft)
 
@@ -252,7 +259,7 @@ async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
     fact: RecordIntent = dataclasses.replace(intent, patient=draft.patient, candidates=())
     if isinstance(fact, ContactIntent):
         channel = draft.channel or Channel.PHONE
-        outcome = draft.outcome or fact.outcome
+        outcome = draft.outcome or (None if draft.outcome_asked else fact.outcome)
         if outcome is None:
             outcome = Outcome.ATTEMPTED if channel == Channel.VOICEMAIL else Outcome.REACHED
         fact = dataclasses.replace(fact, channel=channel, outcome=outcome)

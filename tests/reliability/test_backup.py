@@ -50,7 +50,7 @@ async def test_restore_drill(
     async with running_harness(fake, sqlite_db, clock, tmp_path) as h:
         ana = await h.enroll("Ana")
         await add_patient(h, ana, "Maria Lopez")
-        await _log(h, ana, *(f"called Maria Lopez re refill {n}, f/u Fri" for n in range(3)))
+        await _log(h, ana, *(f"spoke with Maria Lopez re refill {n}, f/u Fri" for n in range(3)))
         at_backup = await h.row_counts(except_audit=False)
         lock = SingleProcessLock(config.database.url)  # as `casebot run` holds it
         lock.acquire()
@@ -63,7 +63,7 @@ async def test_restore_drill(
             assert "stop the bot first" in capsys.readouterr().err
         finally:
             lock.release()
-        await _log(h, ana, "called Maria Lopez re after the backup, f/u Fri")
+        await _log(h, ana, "spoke with Maria Lopez re after the backup, f/u Fri")
     await sqlite_db.dispose()
     assert integrity_check(backup).ok
     status, _ = _run(config, "backup", "--out", str(backup))
@@ -81,7 +81,7 @@ async def test_restore_drill(
             assert await h.row_counts(except_audit=False) == at_backup
             async with restored.uow(read_only=True) as session:
                 assert (await verify_chain(session)).ok
-            await _log(h, ana, "called Maria Lopez re after the restore, f/u Fri")
+            await _log(h, ana, "spoke with Maria Lopez re after the restore, f/u Fri")
     finally:
         await restored.dispose()
 
