@@ -178,18 +178,19 @@ async def test_a_weekday_that_disagrees_with_the_date_shows_both_and_saves_her_p
     assert _local_day(task.due_at) == "2026-11-27"
 
 
-async def test_a_name_that_fits_two_patients_is_asked_before_save(
+async def test_a_name_that_fits_two_patients_is_asked_and_then_how_it_went(
     harness: Harness, ana: FakeUser
 ) -> None:
     await harness.send(ana, "called maria, f/u mon")
     reply = harness.fake.last_message(ana.id)
-    assert inbox_render.SAVE not in reply.button_labels  # no save before she picks
-    assert reply.button_labels[:2] == ["Maria Lopez", "Maria Santos"]
+    assert reply.button_labels == ["Maria Lopez", "Maria Santos"]
     await harness.press(ana, "Maria Santos")
-    await harness.press(ana, inbox_render.SAVE)
+    assert "How was the contact" in harness.last_text(ana)  # "called" is not "reached"
+    assert await _rows(harness, Contact) == []
+    await harness.press(ana, "Call, no answer")
     [contact] = await _rows(harness, Contact)
     ids = {p.display_name: p.id for p in await _rows(harness, patients.Patient)}
-    assert contact.patient_id == ids["Maria Santos"]
+    assert (contact.patient_id, contact.outcome.value) == (ids["Maria Santos"], "attempted")
 
 
 async def test_a_pending_read_back_survives_a_restart(
