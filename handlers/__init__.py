@@ -8,6 +8,7 @@ from handlers import (
     access,
     attendance,
     careplans,
+    changes,
     digest,
     errors,
     flood,
@@ -15,7 +16,9 @@ from handlers import (
     lock,
     patients,
     queries,
+    readback,
     records,
+    saved,
     settings,
     tasks,
     voice,
@@ -46,8 +49,17 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     patients.register(app)
     # Care plans, referrals, community resources: /plan /referrals /resources and their flows.
     careplans.register(app)
+    # The inbox's other topics: saving a message's facts (sure at once, unsure read back with
+    # [Save] [Fix] [Cancel]) and changes by text and by button ([Change time] [Cancel appt]).
+    # Topics add their routes to the inbox (handlers.inbox) from their own register().
+    readback.register(app)
+    changes.register(app)
+    # Edited, forwarded and media messages (never logged), before the free-text entry; the
+    # buttons under a saved record and under an attended? check.
+    saved.register(app)
     # Logging: after every other conversation (their typed answers win) and
-    # before help's plain /cancel; its free-text entry point is the catch-all for plain text.
+    # before help's plain /cancel; its free-text entry point (handlers.inbox.on_text) is the
+    # catch-all for plain text.
     # A voice note's [Save] enters its conversation too.
     records.register(app, entries=voice.entry_points())
     # Voice notes: transcribed, read back, and handed to logging only on [Save] (its entry

@@ -45,6 +45,7 @@ from bot.render.text import clip, fit
 from bot.services import lists as list_service
 from bot.services import queries as service
 from bot.vocab import QueryKind, Refusal, Risk
+from handlers import inbox
 from handlers import queries_files as files
 from handlers import queries_lists as lists
 from handlers.common import on_press
@@ -596,3 +597,16 @@ def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg
         app.add_handler(button, group=group)
     lists.register(app, group=group)
     files.register(app, group=group)
+    inbox.add_route(app, inbox.Route.QUERY, _query_route)
+    inbox.add_route(app, inbox.Route.QUESTION, _question_route)
+
+
+async def _query_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """The inbox's QUERY route: a question the parser read."""
+    assert isinstance(inbound.reading.first, QueryIntent)
+    await answer_query(update, context, inbound.reading.first)
+
+
+async def _question_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """The inbox's QUESTION route: a question the parser did not place."""
+    await answer_unknown_question(update, context)

@@ -1,12 +1,12 @@
-"""Logging from chat: the free-text router, the missing-piece conversation, /contact /appt
-/discharge /medrec /note, and the buttons under a saved record and the attended? check.
+"""Logging from chat, one missing piece at a time: the inbox's ASK route (a record that names
+no patient or several, a contact without how or follow-up, an appointment without a time),
+/contact /appt /discharge /medrec /note, [Change follow-up] and [Add note].
 
-A message that parses completely is saved at once and answered with its summary and
-[Undo] [Change follow-up] [Add note]; what is missing (which patient, how, when, follow-up) is
-asked in one ConversationHandler. Edited, forwarded and media messages are never logged
-(voice notes are handlers.voice's: transcribed, then handed to `handle_as_text` on a tap).
-Button data is typed (bot.render.callbacks) and carries opaque ids only. New patients and
-patient lookups are handed to handlers.patients.
+One ConversationHandler asks what is missing, then saves the record as the message's one fact
+(bot.services.messages) and answers with its summary and buttons (handlers.keyboards). Its
+free-text entry is the inbox's (handlers.inbox.on_text): every plain message goes there. A
+typed answer that reads as a new message drops the question, saying so. Button data is typed
+(bot.render.callbacks) and carries opaque ids only.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -30,69 +30,46 @@ from telegram.ext import (
     filters,
 )
 
-from bot import care, vocab
+from bot import care
 from bot.app.context import CaseContext
 from bot.parsing import (
     AppointmentIntent,
     ContactIntent,
-    DateOrder,
     DateReader,
     DischargeIntent,
+    DoubtReason,
     Intent,
     MedRecIntent,
-    NewPatientIntent,
     PatientRef,
     QueryIntent,
-    Reading,
     When,
-    parse,
 )
 from bot.parsing.careplans import (
     CarePlanIntent,
-    GoalIntent,
-    ReferralIntent,
-    ReferralStatusIntent,
-    ResourceGivenIntent,
-    ResourceQueryIntent,
 )
-from bot.render import labels
 from bot.render import records as render
 from bot.render.callbacks import (
-    Attendance,
     ContactHow,
-    ContactWay,
-    EpisodeComplexity,
     FollowUp,
     FollowUpChoice,
     PatientPick,
     RecordAction,
-    RecordPress,
     namespace_pattern,
 )
+from bot.services import messages
 from bot.services import records as service
 from bot.services.ledger import MessageKey
 from bot.vocab import (
-    AppointmentStatus,
     Channel,
-    Complexity,
     Outcome,
     Party,
-    QueryKind,
     RecordKind,
     Refusal,
 )
-from handlers import careplans, patients, queries
-from handlers.common import caseload_of, on_press, quiet_conversation, shorthand_of
+from handlers import inbox, keyboards
+from handlers.common import caseload_of, on_press, quiet_conversation
 
 RecordIntent = ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
-CARE_PLAN_INTENTS = (
-    GoalIntent,
-    ReferralIntent,
-    ReferralStatusIntent,
-    ResourceQueryIntent,
-    ResourceGivenIntent,
-)
-"""What handlers.careplans takes over from the router."""
 DRAFT_KEY = "records.draft"
 CONVERSATION_TIMEOUT = 15 * 60
 
@@ -108,25 +85,6 @@ _INTENT_KIND = {
     DischargeIntent: "discharge",
     MedRecIntent: "med_rec",
 }
-_CHANNEL_CHOICES: tuple[tuple[str, ContactWay], ...] = (
-    (labels.CHANNEL[vocab.Channel.PHONE], (vocab.Channel.PHONE, None)),
-    ("Call, no answer", (vocab.Channel.PHONE, vocab.Outcome.ATTEMPTED)),
-    (labels.CHANNEL[vocab.Channel.VISIT], (vocab.Channel.VISIT, None)),
-    (labels.CHANNEL[vocab.Channel.VIDEO], (vocab.Channel.VIDEO, None)),
-    (labels.CHANNEL[vocab.Channel.VOICEMAIL], (vocab.Channel.VOICEMAIL, None)),
-    (labels.CHANNEL[vocab.Channel.TEXT], (vocab.Channel.TEXT, None)),
-    (labels.CHANNEL[vocab.Channel.EMAIL], (vocab.Channel.EMAIL, None)),
-)
-_SAVED_BUTTONS: tuple[tuple[str, RecordPress], ...] = (
-    (render.UNDO, "undo"),
-    (render.CHANGE_FOLLOW_UP, "follow_up"),
-    (render.ADD_NOTE, "note"),
-)
-_FOLLOW_UP_BUTTONS: tuple[tuple[str, FollowUp], ...] = (
-    (render.TOMORROW, "tomorrow"),
-    (render.IN_ONE_WEEK, "in_a_week"),
-    (render.NO_FOLLOW_UP, "none"),
-)
 _FOLLOW_UP_DAYS: dict[FollowUp, int] = {"tomorrow": 1, "in_a_week": 7}
 
 
@@ -152,6 +110,7 @@ class Draft:
     channel: Channel | None = None
     outcome: Outcome | None = None
     follow_up_answered: bool = False
+    outcome_asked: bool = False  # the outcome is what her "how" button says (reached unless not)
     target: tuple[RecordKind, int] | None = None
     target_name: str | None = None
 
@@ -185,22 +144,9 @@ async def _say(update: Update, context: CaseContext, text: str, markup: Any = No
     await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
-async def _read(context: CaseContext, text: str) -> Reading:
-    nurse = context.me
-    order: DateOrder = "DMY" if nurse.date_order == "DMY" else "MDY"
-    return parse(
-        text,
-        now=context.services.clock.now(),
-        zone=nurse.zone,
-        caseload=await caseload_of(context),
-        date_order=order,
-        shorthand=await shorthand_of(context),
-    )
-
-
 async def _parse(context: CaseContext, text: str) -> Intent | CarePlanIntent:
-    """The message's first fact: the chat handles one fact per message for now."""
-    return (await _read(context, text)).first
+    """The first fact of a short typed answer."""
+    return (await inbox.read(context, text)).first
 
 
 def _read_date(context: CaseContext, text: str) -> When | None:
@@ -218,90 +164,34 @@ def _read_date(context: CaseContext, text: str) -> When | None:
     return None
 
 
-def saved_keyboard(logged: service.Logged) -> InlineKeyboardMarkup:
-    """[Undo] [Change follow-up] [Add note], plus [Moderate] [High] for an unknown complexity."""
-    kind, record_id = vocab.RecordKind(logged.kind), logged.record_id
-    rows = [
-        [
-            InlineKeyboardButton(label, callback_data=RecordAction(action, kind, record_id).pack())
-            for label, action in _SAVED_BUTTONS
-        ]
-    ]
-    if logged.kind == RecordKind.EPISODE and logged.complexity is None:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    label, callback_data=EpisodeComplexity(record_id, complexity).pack()
-                )
-                for label, complexity in (
-                    (render.MODERATE, vocab.Complexity.MODERATE),
-                    (render.HIGH, vocab.Complexity.HIGH),
-                )
-            ]
-        )
-    return InlineKeyboardMarkup(rows)
+# -- the logging conversation's entry from the inbox -----------------------------------------------
 
 
-def follow_up_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(label, callback_data=FollowUpChoice(choice).pack())
-                for label, choice in _FOLLOW_UP_BUTTONS
-            ]
-        ]
-    )
+async def ask_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> int:
+    """One record with a piece missing (the inbox's ASK route): ask for it."""
+    intent = inbound.reading.first
+    assert isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent)
+    return await _start(update, context, intent, inbound.key)
 
 
-def _candidate_keyboard(refs: tuple[PatientRef, ...]) -> InlineKeyboardMarkup:
-    labels = render.candidate_labels([r.name for r in refs])
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=PatientPick(ref.id).pack())]
-            for label, ref in zip(labels, refs, strict=True)
-            if ref.id is not None
-        ]
-    )
+async def unknown_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """Nothing to act on: say what can be logged."""
+    await _say(update, context, render.UNKNOWN)
 
 
-def _channel_keyboard() -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(label, callback_data=ContactHow(way).pack())
-        for label, way in _CHANNEL_CHOICES
-    ]
-    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
-
-
-# -- the free-text router --------------------------------------------------------------------------
-
-
-async def on_text(update: Update, context: CaseContext) -> int:
-    """Read a plain message and log it, ask for what is missing, or answer what it asks."""
-    message = update.effective_message
-    assert message is not None
-    return await handle_as_text(update, context, message.text or "", _source(message))
-
-
-async def handle_as_text(
-    update: Update, context: CaseContext, text: str, source: MessageKey
+async def _start(
+    update: Update, context: CaseContext, intent: RecordIntent, source: MessageKey
 ) -> int:
-    """Handle `text` as a typed message keyed on `source` (a voice note's transcript comes in
-    here too, after the nurse tapped [Save]); return the conversation's next state."""
-    reading = await _read(context, text)
-    if len(reading.facts) > 1:  # say so before the first is handled: the rest is not saved
-        await _say(update, context, render.only_first_fact(len(reading.facts)))
-    return await _route(update, context, reading.first, source)
-
-
-async def _is_new_entry(context: CaseContext, text: str) -> bool:
-    """Whether a typed answer is really a new message: a record naming a patient (one of hers
-    or not), or a question of its own ("Fri" or "in 2 weeks" name nobody: they stay answers)."""
-    intent = await _parse(context, text)
-    if isinstance(intent, QueryIntent | NewPatientIntent):
-        return True
-    return isinstance(
-        intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent
-    ) and (intent.patient is not None or bool(intent.candidates) or bool(intent.patient_text))
+    draft = Draft(kind=_INTENT_KIND[type(intent)], intent=intent, source=source)
+    draft.patient = intent.patient
+    doubted = isinstance(intent, ContactIntent) and any(
+        d.reason in (DoubtReason.WEAK_CUE, DoubtReason.UNKNOWN_WORD) for d in intent.doubts
+    )
+    if doubted:  # how it went is not guessed: "How was the contact?" asks it
+        draft.outcome_asked = True
+    elif isinstance(intent, ContactIntent) and intent.channel is not None:
+        draft.channel = intent.channel
+    return await _advance(update, context, draft)
 
 
 async def _switch_to_new_message(update: Update, context: CaseContext, draft: Draft) -> int:
@@ -309,58 +199,7 @@ async def _switch_to_new_message(update: Update, context: CaseContext, draft: Dr
     _keep(context, None)
     dropped = render.CHANGE_DROPPED if draft.target is not None else render.ENTRY_DROPPED
     await _say(update, context, dropped)
-    return await on_text(update, context)
-
-
-async def _route(
-    update: Update, context: CaseContext, intent: Intent | CarePlanIntent, source: MessageKey
-) -> int:
-    _keep(context, None)
-    if isinstance(intent, NewPatientIntent):
-        await patients.register_from_intent(update, context, intent)
-        return ConversationHandler.END
-    if isinstance(intent, QueryIntent):
-        await _answer_query(update, context, intent)
-        return ConversationHandler.END
-    if isinstance(intent, CARE_PLAN_INTENTS):
-        await careplans.handle_intent(update, context, intent, source)
-        return ConversationHandler.END
-    if isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent):
-        draft = Draft(
-            kind=_INTENT_KIND[type(intent)],
-            intent=intent,
-            source=source,
-            patient=intent.patient,
-        )
-        if isinstance(intent, ContactIntent) and intent.channel is not None:
-            draft.channel = intent.channel
-        return await _advance(update, context, draft)
-    message = update.effective_message
-    if message is not None and _looks_like_question(message.text or ""):
-        await queries.answer_unknown_question(update, context)
-    else:
-        await _say(update, context, render.UNKNOWN)
-    return ConversationHandler.END
-
-
-def _looks_like_question(text: str) -> bool:
-    words = text.strip().lower().split()
-    return text.rstrip().endswith("?") or bool(
-        words and words[0] in {"who", "what", "when", "which", "how", "where", "show", "list"}
-    )
-
-
-async def _answer_query(update: Update, context: CaseContext, intent: QueryIntent) -> None:
-    """Caseload questions go to the query views; an unknown name is offered as a new patient."""
-    if (
-        intent.query == QueryKind.PATIENT
-        and intent.patient is None
-        and not intent.candidates
-        and intent.patient_text
-    ):
-        await patients.offer_new_patient(update, context, intent.patient_text)
-        return
-    await queries.answer_query(update, context, intent)
+    return await inbox.on_text(update, context)
 
 
 async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
@@ -368,107 +207,77 @@ async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:
     intent = draft.intent
     if draft.patient is None:
         if intent is not None and intent.candidates:
-            _keep(context, draft)
-            await _say(
-                update,
-                context,
-                render.which_patient(intent.patient_text),
-                _candidate_keyboard(intent.candidates),
-            )
-            return Step.PATIENT
-        if intent is not None and intent.patient_text:
-            await patients.offer_new_patient(update, context, intent.patient_text, unsaved=True)
-            return ConversationHandler.END
-        _keep(context, draft)
-        await _say(update, context, render.which_patient(None))
-        return Step.PATIENT
+            question = render.which_patient(intent.patient_text)
+            markup = keyboards.candidates(intent.candidates)
+            return await _ask(update, context, draft, question, Step.PATIENT, markup)
+        return await _ask(update, context, draft, render.which_patient(None), Step.PATIENT)
     name = draft.patient.name
     if isinstance(intent, ContactIntent) and draft.channel is None:
-        _keep(context, draft)
-        await _say(
-            update,
-            context,
-            render.ask_channel(name),
-            _channel_keyboard(),
+        return await _ask(
+            update, context, draft, render.ask_channel(name), Step.CHANNEL, keyboards.channels()
         )
-        return Step.CHANNEL
     if isinstance(intent, AppointmentIntent) and intent.at is None:
-        _keep(context, draft)
-        await _say(update, context, render.ask_when())
-        return Step.WHEN
+        return await _ask(update, context, draft, render.ask_when(), Step.WHEN)
     if (
         isinstance(intent, ContactIntent)
         and intent.follow_up is None
         and not draft.follow_up_answered
     ):
-        _keep(context, draft)
-        await _say(update, context, render.ask_follow_up(name), follow_up_keyboard())
-        return Step.FOLLOW_UP
+        markup = keyboards.follow_ups()
+        return await _ask(
+            update, context, draft, render.ask_follow_up(name), Step.FOLLOW_UP, markup
+        )
     if draft.kind == "note":
-        _keep(context, draft)
-        await _say(update, context, render.ask_note(name))
-        return Step.NOTE
+        return await _ask(update, context, draft, render.ask_note(name), Step.NOTE)
     _keep(context, None)
     await _save(update, context, draft)
     return ConversationHandler.END
 
 
+async def _ask(
+    update: Update,
+    context: CaseContext,
+    draft: Draft,
+    question: str,
+    step: Step,
+    markup: Any = None,
+) -> int:
+    """Keep the draft and ask its next question."""
+    _keep(context, draft)
+    await _say(update, context, question, markup)
+    return step
+
+
 async def _save(update: Update, context: CaseContext, draft: Draft) -> None:
+    """Save the completed record as her message's one fact (bot.services.messages), keyed on
+    the message it came from (or the message her last tap was under)."""
     services = context.services
     nurse = context.me
     intent = draft.intent
-    assert draft.patient is not None
-    assert draft.patient.id is not None
-    patient_id = draft.patient.id
-    db, config, clock = services.db, services.config, services.clock
-    command = "text" if draft.kind in _KIND_PREFIX else draft.kind
-    result: service.Logged | Refusal
-    if isinstance(intent, ContactIntent):
-        channel = draft.channel or Channel.PHONE
-        outcome = draft.outcome or (
-            intent.outcome
-            if intent.outcome is not None
-            else Outcome.ATTEMPTED
-            if channel == Channel.VOICEMAIL
-            else Outcome.REACHED
-        )
-        result = await service.log_contact(
-            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            channel=channel, outcome=outcome, with_whom=intent.with_whom,
-            occurred_at=intent.occurred_at.at, follow_up=intent.follow_up, note=intent.note,
-            command=command,
-        )  # fmt: skip
-    elif isinstance(intent, AppointmentIntent):
-        assert intent.at is not None
-        result = await service.log_appointment(
-            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            at=intent.at, with_whom=intent.with_whom or "", location=intent.where or "",
-            note=intent.note, command=command,
-        )  # fmt: skip
-    elif isinstance(intent, DischargeIntent):
-        result = await service.log_discharge(
-            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            discharged_on=intent.discharged, facility=intent.facility or "",
-            complexity=intent.complexity,
-            note=intent.note, command=command,
-        )  # fmt: skip
-    elif isinstance(intent, MedRecIntent):
-        result = await service.log_med_rec(
-            db, config, clock, nurse=nurse, source=draft.source, patient_id=patient_id,
-            reconciled_on=intent.reconciled_on, discrepancies=intent.discrepancies,
-            note=intent.note, command=command,
-        )  # fmt: skip
-    else:
+    if not isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent):
         raise AssertionError(f"nothing to save for a {draft.kind} draft")
+    fact: RecordIntent = dataclasses.replace(intent, patient=draft.patient, candidates=())
+    if isinstance(fact, ContactIntent):
+        channel = draft.channel or Channel.PHONE
+        outcome = draft.outcome or (None if draft.outcome_asked else fact.outcome)
+        if outcome is None:
+            outcome = Outcome.ATTEMPTED if channel == Channel.VOICEMAIL else Outcome.REACHED
+        fact = dataclasses.replace(fact, channel=channel, outcome=outcome)
+    result = await messages.save_message(
+        services.db, services.config, services.clock, nurse=nurse,
+        key=draft.source or inbox.key_of(update), facts=[fact],
+        command="text" if draft.kind in _KIND_PREFIX else draft.kind,
+    )  # fmt: skip
     if isinstance(result, Refusal):
         await _say(update, context, render.refusal(result))
         return
-    await _say(
-        update,
-        context,
-        render.summary(result, nurse.zone, clock.now()),
-        saved_keyboard(result),
-    )
+    if result.duplicate:
+        await _say(update, context, render.duplicate())
+        return
+    [logged] = result.results
+    now = services.clock.now()
+    markup = keyboards.saved(logged, message_id=(draft.source or inbox.key_of(update)).message_id)
+    await _say(update, context, render.summary(logged, nurse.zone, now), markup)
 
 
 # -- conversation steps ----------------------------------------------------------------------------
@@ -504,7 +313,7 @@ async def patient_text(update: Update, context: CaseContext) -> int:
     text = (message.text or "")[:200]
     draft = _draft(context)
     if draft is None:
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
     mention = (await caseload_of(context)).find(text).mention
     if mention.patient is not None:
         draft.patient = mention.patient
@@ -514,10 +323,10 @@ async def patient_text(update: Update, context: CaseContext) -> int:
             update,
             context,
             render.which_patient(mention.patient_text),
-            _candidate_keyboard(mention.candidates),
+            keyboards.candidates(mention.candidates),
         )
         return Step.PATIENT
-    if await _is_new_entry(context, text):  # "who is overdue?" rather than a name
+    if await inbox.is_new_message(context, text):  # "who is overdue?" rather than a name
         return await _switch_to_new_message(update, context, draft)
     await _say(update, context, render.patient_not_found(text))
     return Step.PATIENT
@@ -558,7 +367,7 @@ async def start_contact_for_patient(update: Update, context: CaseContext, patien
         update,
         context,
         render.ask_channel(patient.name),
-        _channel_keyboard(),
+        keyboards.channels(),
     )
 
 
@@ -570,7 +379,7 @@ async def channel_text(update: Update, context: CaseContext) -> int:
     text = message.text or ""
     draft = _draft(context)
     if draft is None:
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
     typed = await _parse(context, text)
     if (
         isinstance(typed, ContactIntent)
@@ -582,9 +391,9 @@ async def channel_text(update: Update, context: CaseContext) -> int:
         if typed.outcome is not None:
             draft.outcome = typed.outcome
         return await _advance(update, context, draft)
-    if await _is_new_entry(context, text):
+    if await inbox.is_new_message(context, text):
         return await _switch_to_new_message(update, context, draft)
-    await _say(update, context, "Please tap how the contact happened:", _channel_keyboard())
+    await _say(update, context, "Please tap how the contact happened:", keyboards.channels())
     return Step.CHANNEL
 
 
@@ -594,8 +403,8 @@ async def when_text(update: Update, context: CaseContext) -> int:
     assert message is not None
     draft = _draft(context)
     if draft is None or not isinstance(draft.intent, AppointmentIntent):
-        return await on_text(update, context)
-    if await _is_new_entry(context, message.text or ""):
+        return await inbox.on_text(update, context)
+    if await inbox.is_new_message(context, message.text or ""):
         return await _switch_to_new_message(update, context, draft)
     when = _read_date(context, message.text or "")
     if when is None:
@@ -629,15 +438,15 @@ async def follow_up_text(update: Update, context: CaseContext) -> int:
     assert message is not None
     draft = _draft(context)
     if draft is None:
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
     text = (message.text or "").strip()
     if text.lower().rstrip(".!") in {"no", "none", "no follow-up", "no f/u", "n/a"}:
         return await _follow_up_chosen(update, context, draft, None)
-    if await _is_new_entry(context, text):
+    if await inbox.is_new_message(context, text):
         return await _switch_to_new_message(update, context, draft)
     when = _read_date(context, text)
     if when is None:
-        await _say(update, context, render.ask_follow_up_again(), follow_up_keyboard())
+        await _say(update, context, render.ask_follow_up_again(), keyboards.follow_ups())
         return Step.FOLLOW_UP
     return await _follow_up_chosen(update, context, draft, when)
 
@@ -670,9 +479,11 @@ async def note_text(update: Update, context: CaseContext) -> int:
     message = update.effective_message
     assert message is not None
     draft = _draft(context)
-    _keep(context, None)
     if draft is None:
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
+    if await inbox.is_new_message(context, message.text or ""):
+        return await _switch_to_new_message(update, context, draft)
+    _keep(context, None)
     services = context.services
     text = (message.text or "").strip()[:4000]
     result: service.NoteAdded | Refusal
@@ -702,7 +513,7 @@ async def what_text(update: Update, context: CaseContext) -> int:
     assert message is not None
     draft = _draft(context)
     if draft is None:
-        return await on_text(update, context)
+        return await inbox.on_text(update, context)
     return await _forced(update, context, draft.kind, message.text or "", _source(message))
 
 
@@ -711,14 +522,15 @@ async def _forced(
 ) -> int:
     intent = await _parse(context, text)
     if isinstance(intent, QueryIntent):  # she asks something instead: answer it
-        return await _route(update, context, intent, source)
+        return await inbox.handle_as_text(update, context, text, source)
     if _INTENT_KIND.get(type(intent)) != kind:
         intent = await _parse(context, _KIND_PREFIX[kind] + text)
     if _INTENT_KIND.get(type(intent)) != kind:
         _keep(context, Draft(kind=kind))
         await _say(update, context, render.not_understood_as(kind))
         return Step.WHAT
-    return await _route(update, context, intent, source)
+    assert isinstance(intent, ContactIntent | AppointmentIntent | DischargeIntent | MedRecIntent)
+    return await _start(update, context, intent, source)
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -769,24 +581,7 @@ async def timed_out(update: Update, context: CaseContext) -> None:
         await context.bot.send_message(update.effective_chat.id, render.TIMED_OUT)
 
 
-# -- buttons under a saved record --------------------------------------------------------------
-
-
-async def undo_button(update: Update, context: CaseContext, press: RecordAction) -> None:
-    """Undo a logged record (its tasks are cancelled, tasks it closed reopen)."""
-    query = update.callback_query
-    assert query is not None
-    services = context.services
-    result = await service.undo_record(
-        services.db, services.clock, nurse=context.me, kind=press.kind,
-        record_id=press.record_id,
-    )  # fmt: skip
-    if isinstance(result, Refusal):
-        await query.answer(render.refusal(result))
-        await _say(update, context, render.refusal(result))
-        return
-    await query.answer("Undone")
-    await _say(update, context, render.undone(result))
+# -- buttons that enter the conversation, and closed questions ----------------------------------
 
 
 async def change_button(update: Update, context: CaseContext, press: RecordAction) -> int:
@@ -806,54 +601,11 @@ async def change_button(update: Update, context: CaseContext, press: RecordActio
     await query.answer()
     if press.action == "follow_up":
         _keep(context, Draft(kind="change_follow_up", target=ref, target_name=found))
-        await _say(update, context, render.ask_follow_up(found), follow_up_keyboard())
+        await _say(update, context, render.ask_follow_up(found), keyboards.follow_ups())
         return Step.FOLLOW_UP
     _keep(context, Draft(kind="add_note", target=ref, target_name=found))
     await _say(update, context, render.ask_note(found))
     return Step.NOTE
-
-
-async def complexity_button(update: Update, context: CaseContext, press: EpisodeComplexity) -> None:
-    """[Moderate] [High]: set a discharge's complexity and re-date its visit task."""
-    query = update.callback_query
-    assert query is not None
-    services = context.services
-    result = await service.set_complexity(
-        services.db,
-        services.config,
-        services.clock,
-        nurse=context.me,
-        episode_id=press.episode_id,
-        complexity=Complexity(press.complexity),
-    )
-    if isinstance(result, Refusal):
-        await query.answer(render.refusal(result))
-        await _say(update, context, render.refusal(result))
-        return
-    await query.answer()
-    now = services.clock.now()
-    await _say(update, context, render.complexity_set(result, context.me.zone, now))
-
-
-async def attendance_button(update: Update, context: CaseContext, press: Attendance) -> None:
-    """[Attended] [No-show] [Rescheduled] under an attended? check."""
-    query = update.callback_query
-    assert query is not None
-    services = context.services
-    result = await service.set_attendance(
-        services.db,
-        services.clock,
-        nurse=context.me,
-        task_id=press.task_id,
-        status=AppointmentStatus(press.status),
-    )
-    if isinstance(result, Refusal):
-        await query.answer(render.refusal(result))
-        await _say(update, context, render.refusal(result))
-        return
-    await query.answer()
-    now = services.clock.now()
-    await _say(update, context, render.attendance_set(result, context.me.zone, now))
 
 
 async def stale_question(update: Update, context: CaseContext) -> None:
@@ -861,25 +613,6 @@ async def stale_question(update: Update, context: CaseContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer("That question has closed; nothing was saved.", show_alert=True)
-
-
-# -- what is never logged --------------------------------------------------------------------------
-
-
-async def on_edited(update: Update, context: CaseContext) -> None:
-    """An edited message changes nothing: say how to change a record instead."""
-    await _say(update, context, render.EDITED)
-
-
-async def on_forwarded(update: Update, context: CaseContext) -> None:
-    """Forwarded messages are not logged."""
-    _keep(context, None)
-    await _say(update, context, render.FORWARDED)
-
-
-async def on_media(update: Update, context: CaseContext) -> None:
-    """Photos and files are not logged (voice notes are handlers.voice's)."""
-    await _say(update, context, render.MEDIA)
 
 
 # -- registration ----------------------------------------------------------------------------------
@@ -903,7 +636,7 @@ def conversation(
     # How a contact went: also an entry, for contacts begun outside (start_contact_for_patient).
     channel = on_press(ContactHow, pick_channel)
     return quiet_conversation(
-        entry_points=[*commands, change, channel, *entries, MessageHandler(text, on_text)],
+        entry_points=[*commands, change, channel, *entries, MessageHandler(text, inbox.on_text)],
         states={
             Step.PATIENT: [
                 on_press(PatientPick, pick_patient),
@@ -934,20 +667,8 @@ def register(
     """Add the logging handlers. Must come after every other conversation (their typed answers
     win) and before help's plain /cancel (so /cancel here says nothing was saved). `entries`
     enter the logging conversation (see `conversation`)."""
-    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edited))
-    app.add_handler(MessageHandler(filters.FORWARDED & filters.UpdateType.MESSAGE, on_forwarded))
-    media = (  # voice notes are handlers.voice's
-        filters.PHOTO
-        | filters.AUDIO
-        | filters.VIDEO
-        | filters.VIDEO_NOTE
-        | filters.Document.ALL
-        | filters.Sticker.ALL
-    )
-    app.add_handler(MessageHandler(media & filters.UpdateType.MESSAGE, on_media))
+    inbox.add_route(app, inbox.Route.ASK, ask_route)
+    inbox.add_route(app, inbox.Route.UNKNOWN, unknown_route)
     app.add_handler(conversation(entries))
-    app.add_handler(on_press(RecordAction, undo_button, action="undo"))
-    app.add_handler(on_press(EpisodeComplexity, complexity_button))
-    app.add_handler(on_press(Attendance, attendance_button))
     closed = namespace_pattern(PatientPick, ContactHow, FollowUpChoice, RecordAction)
     app.add_handler(CallbackQueryHandler(stale_question, pattern=closed))

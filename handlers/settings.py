@@ -24,10 +24,19 @@ from telegram.ext import (
 
 from bot.app.context import CaseContext
 from bot.parsing.zones import COMMON_ZONES, parse_clock_time, resolve_zone, zone_label
+from bot.render import inbox as inbox_render
 from bot.render import labels, messages
-from bot.render.callbacks import DigestTime, PrivacyChoice, SettingsMenu, ZoneChoice
-from bot.services import enrollment
-from bot.vocab import PrivacyMode, RedeemFailure
+from bot.render.callbacks import (
+    DigestTime,
+    ForgetTerm,
+    PrivacyChoice,
+    SettingsMenu,
+    ShowTerms,
+    ZoneChoice,
+)
+from bot.services import enrollment, shorthand
+from bot.vocab import PrivacyMode, RedeemFailure, Refusal
+from handlers import inbox
 from handlers.common import on_press, quiet_conversation
 
 DIGEST_CHOICES = (time(6, 30), time(7, 0), time(7, 30), time(8, 0), time(8, 30), time(9, 0))
@@ -73,6 +82,7 @@ def menu_keyboard() -> InlineKeyboardMarkup:
                     "Patient names in pushes", callback_data=SettingsMenu("privacy").pack()
                 )
             ],
+            [InlineKeyboardButton(inbox_render.MY_WORDS, callback_data=ShowTerms().pack())],
             [InlineKeyboardButton("Done", callback_data=SettingsMenu("done").pack())],
         ]
     )
@@ -302,8 +312,14 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
         ],
         states={
             Step.MENU: [on_press(SettingsMenu, menu_choice)],
-            Step.ZONE: [on_press(ZoneChoice, zone_button), MessageHandler(text, zone_text)],
-            Step.DIGEST: [on_press(DigestTime, digest_button), MessageHandler(text, digest_text)],
+            Step.ZONE: [
+                on_press(ZoneChoice, zone_button),
+                MessageHandler(text, inbox.unless_new(zone_text)),
+            ],
+            Step.DIGEST: [
+                on_press(DigestTime, digest_button),
+                MessageHandler(text, inbox.unless_new(digest_text)),
+            ],
             Step.PRIVACY: [on_press(PrivacyChoice, privacy_button)],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
@@ -314,5 +330,50 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
+async def show_terms(update: Update, context: CaseContext, press: ShowTerms) -> None:
+    """[My words]: her learned terms, each with [Forget]."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await _send_terms(update, context)
+
+
+async def _send_terms(update: Update, context: CaseContext) -> None:
+    terms = await shorthand.list_terms(context.services.db, nurse=context.me)
+    buttons = [
+        [InlineKeyboardButton(f"{inbox_render.FORGET} {t.term}", callback_data=data)]
+        for t in terms[:20]
+        for data in (ForgetTerm(t.id).pack(),)
+    ]
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(
+        chat.id,
+        inbox_render.terms_list([(t.term, t.meaning) for t in terms]),
+        reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
+    )
+
+
+async def forget_term(update: Update, context: CaseContext, press: ForgetTerm) -> None:
+    """[Forget ...]: she no longer means that by the word."""
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    gone = await shorthand.delete_term(
+        services.db, services.clock, nurse=context.me, term_id=press.term_id
+    )
+    if isinstance(gone, Refusal):
+        await query.answer(inbox_render.CLOSED, show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, inbox_render.forgot(gone.term))
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(conversation())
+    # Her learned words (outside the conversation: they work from any /settings message).
+    app.add_handler(on_press(ShowTerms, show_terms))
+    app.add_handler(on_press(ForgetTerm, forget_term))

@@ -36,7 +36,7 @@ from bot.voice import voice_for
 from bot.voice.engine import AudioTooLong, AudioUnreadable, Transcript, VoiceUnavailable
 from bot.voice.pending import PendingNote, PendingNotes
 from bot.voice.pool import Ticket
-from handlers import records
+from handlers import inbox
 from handlers.common import caseload_of, on_press, shorthand_of
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ async def save_transcript(
     same note saves nothing; audited as "voice". Returns the logging conversation's state."""
     chat_id, message_id = key
     source = MessageKey(chat_id=chat_id, message_id=message_id, via=Via.VOICE)
-    return await records.handle_as_text(update, context, transcript, source)
+    return await inbox.handle_as_text(update, context, transcript, source)
 
 
 async def _take(update: Update, context: CaseContext, press: VoiceNote) -> PendingNote | None:

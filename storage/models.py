@@ -613,3 +613,28 @@ class LastView(Base):
     total: Mapped[int] = mapped_column(Integer)  # items in the whole list, all pages
     task_ids: Mapped[list[int | None]] = mapped_column(JSON)
     shown_at: Mapped[datetime]
+
+
+class PendingReading(Base):
+    """A message read back and waiting for her tap ([Save] [Fix] [Cancel]), or a question
+    waiting for her typed answer (a new time for an appointment): kept in the database so a
+    restart loses nothing. ``read_at`` is when the message was read (it is read again with
+    that moment on [Save]); ``payload`` holds the slots she fixed, ids and codes only."""
+
+    __tablename__ = "pending_readings"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id", "kind"),
+        Index(None, "nurse_id", "chat_id", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    nurse_id: Mapped[int] = mapped_column(ForeignKey("nurses.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    via: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    read_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]

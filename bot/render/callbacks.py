@@ -641,5 +641,94 @@ class VoiceNote(CallbackData, prefix="vn"):
     token: Token
 
 
+# -- the inbox: several facts, read-backs, fixes, changes by text (handlers/inbox.py & co) --------
+
+
+@dataclass(frozen=True)
+class MessageUndo(CallbackData, prefix="mu"):
+    """[Undo] under a message that saved several records: takes the whole message back (the
+    chat is the press's own)."""
+
+    message_id: Id
+
+
+ReadBackPress = Literal["save", "fix", "cancel"]
+
+
+@dataclass(frozen=True)
+class ReadBack(CallbackData, prefix="rb"):
+    """[Save] [Fix] [Cancel] under a message read back before saving (kept server-side)."""
+
+    action: Annotated[ReadBackPress, Codes({"save": "s", "fix": "f", "cancel": "c"})]
+    pending_id: Id
+
+
+FixSlot = Literal["patient", "outcome", "channel", "date"]
+FIX_SLOTS: Codes[FixSlot] = Codes({"patient": "p", "outcome": "o", "channel": "c", "date": "d"})
+
+
+@dataclass(frozen=True)
+class FixMenu(CallbackData, prefix="fm"):
+    """Which slot of which fact of a read-back to fix: opens that slot's choices."""
+
+    pending_id: Id
+    fact: Annotated[int, Number(0, 9)]
+    slot: Annotated[FixSlot, FIX_SLOTS]
+
+
+@dataclass(frozen=True)
+class FixPick(CallbackData, prefix="fp"):
+    """One choice for a slot: a patient id, an outcome, a channel or a date option (their
+    place in the list, or the id)."""
+
+    pending_id: Id
+    fact: Annotated[int, Number(0, 9)]
+    slot: Annotated[FixSlot, FIX_SLOTS]
+    value: Annotated[int, Number(0, 10**18 - 1)]
+
+
+LearnAnswer = Literal["yes", "no"]
+
+
+@dataclass(frozen=True)
+class LearnTerm(CallbackData, prefix="lt"):
+    """[Yes] [No] to "Remember this word for you?" (the word waits server-side)."""
+
+    answer: Annotated[LearnAnswer, Codes({"yes": "y", "no": "n"})]
+    pending_id: Id
+
+
+@dataclass(frozen=True)
+class ShowTerms(CallbackData, prefix="ltm"):
+    """[My words] in /settings: her learned terms."""
+
+
+@dataclass(frozen=True)
+class ForgetTerm(CallbackData, prefix="ltx"):
+    """[Forget] one of her learned terms, in /settings."""
+
+    term_id: Id
+
+
+AppointmentPress = Literal["time", "cancel"]
+
+
+@dataclass(frozen=True)
+class AppointmentAction(CallbackData, prefix="ap"):
+    """[Change time] [Cancel appt] under a saved appointment."""
+
+    action: Annotated[AppointmentPress, Codes({"time": "t", "cancel": "c"})]
+    patient_id: Id
+    appointment_id: Id
+
+
+@dataclass(frozen=True)
+class AppointmentPick(CallbackData, prefix="apk"):
+    """Which appointment a cancel or reschedule by text meant (the change waits server-side)."""
+
+    pending_id: Id
+    appointment_id: Id
+
+
 FAMILIES: tuple[type[CallbackData], ...] = tuple(CallbackData.__subclasses__())
 """Every button family, for the tests that check they never read each other's data."""

@@ -157,6 +157,23 @@ RESOURCE_KIND = _table(
     }
 )
 
+# What one fact of a message is (bot.parsing's IntentKind and CarePlanKind values), where a reply
+# names a fact it did not act on.
+FACT_KIND = _table(
+    {
+        "goal": "goal",
+        "referral": "referral",
+        "referral_status": "referral update",
+        "resource_query": "resource search",
+        "resource_given": "resource given",
+        "query": "question",
+        "cancel": "cancellation",
+        "reschedule": "reschedule",
+        "correction": "correction",
+        "undo": "undo",
+    }
+)
+
 # Titles earlier versions stored on the tasks they made themselves: they only repeat the kind,
 # so a task still carrying one is named by its kind alone.
 _REPEATS_KIND = _table(

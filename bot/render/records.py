@@ -335,14 +335,6 @@ def not_understood_as(kind: str) -> str:
 CANCELLED = "Cancelled. Nothing was saved."
 
 
-def only_first_fact(count: int) -> str:
-    """A message that says several things: only its first is handled (one per message)."""
-    return (
-        f"That message says {count} things; I can take only one per message for now. "
-        "I'll handle the first, and <b>the rest is NOT saved</b>: send each on its own."
-    )
-
-
 TIMED_OUT = "I closed that after a quiet while. Nothing was saved; send it again when ready."
 EDITED = (
     "I saw you edited a message. Edits don't change what I saved, and nothing was changed. "

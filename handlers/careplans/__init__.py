@@ -37,6 +37,7 @@ from bot.render.callbacks import (
     ReferralChoice,
     ResourceKindChoice,
 )
+from handlers import inbox
 from handlers.careplans import goals, referrals, resources
 from handlers.careplans.intents import handle_intent, patient_button
 from handlers.careplans.state import CONVERSATION_TIMEOUT, Step, say, state
@@ -68,19 +69,19 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             on_press(PlanNote, goals.note_button),
         ],
         states={
-            Step.OUTCOME: [MessageHandler(text, goals.outcome_text), skip],
-            Step.RESOURCE_NAME: [MessageHandler(text, resources.resource_name)],
+            Step.OUTCOME: [MessageHandler(text, inbox.unless_new(goals.outcome_text)), skip],
+            Step.RESOURCE_NAME: [MessageHandler(text, inbox.unless_new(resources.resource_name))],
             Step.RESOURCE_KIND: [on_press(ResourceKindChoice, resources.resource_kind)],
             Step.RESOURCE_CONTACT: [
-                MessageHandler(text, resources.resource_contact),
+                MessageHandler(text, inbox.unless_new(resources.resource_contact)),
                 CommandHandler("skip", resources.resource_contact),
             ],
             Step.RESOURCE_NOTES: [
-                MessageHandler(text, resources.resource_notes),
+                MessageHandler(text, inbox.unless_new(resources.resource_notes)),
                 CommandHandler("skip", resources.resource_notes),
             ],
-            Step.INTERVENTION: [MessageHandler(text, goals.intervention_text)],
-            Step.NOTE: [MessageHandler(text, goals.note_text)],
+            Step.INTERVENTION: [MessageHandler(text, inbox.unless_new(goals.intervention_text))],
+            Step.NOTE: [MessageHandler(text, inbox.unless_new(goals.note_text))],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
@@ -93,6 +94,7 @@ def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg
     """/plan, /referrals, /resources, their buttons and the care-plan questions. Must come
     before handlers.records (its free-text catch-all would take the typed answers)."""
     app.add_handler(conversation(), group=group)
+    inbox.add_route(app, inbox.Route.CARE_PLAN, _care_plan_route)
     app.add_handler(CommandHandler("plan", goals.plan_command), group=group)
     app.add_handler(CommandHandler("referrals", referrals.referrals_command), group=group)
     app.add_handler(CommandHandler("resources", resources.resources_command), group=group)
@@ -103,3 +105,10 @@ def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg
         on_press(ReferralChoice, referrals.referral_choice_button, stale=render.CHOICE_CLOSED),
     ):
         app.add_handler(button, group=group)
+
+
+async def _care_plan_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """The inbox's CARE_PLAN route: a goal, referral or resource message."""
+    intent = inbound.reading.first
+    assert isinstance(intent, inbox.CARE_PLAN_FACTS)
+    await handle_intent(update, context, intent, inbound.key)

@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 
 from bot.app.context import CaseContext
+from bot.parsing import NewPatientIntent, QueryIntent
 from bot.render import messages
 from bot.render import patients as render
 from bot.render.callbacks import (
@@ -36,6 +37,7 @@ from bot.render.callbacks import (
     TransferTo,
     namespace_pattern,
 )
+from handlers import inbox
 from handlers.common import on_press, quiet_conversation
 from handlers.patients import edits, lookup
 from handlers.patients.lookup import offer_new_patient, register_from_intent, reply_patient_card
@@ -79,10 +81,10 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             on_press(PatientAction, edits.ask_mrn, stale=render.STALE, action="mrn"),
         ],
         states={
-            Step.NAME: [MessageHandler(text, lookup.patient_name)],
-            Step.NEW: [MessageHandler(text, lookup.newpatient_text)],
-            Step.CONDITIONS: [MessageHandler(text, edits.conditions_text)],
-            Step.MRN: [MessageHandler(text, edits.mrn_text)],
+            Step.NAME: [MessageHandler(text, inbox.unless_new(lookup.patient_name))],
+            Step.NEW: [MessageHandler(text, inbox.unless_new(lookup.newpatient_text))],
+            Step.CONDITIONS: [MessageHandler(text, inbox.unless_new(edits.conditions_text))],
+            Step.MRN: [MessageHandler(text, inbox.unless_new(edits.mrn_text))],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
@@ -111,3 +113,21 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(button)
     # Any other patient button (an old layout, or the conversation's buttons after it ended).
     app.add_handler(CallbackQueryHandler(edits.stale, pattern=namespace_pattern(PatientAction)))
+    inbox.add_route(app, inbox.Route.NEW_PATIENT, _new_patient_route)
+    inbox.add_route(app, inbox.Route.LOOKUP, _lookup_route)
+
+
+async def _new_patient_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """The inbox's NEW_PATIENT route: "new patient ..." on its own."""
+    intent = inbound.reading.first
+    assert isinstance(intent, NewPatientIntent)
+    await register_from_intent(update, context, intent)
+
+
+async def _lookup_route(update: Update, context: CaseContext, inbound: inbox.Inbound) -> None:
+    """The inbox's LOOKUP route: a name on no list; offered as a new patient (`unsaved`: the
+    message was a record, which is not saved)."""
+    fact = inbound.reading.first
+    written = getattr(fact, "patient_text", None) or ""
+    unsaved = not isinstance(fact, QueryIntent)
+    await offer_new_patient(update, context, written, unsaved=unsaved)

@@ -77,7 +77,7 @@ def _local(at: datetime) -> datetime:
 async def test_contact_with_follow_up_is_saved_at_once_with_a_follow_up_task(
     harness: Harness, ana: FakeUser
 ) -> None:
-    calls = await harness.send(ana, "called Maria Lopez re insulin, f/u Fri")
+    calls = await harness.send(ana, "spoke with Maria Lopez re insulin, f/u Fri")
     assert [c.method for c in calls] == ["sendMessage"]
     reply = harness.fake.last_message(ana.id)
     assert "Saved" in (reply.text or "")
@@ -95,18 +95,18 @@ async def test_contact_with_follow_up_is_saved_at_once_with_a_follow_up_task(
     assert "contact.logged" in await harness.audit_actions()
 
 
-async def test_a_message_that_says_two_things_saves_the_first_and_says_the_rest_is_not_saved(
+async def test_a_message_that_says_two_things_saves_both_in_one_reply(
     harness: Harness, ana: FakeUser
 ) -> None:
     calls = await harness.send(
         ana, "LVM for John Smith, try again tomorrow. Maria Lopez d/c from Mercy today"
     )
-    texts = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
-    assert texts[0] == render.only_first_fact(2)  # said before anything is saved
+    assert [c.method for c in calls] == ["sendMessage"]  # one reply lists both
     assert "Saved: Voicemail with John Smith" in harness.last_text(ana)
+    assert "Saved: discharge of Maria Lopez" in harness.last_text(ana)
     [contact] = await _rows(harness, Contact)
     assert (contact.channel.value, contact.outcome.value) == ("voicemail", "attempted")
-    assert await _rows(harness, Episode) == []  # the discharge was not saved, as she was told
+    assert len(await _rows(harness, Episode)) == 1
 
 
 async def test_appointment_creates_two_reminders_and_an_attended_check(
@@ -195,7 +195,7 @@ async def test_two_attempts_in_the_window_mark_attempts_documented(
 async def test_ambiguous_first_name_offers_buttons_then_saves(
     harness: Harness, ana: FakeUser
 ) -> None:
-    await harness.send(ana, "called Maria, f/u tomorrow")
+    await harness.send(ana, "spoke with Maria, f/u tomorrow")
     reply = harness.fake.last_message(ana.id)
     assert sorted(reply.button_labels) == ["Maria Lopez", "Maria Santos"]
     assert all("Maria" not in (b.callback_data or "") for b in reply.buttons)
@@ -210,7 +210,7 @@ async def test_ambiguous_first_name_offers_buttons_then_saves(
 
 
 async def test_missing_follow_up_is_asked_with_buttons(harness: Harness, ana: FakeUser) -> None:
-    await harness.send(ana, "called John Smith")
+    await harness.send(ana, "spoke with John Smith")
     reply = harness.fake.last_message(ana.id)
     assert reply.button_labels == [render.TOMORROW, render.IN_ONE_WEEK, render.NO_FOLLOW_UP]
     assert await _rows(harness, Contact) == []
@@ -235,7 +235,7 @@ async def test_missing_patient_and_time_are_asked_and_typed(
 
 async def test_cancel_says_nothing_was_saved(harness: Harness, ana: FakeUser) -> None:
     before = await harness.row_counts()
-    await harness.send(ana, "called Maria")
+    await harness.send(ana, "spoke with Maria")
     await harness.send(ana, "/cancel")
     assert harness.last_text(ana) == render.CANCELLED
     assert await harness.row_counts() == before
@@ -265,7 +265,7 @@ async def test_note_command_saves_a_note(harness: Harness, ana: FakeUser) -> Non
 async def test_undo_marks_the_record_undone_cancels_its_task_and_is_audited(
     harness: Harness, ana: FakeUser
 ) -> None:
-    await harness.send(ana, "called Maria Lopez, f/u Fri")
+    await harness.send(ana, "spoke with Maria Lopez, f/u Fri")
     harness.clock.advance(timedelta(hours=23))
     await harness.press(ana, render.UNDO)
     assert "Undone" in harness.last_text(ana)
@@ -284,7 +284,7 @@ async def test_undo_marks_the_record_undone_cancels_its_task_and_is_audited(
 async def test_change_follow_up_and_add_note_within_the_window_then_expired(
     harness: Harness, ana: FakeUser
 ) -> None:
-    await harness.send(ana, "called Maria Lopez, f/u Fri")
+    await harness.send(ana, "spoke with Maria Lopez, f/u Fri")
     await harness.press(ana, render.CHANGE_FOLLOW_UP)
     await harness.send(ana, "Dec 4")
     assert "Follow-up for Maria Lopez: Fri 4 Dec, America/Chicago" in harness.last_text(ana)
@@ -339,7 +339,7 @@ async def test_attended_check_no_show_creates_a_follow_up_task(
 
 
 async def test_an_edited_message_creates_no_second_record(harness: Harness, ana: FakeUser) -> None:
-    update = harness.fake.private_text(ana, "called Maria Lopez, f/u Fri")
+    update = harness.fake.private_text(ana, "spoke with Maria Lopez, f/u Fri")
     await harness.fake._feed_and_collect(harness.app, update)
     before = await harness.row_counts()
     edit = harness.fake.edited_text(ana, update["message"]["message_id"], "called Maria Santos")
@@ -350,7 +350,7 @@ async def test_an_edited_message_creates_no_second_record(harness: Harness, ana:
 
 
 async def test_a_redelivered_update_logs_nothing_twice(harness: Harness, ana: FakeUser) -> None:
-    update = harness.fake.private_text(ana, "called Maria Lopez, f/u Fri")
+    update = harness.fake.private_text(ana, "spoke with Maria Lopez, f/u Fri")
     await harness.fake._feed_and_collect(harness.app, update)
     again = dict(update, update_id=update["update_id"] + 1000)
     await harness.fake._feed_and_collect(harness.app, again)
@@ -367,7 +367,7 @@ async def test_forwarded_and_media_are_not_logged(
     before = await harness.row_counts()
     fake = harness.fake
     update = {
-        "forwarded": lambda: fake.forwarded_text(ana, "called Maria Lopez, f/u Fri"),
+        "forwarded": lambda: fake.forwarded_text(ana, "spoke with Maria Lopez, f/u Fri"),
         "photo": lambda: fake.photo_message(ana, caption="called Maria Lopez"),
         "document": lambda: fake.document_message(ana),
     }[kind]()
@@ -386,7 +386,7 @@ async def test_database_unavailable_says_not_saved_and_stores_nothing(
     dead = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
     monkeypatch.setattr(harness.db, "sessions", async_sessionmaker(dead, expire_on_commit=False))
     try:
-        await harness.send(ana, "called Maria Lopez, f/u Fri")
+        await harness.send(ana, "spoke with Maria Lopez, f/u Fri")
     finally:
         await dead.dispose()
     assert "NOT saved" in harness.last_text(ana)
@@ -450,7 +450,7 @@ async def test_buttons_are_checked_against_the_pressing_nurse(
     harness: Harness, ana: FakeUser
 ) -> None:
     bea = await harness.enroll("Bea")
-    await harness.send(ana, "called Maria Lopez, f/u Fri")
+    await harness.send(ana, "spoke with Maria Lopez, f/u Fri")
     await harness.press(bea, render.UNDO, chat_id=ana.id)
     [contact] = await _rows(harness, Contact)
     assert contact.undone_at is None
@@ -460,7 +460,7 @@ async def test_buttons_are_checked_against_the_pressing_nurse(
 async def test_a_new_message_while_asked_for_a_date_is_not_swallowed(
     harness: Harness, ana: FakeUser
 ) -> None:
-    await harness.send(ana, "called John Smith")  # no follow-up: it asks
+    await harness.send(ana, "spoke with John Smith")  # no follow-up: it asks
     assert "Follow-up" in harness.last_text(ana)
     before = await _rows(harness, Contact)
     calls = await harness.send(ana, "LVM for Maria Lopez, try again tomorrow")
@@ -474,7 +474,7 @@ async def test_a_new_message_while_asked_for_a_date_is_not_swallowed(
 async def test_a_line_about_a_patient_she_has_not_added_is_not_taken_as_the_date(
     harness: Harness, ana: FakeUser
 ) -> None:
-    await harness.send(ana, "called John Smith")  # no follow-up: it asks
+    await harness.send(ana, "spoke with John Smith")  # no follow-up: it asks
     calls = await harness.send(ana, "called Zelda Fitzgerald, f/u Fri")
     texts = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
     assert any("the earlier one was NOT saved" in t for t in texts)

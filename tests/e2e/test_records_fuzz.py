@@ -85,7 +85,7 @@ async def test_naughty_strings_each_get_one_reply_and_markup_is_escaped(
         await harness.send(user, "/cancel")
         await _one_reply(harness, user, text)
     await harness.send(user, "/cancel")
-    body = await _one_reply(harness, user, "called Maria Lopez <b>re</b> & insulin, f/u Fri")
+    body = await _one_reply(harness, user, "spoke with Maria Lopez <b>re</b> & insulin, f/u Fri")
     assert "Saved" in body
     body = await _one_reply(harness, user, "/note")
     body = await _one_reply(harness, user, "Maria <i>Lopez</i>")

@@ -34,7 +34,7 @@ async def test_an_unanswered_question_times_out_saying_nothing_was_saved(
         harness = Harness(fake=fake, app=app, db=db, clock=clock)
         ana = await harness.enroll("Ana")
         await add_patient(harness, ana, "John Smith")
-        await harness.send(ana, "called John Smith")
+        await harness.send(ana, "spoke with John Smith")
         assert "Follow-up" in harness.last_text(ana)
         async with asyncio.timeout(5):
             while harness.last_text(ana) != render.TIMED_OUT:  # noqa: ASYNC110 - JobQueue time
@@ -42,7 +42,7 @@ async def test_an_unanswered_question_times_out_saying_nothing_was_saved(
         async with db.uow(read_only=True) as session:
             assert await session.scalar(select(func.count()).select_from(Contact)) == 0
         # The next message starts afresh instead of answering the closed question.
-        await harness.send(ana, "called John Smith, f/u Friday")
+        await harness.send(ana, "spoke with John Smith, f/u Friday")
         assert "Saved" in harness.last_text(ana)
     finally:
         await app.stop()

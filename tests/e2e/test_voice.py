@@ -146,6 +146,9 @@ async def test_an_ambiguous_name_is_asked_after_save_and_then_saved(harness: Har
         labels = harness.fake.last_message(user.id).button_labels
         assert labels[:2] == ["Maria Lopez", "Maria Santos"]
         await harness.press(user, "Maria Santos")
+        # "Called" does not say she was reached: how it went is asked, not guessed.
+        assert "How was the contact" in harness.last_text(user)
+        await harness.press(user, "Phone call")
     finally:
         pool.close()
     assert "✅ Saved: Phone call with Maria Santos, reached." in harness.last_text(user)

@@ -109,7 +109,7 @@ async def test_a_logged_message_is_saved_before_the_answer_and_once_when_sent_ag
 ) -> None:
     ana = await harness.enroll("Ana")
     await add_patient(harness, ana, "Maria Lopez")
-    update = harness.fake.private_text(ana, "called Maria Lopez re insulin, f/u Fri")
+    update = harness.fake.private_text(ana, "spoke with Maria Lopez re insulin, f/u Fri")
     async with httpx.AsyncClient() as client:
         first = await client.post(_url(hook), json=update, headers={SECRET_HEADER: SECRET})
         assert first.status_code == 200

@@ -53,7 +53,7 @@ async def test_restore_drill(
     async with running_harness(fake, sqlite_db, clock, tmp_path) as h:
         ana = await h.enroll("Ana")
         await add_patient(h, ana, "Maria Lopez")
-        await _log(h, ana, *(f"called Maria Lopez re refill {n}, f/u Fri" for n in range(3)))
+        await _log(h, ana, *(f"spoke with Maria Lopez re refill {n}, f/u Fri" for n in range(3)))
         at_backup = await h.row_counts(except_audit=False)
         lock = SingleProcessLock(config.database.url)  # as `casebot run` holds it
         lock.acquire()
@@ -66,7 +66,7 @@ async def test_restore_drill(
             assert "stop the bot first" in capsys.readouterr().err
         finally:
             lock.release()
-        await _log(h, ana, "called Maria Lopez re after the backup, f/u Fri")
+        await _log(h, ana, "spoke with Maria Lopez re after the backup, f/u Fri")
     # A checkpoint of the chain after the backup: the restore rolls it back, openly.
     assert await audit_trail.write_checkpoint(sqlite_db, config, now=clock.now()) is not None
     await sqlite_db.dispose()
@@ -103,7 +103,7 @@ async def test_restore_drill(
             assert report.ok, report
             assert report.checkpoints_checked == 1  # the restore mark
             assert any("rolled back by the restore of nightly.db" in n for n in report.notes)
-            await _log(h, ana, "called Maria Lopez re after the restore, f/u Fri")
+            await _log(h, ana, "spoke with Maria Lopez re after the restore, f/u Fri")
     finally:
         await restored.dispose()
 

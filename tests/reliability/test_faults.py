@@ -74,11 +74,11 @@ async def test_database_unavailable_is_never_a_false_confirmation_and_recovers(
     unreachable = Database("postgresql+asyncpg://casebot@127.0.0.1:9/nowhere", pool_size=1)
     try:
         services.db = unreachable  # down entirely: even the access gate cannot read
-        calls = await harness.send(ana, "called Maria Lopez re down-1, f/u Fri")
+        calls = await harness.send(ana, "spoke with Maria Lopez re down-1, f/u Fri")
         texts = [c.params.get("text", "") for c in calls if c.method == "sendMessage"]
         assert texts == [messages.DB_UNAVAILABLE], texts
         services.db = CommitFails(real)  # reads work, the commit is lost
-        calls = await harness.send(ana, "called Maria Lopez re down-2, f/u Fri")
+        calls = await harness.send(ana, "spoke with Maria Lopez re down-2, f/u Fri")
         texts = [c.params.get("text", "") for c in calls if c.method == "sendMessage"]
         assert texts == [messages.DB_UNAVAILABLE], texts
         assert not any(SAVED in t for t in texts)
@@ -86,7 +86,7 @@ async def test_database_unavailable_is_never_a_false_confirmation_and_recovers(
         services.db = real
         await unreachable.dispose()
     assert await _contacts(harness) == 0
-    await harness.send(ana, "called Maria Lopez re back-3, f/u Fri")
+    await harness.send(ana, "spoke with Maria Lopez re back-3, f/u Fri")
     assert SAVED in harness.last_text(ana)
     assert await _contacts(harness) == 1
 
@@ -101,7 +101,7 @@ async def test_a_failed_confirmation_loses_no_record_and_logs_nothing_twice(
     ana = await harness.enroll("Ana")
     await add_patient(harness, ana, "Maria Lopez")
     harness.fake.inject("sendMessage", kind, times=2 if kind == "429" else 1, retry_after=1)
-    update = harness.fake.private_text(ana, "called Maria Lopez re fault-1, f/u Fri")
+    update = harness.fake.private_text(ana, "spoke with Maria Lopez re fault-1, f/u Fri")
     await harness.fake._feed_and_collect(harness.app, update)
     assert await _contacts(harness, "fault-1") == 1, "saved before the reply was attempted"
     if kind == "429":
@@ -118,7 +118,7 @@ async def test_a_saved_message_whose_confirmation_failed_is_not_called_unsaved(
     ana = await harness.enroll("Ana")
     await add_patient(harness, ana, "Maria Lopez")
     harness.fake.inject("sendMessage", "5xx")
-    await harness.send(ana, "called Maria Lopez re fault-2, f/u Fri")
+    await harness.send(ana, "spoke with Maria Lopez re fault-2, f/u Fri")
     assert await _contacts(harness, "fault-2") == 1
     assert "Nothing from that message was saved" not in harness.last_text(ana)
     assert "was saved" in harness.last_text(ana)
@@ -135,7 +135,7 @@ async def test_a_storm_of_telegram_faults_on_replies_loses_nothing(harness: Harn
     for n in range(12):
         for user in users:
             await harness.send(
-                user, f"called Maria Lopez re storm-{user.first_name}-{n:02d}, f/u Fri"
+                user, f"spoke with Maria Lopez re storm-{user.first_name}-{n:02d}, f/u Fri"
             )
     assert sum(harness.fake.fault_counts.values()) >= 5
     for user in users:
@@ -154,7 +154,7 @@ async def test_forged_and_replayed_button_presses_are_refused_and_audited(
     bea = await harness.enroll("Bea")
     stranger = harness.fake.user(first_name="Eve")
     await add_patient(harness, ana, "Maria Lopez")
-    await harness.send(ana, "called Maria Lopez re press-1, f/u Fri")
+    await harness.send(ana, "spoke with Maria Lopez re press-1, f/u Fri")
     saved = harness.fake.last_message(ana.id)
     before = await harness.row_counts()
 
@@ -239,7 +239,7 @@ async def test_forged_presses_of_every_button_family_get_a_kind_answer(
     await add_patient(harness, ana, "Maria Lopez")
     stone = await add_patient(harness, bea, "Paul Stone")
     for text in (
-        "called Paul Stone re forge-1, f/u Fri",
+        "spoke with Paul Stone re forge-1, f/u Fri",
         "goal for Paul Stone: walk daily",
         "referred Paul Stone to cardiology today",
         "Paul Stone d/c from Mercy today",
@@ -268,7 +268,7 @@ async def test_forged_presses_of_every_button_family_get_a_kind_answer(
             "days": 14,
         }
     await harness.send(ana, "/today")  # the list she saw last is kept (forged page turns redo it)
-    await harness.send(ana, "called Maria Lopez re press-2, f/u Fri")
+    await harness.send(ana, "spoke with Maria Lopez re press-2, f/u Fri")
     before = await harness.row_counts()
     caplog.set_level(logging.ERROR, logger="casebot.errors")
 

@@ -57,7 +57,7 @@ async def test_a_flooding_nurse_is_slowed_in_order_and_told_what_was_not_saved(
         assert flood_control(services) is services.extras[EXTRAS_KEY]
         replies = []
         for n in range(10):
-            await h.send(ana, f"called Maria Lopez re refill {n}, f/u Fri")
+            await h.send(ana, f"spoke with Maria Lopez re refill {n}, f/u Fri")
             replies.append([m.text or "" for m in h.fake.sent_messages(ana.id)][-1])
         texts = [m.text or "" for m in h.fake.sent_messages(ana.id)]
         assert texts.count(SLOW_DOWN) == 1

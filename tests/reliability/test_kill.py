@@ -87,7 +87,7 @@ async def test_sigkill_during_writes_25_times_loses_no_acknowledged_record(
             group = nurses[round_no * PER_ROUND : (round_no + 1) * PER_ROUND]
             for i, user in enumerate(group):
                 token = _token(round_no, i)
-                fake.enqueue(fake.private_text(user, f"called Maria Lopez re {token}, f/u Fri"))
+                fake.enqueue(fake.private_text(user, f"spoke with Maria Lopez re {token}, f/u Fri"))
                 sent.append((user, token))
             bot = start_bot(env, tmp_path)
             pump = asyncio.create_task(bot.pump())
@@ -175,7 +175,7 @@ async def test_messages_in_flight_at_a_kill_are_redelivered_and_saved(tmp_path: 
     tokens = [f"inflight-{i}" for i in range(PER_ROUND)]
     try:
         for user, token in zip(nurses, tokens, strict=True):
-            fake.enqueue(fake.private_text(user, f"called Maria Lopez re {token}, f/u Fri"))
+            fake.enqueue(fake.private_text(user, f"spoke with Maria Lopez re {token}, f/u Fri"))
         for restart in range(2):
             bot = start_bot(env, tmp_path)
             pump = asyncio.create_task(bot.pump())

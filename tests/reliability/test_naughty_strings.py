@@ -42,7 +42,7 @@ CONVERSATION_ANSWERS: dict[str, list[tuple[str, str]]] = {
     "new patient: details": [("send", "/newpatient")],
     "log: what happened": [("send", "/contact")],
     "log: which patient": [("send", "called about insulin, f/u Fri")],
-    "log: follow-up date": [("send", "called Maria Lopez re insulin")],
+    "log: follow-up date": [("send", "spoke with Maria Lopez re insulin")],
     "note: which patient": [("send", "/note")],
     "note: text": [("send", "/note Maria Lopez")],
 }

@@ -338,9 +338,9 @@ async def test_an_unreadable_update_is_set_aside_and_polling_moves_past_it_for_g
     async with make_harness() as h:
         ana = await h.enroll("Ana")
         await add_patient(h, ana, "Maria Lopez")
-        h.fake.enqueue(h.fake.private_text(ana, "called Maria Lopez re before, f/u Fri"))
+        h.fake.enqueue(h.fake.private_text(ana, "spoke with Maria Lopez re before, f/u Fri"))
         poison = h.fake.enqueue(h.fake.malformed_text(ana, f"called {CANARY_PATIENT} re poison"))
-        h.fake.enqueue(h.fake.private_text(ana, "called Maria Lopez re after, f/u Fri"))
+        h.fake.enqueue(h.fake.private_text(ana, "spoke with Maria Lopez re after, f/u Fri"))
         async with polling(h):
             await until(lambda: count(h, ana, "Saved") == 2 and bool(h.fake.updates) is False)
             await until(lambda: count(h, ana, plain(SET_ASIDE_NOTICE)) == 1)
@@ -406,10 +406,10 @@ async def test_a_crash_after_updates_were_confirmed_loses_none_of_them(
         async def stall(_update: Update, _context: object) -> None:
             await held.wait()
 
-        stall_handler = MessageHandler(filters.Regex("^called"), stall)
+        stall_handler = MessageHandler(filters.Regex("^spoke"), stall)
         h.app.add_handler(stall_handler, group=-50)
         for n in range(5):
-            h.fake.enqueue(h.fake.private_text(ana, f"called Maria Lopez re kept-{n}, f/u Fri"))
+            h.fake.enqueue(h.fake.private_text(ana, f"spoke with Maria Lopez re kept-{n}, f/u Fri"))
         poller = Poller(h.app, settings=FAST)
         await poller.start()
         await until(lambda: not h.fake.updates)  # Telegram forgot them: all confirmed
@@ -438,7 +438,7 @@ async def test_while_the_backlog_cannot_be_written_updates_are_confirmed_only_on
                 )
             for n in range(3):
                 h.fake.enqueue(
-                    h.fake.private_text(ana, f"called Maria Lopez re fallback-{n}, f/u Fri")
+                    h.fake.private_text(ana, f"spoke with Maria Lopez re fallback-{n}, f/u Fri")
                 )
             await until(lambda: count(h, ana, "Saved") == 3)
             await until(lambda: not h.fake.updates)  # confirmed, now that they are handled
@@ -446,7 +446,7 @@ async def test_while_the_backlog_cannot_be_written_updates_are_confirmed_only_on
                 await session.execute(
                     text("ALTER TABLE inbound_elsewhere RENAME TO inbound_updates")
                 )
-            h.fake.enqueue(h.fake.private_text(ana, "called Maria Lopez re back, f/u Fri"))
+            h.fake.enqueue(h.fake.private_text(ana, "spoke with Maria Lopez re back, f/u Fri"))
             await until(lambda: count(h, ana, "Saved") == 4)
         assert any("could not keep" in r.getMessage() for r in caplog.records)
         assert len(await contact_notes(h.db)) == 4
@@ -482,7 +482,7 @@ async def test_a_300_message_burst_from_one_nurse_does_not_hold_up_another(
         )
         burst = [
             h.fake.enqueue(
-                h.fake.private_text(ana, f"called Maria Lopez re burst-{n:03d}, f/u Fri")
+                h.fake.private_text(ana, f"spoke with Maria Lopez re burst-{n:03d}, f/u Fri")
             )
             for n in range(300)
         ]

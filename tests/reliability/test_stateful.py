@@ -98,7 +98,8 @@ class CaseFlow(RuleBasedStateMachine):
     def log(self, nurse: FakeUser, note: str, follow_up: str) -> None:
         self.counter += 1
         token = f"tok{self.counter}x"
-        update = self.fake.private_text(nurse, f"called Maria Lopez re {token} {note}, {follow_up}")
+        text = f"spoke with Maria Lopez re {token} {note}, {follow_up}"
+        update = self.fake.private_text(nurse, text)
         self.run(self.fake._feed_and_collect(self.h.app, update))
         reply = self.fake.last_message(nurse.id)
         if nurse.id not in self.enrolled:
@@ -116,7 +117,8 @@ class CaseFlow(RuleBasedStateMachine):
         message_id, _, token = self.logged[user_id]
         user = self.fake.users[user_id]
         before = self._contacts()
-        update = self.fake.edited_text(user, message_id, f"called Maria Lopez re {token}-edited")
+        text = f"spoke with Maria Lopez re {token}-edited"
+        update = self.fake.edited_text(user, message_id, text)
         self.run(self.fake._feed_and_collect(self.h.app, update))
         assert self._contacts() == before, "an edit logs nothing"
 

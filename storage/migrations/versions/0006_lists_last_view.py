@@ -1,7 +1,7 @@
 """lists: the numbered list each nurse saw last, for /done N and /snooze N
 
 Revision ID: 0006_lists_last_view
-Revises: 0004_records_facts
+Revises: 0005_inbox_pending
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0006_lists_last_view"
-down_revision: str | None = "0004_records_facts"
+down_revision: str | None = "0005_inbox_pending"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
