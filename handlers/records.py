@@ -195,11 +195,30 @@ async def _start(
 
 
 async def _switch_to_new_message(update: Update, context: CaseContext, draft: Draft) -> int:
-    """Drop the pending question (saying so) and handle the message as a new one."""
+    """Drop the pending question (saying so) and handle the message as a new one. A contact
+    that waited only for its (optional) follow-up is saved first, without one: she moved on,
+    and the call she made must not be lost."""
     _keep(context, None)
+    if _only_follow_up_missing(draft):
+        await _save(update, context, draft)
+        await _say(update, context, render.SAVED_WITHOUT_FOLLOW_UP)
+        return await inbox.on_text(update, context)
     dropped = render.CHANGE_DROPPED if draft.target is not None else render.ENTRY_DROPPED
     await _say(update, context, dropped)
     return await inbox.on_text(update, context)
+
+
+def _only_follow_up_missing(draft: Draft) -> bool:
+    return (
+        draft.kind == "contact"
+        and draft.target is None
+        and draft.source is not None
+        and draft.patient is not None
+        and draft.channel is not None
+        and isinstance(draft.intent, ContactIntent)
+        and draft.intent.follow_up is None
+        and not draft.follow_up_answered
+    )
 
 
 async def _advance(update: Update, context: CaseContext, draft: Draft) -> int:

@@ -277,11 +277,46 @@ def forgot(term: str) -> str:
 # -- changes by text ---------------------------------------------------------------------------
 
 
+_SLOT_NAMES = {
+    "at": "Time",
+    "day": "Day",
+    "due_at": "Due",
+    "follow_up": "Follow-up",
+    "occurred_at": "When",
+    "channel": "How",
+    "outcome": "Outcome",
+    "patient": "Patient",
+}
+
+
 def amended(result: Amended, zone: ZoneInfo, now: datetime) -> str:
-    lines = [f"✏️ <b>Changed</b>: {records_render.summary(result.record, zone, now)}"]
+    summary = records_render.summary(result.record, zone, now).removeprefix("✅ <b>Saved</b>: ")
+    lines = [f"✏️ <b>Changed</b>: {summary}"]
+    today = now.astimezone(zone).date()
     for name, before, after in result.changes:
-        lines.append(f"{_text(name)}: {_text(before or '—')} → {_text(after or '—')}")
+        shown_before = _slot_value(name, before, zone, today)
+        shown_after = _slot_value(name, after, zone, today)
+        lines.append(f"{_SLOT_NAMES.get(name, name)}: {shown_before} → {shown_after}")
     return "\n".join(lines)
+
+
+def _slot_value(name: str, value: str | None, zone: ZoneInfo, today: date) -> str:
+    """A changed slot as she reads it: 'Fri 4 Dec 14:00', 'Phone call', 'Attempted'."""
+    if not value:
+        return "—"
+    if name == "channel" and value in labels.CHANNEL:
+        return labels.CHANNEL[value]
+    if name == "outcome" and value in labels.OUTCOME:
+        return labels.OUTCOME[value]
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return _text(value)
+    if moment.tzinfo is None and len(value) <= 10:
+        return day_label(moment.date(), today=today)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return when_label(moment, zone, today=today)
 
 
 def appointment_changed(result: AppointmentChanged, zone: ZoneInfo, now: datetime) -> str:

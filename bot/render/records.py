@@ -372,6 +372,10 @@ ENTRY_DROPPED = (
     "That looks like a new message, so I stopped asking about the earlier one: "
     "<b>the earlier one was NOT saved</b>; send it again to log it. Now your new message:"
 )
+SAVED_WITHOUT_FOLLOW_UP = (
+    "That looks like a new message, so the earlier contact is saved <b>without a follow-up</b> "
+    "(tap Change follow-up under it to add one). Now your new message:"
+)
 CHANGE_DROPPED = (
     "That looks like a new message, so I left the earlier change undone (the record itself "
     "stays saved as it was). Now your new message:"

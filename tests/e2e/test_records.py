@@ -465,10 +465,14 @@ async def test_a_new_message_while_asked_for_a_date_is_not_swallowed(
     before = await _rows(harness, Contact)
     calls = await harness.send(ana, "LVM for Maria Lopez, try again tomorrow")
     texts = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
-    assert any("the earlier one was NOT saved" in t for t in texts)
+    # John's call waited only for its optional follow-up: saved without one, not lost.
+    assert any("saved <b>without a follow-up</b>" in t for t in texts)
     contacts = await _rows(harness, Contact)
-    assert len(contacts) == len(before) + 1
+    assert len(contacts) == len(before) + 2
+    assert "John Smith" in contacts[-2].note
     assert "Maria Lopez" in contacts[-1].note
+    john_follow_ups = [t for t in await _tasks(harness) if t.patient_id == contacts[-2].patient_id]
+    assert john_follow_ups == []  # no follow-up taken from Maria's line
 
 
 async def test_a_line_about_a_patient_she_has_not_added_is_not_taken_as_the_date(
@@ -477,13 +481,14 @@ async def test_a_line_about_a_patient_she_has_not_added_is_not_taken_as_the_date
     await harness.send(ana, "spoke with John Smith")  # no follow-up: it asks
     calls = await harness.send(ana, "called Zelda Fitzgerald, f/u Fri")
     texts = [str(c.params.get("text")) for c in calls if c.method == "sendMessage"]
-    assert any("the earlier one was NOT saved" in t for t in texts)
+    assert any("saved <b>without a follow-up</b>" in t for t in texts)
     assert harness.last_text(ana) == (
         "I don't have Zelda Fitzgerald in your caseload. Your message was NOT saved: "
         "add the patient, then send it again."
     )
     # Before: "Fri" was read from Zelda's line as John's follow-up, and her line vanished.
-    assert await _rows(harness, Contact) == []
+    [john] = await _rows(harness, Contact)
+    assert "John Smith" in john.note
     assert await _tasks(harness) == []
 
 
