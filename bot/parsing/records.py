@@ -179,7 +179,7 @@ _COMPLEXITY_MODERATE_RE = re.compile(r"\b(?:mod(?:erate)?[\s-]*(?:complexity|com
 _FACILITY_STOP = word_set(
     "today yesterday tonight on after with w for this last and to at due s/p but yest d/c dc"
     " discharged admitted via per re since by high moderate mod low complexity risk home"
-    " c/o w/ x2 pt patient he she"
+    " c/o w/ x2 pt patient he she now overnight again currently still"
 )
 _FACILITY_WORD_RE = re.compile(r"[^\W\d_][\w'.&-]*")
 _FROM_RE = re.compile(r"\b(?:from|out\s+of|left)\s+(?:the\s+)?", _I)
