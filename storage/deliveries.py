@@ -3,9 +3,11 @@
 A delivery is claimed (status 'sending', a lease, the claimer's id) before it is sent and marked
 sent with the Telegram message id after. Claims use SELECT ... FOR UPDATE SKIP LOCKED on
 PostgreSQL, so several processes never claim the same row; on SQLite the write transaction is
-BEGIN IMMEDIATE, which serialises claimers. A row left in 'sending' past its lease (its claimer
-died) is claimed again and marked `repeat`. Repository functions take the session first and
-never commit. Must not import telegram, handlers or bot.
+BEGIN IMMEDIATE, which serialises claimers. Just before the Bot API call its claimer commits
+`send_started_at` (mark_send_started). A row left in 'sending' past its lease (its claimer died)
+is claimed again, and marked `repeat` only if that mark says the dead claimer may have sent it.
+Repository functions take the session first and never commit. Must not import telegram,
+handlers or bot.
 """
 
 from __future__ import annotations
@@ -99,7 +101,8 @@ async def claim_due(
     per_chat: int = 3,
     chat_gap: timedelta = timedelta(0),
 ) -> list[Delivery]:
-    """Claim up to `limit` due deliveries for `worker`; expired leases come back as repeats."""
+    """Claim up to `limit` due deliveries for `worker`. An expired lease comes back as a
+    repeat if its claimer had started sending it (send_started_at), as a first send if not."""
     if _dialect(session) == "postgresql":
         # One claim at a time, so each sees the chats the others just claimed (SKIP LOCKED
         # alone lets two claims take different rows of one chat and send to it together).
@@ -150,8 +153,9 @@ async def claim_due(
     )
     claimed = list((await session.scalars(query)).all())
     for delivery in claimed:
-        if delivery.status == DeliveryStatus.SENDING:
-            delivery.repeat = True  # its first claimer may have sent it before dying
+        if delivery.status == DeliveryStatus.SENDING and delivery.send_started_at is not None:
+            delivery.repeat = True  # its first claimer called Telegram, then died: it may be there
+        delivery.send_started_at = None  # this claim's own attempt is marked when it is made
         delivery.status = DeliveryStatus.SENDING
         delivery.claimed_by = worker
         delivery.lease_until = now + lease
@@ -187,6 +191,14 @@ async def heartbeat(
 async def forget_worker(session: AsyncSession, *, worker: str) -> None:
     """A worker stopping cleanly: the others take its share of the budget at their next beat."""
     await session.execute(delete(DispatchWorker).where(DispatchWorker.worker_id == worker))
+
+
+async def mark_send_started(session: AsyncSession, *, delivery_id: int, now: datetime) -> None:
+    """Record that the Bot API is about to be called for this delivery (one UPDATE by id),
+    committed before the call: should its claimer die now, the next claim says "(repeat)"."""
+    await session.execute(
+        update(Delivery).where(Delivery.id == delivery_id).values(send_started_at=now)
+    )
 
 
 async def mark_sent(

@@ -473,6 +473,10 @@ class Delivery(Base):
     # Set when a delivery is sent again after a lost outcome (lease expired, timeout): the
     # message says "(repeat)" so a possible duplicate is visible.
     repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When its claimer committed that it was about to call Telegram (cleared by each claim). A
+    # claim left past its lease says "(repeat)" only when this is set: a dead claimer that
+    # never got this far cannot have delivered it.
+    send_started_at: Mapped[datetime | None]
     # Urgent pushes (a TCM deadline today) go out in quiet hours too.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]

@@ -3,7 +3,8 @@
 APScheduler (PTB's JobQueue) only wakes it; the database decides what is due. Every process
 may dispatch: claims are exclusive (storage.deliveries). Never lost: what came due while the bot
 was down is sent on start and says it is late; a claim whose process died is retried after its
-lease and says "(repeat)". Never twice in the normal case: a delivery is sent by one claimer and
+lease, and says "(repeat)" if that process had started sending it (a mark committed just
+before each Bot API call). Never twice in the normal case: a delivery is sent by one claimer and
 marked sent with its Telegram message id. No transaction is held across a Telegram call.
 
 Work follows change. A pass reads only what can have become due since the last one (due
@@ -445,6 +446,12 @@ class Dispatcher:
         await self._space(outgoing.chat_id)
         if self._share is not None:
             await self._share.acquire()
+        try:  # committed before the call: a kill after it says "(repeat)", one before it not
+            async with self.db.uow() as session:
+                await outbox.mark_send_started(session, delivery_id=delivery.id, now=now)
+        except Exception as exc:  # noqa: BLE001 - not sent now, not lost: its lease returns it
+            log.warning("delivery %s not sent: %s", delivery.id, type(exc).__name__)
+            return None
         try:
             message = await self.bot.send_message(
                 outgoing.chat_id, outgoing.text, reply_markup=outgoing.buttons

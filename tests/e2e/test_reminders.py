@@ -3,10 +3,13 @@ quiet hours, blocked nurses, and Telegram faults — with the real dispatcher an
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from bot.outbox.dispatcher import Dispatcher
-from bot.vocab import DeliveryStatus, TaskKind
+from bot.vocab import DeliveryKind, DeliveryStatus, TaskKind
 from storage.models import Nurse
 from tests.harness import Harness
 from tests.reminder_support import (
@@ -146,7 +149,7 @@ async def test_after_downtime_the_missed_reminder_is_sent_once_and_marked_late(
     assert "(due 09:00, sent late)" in pushes[0]
 
 
-async def test_a_claim_left_by_a_dead_process_is_sent_after_its_lease_marked_repeat(
+async def test_a_claim_its_dead_process_never_sent_goes_out_after_the_lease_not_as_a_repeat(
     harness: Harness,
 ) -> None:
     from storage import deliveries as outbox
@@ -167,7 +170,71 @@ async def test_a_claim_left_by_a_dead_process_is_sent_after_its_lease_marked_rep
     await run_pass(harness)
     pushes = _pushes(harness, ana.id)
     assert len(pushes) == 1
-    assert "repeat" in pushes[0]
+    assert "repeat" not in pushes[0]  # it never reached Telegram: a first delivery
+    assert "sent late" in pushes[0]
+    assert all(r.status == DeliveryStatus.SENT and not r.repeat for r in await deliveries(harness))
+
+
+async def test_a_process_killed_during_a_send_repeats_only_the_push_it_was_sending(
+    harness: Harness,
+) -> None:
+    """A dispatcher killed while Telegram holds its first send: that push may have arrived
+    and comes back "(repeat)"; the one it claimed with it but never tried comes back plain."""
+    ana = await harness.enroll("Ana")
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    await add_follow_up(harness, ana, maria, day=FRIDAY_9)
+    harness.clock.set(FRIDAY_9)
+    fake = harness.fake
+    replies = len(fake.sent_messages(ana.id))
+    reached, never = asyncio.Event(), asyncio.Event()
+    handle = fake.handle
+
+    async def stalling(url: str, params: Any, files: Any) -> Any:
+        if url.endswith("/sendMessage"):
+            reached.set()
+            await never.wait()  # Telegram never answers before the kill
+        return await handle(url, params, files)
+
+    dead = Dispatcher(
+        db=harness.db,
+        bot=harness.app.bot,
+        config=harness.app.services.config,
+        clock=harness.clock,
+        worker_id="dead",
+    )
+    dead.per_chat_gap = 0.0
+    fake.handle = stalling  # type: ignore[method-assign]
+    try:
+        running = asyncio.create_task(dead.run_once())
+        async with asyncio.timeout(10):
+            await reached.wait()
+        running.cancel()  # kill -9: nothing after the Bot API call runs
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    finally:
+        fake.handle = handle  # type: ignore[method-assign]
+        harness.db.remove_listener(dead._committed)
+    rows = await deliveries(harness)
+    assert [r.status for r in rows] == [DeliveryStatus.SENDING] * 2
+    attempted = [r.kind for r in rows if r.send_started_at is not None]
+    assert len(attempted) == 1  # the second push to her chat waits behind the first
+
+    await run_pass(harness)
+    assert len(fake.sent_messages(ana.id)) == replies  # the dead claim's lease still holds
+    lease = harness.app.services.config.reminders.lease_seconds
+    harness.clock.advance(timedelta(seconds=lease + 1))
+    await run_pass(harness)
+    rows = await deliveries(harness)
+    assert all(r.status == DeliveryStatus.SENT for r in rows)
+    assert {r.kind: r.repeat for r in rows} == {
+        kind: kind in attempted for kind in (DeliveryKind.DIGEST, DeliveryKind.REMINDER)
+    }
+    texts = [m.text or "" for m in fake.sent_messages(ana.id)[replies:]]
+    assert len(texts) == 2
+    assert sum("repeat" in t for t in texts) == 1
+    reminder = _pushes(harness, ana.id)
+    assert len(reminder) == 1
+    assert ("repeat" in reminder[0]) == (DeliveryKind.REMINDER in attempted)
 
 
 async def test_routine_reminders_wait_for_quiet_hours_to_end_urgent_ones_do_not(
