@@ -208,3 +208,53 @@ async def test_a_burst_of_wakes_runs_one_pass(harness: Harness) -> None:
             await asyncio.sleep(0.01)
     await asyncio.sleep(0.5)  # time for any further pass to have started
     assert dispatcher.passes == passes + 1
+
+
+async def test_each_push_costs_one_marking_update_committed_just_before_its_send(
+    harness: Harness,
+) -> None:
+    """The "attempted" mark (deliveries.send_started_at) is the send path's only per-push
+    statement: one UPDATE by id (on SQLite in its own BEGIN IMMEDIATE), committed before the
+    push's sendMessage; the rest of a pass does not grow with the number of pushes."""
+    supervisor_of = await _teams(harness)
+    nurses = sorted(supervisor_of)
+    dispatcher = _fresh(harness)
+    events: list[str] = []
+    handle = harness.fake.handle
+
+    async def recording(url: str, params: Any, files: Any) -> Any:
+        if url.endswith("/sendMessage"):
+            events.append("send")
+        return await handle(url, params, files)
+
+    def marking(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "send_started_at=" in statement.replace(" ", ""):
+            events.append("mark")
+
+    harness.fake.handle = recording  # type: ignore[method-assign]
+    event.listen(harness.db.engine.sync_engine, "after_cursor_execute", marking)
+    passes: list[list[str]] = []
+    try:
+        for count in (3, 6):
+            await _overdue_tcm_contacts(harness, nurses, count)
+            harness.clock.advance(timedelta(seconds=2))
+            events.clear()
+            with counted(harness.db) as statements:
+                report = await dispatcher.run_once()
+            assert report.sent == count
+            passes.append(statements)
+            marks = [s for s in statements if "send_started_at=" in s.replace(" ", "")]
+            assert len(marks) == count, marks
+            assert all(s.lstrip().upper().startswith("UPDATE") for s in marks)
+            # Every send has its mark written before it (chats are sent to concurrently).
+            assert events.count("send") == count
+            assert all(
+                events[: i + 1].count("mark") > events[:i].count("send")
+                for i, e in enumerate(events)
+                if e == "send"
+            ), events
+    finally:
+        harness.fake.handle = handle  # type: ignore[method-assign]
+        event.remove(harness.db.engine.sync_engine, "after_cursor_execute", marking)
+    per_push = 2 if harness.db.dialect == "sqlite" else 1  # the UPDATE (+ SQLite's BEGIN)
+    assert len(passes[1]) - len(passes[0]) == 3 * per_push, passes
