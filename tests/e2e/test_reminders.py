@@ -8,9 +8,12 @@ import contextlib
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import pytest
+
 from bot.outbox.dispatcher import Dispatcher
 from bot.vocab import DeliveryKind, DeliveryStatus, TaskKind
 from storage.models import Nurse
+from tests.fakes.database import DISK_FULL, SqliteFault
 from tests.harness import Harness
 from tests.reminder_support import (
     CHICAGO,
@@ -235,6 +238,39 @@ async def test_a_process_killed_during_a_send_repeats_only_the_push_it_was_sendi
     reminder = _pushes(harness, ana.id)
     assert len(reminder) == 1
     assert ("repeat" in reminder[0]) == (DeliveryKind.REMINDER in attempted)
+
+
+async def test_a_push_whose_attempted_mark_cannot_be_written_is_not_sent_until_its_lease_ends(
+    harness: Harness,
+) -> None:
+    """Disk full on the "attempted" mark: that push is not sent then (it could not be told
+    apart from one never tried), and after its lease it goes out once, not as a repeat."""
+    if harness.db.dialect != "sqlite":
+        pytest.skip("SQLite driver errors")
+    ana = await harness.enroll("Ana")
+    maria = await add_patient(harness, ana, "Maria Lopez")
+    await add_follow_up(harness, ana, maria, day=FRIDAY_9)
+    harness.clock.set(FRIDAY_9)
+    full = SqliteFault(
+        harness.db, **{**DISK_FULL, "verbs": ("UPDATE DELIVERIES SET SEND_STARTED_AT",)}
+    )
+    try:
+        full.armed = True
+        report = await run_pass(harness)
+    finally:
+        full.armed = False
+        full.remove()
+    assert full.raised == 2  # the digest's mark and the reminder's
+    assert report.sent == 0
+    assert _pushes(harness, ana.id) == []
+    assert [r.status for r in await deliveries(harness)] == [DeliveryStatus.SENDING] * 2
+    lease = harness.app.services.config.reminders.lease_seconds
+    harness.clock.advance(timedelta(seconds=lease + 1))
+    report = await run_pass(harness)
+    assert report.sent == 2
+    pushes = _pushes(harness, ana.id)
+    assert len(pushes) == 1
+    assert "repeat" not in pushes[0]
 
 
 async def test_routine_reminders_wait_for_quiet_hours_to_end_urgent_ones_do_not(
