@@ -42,7 +42,7 @@ from bot.render.callbacks import Attendance
 from bot.render.reminders import render_rescheduled
 from bot.services import appointments
 from bot.vocab import AppointmentStatus, Refusal
-from handlers.common import caseload_of, quiet_conversation, shorthand_of
+from handlers.common import audit_if_not_hers, caseload_of, quiet_conversation, shorthand_of
 
 GROUP = -20
 """After the access gate, flood control and the lock; before every conversation (group 0)."""
@@ -75,6 +75,7 @@ async def answer_check(update: Update, context: CaseContext) -> int:
     if press is None:
         await query.answer(messages.BUTTON_GONE, show_alert=True)
         raise ApplicationHandlerStop(None)
+    await audit_if_not_hers(context, Attendance, press)  # a forged check id leaves a trace
     status = AppointmentStatus(press.status)
     if status == AppointmentStatus.RESCHEDULED:
         await query.answer()

@@ -69,7 +69,7 @@ def on_press(
         if data is None:
             await query.answer(stale, show_alert=True)
             return None
-        await _audit_if_not_hers(context, family, data)
+        await audit_if_not_hers(context, family, data)
         return await callback(update, context, data)
 
     press.__name__ = press.__qualname__ = getattr(callback, "__name__", family.__name__)
@@ -117,7 +117,7 @@ def owned_rows(data: CallbackData) -> list[tuple[str, int]]:
     ]
 
 
-async def _audit_if_not_hers(
+async def audit_if_not_hers(
     context: CaseContext, family: type[CallbackData], data: CallbackData
 ) -> None:
     rows = owned_rows(data)

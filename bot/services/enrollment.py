@@ -11,9 +11,9 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
+from bot.services.nurse import NurseView
 from bot.vocab import Role
 from storage import audit, due, handover, people
 from storage.db import Database

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app.context import NurseView
 from bot.care import end_of_local_day, start_of_local_day
 from bot.config import Config
 from bot.render.tasks import TaskLine
+from bot.services.nurse import NurseView
 from bot.services.saving import care_rules
 from bot.vocab import Refusal, TaskKind
 from storage import digest as digest_store

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot import care
-from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.config import Config
 from bot.parsing import (
@@ -37,6 +36,7 @@ from bot.services.contacts import save_contact
 from bot.services.events import save_discharge, save_hospital_event, save_med_rec
 from bot.services.ledger import MessageKey
 from bot.services.notes import save_note, save_task, save_vitals
+from bot.services.nurse import NurseView
 from bot.services.patients import Duplicate, create_patient_in, display_name_of
 from bot.services.saving import Abort, Logged, Saving, VitalReading, line
 from bot.vocab import (

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.app.context import NurseView
 from bot.clock import Clock
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.vocab import Refusal, Source
 from storage import audit
 from storage import pending as store

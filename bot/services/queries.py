@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import care
-from bot.app.context import NurseView
 from bot.care import start_of_local_day
 from bot.config import Config
 from bot.services import charts
+from bot.services.nurse import NurseView
 from bot.vocab import PatientStatus, Refusal, Risk, TaskResolution
 from storage import handover
 from storage import patients as patient_repo

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import care
-from bot.app.context import NurseView
 from bot.config import Config
 from bot.parsing import When
 from bot.render.tasks import TaskLine
 from bot.services.ledger import MessageKey
+from bot.services.nurse import NurseView
 from bot.vocab import (
     Channel,
     CloseThrough,

@@ -46,7 +46,7 @@ async def _activity(db_path: Path, tmp_path: Path) -> int:
         async with running_harness(FakeTelegram(), db, ManualClock(START), tmp_path) as h:
             ana = await h.enroll("Ana")
             await add_patient(h, ana, "Maria Lopez")
-            await h.send(ana, "called Maria Lopez re insulin, f/u Fri")
+            await h.send(ana, "spoke with Maria Lopez re insulin, f/u Fri")
             assert "Saved" in h.last_text(ana)
             await h.send(ana, "/patient Maria Lopez")  # a read event
             await h.send(ana, "/patient Maria Lopez")

@@ -65,7 +65,7 @@ async def _told_not_saved(h: Harness, nurse: FakeUser, message: str) -> None:
 
 async def _recovers(h: Harness, nurse: FakeUser, saved_before: int) -> None:
     assert await _contacts(h.db) == saved_before, "nothing was saved during the fault"
-    await h.send(nurse, "called Maria Lopez re after-the-fault, f/u Fri")
+    await h.send(nurse, "spoke with Maria Lopez re after-the-fault, f/u Fri")
     assert "Saved" in h.last_text(nurse)
     assert await _contacts(h.db) == saved_before + 1
 
@@ -87,7 +87,7 @@ async def test_connection_refused_is_told_not_saved_within_seconds(
     refused = Database(faults.unreachable_url(), pool_size=1)
     try:
         async with _swapped(harness, refused):
-            await _told_not_saved(harness, ana, "called Maria Lopez re refused, f/u Fri")
+            await _told_not_saved(harness, ana, "spoke with Maria Lopez re refused, f/u Fri")
     finally:
         await refused.dispose()
     _no_error_handler_failure(caplog)
@@ -103,7 +103,7 @@ async def test_a_server_that_never_answers_is_told_not_saved_within_seconds(
         silent = Database(url, pool_size=1)
         try:
             async with _swapped(harness, silent):
-                await _told_not_saved(harness, ana, "called Maria Lopez re silent, f/u Fri")
+                await _told_not_saved(harness, ana, "spoke with Maria Lopez re silent, f/u Fri")
         finally:
             await silent.dispose()
     _no_error_handler_failure(caplog)
@@ -132,7 +132,7 @@ async def test_postgresql_login_refused_is_unavailable_not_a_crash(
                 await probe.ping()
             async with _swapped(harness, probe):
                 for n in range(3):  # the 3 of 3 messages lost in silence
-                    await _told_not_saved(harness, ana, f"called Maria Lopez re login-{n}")
+                    await _told_not_saved(harness, ana, f"spoke with Maria Lopez re login-{n}")
         finally:
             await probe.dispose()
     _no_error_handler_failure(caplog)
@@ -154,7 +154,7 @@ async def test_a_read_only_postgresql_is_told_not_saved(
         read_only = Database(url, schema=schema, pool_size=1)
         try:
             async with _swapped(harness, read_only):
-                await _told_not_saved(harness, ana, "called Maria Lopez re read-only, f/u Fri")
+                await _told_not_saved(harness, ana, "spoke with Maria Lopez re read-only, f/u Fri")
         finally:
             await read_only.dispose()
     _no_error_handler_failure(caplog)
@@ -180,7 +180,7 @@ async def test_sqlite_disk_full_read_only_and_io_errors_are_told_not_saved(
     injected = faults.SqliteFault(harness.db, **spec)
     try:
         injected.armed = True
-        await _told_not_saved(harness, ana, f"called Maria Lopez re {fault}, f/u Fri")
+        await _told_not_saved(harness, ana, f"spoke with Maria Lopez re {fault}, f/u Fri")
         assert injected.raised >= 1
     finally:
         injected.armed = False
@@ -208,7 +208,7 @@ async def test_the_error_handler_survives_when_even_its_own_lookup_fails(
     )
     try:
         injected.armed = True
-        calls = await harness.send(ana, "called Maria Lopez re surprise, f/u Fri")
+        calls = await harness.send(ana, "spoke with Maria Lopez re surprise, f/u Fri")
     finally:
         injected.armed = False
         injected.remove()
@@ -239,12 +239,12 @@ async def test_through_the_poller_a_dead_database_is_told_and_not_confirmed_befo
         async with polling(harness):
             await until(lambda: fake.long_polls_waiting == 1)
             injected.armed = True
-            queued = fake.enqueue(fake.private_text(ana, "called Maria Lopez re io, f/u Fri"))
+            queued = fake.enqueue(fake.private_text(ana, "spoke with Maria Lopez re io, f/u Fri"))
             async with asyncio.timeout(FEW_SECONDS):
                 await until(lambda: plain(messages.DB_UNAVAILABLE) in texts(harness, ana))
             await until(lambda: not fake.updates)  # confirmed now that she has been told
             injected.armed = False
-            fake.enqueue(fake.private_text(ana, "called Maria Lopez re after-io, f/u Fri"))
+            fake.enqueue(fake.private_text(ana, "spoke with Maria Lopez re after-io, f/u Fri"))
             await until(lambda: any("Saved" in t for t in texts(harness, ana)[-1:]))
     finally:
         injected.armed = False
@@ -286,7 +286,7 @@ async def test_driver_errors_that_quote_patient_data_stay_out_of_the_log(
     )
     try:
         injected.armed = True
-        calls = await harness.send(ana, "called Zebulon Canarywhistle re insulin, f/u Fri")
+        calls = await harness.send(ana, "spoke with Zebulon Canarywhistle re insulin, f/u Fri")
     finally:
         injected.armed = False
         injected.remove()
@@ -315,7 +315,7 @@ async def test_when_she_cannot_be_told_the_update_is_handled_again_not_confirmed
             await until(lambda: fake.long_polls_waiting == 1)
             injected.armed = True
             fake.inject("sendMessage", "5xx", times=1)
-            queued = fake.enqueue(fake.private_text(ana, "called Maria Lopez re untold, f/u Fri"))
+            queued = fake.enqueue(fake.private_text(ana, "spoke with Maria Lopez re untold"))
             await until(lambda: plain(messages.DB_UNAVAILABLE) in texts(harness, ana))
             await until(lambda: not fake.updates)
             planned = [reason for reason, _ in poller.waits]

@@ -64,7 +64,7 @@ async def test_every_forged_press_of_a_record_plan_referral_or_attendance_button
     await add_patient(harness, ana, "Maria Lopez")
     stone = await add_patient(harness, bea, "Paul Stone")
     for text in (
-        "called Paul Stone re forge-1, f/u Fri",
+        "spoke with Paul Stone re forge-1, f/u Fri",
         "goal for Paul Stone: walk daily",
         "referred Paul Stone to cardiology today",
         "Paul Stone d/c from Mercy today",
@@ -88,7 +88,7 @@ async def test_every_forged_press_of_a_record_plan_referral_or_attendance_button
             "goal_id": await first(CareGoal),
             "referral_id": await first(Referral),
         }
-    await harness.send(ana, "called Maria Lopez re press-2, f/u Fri")
+    await harness.send(ana, "spoke with Maria Lopez re press-2, f/u Fri")
     before = await harness.row_counts()
     caplog.set_level(logging.ERROR)
 
@@ -121,7 +121,7 @@ async def test_every_forged_press_of_a_record_plan_referral_or_attendance_button
 async def test_her_own_presses_are_not_refused(harness: Harness) -> None:
     ana = await harness.enroll("Ana")
     await add_patient(harness, ana, "Maria Lopez")
-    await harness.send(ana, "called Maria Lopez re own-1, f/u Fri")
+    await harness.send(ana, "spoke with Maria Lopez re own-1, f/u Fri")
     await harness.press(ana, "Undo")
     assert await _refusals(harness) == []
     async with harness.db.uow(read_only=True) as session:

@@ -96,7 +96,7 @@ async def test_a_back_and_forth_costs_one_get_updates_per_message_and_no_pause(
         polls_before = len(fake.calls_of("getUpdates"))
         replies = len(fake.sent_messages(ana.id))
         for n in range(20):
-            fake.enqueue(fake.private_text(ana, f"called Maria Lopez re turn-{n:02d}, f/u Fri"))
+            fake.enqueue(fake.private_text(ana, f"spoke with Maria Lopez re turn-{n:02d}, f/u Fri"))
             await until(lambda n=n: len(fake.sent_messages(ana.id)) == replies + n + 1)
             # The reply is out; the poller is back in a long poll, not sleeping.
             await until(lambda: fake.long_polls_waiting == 1)
