@@ -23,6 +23,7 @@ from bot.render.callbacks import Attendance, ShowDigest, TaskAction
 from bot.render.reminders import (
     TASK_BUTTONS,
     ReminderFacts,
+    masked_title,
     patient_label,
     render_reminder,
     render_unreachable_notice,
@@ -90,10 +91,14 @@ def _task_push(
     owner = rows.nurses.get(task.nurse_id)
     contact = _origin(rows.contacts, task, "contact")
     appointment = _origin(rows.appointments, task, "appointment")
+    label = _label(patient, privacy)
+    title = task.title
+    if patient is not None and label is not None and privacy != "full":
+        title = masked_title(title, patient.display_name, label)
     facts = ReminderFacts(
         kind=task.kind.value,
-        title=task.title,
-        patient=_label(patient, privacy),
+        title=title,
+        patient=label,
         due_at=task.due_at,
         has_time=task.has_time,
         origin_channel=contact.channel.value if contact is not None else None,

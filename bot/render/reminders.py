@@ -6,6 +6,7 @@ dispatcher agree on them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -35,6 +36,18 @@ def patient_label(*, privacy: str, name: str, initials: str, code: str) -> str:
     if privacy == "code":
         return code
     return initials
+
+
+def masked_title(title: str, name: str, label: str) -> str:
+    """Her own words in a push, with the patient's name as she typed it ("call the pharmacy re
+    grace's strips") replaced by how the push names her (initials or code): the privacy
+    setting covers the title too, not only the header."""
+    parts = [p for p in re.split(r"[\s-]+", name) if len(p) >= 2]
+    whole = r"[\s-]+".join(re.escape(p) for p in parts)
+    masked = re.sub(rf"\b{whole}\b", label, title, flags=re.IGNORECASE) if parts else title
+    for part in sorted(set(parts), key=len, reverse=True):
+        masked = re.sub(rf"\b{re.escape(part)}\b", label, masked, flags=re.IGNORECASE)
+    return masked
 
 
 @dataclass(frozen=True)

@@ -444,3 +444,19 @@ async def test_a_logged_contact_with_f_u_friday_is_pushed_on_friday_then_snoozed
     harness.clock.advance(timedelta(days=3))
     await run_pass(harness)
     assert len(_pushes(harness, ana.id)) == 2
+
+
+async def test_her_own_words_in_a_push_follow_the_privacy_setting(harness: Harness) -> None:
+    """A task she typed with the patient's name in it ("re maria's strips") is pushed with the
+    name masked as the header masks it (initials by default): the title is no side door."""
+    ana = await harness.enroll("Ana")
+    await add_patient(harness, ana, "Maria Lopez")
+    await harness.send(ana, "remind me to call the pharmacy re maria's test strips fri 9am")
+    assert "Saved" in harness.last_text(ana)
+    harness.clock.set(FRIDAY_9)
+    await run_pass(harness)
+    [push] = _pushes(harness, ana.id)
+    assert "M.L." in push
+    assert "pharmacy re M.L.'s test strips" in push
+    assert "maria" not in push.lower()
+    assert "lopez" not in push.lower()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.render.reminders import ReminderFacts, render_reminder
+from bot.render.reminders import ReminderFacts, masked_title, render_reminder
 
 CHICAGO = ZoneInfo("America/Chicago")
 NINE = datetime(2026, 11, 24, 9, 0, tzinfo=CHICAGO)
@@ -53,3 +53,17 @@ def test_overdue_and_late_say_only_what_is_true(
     text = render_reminder(_facts(due=due, planned=planned, sent=sent), CHICAGO)
     assert ("(overdue)" in text) is overdue
     assert ("sent late" in text) is late
+
+
+@pytest.mark.parametrize(
+    ("title", "masked"),
+    [
+        ("call the pharmacy re grace's strips", "call the pharmacy re G.K.'s strips"),
+        ("fax orders for Grace Kim", "fax orders for G.K."),
+        ("ask KIM about her meter", "ask G.K. about her meter"),
+        ("fax orders", "fax orders"),
+        ("call kimberly's office", "call kimberly's office"),  # a word, not her name
+    ],
+)
+def test_her_words_in_a_push_never_name_the_patient(title: str, masked: str) -> None:
+    assert masked_title(title, "Grace Kim", "G.K.") == masked
