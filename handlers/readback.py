@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from rapidfuzz import fuzz, process
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -272,13 +273,30 @@ def _dated(fact: RecordFact, when: When, context: CaseContext) -> dict[str, Any]
     return {}
 
 
+def _guessed(fact: RecordFact) -> bool:
+    """Her patient matched only by a close spelling or a first name ('james garcia')."""
+    return any(d.reason == DoubtReason.GUESSED_PATIENT for d in fact.doubts)
+
+
+async def _near_names(context: CaseContext, fact: RecordFact) -> list[tuple[str, int]]:
+    """The guessed patient and her other patients whose names are nearest what she wrote."""
+    refs = [r for r in (await caseload_of(context)).refs if r.id is not None]
+    guess: PatientRef | None = getattr(fact, "patient", None)
+    written = getattr(fact, "patient_text", None) or (guess.name if guess else "")
+    ranked = process.extract(written, [r.name for r in refs], scorer=fuzz.WRatio, limit=8)
+    picked = [refs[index] for _name, _score, index in ranked]
+    if guess is not None and guess in refs:
+        picked = [guess, *[r for r in picked if r != guess]]
+    return [(r.name, r.id) for r in picked[:7] if r.id is not None]
+
+
 def _slots(facts: list[RecordFact]) -> list[tuple[int, FixSlot]]:
     """The slots [Fix] offers, fact by fact."""
     found: list[tuple[int, FixSlot]] = []
     for i, fact in enumerate(facts[:10]):
         if isinstance(fact, NewPatientIntent):
             continue
-        if fact.candidates:
+        if fact.candidates or _guessed(fact):
             found.append((i, "patient"))
         if isinstance(fact, ContactIntent):
             found.extend([(i, "outcome"), (i, "channel")])
@@ -369,6 +387,8 @@ async def fix_menu(update: Update, context: CaseContext, press: FixMenu) -> None
     choices: list[tuple[str, int]] = []
     if press.slot == "patient":
         choices = [(c.name, c.id) for c in getattr(fact, "candidates", ()) if c.id is not None]
+        if not choices:
+            choices = await _near_names(context, fact)
     elif press.slot == "outcome":
         choices = [(render.REACHED, 1), (render.NOT_REACHED, 0)]
     elif press.slot == "channel":

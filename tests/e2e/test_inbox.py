@@ -24,6 +24,7 @@ from storage.models import (
     Note,
     Nurse,
     NurseTerm,
+    Patient,
     PendingReading,
     Task,
     Vital,
@@ -128,6 +129,28 @@ async def test_cancel_on_a_read_back_saves_nothing(harness: Harness, ana: FakeUs
     assert await _rows(harness, Contact) == []
     [held] = await _rows(harness, PendingReading)
     assert held.closed_at is not None
+
+
+async def test_a_guessed_name_is_fixed_by_picking_the_patient_she_meant(
+    harness: Harness, ana: FakeUser
+) -> None:
+    """'tom garcia' when her Tom is Jensen: read back; [Fix] offers her nearest patients, and
+    the one she picks is saved, not the guess."""
+    await harness.send(ana, "tried tom garcia no answer, try again tmrw")
+    assert "Not sure of: the patient" in harness.last_text(ana)
+    assert await _rows(harness, Contact) == []
+    await harness.press(ana, inbox_render.FIX)
+    await harness.press(ana, "Patient")
+    await harness.press(ana, "Ana Ruiz")
+    readback = next(m for m in harness.fake.sent_messages(ana.id) if "I read" in (m.text or ""))
+    assert "Phone call with Ana Ruiz, NOT reached" in (readback.text or "")
+    await harness.press(ana, inbox_render.SAVE, message_id=readback.message_id)
+    [contact] = await _rows(harness, Contact)
+    async with harness.db.uow(read_only=True) as session:
+        saved_for = await session.scalar(
+            select(Patient.display_name).where(Patient.id == contact.patient_id)
+        )
+    assert saved_for == "Ana Ruiz"
 
 
 async def test_fix_not_reached_then_learn_the_word_and_use_it_next_time(
