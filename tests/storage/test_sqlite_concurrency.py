@@ -55,9 +55,13 @@ def _run_two(mode: str, path: Path, go: Path) -> list[int]:
     ]
     # Start both at once: a worker still importing when the other has finished would never
     # overlap with it, and the pysqlite contrast would then lose nothing by luck.
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while len(list(go.parent.glob(f"{go.name}.ready.*"))) < 2:
-        assert time.monotonic() < deadline, "workers did not get ready"
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            for proc in procs:  # say why, and leave no process or pipe behind
+                proc.kill()
+            said = [proc.communicate()[1][-1000:] for proc in procs]
+            raise AssertionError(f"workers did not get ready: {said}")
         time.sleep(0.01)
     go.touch()
     errors = []
