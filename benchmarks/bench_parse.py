@@ -157,7 +157,7 @@ def run(repeat: int) -> str:
             f"and the shared corpus ({len(cases)} messages, {len(multi)} of them read as two "
             f"facts or more) x {repeat} after 3 warm-up passes, through `bot.parsing.parse` with "
             "each file's prebuilt caseload index, its `now` and zone; `dateparser.search_dates` "
-            "x 3 on the same messages for scale (dates only).",
+            "once on every 4th message for scale (dates only).",
             "",
             *table,
             "",
