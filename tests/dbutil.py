@@ -4,6 +4,8 @@ CASEBOT_TEST_DATABASE_URL is set."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,16 +49,38 @@ async def pg_schema() -> AsyncIterator[str]:
         await conn.close()
 
 
+_TEMPLATE: Path | None = None
+
+
+async def _migrated_sqlite_template() -> Path:
+    """An empty SQLite database migrated to head, made once per test process through the real
+    migrations (tests/storage/test_migrations.py checks them on a database of its own)."""
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        path = Path(tempfile.mkdtemp(prefix="casebot-template-")) / "template.db"
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade(db)
+        finally:
+            await db.dispose()
+        for leftover in path.parent.glob("template.db.*"):  # its audit key file, WAL/SHM
+            leftover.unlink()
+        _TEMPLATE = path
+    return _TEMPLATE
+
+
 @asynccontextmanager
 async def fresh_database(
     kind: str, tmp_path: Path, *, migrate: bool = True
 ) -> AsyncIterator[Database]:
     """An empty database of `kind` ("sqlite" or "postgres"), migrated to head by default."""
     if kind == "sqlite":
-        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'casebot.db'}")
+        path = tmp_path / "casebot.db"
+        if migrate:  # a copy of one file migrated once per test process, not nine migrations
+            shutil.copyfile(await _migrated_sqlite_template(), path)
+            path.chmod(0o600)
+        db = Database(f"sqlite+aiosqlite:///{path}")
         try:
-            if migrate:
-                await upgrade(db)
             yield db
         finally:
             await db.dispose()
