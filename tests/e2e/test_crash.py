@@ -25,6 +25,8 @@ NAME = re.compile(r"Pt(\d+)x(\d+)")
 
 
 async def _seed(db: Database, fake: FakeTelegram, now: datetime) -> None:
+    """Nurses with no quiet hours and every day off (no digest): the real `casebot run`
+    processes run on the wall clock, so nothing here may wait for the time of day."""
     async with db.uow() as session:
         for i in range(NURSES):
             user = fake.user(user_id=700_000 + i, first_name=f"N{i}")
